@@ -1,0 +1,192 @@
+//! Chain access for every Blindfold role.
+//!
+//! Blindfold needs very little from a chain, and all of it is in one trait,
+//! [`Chain`]:
+//!
+//! - [`Chain::deploy`] uploads and instantiates the marketplace contract;
+//! - [`Chain::call`] dry-runs a message (so the contract's own error surfaces
+//!   before anything is signed), then submits it and waits for inclusion;
+//! - [`Chain::query`] reads state with a dry run;
+//! - [`Chain::events`] follows the contract's events from finalized blocks with
+//!   a resumable [`Cursor`];
+//! - [`Chain::balance`] reads an account's free balance.
+//!
+//! Two implementations:
+//!
+//! - [`embedded::EmbeddedChain`]: real `pallet-contracts` in-process
+//!   (`ink_sandbox` 5.1.1), executing the same release `.wasm`. Blocks and time
+//!   advance when the caller says so. Its state can persist to a file under a
+//!   lock, so separate processes on one machine share one chain.
+//! - [`node::NodeChain`]: a real `substrate-contracts-node` over `subxt`.
+//!
+//! The parts of this crate:
+//!
+//! - this file: the trait and the types every implementation shares;
+//! - [`signer`]: accounts from dev seeds (`//Alice`) or key files;
+//! - [`embedded`] and [`node`]: the two implementations.
+//!
+//! The layer is deliberately untyped: messages are SCALE bytes in and out.
+//! The typed marketplace client sits on top of it in `blindfold-market`.
+
+pub mod embedded;
+pub mod node;
+pub mod signer;
+
+use std::future::Future;
+
+pub use signer::Signer;
+
+/// A 32-byte account id (sr25519 public key), as pallet-contracts uses it.
+pub type AccountId = [u8; 32];
+/// The chain's balance type.
+pub type Balance = u128;
+
+/// Where to resume following events: the first block not yet read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cursor {
+    /// The next block number to read.
+    pub next_block: u64,
+}
+
+/// One event emitted by a contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractEvent {
+    /// Block the event was emitted in.
+    pub block: u64,
+    /// The emitting contract.
+    pub contract: AccountId,
+    /// Event topics (for ink! 5: the signature topic first, then the
+    /// `#[ink(topic)]` fields).
+    pub topics: Vec<[u8; 32]>,
+    /// SCALE-encoded event payload.
+    pub data: Vec<u8>,
+}
+
+/// What a successful state-changing call left behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallReceipt {
+    /// The message's return data (SCALE; for ink!, a `MessageResult<Result<T, E>>`).
+    pub data: Vec<u8>,
+    /// The block that included the call.
+    pub block: u64,
+    /// Gas the dry run said the call needs: (ref_time, proof_size).
+    pub gas_required: (u64, u64),
+    /// Storage deposit charged (positive) or refunded (negative) by the dry run.
+    pub storage_deposit: i128,
+    /// Fee the signer paid for the transaction (0 on the embedded chain).
+    pub fee: Balance,
+}
+
+/// The result of a dry run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DryRun {
+    /// Return data (SCALE).
+    pub data: Vec<u8>,
+    /// Whether the contract reverted (ink! reverts on `Err`).
+    pub reverted: bool,
+    /// Gas required: (ref_time, proof_size).
+    pub gas_required: (u64, u64),
+    /// Storage deposit charged (positive) or refunded (negative).
+    pub storage_deposit: i128,
+}
+
+/// Errors from chain access.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The contract ran and reverted. `data` is its SCALE-encoded return value,
+    /// which the typed layer decodes into the contract's own error.
+    #[error("the contract reverted the call (return data 0x{})", hex::encode(.data))]
+    Reverted {
+        /// The revert payload.
+        data: Vec<u8>,
+    },
+    /// The runtime refused the call before or outside the contract (out of gas,
+    /// no such contract, insufficient balance, a trap in the contract ...).
+    #[error("the chain refused the call: {0}")]
+    Dispatch(String),
+    /// Talking to the node failed (connection, RPC, decoding).
+    #[error("RPC error talking to the node: {0}")]
+    Rpc(String),
+    /// A bad argument: malformed URL, seed, key file or code.
+    #[error("{0}")]
+    Invalid(String),
+    /// Reading or writing the embedded chain's state file failed.
+    #[error("embedded chain state {path}: {source}")]
+    State {
+        /// The state file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The embedded chain's state file exists but cannot be decoded.
+    #[error("embedded chain state {path} is corrupt: {reason}")]
+    CorruptState {
+        /// The state file.
+        path: std::path::PathBuf,
+        /// Why it cannot be read.
+        reason: String,
+    },
+}
+
+impl ChainError {
+    /// Whether retrying the same call later may succeed (connection trouble),
+    /// as opposed to a definite answer from the chain or the contract.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ChainError::Rpc(_))
+    }
+}
+
+/// Everything Blindfold needs from a chain.
+///
+/// Every method takes `&self`; implementations synchronise internally, so one
+/// handle can be shared by the tasks of a worker.
+pub trait Chain: Send + Sync {
+    /// A short human-readable description ("embedded", "ws://127.0.0.1:9944").
+    fn describe(&self) -> String;
+
+    /// Uploads `wasm` and instantiates it with the SCALE-encoded constructor
+    /// call `data` (selector first). Returns the contract's address.
+    fn deploy(
+        &self,
+        signer: &Signer,
+        wasm: &[u8],
+        data: Vec<u8>,
+        salt: Vec<u8>,
+    ) -> impl Future<Output = Result<AccountId, ChainError>> + Send;
+
+    /// Dry-runs `data` (selector first) against `contract` with `value`
+    /// attached; on success submits it signed by `signer` and waits until it
+    /// is in a block. A revert in the dry run returns
+    /// [`ChainError::Reverted`] and sends nothing.
+    fn call(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> impl Future<Output = Result<CallReceipt, ChainError>> + Send;
+
+    /// Dry-runs a message as `origin` without changing state.
+    fn query(
+        &self,
+        origin: &AccountId,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> impl Future<Output = Result<DryRun, ChainError>> + Send;
+
+    /// Events emitted by `contract` in finalized blocks from `cursor` on, and
+    /// the cursor to resume from.
+    fn events(
+        &self,
+        contract: &AccountId,
+        cursor: Cursor,
+    ) -> impl Future<Output = Result<(Vec<ContractEvent>, Cursor), ChainError>> + Send;
+
+    /// The free balance of `account`.
+    fn balance(&self, account: &AccountId) -> impl Future<Output = Result<Balance, ChainError>> + Send;
+
+    /// The chain's current time in milliseconds (the `pallet-timestamp` value
+    /// contracts see as `block_timestamp`).
+    fn now(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
+}

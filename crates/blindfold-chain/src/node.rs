@@ -1,0 +1,355 @@
+//! A real `substrate-contracts-node` 0.42.0 over `subxt` 0.38.
+//!
+//! - **Dry runs** go through the `ContractsApi_call` / `ContractsApi_instantiate`
+//!   runtime APIs; their results are decoded field by field (the prefix we need),
+//!   so no generated metadata types are required.
+//! - **Transactions** are dynamic `Contracts::call` / `instantiate_with_code`
+//!   extrinsics, signed with sr25519, submitted, and awaited until finalized
+//!   (the dev node seals and finalizes each transaction at once).
+//! - **Events** are read block by block from the cursor up to the finalized
+//!   head: `Contracts::ContractEmitted` of the chosen contract, with topics.
+
+use std::borrow::Cow;
+
+use parity_scale_codec::{Compact, Decode, Encode, Input};
+use subxt::backend::legacy::LegacyRpcMethods;
+use subxt::backend::rpc::RpcClient;
+use subxt::dynamic::Value;
+use subxt::{OnlineClient, SubstrateConfig};
+use tokio::sync::Mutex;
+
+use crate::signer::Signer;
+use crate::{AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun};
+
+type Config = SubstrateConfig;
+
+/// Upper bound of gas any one call may use (the dev node's block limit is far above).
+const MAX_REF_TIME: u64 = 500_000_000_000;
+const MAX_PROOF_SIZE: u64 = 5 * 1024 * 1024;
+
+/// A connection to a substrate-contracts-node.
+pub struct NodeChain {
+    url: String,
+    api: OnlineClient<Config>,
+    rpc: LegacyRpcMethods<Config>,
+    /// Serialises submissions so nonces from one process never collide.
+    submit: Mutex<()>,
+}
+
+impl std::fmt::Debug for NodeChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeChain").field("url", &self.url).finish()
+    }
+}
+
+fn rpc_err(e: impl std::fmt::Display) -> ChainError {
+    ChainError::Rpc(e.to_string())
+}
+
+impl NodeChain {
+    /// Connects to `url` (`ws://127.0.0.1:9944`).
+    pub async fn connect(url: &str) -> Result<Self, ChainError> {
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(ChainError::Invalid(format!(
+                "node URL must start with ws:// or wss://, got '{url}'"
+            )));
+        }
+        let client = RpcClient::from_insecure_url(url)
+            .await
+            .map_err(|e| ChainError::Rpc(format!("cannot connect to {url}: {e}")))?;
+        let api = OnlineClient::<Config>::from_rpc_client(client.clone())
+            .await
+            .map_err(|e| ChainError::Rpc(format!("cannot read metadata from {url}: {e}")))?;
+        Ok(NodeChain {
+            url: url.to_string(),
+            api,
+            rpc: LegacyRpcMethods::new(client),
+            submit: Mutex::new(()),
+        })
+    }
+
+    async fn runtime_call(&self, function: &str, args: Vec<u8>) -> Result<Vec<u8>, ChainError> {
+        let api = self.api.runtime_api().at_latest().await.map_err(rpc_err)?;
+        let RawBytes(bytes) = api
+            .call_raw::<RawBytes>(function, Some(&args))
+            .await
+            .map_err(rpc_err)?;
+        Ok(bytes)
+    }
+
+    fn dispatch_error(&self, bytes: &[u8]) -> ChainError {
+        match subxt::error::DispatchError::decode_from(Cow::Borrowed(bytes), self.api.metadata()) {
+            Ok(e) => ChainError::Dispatch(e.to_string()),
+            Err(_) => ChainError::Dispatch(format!("undecodable dispatch error 0x{}", hex::encode(bytes))),
+        }
+    }
+
+    /// Signs, submits and waits for finalization; returns the events, the
+    /// block number and the fee paid.
+    async fn submit(
+        &self,
+        signer: &Signer,
+        call: subxt::tx::DefaultPayload<subxt::ext::scale_value::Composite<()>>,
+    ) -> Result<(subxt::blocks::ExtrinsicEvents<Config>, u64, Balance), ChainError> {
+        let _guard = self.submit.lock().await;
+        let pair = signer.keypair();
+        let progress = self
+            .api
+            .tx()
+            .sign_and_submit_then_watch_default(&call, pair)
+            .await
+            .map_err(rpc_err)?;
+        let events = progress.wait_for_finalized_success().await.map_err(|e| match e {
+            subxt::Error::Runtime(d) => ChainError::Dispatch(d.to_string()),
+            other => rpc_err(other),
+        })?;
+        let header = self
+            .rpc
+            .chain_get_header(Some(events.block_hash()))
+            .await
+            .map_err(rpc_err)?
+            .ok_or_else(|| ChainError::Rpc("finalized block has no header".into()))?;
+        let mut fee = 0;
+        for ev in events.iter() {
+            let ev = ev.map_err(rpc_err)?;
+            if ev.pallet_name() == "TransactionPayment" && ev.variant_name() == "TransactionFeePaid" {
+                // { who: AccountId32, actual_fee: u128, tip: u128 }
+                let mut bytes = ev.field_bytes();
+                let _who = <[u8; 32]>::decode(&mut bytes).map_err(rpc_err)?;
+                fee = u128::decode(&mut bytes).map_err(rpc_err)?;
+            }
+        }
+        Ok((events, u64::from(header.number), fee))
+    }
+
+    async fn dry_run_call(
+        &self,
+        origin: &AccountId,
+        contract: &AccountId,
+        data: &[u8],
+        value: Balance,
+    ) -> Result<DryRun, ChainError> {
+        // ContractsApi_call(origin, dest, value, gas_limit: Option<Weight>,
+        //                   storage_deposit_limit: Option<Balance>, input_data)
+        let mut args = Vec::new();
+        origin.encode_to(&mut args);
+        contract.encode_to(&mut args);
+        value.encode_to(&mut args);
+        Option::<(Compact<u64>, Compact<u64>)>::None.encode_to(&mut args);
+        Option::<Balance>::None.encode_to(&mut args);
+        data.encode_to(&mut args);
+        let bytes = self.runtime_call("ContractsApi_call", args).await?;
+        let mut input = &bytes[..];
+        let head = ResultHead::decode(&mut input).map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
+        match u8::decode(&mut input).map_err(rpc_err)? {
+            0 => {
+                let flags = u32::decode(&mut input).map_err(rpc_err)?;
+                let ret = Vec::<u8>::decode(&mut input).map_err(rpc_err)?;
+                Ok(DryRun {
+                    data: ret,
+                    reverted: flags & 1 == 1,
+                    gas_required: head.gas_required,
+                    storage_deposit: head.storage_deposit,
+                })
+            }
+            _ => Err(self.dispatch_error(input)),
+        }
+    }
+}
+
+/// Every remaining byte of a runtime API answer.
+struct RawBytes(Vec<u8>);
+
+impl Decode for RawBytes {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, parity_scale_codec::Error> {
+        let len = input.remaining_len()?.unwrap_or(0);
+        let mut bytes = vec![0; len];
+        input.read(&mut bytes)?;
+        Ok(RawBytes(bytes))
+    }
+}
+
+/// The fields of pallet-contracts' `ContractResult` before `result`.
+struct ResultHead {
+    gas_required: (u64, u64),
+    storage_deposit: i128,
+}
+
+impl ResultHead {
+    fn decode(input: &mut &[u8]) -> Result<Self, parity_scale_codec::Error> {
+        let _gas_consumed = (Compact::<u64>::decode(input)?, Compact::<u64>::decode(input)?);
+        let ref_time = Compact::<u64>::decode(input)?.0;
+        let proof_size = Compact::<u64>::decode(input)?.0;
+        // StorageDeposit { Refund(Balance) = 0, Charge(Balance) = 1 }
+        let kind = u8::decode(input)?;
+        let amount = i128::try_from(u128::decode(input)?).unwrap_or(i128::MAX);
+        let storage_deposit = if kind == 0 { -amount } else { amount };
+        let _debug_message = Vec::<u8>::decode(input)?;
+        Ok(ResultHead {
+            gas_required: (ref_time, proof_size),
+            storage_deposit,
+        })
+    }
+}
+
+fn weight(gas: (u64, u64)) -> Value {
+    // 10% headroom over the dry run: state may move between dry run and inclusion.
+    let pad = |v: u64| v.saturating_add(v / 10);
+    Value::named_composite([
+        ("ref_time", Value::u128(u128::from(pad(gas.0).min(MAX_REF_TIME)))),
+        ("proof_size", Value::u128(u128::from(pad(gas.1).min(MAX_PROOF_SIZE)))),
+    ])
+}
+
+impl Chain for NodeChain {
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+
+    async fn deploy(&self, signer: &Signer, wasm: &[u8], data: Vec<u8>, salt: Vec<u8>) -> Result<AccountId, ChainError> {
+        // Dry run: ContractsApi_instantiate(origin, value, gas_limit, storage_deposit_limit,
+        //                                   code: Code::Upload(wasm), data, salt)
+        let mut args = Vec::new();
+        signer.account().encode_to(&mut args);
+        0u128.encode_to(&mut args);
+        Option::<(Compact<u64>, Compact<u64>)>::None.encode_to(&mut args);
+        Option::<Balance>::None.encode_to(&mut args);
+        0u8.encode_to(&mut args); // Code::Upload
+        wasm.encode_to(&mut args);
+        data.encode_to(&mut args);
+        salt.encode_to(&mut args);
+        let bytes = self.runtime_call("ContractsApi_instantiate", args).await?;
+        let mut input = &bytes[..];
+        let head = ResultHead::decode(&mut input).map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
+        if u8::decode(&mut input).map_err(rpc_err)? != 0 {
+            return Err(self.dispatch_error(input));
+        }
+        let flags = u32::decode(&mut input).map_err(rpc_err)?;
+        let ret = Vec::<u8>::decode(&mut input).map_err(rpc_err)?;
+        if flags & 1 == 1 {
+            return Err(ChainError::Reverted { data: ret });
+        }
+
+        let call = subxt::dynamic::tx(
+            "Contracts",
+            "instantiate_with_code",
+            vec![
+                Value::u128(0),
+                weight(head.gas_required),
+                Value::unnamed_variant("None", []),
+                Value::from_bytes(wasm),
+                Value::from_bytes(&data),
+                Value::from_bytes(&salt),
+            ],
+        );
+        let (events, _, _) = self.submit(signer, call).await?;
+        for ev in events.iter() {
+            let ev = ev.map_err(rpc_err)?;
+            if ev.pallet_name() == "Contracts" && ev.variant_name() == "Instantiated" {
+                // { deployer: AccountId32, contract: AccountId32 }
+                let fields = ev.field_bytes();
+                if fields.len() >= 64 {
+                    let mut contract = [0u8; 32];
+                    contract.copy_from_slice(&fields[32..64]);
+                    return Ok(contract);
+                }
+            }
+        }
+        Err(ChainError::Rpc("instantiation was included but emitted no Instantiated event".into()))
+    }
+
+    async fn call(&self, signer: &Signer, contract: &AccountId, data: Vec<u8>, value: Balance) -> Result<CallReceipt, ChainError> {
+        let dry = self.dry_run_call(&signer.account(), contract, &data, value).await?;
+        if dry.reverted {
+            return Err(ChainError::Reverted { data: dry.data });
+        }
+        let call = subxt::dynamic::tx(
+            "Contracts",
+            "call",
+            vec![
+                Value::unnamed_variant("Id", [Value::from_bytes(contract)]),
+                Value::u128(value),
+                weight(dry.gas_required),
+                Value::unnamed_variant("None", []),
+                Value::from_bytes(&data),
+            ],
+        );
+        let (_, block, fee) = self.submit(signer, call).await?;
+        Ok(CallReceipt {
+            data: dry.data,
+            block,
+            gas_required: dry.gas_required,
+            storage_deposit: dry.storage_deposit,
+            fee,
+        })
+    }
+
+    async fn query(&self, origin: &AccountId, contract: &AccountId, data: Vec<u8>, value: Balance) -> Result<DryRun, ChainError> {
+        self.dry_run_call(origin, contract, &data, value).await
+    }
+
+    async fn events(&self, contract: &AccountId, cursor: Cursor) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
+        let head_hash = self.rpc.chain_get_finalized_head().await.map_err(rpc_err)?;
+        let head = self
+            .rpc
+            .chain_get_header(Some(head_hash))
+            .await
+            .map_err(rpc_err)?
+            .map(|h| u64::from(h.number))
+            .ok_or_else(|| ChainError::Rpc("finalized head has no header".into()))?;
+        let mut out = Vec::new();
+        let mut number = cursor.next_block;
+        while number <= head {
+            let hash = self
+                .rpc
+                .chain_get_block_hash(Some(number.into()))
+                .await
+                .map_err(rpc_err)?
+                .ok_or_else(|| ChainError::Rpc(format!("no block {number} on the node")))?;
+            let events = self.api.events().at(hash).await.map_err(rpc_err)?;
+            for ev in events.iter() {
+                let ev = ev.map_err(rpc_err)?;
+                if ev.pallet_name() != "Contracts" || ev.variant_name() != "ContractEmitted" {
+                    continue;
+                }
+                // { contract: AccountId32, data: Vec<u8> }
+                let mut fields = ev.field_bytes();
+                let emitter = <[u8; 32]>::decode(&mut fields).map_err(rpc_err)?;
+                if &emitter != contract {
+                    continue;
+                }
+                let data = Vec::<u8>::decode(&mut fields).map_err(rpc_err)?;
+                out.push(ContractEvent {
+                    block: number,
+                    contract: emitter,
+                    topics: ev.topics().iter().map(|t| t.0).collect(),
+                    data,
+                });
+            }
+            number = number.saturating_add(1);
+        }
+        Ok((out, Cursor { next_block: number }))
+    }
+
+    async fn balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
+        let query = subxt::dynamic::storage("System", "Account", vec![Value::from_bytes(account)]);
+        let storage = self.api.storage().at_latest().await.map_err(rpc_err)?;
+        let Some(info) = storage.fetch(&query).await.map_err(rpc_err)? else {
+            return Ok(0);
+        };
+        // AccountInfo { nonce: u32, consumers: u32, providers: u32, sufficients: u32,
+        //               data: AccountData { free: u128, .. } }
+        let bytes = info.encoded();
+        let mut input = bytes.get(16..).unwrap_or_default();
+        u128::decode(&mut input).map_err(rpc_err)
+    }
+
+    async fn now(&self) -> Result<u64, ChainError> {
+        let query = subxt::dynamic::storage("Timestamp", "Now", Vec::<Value>::new());
+        let storage = self.api.storage().at_latest().await.map_err(rpc_err)?;
+        let Some(now) = storage.fetch(&query).await.map_err(rpc_err)? else {
+            return Ok(0);
+        };
+        u64::decode(&mut now.encoded()).map_err(rpc_err)
+    }
+}

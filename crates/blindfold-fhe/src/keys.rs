@@ -1,0 +1,238 @@
+//! Keys: generation, serialisation with tfhe's `safe_serialize`, and
+//! loading of untrusted bytes with `safe_deserialize_conformant` and size limits.
+//!
+//! * [`ClientKey`]: the data owner's secret key (encrypts videos, decrypts results).
+//! * [`ServerKey`]: the evaluation key workers compute with.
+//! * [`CompressedServerKey`]: the seeded form of the server key (about 4x
+//!   smaller); what the data owner publishes. Workers call
+//!   [`CompressedServerKey::decompress`].
+//!
+//! All three serialise through the tfhe high-level types (`tfhe::ClientKey`,
+//! `tfhe::ServerKey`, `tfhe::CompressedServerKey`), so the bytes carry tfhe's
+//! versioned header and type name.
+
+use tfhe::core_crypto::prelude::*;
+use tfhe::safe_serialization::{safe_deserialize, safe_deserialize_conformant, safe_serialize};
+
+use crate::error::{FheError, Result};
+use crate::params::{
+    ParamSet, CLIENT_KEY_LIMIT, COMPRESSED_SERVER_KEY_LIMIT, SERVER_KEY_LIMIT,
+};
+
+/// The data owner's secret key.
+#[derive(Clone)]
+pub struct ClientKey {
+    param_set: ParamSet,
+    hl: tfhe::ClientKey,
+    sk: tfhe::shortint::ClientKey,
+}
+
+impl std::fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientKey")
+            .field("param_set", &self.param_set)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The evaluation key a worker computes with.
+#[derive(Clone)]
+pub struct ServerKey {
+    param_set: ParamSet,
+    pub(crate) sk: tfhe::shortint::ServerKey,
+}
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerKey")
+            .field("param_set", &self.param_set)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The seeded (compressed) server key: the form to publish and hash.
+#[derive(Clone)]
+pub struct CompressedServerKey {
+    param_set: ParamSet,
+    hl: tfhe::CompressedServerKey,
+}
+
+impl std::fmt::Debug for CompressedServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompressedServerKey")
+            .field("param_set", &self.param_set)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientKey {
+    /// Generate a fresh client key (randomness from the OS).
+    pub fn generate(param_set: ParamSet) -> Self {
+        let hl = tfhe::ClientKey::generate(param_set.config());
+        Self::from_hl(param_set, hl)
+    }
+
+    fn from_hl(param_set: ParamSet, hl: tfhe::ClientKey) -> Self {
+        let sk = hl.clone().into_raw_parts().0.into_raw_parts();
+        Self { param_set, hl, sk }
+    }
+
+    /// The parameter set of this key.
+    pub fn param_set(&self) -> ParamSet {
+        self.param_set
+    }
+
+    /// Generate the (uncompressed) server key.
+    pub fn server_key(&self) -> ServerKey {
+        let hl = self.hl.generate_server_key();
+        ServerKey::from_hl(self.param_set, hl)
+    }
+
+    /// Generate the compressed (seeded) server key.
+    pub fn compressed_server_key(&self) -> CompressedServerKey {
+        CompressedServerKey {
+            param_set: self.param_set,
+            hl: self.hl.generate_compressed_server_key(),
+        }
+    }
+
+    /// Serialise with tfhe's `safe_serialize`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        safe_serialize(&self.hl, &mut out, CLIENT_KEY_LIMIT).map_err(|e| {
+            FheError::Serialize {
+                what: "client key",
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Load a client key (at most [`CLIENT_KEY_LIMIT`] bytes) and check that
+    /// it uses `param_set`.
+    pub fn from_bytes(bytes: &[u8], param_set: ParamSet) -> Result<Self> {
+        let hl: tfhe::ClientKey =
+            safe_deserialize(bytes, CLIENT_KEY_LIMIT).map_err(|reason| FheError::Deserialize {
+                what: "client key",
+                reason,
+            })?;
+        if hl.computation_parameters() != param_set.tfhe_parameters() {
+            return Err(FheError::NotConformant {
+                what: "client key",
+                param_set: param_set.name(),
+            });
+        }
+        // The key material must have the sizes the parameters imply, or
+        // encryption would index out of bounds.
+        let key = Self::from_hl(param_set, hl);
+        let enc = param_set.encoding();
+        if key.sk.encryption_key().lwe_dimension().to_lwe_size().0 != enc.lwe_size {
+            return Err(FheError::NotConformant {
+                what: "client key",
+                param_set: param_set.name(),
+            });
+        }
+        Ok(key)
+    }
+
+    /// The LWE key ciphertexts are encrypted and decrypted under, with its
+    /// encryption noise distribution.
+    pub(crate) fn encryption_key_and_noise(
+        &self,
+    ) -> (LweSecretKeyView<'_, u64>, DynamicDistribution<u64>) {
+        self.sk.encryption_key_and_noise()
+    }
+
+    /// Decrypt a raw big-key LWE ciphertext to its phase (no decoding).
+    pub(crate) fn phase(&self, lwe: &[u64]) -> u64 {
+        let ct = LweCiphertext::from_container(lwe, CiphertextModulus::new_native());
+        decrypt_lwe_ciphertext(&self.sk.encryption_key(), &ct).0
+    }
+}
+
+impl ServerKey {
+    fn from_hl(param_set: ParamSet, hl: tfhe::ServerKey) -> Self {
+        let sk = hl.into_raw_parts().0.into_raw_parts();
+        Self { param_set, sk }
+    }
+
+    /// The parameter set of this key.
+    pub fn param_set(&self) -> ParamSet {
+        self.param_set
+    }
+
+    /// Serialise with tfhe's `safe_serialize` (as a `tfhe::ServerKey`).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let integer = tfhe::integer::ServerKey::from_raw_parts(self.sk.clone());
+        let hl = tfhe::ServerKey::from_raw_parts(
+            integer,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            tfhe::Tag::default(),
+        );
+        let mut out = Vec::new();
+        safe_serialize(&hl, &mut out, SERVER_KEY_LIMIT).map_err(|e| FheError::Serialize {
+            what: "server key",
+            reason: e.to_string(),
+        })?;
+        Ok(out)
+    }
+
+    /// Load an untrusted server key: at most [`SERVER_KEY_LIMIT`] bytes, and
+    /// conformant with `param_set` (tfhe's `safe_deserialize_conformant`).
+    pub fn from_bytes(bytes: &[u8], param_set: ParamSet) -> Result<Self> {
+        let hl: tfhe::ServerKey =
+            safe_deserialize_conformant(bytes, SERVER_KEY_LIMIT, &param_set.config().into())
+                .map_err(|reason| FheError::Deserialize {
+                    what: "server key",
+                    reason,
+                })?;
+        Ok(Self::from_hl(param_set, hl))
+    }
+}
+
+impl CompressedServerKey {
+    /// The parameter set of this key.
+    pub fn param_set(&self) -> ParamSet {
+        self.param_set
+    }
+
+    /// Expand the seeded key into a server key (deterministic: the same
+    /// bytes always give the same key).
+    pub fn decompress(&self) -> ServerKey {
+        ServerKey::from_hl(self.param_set, self.hl.decompress())
+    }
+
+    /// Serialise with tfhe's `safe_serialize`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        safe_serialize(&self.hl, &mut out, COMPRESSED_SERVER_KEY_LIMIT).map_err(|e| {
+            FheError::Serialize {
+                what: "compressed server key",
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Load an untrusted compressed server key: at most
+    /// [`COMPRESSED_SERVER_KEY_LIMIT`] bytes, conformant with `param_set`.
+    pub fn from_bytes(bytes: &[u8], param_set: ParamSet) -> Result<Self> {
+        let hl: tfhe::CompressedServerKey = safe_deserialize_conformant(
+            bytes,
+            COMPRESSED_SERVER_KEY_LIMIT,
+            &param_set.config().into(),
+        )
+        .map_err(|reason| FheError::Deserialize {
+            what: "compressed server key",
+            reason,
+        })?;
+        Ok(Self { param_set, hl })
+    }
+}

@@ -1,0 +1,162 @@
+//! The pinned, named and versioned parameter set, the plaintext encodings
+//! built on it, and the size limits used when loading untrusted bytes.
+//!
+//! There is exactly one parameter set today, [`ParamSet::V1`]. Everything a
+//! verifier must reproduce bit for bit is derived from it: the tfhe
+//! parameter constant, the pixel encoding, the output encodings and the
+//! noise budgets that decide how outputs are split into parts.
+
+use serde::{Deserialize, Serialize};
+use tfhe::shortint::atomic_pattern::AtomicPatternParameters;
+use tfhe::shortint::parameters::v1_8::V1_8_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128;
+use tfhe::shortint::parameters::AtomicPatternKind;
+
+use crate::error::{FheError, Result};
+
+/// Largest accepted serialised client key, in bytes.
+pub const CLIENT_KEY_LIMIT: u64 = 16 << 20;
+/// Largest accepted serialised (uncompressed) server key, in bytes (V1: about 120 MB).
+pub const SERVER_KEY_LIMIT: u64 = 256 << 20;
+/// Largest accepted serialised compressed server key, in bytes (V1: about 30 MB).
+pub const COMPRESSED_SERVER_KEY_LIMIT: u64 = 128 << 20;
+/// Largest number of pixels (width x height x frames) in one video.
+pub const MAX_VIDEO_PIXELS: u64 = 1 << 25;
+/// Largest accepted serialised encrypted video, in bytes (8 bytes per pixel plus headers).
+pub const VIDEO_LIMIT: u64 = 8 * MAX_VIDEO_PIXELS + (16 << 20);
+/// Largest accepted serialised result blob, in bytes.
+pub const RESULT_LIMIT: u64 = 1 << 30;
+
+/// A pinned parameter set. Its [`name`](ParamSet::name) goes into dataset
+/// metadata; a verifier must use the same one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ParamSet {
+    /// `blindfold-v1-2_2-ks32-pbs`: tfhe 1.8.2
+    /// `V1_8_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128` (128-bit
+    /// security, p-fail 2^-129.6, key-switch to a 32-bit small LWE then
+    /// classic PBS, 4-bit message space plus padding bit, N = 2048, n = 918).
+    /// Chosen over the 64-bit key-switch variant (same n, N) because its PBS
+    /// measured about 10% faster here; multi-bit sets are unusable with the
+    /// fixed FFT plan (they need N = 4096, which `force_fft_algo_dif4` rejects).
+    V1,
+}
+
+/// Derived constants of a parameter set (encodings and budgets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding {
+    /// Size of an LWE ciphertext under the big (GLWE-derived) key: k*N + 1.
+    pub lwe_size: usize,
+    /// Number of slots of the PBS input space (message * carry modulus).
+    pub pbs_slots: u64,
+    /// log2 of the PBS input scaling: a PBS input encodes `x * 2^pbs_log_delta`.
+    pub pbs_log_delta: u32,
+    /// log2 of the pixel scaling in encrypted videos. Pixels are encrypted
+    /// with `2^(pbs_log_delta - pixel_log_delta)` times less scaling than a PBS
+    /// input, which leaves headroom for exact leveled sums (decoding range
+    /// `2^(64 - pixel_log_delta)`); multiplying by that factor gives a PBS input.
+    pub pixel_log_delta: u32,
+    /// log2 of the scaling of lookup-table outputs ("coarse" parts).
+    pub pbs_out_log_delta: u32,
+    /// Largest pixel bit width the PBS input space holds.
+    pub max_pixel_bits: u8,
+    /// Largest sum of squared coefficients of PBS outputs in one output
+    /// part (noise budget, in units of the PBS output noise variance).
+    pub max_pbs_noise_units: u64,
+    /// Largest sum of absolute coefficients of fresh pixel ciphertexts in one
+    /// output part (noise budget of leveled "fine" parts).
+    pub max_fine_l1: u64,
+    /// Coefficient spacing of LUT boxes in the accumulator (N / pbs_slots).
+    pub box_size: usize,
+}
+
+impl ParamSet {
+    /// Every known parameter set.
+    pub const ALL: [ParamSet; 1] = [ParamSet::V1];
+
+    /// The stable name recorded in dataset metadata.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ParamSet::V1 => "blindfold-v1-2_2-ks32-pbs",
+        }
+    }
+
+    /// The stable numeric id (used in binary headers and the canonical params encoding).
+    pub const fn id(self) -> u16 {
+        match self {
+            ParamSet::V1 => 1,
+        }
+    }
+
+    /// Look a parameter set up by name.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| FheError::UnknownParamSet(name.to_owned()))
+    }
+
+    /// Look a parameter set up by id.
+    pub fn from_id(id: u16) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.id() == id)
+            .ok_or_else(|| FheError::UnknownParamSet(format!("id {id}")))
+    }
+
+    /// The name of the tfhe constant this set maps to.
+    pub const fn tfhe_parameters_name(self) -> &'static str {
+        match self {
+            ParamSet::V1 => "tfhe 1.8.2 V1_8_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128",
+        }
+    }
+
+    /// The tfhe parameters.
+    pub fn tfhe_parameters(self) -> AtomicPatternParameters {
+        match self {
+            ParamSet::V1 => V1_8_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128.into(),
+        }
+    }
+
+    /// The tfhe high-level config (block parameters only: no compression,
+    /// public-key or noise-squashing material).
+    pub fn config(self) -> tfhe::Config {
+        tfhe::ConfigBuilder::with_custom_parameters(self.tfhe_parameters()).build()
+    }
+
+    /// The tfhe atomic pattern of the ciphertexts fed to the PBS.
+    pub fn atomic_pattern(self) -> AtomicPatternKind {
+        match self {
+            ParamSet::V1 => AtomicPatternKind::KeySwitch32,
+        }
+    }
+
+    /// Derived encodings and budgets.
+    pub const fn encoding(self) -> Encoding {
+        match self {
+            ParamSet::V1 => Encoding {
+                lwe_size: 2048 + 1,
+                pbs_slots: 16,
+                // 16 slots plus the padding bit: 2^64 / 32.
+                pbs_log_delta: 59,
+                // 20 bits of headroom: leveled sums decode in [-2^24, 2^24).
+                pixel_log_delta: 39,
+                // LUT outputs use the same scaling as PBS inputs: 32 values
+                // (padding bit included) per coarse part.
+                pbs_out_log_delta: 59,
+                max_pixel_bits: 4,
+                // Measured PBS output noise std is ~2^45 (see tests/noise.rs);
+                // 64 units give std 2^48 against a half-step of 2^58.
+                max_pbs_noise_units: 64,
+                // Fresh big-key noise is TUniform(17) (|e| <= 2^17); 2^20 of
+                // it stays below 2^37, far under the half-step 2^38.
+                max_fine_l1: 1 << 20,
+                box_size: 2048 / 16,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ParamSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

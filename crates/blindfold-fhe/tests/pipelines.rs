@@ -1,0 +1,276 @@
+//! `decrypt(fhe(x)) == plain(x)` for every pipeline on small synthetic
+//! frames (random inputs and edge cases), plus PBS accounting: the
+//! documented formula, the evaluation's own counter and tfhe's global
+//! counter must all agree.
+
+mod common;
+
+use blindfold_fhe::{
+    evaluate, Conv3x3Params, Feature, FeatureKind, HistogramParams, LinearModelParams,
+    LvAreaParams, Mask, ParamSet, PipelineParams, PlainOutput, PlainVideo, Progress,
+};
+use common::{constant_video, keys, pbs_counter_lock, random_video};
+
+/// Encrypt, evaluate, decrypt, and compare with the plaintext twin and the PBS formula.
+fn check(params: &PipelineParams, video: &PlainVideo) -> PlainOutput {
+    let k = keys();
+    let _guard = pbs_counter_lock();
+    let enc = video.encrypt(&k.client).expect("encrypt");
+    let expected_pbs = params.pbs_count(&video.geometry()).expect("pbs count");
+    let progress = Progress::new();
+    blindfold_fhe::tfhe_reset_global_pbs_count();
+    let result = evaluate(&k.server, params, &enc, &progress).expect("evaluate");
+    assert_eq!(
+        blindfold_fhe::tfhe_global_pbs_count(),
+        expected_pbs,
+        "tfhe's own PBS counter disagrees with the formula"
+    );
+    assert_eq!(progress.pbs_done(), expected_pbs);
+    assert_eq!(progress.pbs_total(), expected_pbs);
+    let decrypted = result.decrypt(&k.client, params).expect("decrypt");
+    let plain = params.plaintext(video).expect("plaintext twin");
+    assert_eq!(decrypted, plain, "decrypt(fhe(x)) != plain(x) for {params:?}");
+    plain
+}
+
+fn lv(frames: Vec<u32>, mask: Mask, threshold: u8) -> PipelineParams {
+    PipelineParams::LvArea(LvAreaParams {
+        frames,
+        mask,
+        threshold,
+    })
+}
+
+#[test]
+fn lv_area_random_4bit() {
+    let video = random_video(1, 8, 8, 4, 3);
+    let mask = Mask::Rect {
+        x: 1,
+        y: 1,
+        width: 6,
+        height: 6,
+    };
+    let out = check(&lv(vec![0, 2], mask, 7), &video);
+    let PlainOutput::LvArea { areas } = out else {
+        panic!("wrong output kind")
+    };
+    assert_eq!(areas.len(), 2);
+}
+
+#[test]
+fn lv_area_edges_black_white_and_full_parts() {
+    // 64 pixels -> 3 parts of at most 31 samples, all at their maximum.
+    let black = constant_video(0, 8, 8, 4, 1);
+    let out = check(&lv(vec![], Mask::All, 1), &black);
+    assert_eq!(out, PlainOutput::LvArea { areas: vec![64] });
+    let white = constant_video(15, 4, 4, 4, 1);
+    assert_eq!(
+        check(&lv(vec![], Mask::All, 15), &white),
+        PlainOutput::LvArea { areas: vec![0] }
+    );
+    assert_eq!(
+        check(&lv(vec![], Mask::All, 16), &white),
+        PlainOutput::LvArea { areas: vec![16] }
+    );
+    assert_eq!(
+        check(&lv(vec![], Mask::All, 0), &black),
+        PlainOutput::LvArea { areas: vec![0] }
+    );
+}
+
+#[test]
+fn lv_area_threshold_boundary() {
+    // Values t-1, t, t+1 around every threshold position.
+    let t = 9u8;
+    let frame: Vec<u8> = (0..16).map(|i| t - 1 + (i % 3) as u8).collect();
+    let video = PlainVideo::new(4, 4, 4, vec![frame], ParamSet::V1).expect("video");
+    let out = check(&lv(vec![], Mask::Pixels(vec![0, 1, 2, 3, 5, 8, 13, 15]), t), &video);
+    let PlainOutput::LvArea { areas } = out else {
+        panic!("wrong output kind")
+    };
+    assert_eq!(areas, vec![3]);
+}
+
+#[test]
+fn lv_area_packed_low_bit_widths() {
+    for bits in [1u8, 2, 3] {
+        let video = random_video(10 + u64::from(bits), 6, 6, bits, 2);
+        for t in [1u8, (1 << bits) - 1] {
+            check(&lv(vec![1], Mask::All, t), &video);
+        }
+    }
+}
+
+#[test]
+fn histogram_random_and_edges() {
+    check(
+        &PipelineParams::Histogram(HistogramParams {
+            frames: vec![],
+            mask: Mask::All,
+        }),
+        &random_video(3, 4, 4, 4, 2),
+    );
+    // 36 black pixels: bin 0 spans two parts.
+    let out = check(
+        &PipelineParams::Histogram(HistogramParams {
+            frames: vec![],
+            mask: Mask::All,
+        }),
+        &constant_video(0, 6, 6, 4, 1),
+    );
+    let mut bins = vec![0u64; 16];
+    bins[0] = 36;
+    assert_eq!(out, PlainOutput::Histogram { bins });
+    let out = check(
+        &PipelineParams::Histogram(HistogramParams {
+            frames: vec![0],
+            mask: Mask::Rect {
+                x: 0,
+                y: 0,
+                width: 2,
+                height: 3,
+            },
+        }),
+        &constant_video(15, 4, 4, 4, 2),
+    );
+    let mut bins = vec![0u64; 16];
+    bins[15] = 6;
+    assert_eq!(out, PlainOutput::Histogram { bins });
+    check(
+        &PipelineParams::Histogram(HistogramParams {
+            frames: vec![],
+            mask: Mask::All,
+        }),
+        &random_video(4, 4, 4, 2, 1),
+    );
+}
+
+#[test]
+fn conv3x3_kernels() {
+    let video = random_video(5, 8, 7, 4, 2);
+    for kernel in [
+        Conv3x3Params::SOBEL_X,
+        Conv3x3Params::BOX_BLUR,
+        Conv3x3Params::SHARPEN,
+        [127, -128, 127, -128, 127, -128, 127, -128, 127],
+        [0; 9],
+    ] {
+        check(
+            &PipelineParams::Conv3x3(Conv3x3Params {
+                frames: vec![],
+                kernel,
+            }),
+            &video,
+        );
+    }
+    for v in [0u8, 15] {
+        let out = check(
+            &PipelineParams::Conv3x3(Conv3x3Params {
+                frames: vec![0],
+                kernel: [-128; 9],
+            }),
+            &constant_video(v, 3, 3, 4, 1),
+        );
+        assert_eq!(
+            out,
+            PlainOutput::Conv3x3 {
+                width: 1,
+                height: 1,
+                frames: vec![vec![-128 * 9 * i64::from(v)]],
+            }
+        );
+    }
+}
+
+#[test]
+fn linear_model_mixed_features() {
+    let video = random_video(6, 6, 6, 4, 2);
+    let params = PipelineParams::LinearModel(LinearModelParams {
+        features: vec![
+            Feature {
+                frame: 0,
+                region: Mask::Rect {
+                    x: 1,
+                    y: 1,
+                    width: 4,
+                    height: 4,
+                },
+                kind: FeatureKind::IntensitySum,
+                weight: -3,
+            },
+            Feature {
+                frame: 0,
+                region: Mask::All,
+                kind: FeatureKind::DarkCount { threshold: 5 },
+                weight: 7,
+            },
+            Feature {
+                frame: 1,
+                region: Mask::Pixels(vec![0, 7, 14, 21, 28, 35]),
+                kind: FeatureKind::DarkCount { threshold: 8 },
+                weight: -1_000_000_000,
+            },
+            Feature {
+                frame: 1,
+                region: Mask::All,
+                kind: FeatureKind::IntensitySum,
+                weight: 1 << 30,
+            },
+        ],
+        bias: -12345,
+    });
+    check(&params, &video);
+    // All white: dark counts are 0, sums are maximal.
+    check(&params, &constant_video(15, 6, 6, 4, 2));
+}
+
+#[test]
+fn pbs_formulas_match_plans() {
+    let g = random_video(7, 9, 5, 2, 3).geometry();
+    let lv2 = lv(vec![0, 2], Mask::All, 2);
+    // 45 two-bit pixels pack two per PBS: ceil(45 / 2) = 23 per frame.
+    assert_eq!(lv2.pbs_count(&g).expect("count"), 46);
+    let hist = PipelineParams::Histogram(HistogramParams {
+        frames: vec![1],
+        mask: Mask::All,
+    });
+    assert_eq!(hist.pbs_count(&g).expect("count"), 45);
+    let conv = PipelineParams::Conv3x3(Conv3x3Params {
+        frames: vec![],
+        kernel: Conv3x3Params::SOBEL_X,
+    });
+    assert_eq!(conv.pbs_count(&g).expect("count"), 0);
+}
+
+#[test]
+fn invalid_params_are_errors() {
+    let g = random_video(8, 4, 4, 4, 2).geometry();
+    let bad = [
+        lv(vec![2], Mask::All, 3),
+        lv(vec![1, 0], Mask::All, 3),
+        lv(vec![], Mask::All, 17),
+        lv(
+            vec![],
+            Mask::Rect {
+                x: 3,
+                y: 0,
+                width: 2,
+                height: 1,
+            },
+            3,
+        ),
+        lv(vec![], Mask::Pixels(vec![3, 3]), 3),
+        lv(vec![], Mask::Pixels(vec![16]), 3),
+        lv(vec![], Mask::Pixels(vec![]), 3),
+    ];
+    for p in bad {
+        assert!(p.validate(ParamSet::V1, &g).is_err(), "{p:?} accepted");
+        assert!(p.pbs_count(&g).is_err());
+    }
+    let small = random_video(9, 2, 5, 4, 1).geometry();
+    let conv = PipelineParams::Conv3x3(Conv3x3Params {
+        frames: vec![],
+        kernel: [1; 9],
+    });
+    assert!(conv.validate(ParamSet::V1, &small).is_err());
+}

@@ -1,0 +1,645 @@
+//! Ids, primitives, and the records the contract stores and returns.
+//!
+//! - Primitives: [`Hash`], [`Account`], [`DatasetId`], [`JobId`], [`Balance`],
+//!   [`Timestamp`] (milliseconds), [`MilliEpsilon`].
+//! - [`PipelineId`] and [`PipelineSet`] (a bitmask of allowed pipelines).
+//! - [`Policy`]: what a data owner allows on its dataset.
+//! - [`DatasetInfo`], [`JobInfo`] (with [`JobStatus`], [`Claim`], [`StakeState`]),
+//!   [`WorkerInfo`], the admin [`Params`] and the money [`Totals`].
+//!
+//! With feature `ink` every type derives SCALE `Encode`/`Decode` and `TypeInfo`
+//! (and ink!'s `StorageLayout` under `std`), so the contract stores these very
+//! types and off-chain code decodes them from query results.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
+
+use crate::error::Error;
+use crate::hash::{self, Sha256};
+
+/// A SHA-256 digest.
+pub type Hash = [u8; 32];
+/// A 32-byte account id (SCALE-identical to ink!'s `AccountId`).
+pub type Account = [u8; 32];
+/// Dataset id, assigned by the contract from 0 upwards.
+pub type DatasetId = u32;
+/// Job id, assigned by the contract from 0 upwards.
+pub type JobId = u64;
+/// Native token amount (the chain's `Balance`).
+pub type Balance = u128;
+/// Milliseconds since the Unix epoch (`block_timestamp`).
+pub type Timestamp = u64;
+/// Differential-privacy epsilon in fixed point: 1000 = epsilon 1.0.
+pub type MilliEpsilon = u64;
+
+/// Highest allowed replication factor.
+pub const MAX_REPLICATION: u8 = 3;
+/// Most submission hashes accepted in one `add_submissions` call.
+pub const MAX_BATCH: u32 = 128;
+
+/// The computation a job runs. Encoded as one byte (its discriminant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+#[repr(u8)]
+pub enum PipelineId {
+    /// Dark-pixel area inside a region of interest, per frame.
+    LvArea = 0,
+    /// A plaintext 3x3 kernel applied to every frame.
+    Conv3x3 = 1,
+    /// A 16-bin intensity histogram per video.
+    Histogram = 2,
+    /// A plaintext integer linear model over pooled ROI features.
+    LinearModel = 3,
+}
+
+/// A pipeline name or number that is not one of [`PipelineId::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownPipeline;
+
+impl fmt::Display for UnknownPipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown pipeline (expected lv-area, conv3x3, histogram or linear-model)")
+    }
+}
+
+impl core::error::Error for UnknownPipeline {}
+
+impl PipelineId {
+    /// Every pipeline, in id order.
+    pub const ALL: [PipelineId; 4] = [
+        PipelineId::LvArea,
+        PipelineId::Conv3x3,
+        PipelineId::Histogram,
+        PipelineId::LinearModel,
+    ];
+
+    /// The wire byte (also the byte hashed into a commitment).
+    pub const fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    /// The pipeline with wire byte `value`, if any.
+    pub const fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(PipelineId::LvArea),
+            1 => Some(PipelineId::Conv3x3),
+            2 => Some(PipelineId::Histogram),
+            3 => Some(PipelineId::LinearModel),
+            _ => None,
+        }
+    }
+
+    /// The canonical name: `lv-area`, `conv3x3`, `histogram`, `linear-model`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PipelineId::LvArea => "lv-area",
+            PipelineId::Conv3x3 => "conv3x3",
+            PipelineId::Histogram => "histogram",
+            PipelineId::LinearModel => "linear-model",
+        }
+    }
+
+    /// This pipeline's bit in a [`PipelineSet`].
+    pub const fn bit(self) -> u8 {
+        1u8 << (self as u8)
+    }
+}
+
+impl fmt::Display for PipelineId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PipelineId {
+    type Err = UnknownPipeline;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PipelineId::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or(UnknownPipeline)
+    }
+}
+
+impl TryFrom<u8> for PipelineId {
+    type Error = UnknownPipeline;
+
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        PipelineId::from_u8(value).ok_or(UnknownPipeline)
+    }
+}
+
+/// A set of pipelines as a bitmask: bit `i` is the pipeline with wire byte `i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct PipelineSet(pub u8);
+
+impl PipelineSet {
+    /// No pipeline.
+    pub const EMPTY: PipelineSet = PipelineSet(0);
+    /// Every known pipeline.
+    pub const ALL: PipelineSet = PipelineSet(0b1111);
+
+    /// The set holding exactly `pipelines`.
+    pub fn of(pipelines: &[PipelineId]) -> Self {
+        pipelines
+            .iter()
+            .fold(PipelineSet::EMPTY, |set, p| set.with(*p))
+    }
+
+    /// This set plus `pipeline`.
+    pub const fn with(self, pipeline: PipelineId) -> Self {
+        PipelineSet(self.0 | pipeline.bit())
+    }
+
+    /// Whether `pipeline` is in the set.
+    pub const fn contains(self, pipeline: PipelineId) -> bool {
+        self.0 & pipeline.bit() != 0
+    }
+
+    /// Non-empty, and no bit outside the known pipelines.
+    pub const fn is_valid(self) -> bool {
+        self.0 != 0 && self.0 & !PipelineSet::ALL.0 == 0
+    }
+
+    /// The pipelines in the set, in id order.
+    pub fn iter(self) -> impl Iterator<Item = PipelineId> {
+        PipelineId::ALL.into_iter().filter(move |p| self.contains(*p))
+    }
+}
+
+/// What a data owner allows on its dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct Policy {
+    /// Pipelines a job may run.
+    pub allowed_pipelines: PipelineSet,
+    /// Fewest live (submitted minus revoked) items a job may compute over and
+    /// a released result may come from. At least 1.
+    pub min_cohort: u32,
+    /// How many workers compute each job independently: 1..=[`MAX_REPLICATION`].
+    pub replication: u8,
+    /// Total differential-privacy budget of the dataset, if it enforces one.
+    /// Each job then must spend a positive epsilon, and requests that would
+    /// exceed the budget are refused.
+    pub dp_epsilon_budget: Option<MilliEpsilon>,
+}
+
+impl Policy {
+    /// Checks the policy's ranges, naming the first field that is wrong.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !self.allowed_pipelines.is_valid() {
+            return Err(Error::InvalidPipelineSet);
+        }
+        if self.min_cohort == 0 {
+            return Err(Error::InvalidMinCohort);
+        }
+        if self.replication == 0 || self.replication > MAX_REPLICATION {
+            return Err(Error::InvalidReplication);
+        }
+        Ok(())
+    }
+}
+
+/// A registered dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct DatasetInfo {
+    /// The data owner (hospital) account.
+    pub owner: Account,
+    /// SHA-256 of the metadata blob (geometry, preprocessing, TFHE parameter set).
+    pub metadata_hash: Hash,
+    /// SHA-256 of the TFHE server (evaluation) key blob.
+    pub server_key_hash: Hash,
+    /// Price per job, paid to the owner on finalisation.
+    pub price: Balance,
+    /// The owner's policy.
+    pub policy: Policy,
+    /// Whether new submissions and jobs are accepted.
+    pub active: bool,
+    /// When the dataset was registered.
+    pub registered_at: Timestamp,
+    /// Number of submissions so far (indices `0..submission_count`).
+    pub submission_count: u64,
+    /// Running digest over all submissions (see [`hash::submissions_step_with`]).
+    pub submissions_digest: Hash,
+    /// Number of revocations so far.
+    pub revocation_count: u64,
+    /// Running digest over all revoked indices, in revocation order.
+    pub revocations_digest: Hash,
+    /// Epsilon charged to the budget by open and finished jobs.
+    pub epsilon_spent: MilliEpsilon,
+}
+
+impl DatasetInfo {
+    /// Live items: submissions minus revocations.
+    pub fn cohort(&self) -> u64 {
+        self.submission_count.saturating_sub(self.revocation_count)
+    }
+
+    /// The input digest a job requested now would bind.
+    pub fn input_digest_with<H: Sha256>(&self, dataset_id: DatasetId) -> Hash {
+        hash::input_digest_with::<H>(
+            dataset_id,
+            &self.submissions_digest,
+            self.submission_count,
+            &self.revocations_digest,
+            self.revocation_count,
+        )
+    }
+}
+
+/// Where a job is in its lifecycle. Every job ends in `Finalized`, `Refunded`
+/// or `Cancelled`; `deadline` in [`JobInfo`] is the deadline of the current status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub enum JobStatus {
+    /// Accepting claims (up to the replication factor) and sealed commitments.
+    Open,
+    /// Commitments closed; claimants reveal their result blob hash.
+    Revealing,
+    /// Replication 1 only: one result revealed; any staked worker may challenge it.
+    Challenge,
+    /// Results disagreed or were missing: one tie-break slot is open for a
+    /// claim and a sealed commitment.
+    Disputed,
+    /// An agreed result exists; the data owner may release.
+    Computed,
+    /// The data owner posted the released-result hash; `finalize` pays out.
+    Released,
+    /// Paid out. Terminal.
+    Finalized,
+    /// The researcher was refunded (see the `JobRefunded` event's reason). Terminal.
+    Refunded,
+    /// Cancelled by the researcher before any claim. Terminal.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Whether the job is over (no more money moves).
+    pub const fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Finalized | JobStatus::Refunded | JobStatus::Cancelled
+        )
+    }
+}
+
+/// Why a job ended refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+pub enum RefundReason {
+    /// No claimant revealed a result in time.
+    NoResult,
+    /// After the tie-break, no result had a unique plurality of at least two.
+    NoMajority,
+    /// The job's cohort is below the dataset's current `min_cohort`.
+    CohortBelowMinimum,
+    /// The data owner did not release before the release deadline.
+    ReleaseTimeout,
+}
+
+/// Why a worker's claim stake was slashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+pub enum SlashReason {
+    /// Claimed but did not commit, or committed but did not reveal, in time.
+    Missed,
+    /// Revealed a result that lost to the majority.
+    Dissent,
+}
+
+/// What became of the stake a claim locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub enum StakeState {
+    /// Locked in the job.
+    Locked,
+    /// Unlocked (back in the worker's free stake).
+    Returned,
+    /// Forfeited to the contract owner's earnings.
+    Slashed,
+}
+
+/// One worker's claim on a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct Claim {
+    /// The worker.
+    pub worker: Account,
+    /// 0 for the replicas, 1 for a challenger or the tie-break worker.
+    pub round: u8,
+    /// The sealed commitment ([`hash::seal_with`]), once committed.
+    pub sealed: Option<Hash>,
+    /// The revealed SHA-256 of the worker's result blob.
+    pub result_blob_hash: Option<Hash>,
+    /// The claim's stake.
+    pub stake: StakeState,
+}
+
+/// A job: a researcher's paid request to run one pipeline over a dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct JobInfo {
+    /// The dataset computed over.
+    pub dataset_id: DatasetId,
+    /// Who pays, and receives refunds and the released result.
+    pub researcher: Account,
+    /// The pipeline.
+    pub pipeline: PipelineId,
+    /// SHA-256 of the job-spec blob (pipeline parameters, backend).
+    pub params_hash: Hash,
+    /// The dataset's input digest at request time ([`hash::input_digest_with`]):
+    /// submissions `0..submission_count` minus the first `revocation_count`
+    /// revocations.
+    pub input_digest: Hash,
+    /// The dataset's server-key hash at request time.
+    pub server_key_hash: Hash,
+    /// Submissions the job covers (indices `0..submission_count`).
+    pub submission_count: u64,
+    /// Revocations (the first this many, in revocation order) the job excludes.
+    pub revocation_count: u64,
+    /// Epsilon charged to the dataset's budget (returned if the job is refunded
+    /// or cancelled).
+    pub epsilon: MilliEpsilon,
+    /// Dataset price at request time, owed to the data owner on finalisation.
+    pub price: Balance,
+    /// Fee per agreeing worker, from the admin params at request time.
+    pub worker_fee: Balance,
+    /// Stake each claim locks, from the admin params at request time.
+    pub claim_stake: Balance,
+    /// Money the contract holds for this job; 0 once the job ended.
+    pub escrow: Balance,
+    /// Replication factor at request time.
+    pub replication: u8,
+    /// Claims allowed so far: the replication factor, plus one tie-break slot
+    /// after a dispute, plus the challenger's slot after a challenge.
+    pub slots: u8,
+    /// 0 while the replicas work; 1 once disputed or challenged.
+    pub round: u8,
+    /// Current status.
+    pub status: JobStatus,
+    /// When the job was requested.
+    pub requested_at: Timestamp,
+    /// Deadline of the current status.
+    pub deadline: Timestamp,
+    /// Claims in order.
+    pub claims: Vec<Claim>,
+    /// The agreed result blob hash, once `Computed`.
+    pub result_blob_hash: Option<Hash>,
+    /// The agreed commitment, once `Computed`.
+    pub commitment: Option<Hash>,
+    /// SHA-256 of the released-result blob, once `Released`.
+    pub released_hash: Option<Hash>,
+}
+
+impl JobInfo {
+    /// Live items the job covers.
+    pub fn cohort(&self) -> u64 {
+        self.submission_count.saturating_sub(self.revocation_count)
+    }
+
+    /// The commitment a worker computes for this job and `result_blob_hash`.
+    pub fn commitment_with<H: Sha256>(&self, job_id: JobId, result_blob_hash: &Hash) -> Hash {
+        hash::commitment_with::<H>(
+            job_id,
+            self.dataset_id,
+            self.pipeline,
+            &self.params_hash,
+            &self.input_digest,
+            &self.server_key_hash,
+            result_blob_hash,
+        )
+    }
+
+    /// The index and claim of `worker`, if it claimed this job.
+    pub fn claim_of(&self, worker: &Account) -> Option<(usize, &Claim)> {
+        self.claims
+            .iter()
+            .enumerate()
+            .find(|(_, c)| &c.worker == worker)
+    }
+}
+
+/// The escrow a job needs: `price + worker_fee × (replication + 1)`, i.e. one
+/// fee per replica plus one reserve fee for a tie-break worker. Unused fees
+/// are refunded to the researcher. `None` on overflow.
+pub fn required_escrow(price: Balance, worker_fee: Balance, replication: u8) -> Option<Balance> {
+    let fees = worker_fee.checked_mul(Balance::from(replication).checked_add(1)?)?;
+    price.checked_add(fees)
+}
+
+/// A registered worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct WorkerInfo {
+    /// Total stake held, locked part included.
+    pub stake: Balance,
+    /// Stake locked by open claims.
+    pub locked: Balance,
+    /// Claims whose stake is still locked.
+    pub open_claims: u32,
+}
+
+impl WorkerInfo {
+    /// Stake not locked by a claim.
+    pub fn free(&self) -> Balance {
+        self.stake.saturating_sub(self.locked)
+    }
+}
+
+/// Contract-wide settings, changed only by the contract owner. Windows are in
+/// milliseconds. Open jobs keep the fee and stake they were requested with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct Params {
+    /// Paid to each worker whose result wins.
+    pub worker_fee: Balance,
+    /// Stake each claim locks; slashed for a missed deadline or a dissent.
+    pub claim_stake: Balance,
+    /// Shortest allowed time from request to the job's commit deadline.
+    pub min_compute_window: Timestamp,
+    /// Longest allowed time from request to the job's commit deadline.
+    pub max_compute_window: Timestamp,
+    /// Time to reveal once commitments close.
+    pub reveal_window: Timestamp,
+    /// Replication 1: time for a challenge once the result is revealed.
+    pub challenge_window: Timestamp,
+    /// Time for the tie-break worker to claim and commit.
+    pub tiebreak_window: Timestamp,
+    /// Time for the data owner to release once the result is agreed.
+    pub release_window: Timestamp,
+}
+
+impl Params {
+    /// Checks the windows: all positive and `min_compute_window <= max_compute_window`.
+    pub fn validate(&self) -> Result<(), Error> {
+        let windows = [
+            self.min_compute_window,
+            self.max_compute_window,
+            self.reveal_window,
+            self.challenge_window,
+            self.tiebreak_window,
+            self.release_window,
+        ];
+        if windows.contains(&0) || self.min_compute_window > self.max_compute_window {
+            return Err(Error::InvalidParams);
+        }
+        Ok(())
+    }
+}
+
+/// The contract's money, by purpose. The contract's balance (above its
+/// existential deposit) always equals `escrow + stakes + earnings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct Totals {
+    /// Held for jobs that have not ended.
+    pub escrow: Balance,
+    /// Worker stakes, locked or free.
+    pub stakes: Balance,
+    /// Credited but not yet withdrawn (pull payments).
+    pub earnings: Balance,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipeline_names_round_trip() {
+        for p in PipelineId::ALL {
+            assert_eq!(p.as_str().parse::<PipelineId>(), Ok(p));
+            assert_eq!(PipelineId::from_u8(p.as_u8()), Some(p));
+        }
+        assert_eq!("lv-area".parse::<PipelineId>(), Ok(PipelineId::LvArea));
+        assert_eq!(PipelineId::LinearModel.as_u8(), 3);
+        assert_eq!("lv_area".parse::<PipelineId>(), Err(UnknownPipeline));
+        assert_eq!(PipelineId::try_from(4), Err(UnknownPipeline));
+    }
+
+    #[test]
+    fn pipeline_set_bits() {
+        let set = PipelineSet::of(&[PipelineId::LvArea, PipelineId::Histogram]);
+        assert_eq!(set, PipelineSet(0b0101));
+        assert!(set.contains(PipelineId::Histogram));
+        assert!(!set.contains(PipelineId::Conv3x3));
+        assert!(set.is_valid());
+        assert!(!PipelineSet::EMPTY.is_valid());
+        assert!(!PipelineSet(0b1_0000).is_valid());
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [PipelineId::LvArea, PipelineId::Histogram]
+        );
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            allowed_pipelines: PipelineSet::ALL,
+            min_cohort: 5,
+            replication: 2,
+            dp_epsilon_budget: Some(3000),
+        }
+    }
+
+    #[test]
+    fn policy_validation_names_the_field() {
+        assert_eq!(policy().validate(), Ok(()));
+        let bad = |f: fn(&mut Policy)| {
+            let mut p = policy();
+            f(&mut p);
+            p.validate()
+        };
+        assert_eq!(
+            bad(|p| p.allowed_pipelines = PipelineSet::EMPTY),
+            Err(Error::InvalidPipelineSet)
+        );
+        assert_eq!(bad(|p| p.min_cohort = 0), Err(Error::InvalidMinCohort));
+        assert_eq!(bad(|p| p.replication = 0), Err(Error::InvalidReplication));
+        assert_eq!(bad(|p| p.replication = 4), Err(Error::InvalidReplication));
+    }
+
+    #[test]
+    fn escrow_is_price_plus_replicas_and_reserve() {
+        assert_eq!(required_escrow(100, 7, 2), Some(121));
+        assert_eq!(required_escrow(100, 7, 1), Some(114));
+        assert_eq!(required_escrow(Balance::MAX, 1, 1), None);
+        assert_eq!(required_escrow(0, Balance::MAX, 3), None);
+    }
+
+    #[test]
+    fn params_validation() {
+        let params = Params {
+            worker_fee: 1,
+            claim_stake: 1,
+            min_compute_window: 10,
+            max_compute_window: 20,
+            reveal_window: 1,
+            challenge_window: 1,
+            tiebreak_window: 1,
+            release_window: 1,
+        };
+        assert_eq!(params.validate(), Ok(()));
+        let mut bad = params;
+        bad.min_compute_window = 21;
+        assert_eq!(bad.validate(), Err(Error::InvalidParams));
+        let mut bad = params;
+        bad.release_window = 0;
+        assert_eq!(bad.validate(), Err(Error::InvalidParams));
+    }
+
+    #[test]
+    fn job_status_terminal() {
+        assert!(JobStatus::Finalized.is_terminal());
+        assert!(JobStatus::Refunded.is_terminal());
+        assert!(JobStatus::Cancelled.is_terminal());
+        assert!(!JobStatus::Released.is_terminal());
+        assert!(!JobStatus::Open.is_terminal());
+    }
+}

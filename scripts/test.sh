@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every Blindfold test. This is the README's test command and what CI runs.
+#
+#   1. scripts/setup.sh            (installs/pins toolchains; seconds when present)
+#   2. scripts/build-contract.sh   (release .wasm used by every chain test)
+#   3. scripts/fetch-test-data.sh  (real ultrasound DICOM files from pydicom's wheels)
+#   4. cargo fmt --check, the contract's own tests, the host workspace's tests
+#   5. the node suite, against a real substrate-contracts-node started here, when the
+#      cached node binary exists; otherwise one SKIPPED line naming how to build it
+# The last line sums the runners' results: "summary: N passed, N failed".
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$BF_ROOT"
+
+"$BF_ROOT/scripts/setup.sh"
+"$BF_ROOT/scripts/build-contract.sh"
+if [ -x "$BF_ROOT/scripts/fetch-test-data.sh" ]; then
+    "$BF_ROOT/scripts/fetch-test-data.sh"
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+step() { say "== $*"; "$@" 2>&1 | tee -a "$log"; }
+
+step cargo fmt --all -- --check
+step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
+step cargo test --workspace
+
+node_port=9951
+if have_node; then
+    "$BF_ROOT/scripts/node.sh" start --port "$node_port"
+    trap '"$BF_ROOT/scripts/node.sh" stop --port "$node_port"; rm -f "$log"' EXIT
+    BLINDFOLD_NODE_URL="ws://127.0.0.1:$node_port" step cargo test --workspace -- --ignored node_
+else
+    echo "SKIPPED node suite: no substrate-contracts-node binary; build it with: scripts/node.sh build" | tee -a "$log"
+fi
+
+read -r passed failed < <(awk '/^test result:/ {
+        for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+    } END { print p + 0, f + 0 }' "$log")
+echo "summary: ${passed:-0} passed, ${failed:-0} failed"
