@@ -63,7 +63,7 @@ if ! ls "$WASM_STD_DIR"/libstd-*.rlib >/dev/null 2>&1; then
 fi
 
 # ---- 4. cargo-contract --------------------------------------------------------
-if ! "$CARGO_CONTRACT_BIN" --version 2>/dev/null | grep -q "cargo-contract-contract $CARGO_CONTRACT_VERSION"; then
+if ! "$CARGO_CONTRACT_BIN" --version 2>/dev/null | grep -Eq "cargo-contract(-contract)? $CARGO_CONTRACT_VERSION"; then
     say "installing cargo-contract $CARGO_CONTRACT_VERSION (compiles ~500 crates; 15-30 min on 2 cores)"
     (
         contract_env

@@ -46,16 +46,16 @@
 #[ink::contract]
 mod marketplace {
     use blindfold_protocol::events::{
-        ChallengeOpened, Challenged, CodeHashSet, Committed, DatasetDeactivated,
-        DatasetRegistered, DatasetUpdated, JobCancelled, JobClaimed, JobComputed,
-        JobDisputed, JobFinalized, JobRefunded, JobRequested, OwnershipTransferred,
-        ParamsSet, PausedSet, RevealOpened, Revealed, ResultReleased, StakeWithdrawn,
-        Staked, SubmissionRevoked, SubmissionsAdded, Withdrawn, WorkerSlashed,
+        ChallengeOpened, Challenged, CodeHashSet, Committed, DatasetDeactivated, DatasetRegistered,
+        DatasetUpdated, JobCancelled, JobClaimed, JobComputed, JobDisputed, JobFinalized,
+        JobRefunded, JobRequested, OwnershipTransferred, ParamsSet, PausedSet, ResultReleased,
+        RevealOpened, Revealed, StakeWithdrawn, Staked, SubmissionRevoked, SubmissionsAdded,
+        Withdrawn, WorkerSlashed,
     };
     use blindfold_protocol::hash::{self, Sha256};
     use blindfold_protocol::{
-        required_escrow, Account, Claim, DatasetId, DatasetInfo, Error, JobId, JobInfo,
-        JobStatus, MilliEpsilon, Params, PipelineId, Policy, RefundReason, SlashReason,
+        required_escrow, Account, Claim, DatasetId, DatasetInfo, Error, JobId, JobInfo, JobStatus,
+        MarketState, MilliEpsilon, Params, PipelineId, Policy, RefundReason, SlashReason,
         StakeState, Totals, WorkerInfo, MAX_BATCH,
     };
     use ink::prelude::vec::Vec;
@@ -68,6 +68,7 @@ mod marketplace {
 
     /// SHA-256 by the chain's `hash_sha2_256` host function: the same digest as
     /// the `sha2` crate off chain, without its code in the wasm.
+    #[derive(Debug)]
     pub enum ChainSha256 {}
 
     impl Sha256 for ChainSha256 {
@@ -259,7 +260,7 @@ mod marketplace {
             policy.validate()?;
             dataset.price = price;
             dataset.policy = policy;
-            self.datasets.insert(dataset_id, &dataset);
+            self.save_dataset(dataset_id, &dataset);
             self.env().emit_event(DatasetUpdated {
                 dataset_id,
                 price,
@@ -276,7 +277,7 @@ mod marketplace {
                 return Err(Error::DatasetInactive);
             }
             dataset.active = false;
-            self.datasets.insert(dataset_id, &dataset);
+            self.save_dataset(dataset_id, &dataset);
             self.env().emit_event(DatasetDeactivated { dataset_id });
             Ok(())
         }
@@ -313,7 +314,7 @@ mod marketplace {
             }
             let count = dataset.submission_count;
             let digest = dataset.submissions_digest;
-            self.datasets.insert(dataset_id, &dataset);
+            self.save_dataset(dataset_id, &dataset);
             self.env().emit_event(SubmissionsAdded {
                 dataset_id,
                 first_index,
@@ -342,7 +343,7 @@ mod marketplace {
                 .checked_add(1)
                 .ok_or(Error::Overflow)?;
             self.revoked.insert((dataset_id, index), &());
-            self.datasets.insert(dataset_id, &dataset);
+            self.save_dataset(dataset_id, &dataset);
             self.env().emit_event(SubmissionRevoked {
                 dataset_id,
                 index,
@@ -364,7 +365,7 @@ mod marketplace {
                 return Err(Error::ZeroValue);
             }
             let worker_id = self.env().caller();
-            let mut worker = self.workers.get(worker_id).unwrap_or_default();
+            let mut worker = self.worker_info(worker_id).unwrap_or_default();
             worker.stake = plus(worker.stake, amount)?;
             self.totals.stakes = plus(self.totals.stakes, amount)?;
             self.workers.insert(worker_id, &worker);
@@ -381,7 +382,7 @@ mod marketplace {
         #[ink(message, selector = 0xB1D00202)]
         pub fn withdraw_stake(&mut self, amount: Balance) -> Result<()> {
             let worker_id = self.env().caller();
-            let mut worker = self.workers.get(worker_id).ok_or(Error::NotWorker)?;
+            let mut worker = self.worker_info(worker_id).ok_or(Error::NotWorker)?;
             if worker.open_claims > 0 {
                 return Err(Error::OpenClaims);
             }
@@ -487,7 +488,7 @@ mod marketplace {
                     released_hash: None,
                 },
             );
-            self.datasets.insert(dataset_id, &dataset);
+            self.save_dataset(dataset_id, &dataset);
             self.env().emit_event(JobRequested {
                 job_id,
                 dataset_id,
@@ -519,7 +520,7 @@ mod marketplace {
             let (_, refund) = self.settle(job_id, &mut job, 0, false)?;
             self.return_epsilon(&job)?;
             job.status = JobStatus::Cancelled;
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             self.env().emit_event(JobCancelled { job_id, refund });
             Ok(())
         }
@@ -530,7 +531,7 @@ mod marketplace {
         pub fn claim(&mut self, job_id: JobId) -> Result<()> {
             self.ensure_live()?;
             let worker_id = self.env().caller();
-            let mut worker = self.workers.get(worker_id).ok_or(Error::NotWorker)?;
+            let mut worker = self.worker_info(worker_id).ok_or(Error::NotWorker)?;
             let mut job = self.job_info(job_id)?;
             if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
                 return Err(Error::WrongStatus);
@@ -557,7 +558,7 @@ mod marketplace {
                 stake: StakeState::Locked,
             });
             self.workers.insert(worker_id, &worker);
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             self.env().emit_event(JobClaimed {
                 job_id,
                 dataset_id: job.dataset_id,
@@ -600,7 +601,7 @@ mod marketplace {
             if all_committed(&job) {
                 self.close_commits(job_id, &mut job, now)?;
             }
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             Ok(())
         }
 
@@ -618,7 +619,7 @@ mod marketplace {
                 return Err(Error::DeadlinePassed);
             }
             let worker = acct(self.env().caller());
-            let commitment = job.commitment_with::<ChainSha256>(job_id, &result_blob_hash);
+            let commitment = Self::commitment_of(&job, job_id, &result_blob_hash);
             let round = job.round;
             let claim = job
                 .claims
@@ -643,7 +644,7 @@ mod marketplace {
             if !reveal_pending(&job) {
                 self.close_reveals(job_id, &mut job, now)?;
             }
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             Ok(())
         }
 
@@ -655,7 +656,7 @@ mod marketplace {
         pub fn challenge(&mut self, job_id: JobId, result_blob_hash: Digest) -> Result<()> {
             self.ensure_live()?;
             let worker_id = self.env().caller();
-            let mut worker = self.workers.get(worker_id).ok_or(Error::NotWorker)?;
+            let mut worker = self.worker_info(worker_id).ok_or(Error::NotWorker)?;
             let mut job = self.job_info(job_id)?;
             if job.status != JobStatus::Challenge {
                 return Err(Error::WrongStatus);
@@ -676,7 +677,7 @@ mod marketplace {
             }
             worker.locked = plus(worker.locked, job.claim_stake)?;
             worker.open_claims = worker.open_claims.checked_add(1).ok_or(Error::Overflow)?;
-            let commitment = job.commitment_with::<ChainSha256>(job_id, &result_blob_hash);
+            let commitment = Self::commitment_of(&job, job_id, &result_blob_hash);
             job.claims.push(Claim {
                 worker: account,
                 round: 1,
@@ -692,7 +693,7 @@ mod marketplace {
                 commitment,
             });
             self.open_tiebreak(job_id, &mut job, now)?;
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             Ok(())
         }
 
@@ -735,7 +736,7 @@ mod marketplace {
                 }
                 _ => self.refund(job_id, &mut job, RefundReason::ReleaseTimeout, true)?,
             }
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             Ok(job.status)
         }
 
@@ -767,7 +768,7 @@ mod marketplace {
                     released_hash,
                 });
             }
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             Ok(())
         }
 
@@ -783,7 +784,7 @@ mod marketplace {
             let price = job.price;
             let (workers_paid, researcher_refund) = self.settle(job_id, &mut job, price, true)?;
             job.status = JobStatus::Finalized;
-            self.jobs.insert(job_id, &job);
+            self.save_job(job_id, &job);
             self.env().emit_event(JobFinalized {
                 job_id,
                 owner_paid: job.price,
@@ -886,44 +887,21 @@ mod marketplace {
             Ok(self.earnings.get(account).unwrap_or(0))
         }
 
-        /// Current params.
+        /// Owner, pause flag, params, money totals and id counters.
         #[ink(message, selector = 0xB1D00605)]
-        pub fn params(&self) -> Result<Params> {
-            Ok(self.params)
-        }
-
-        /// Money held, by purpose.
-        #[ink(message, selector = 0xB1D00606)]
-        pub fn totals(&self) -> Result<Totals> {
-            Ok(self.totals)
-        }
-
-        /// The contract owner.
-        #[ink(message, selector = 0xB1D00607)]
-        pub fn owner(&self) -> Result<AccountId> {
-            Ok(self.owner)
-        }
-
-        /// Whether new business is paused.
-        #[ink(message, selector = 0xB1D00608)]
-        pub fn paused(&self) -> Result<bool> {
-            Ok(self.paused)
-        }
-
-        /// Number of datasets (ids are `0..dataset_count`).
-        #[ink(message, selector = 0xB1D00609)]
-        pub fn dataset_count(&self) -> Result<DatasetId> {
-            Ok(self.dataset_count)
-        }
-
-        /// Number of jobs (ids are `0..job_count`).
-        #[ink(message, selector = 0xB1D0060A)]
-        pub fn job_count(&self) -> Result<JobId> {
-            Ok(self.job_count)
+        pub fn state(&self) -> Result<MarketState> {
+            Ok(MarketState {
+                owner: acct(self.owner),
+                paused: self.paused,
+                params: self.params,
+                totals: self.totals,
+                dataset_count: self.dataset_count,
+                job_count: self.job_count,
+            })
         }
 
         /// Whether submission `index` of `dataset_id` is revoked.
-        #[ink(message, selector = 0xB1D0060B)]
+        #[ink(message, selector = 0xB1D00606)]
         pub fn is_revoked(&self, dataset_id: DatasetId, index: u64) -> Result<bool> {
             self.dataset_info(dataset_id)?;
             Ok(self.revoked.contains((dataset_id, index)))
@@ -945,6 +923,7 @@ mod marketplace {
             Ok(())
         }
 
+        #[inline(never)]
         fn dataset_info(&self, dataset_id: DatasetId) -> Result<DatasetInfo> {
             self.datasets.get(dataset_id).ok_or(Error::DatasetNotFound)
         }
@@ -957,11 +936,37 @@ mod marketplace {
             Ok(dataset)
         }
 
+        // Loads and stores are `inline(never)`: the SCALE codecs of the big
+        // records would otherwise be copied into every message (wasm size).
+
+        #[inline(never)]
         fn job_info(&self, job_id: JobId) -> Result<JobInfo> {
             self.jobs.get(job_id).ok_or(Error::JobNotFound)
         }
 
+        #[inline(never)]
+        fn save_job(&mut self, job_id: JobId, job: &JobInfo) {
+            self.jobs.insert(job_id, job);
+        }
+
+        #[inline(never)]
+        fn save_dataset(&mut self, dataset_id: DatasetId, dataset: &DatasetInfo) {
+            self.datasets.insert(dataset_id, dataset);
+        }
+
+        #[inline(never)]
+        fn worker_info(&self, worker_id: AccountId) -> Option<WorkerInfo> {
+            self.workers.get(worker_id)
+        }
+
+        /// The commitment of `result` for this job (the contract's own fields).
+        #[inline(never)]
+        fn commitment_of(job: &JobInfo, job_id: JobId, result: &Digest) -> Digest {
+            job.commitment_with::<ChainSha256>(job_id, result)
+        }
+
         /// Stores `worker`, or forgets it once it holds nothing.
+        #[inline(never)]
         fn store_worker(&mut self, worker_id: AccountId, worker: &WorkerInfo) {
             if worker.stake == 0 && worker.open_claims == 0 {
                 self.workers.remove(worker_id);
@@ -971,6 +976,7 @@ mod marketplace {
         }
 
         /// Adds `amount` to `account`'s earnings.
+        #[inline(never)]
         fn credit(&mut self, account: AccountId, amount: Balance) -> Result<()> {
             if amount == 0 {
                 return Ok(());
@@ -983,6 +989,7 @@ mod marketplace {
 
         /// Ends claim `index`'s lock: returned to the worker's free stake, or
         /// slashed to the contract owner.
+        #[inline(never)]
         fn end_claim(
             &mut self,
             job_id: JobId,
@@ -998,7 +1005,7 @@ mod marketplace {
                 return Ok(());
             }
             let worker_id = AccountId::from(claim.worker);
-            let mut worker = self.workers.get(worker_id).unwrap_or_default();
+            let mut worker = self.worker_info(worker_id).unwrap_or_default();
             worker.locked = minus(worker.locked, amount)?;
             worker.open_claims = worker.open_claims.checked_sub(1).ok_or(Error::Overflow)?;
             if let Some(reason) = slash {
@@ -1020,6 +1027,7 @@ mod marketplace {
         }
 
         /// Slashes every locked claim of the current round for which `missed` holds.
+        #[inline(never)]
         fn slash_missed(
             &mut self,
             job_id: JobId,
@@ -1039,7 +1047,13 @@ mod marketplace {
         }
 
         /// The commit phase is over (all committed, or the deadline passed).
-        fn close_commits(&mut self, job_id: JobId, job: &mut JobInfo, now: Timestamp) -> Result<()> {
+        #[inline(never)]
+        fn close_commits(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            now: Timestamp,
+        ) -> Result<()> {
             self.slash_missed(job_id, job, |c| c.sealed.is_none())?;
             if reveal_pending(job) {
                 job.status = JobStatus::Revealing;
@@ -1056,12 +1070,19 @@ mod marketplace {
         }
 
         /// The reveal phase is over (all revealed, or the deadline passed).
-        fn close_reveals(&mut self, job_id: JobId, job: &mut JobInfo, now: Timestamp) -> Result<()> {
+        #[inline(never)]
+        fn close_reveals(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            now: Timestamp,
+        ) -> Result<()> {
             self.slash_missed(job_id, job, |c| c.result_blob_hash.is_none())?;
             self.tally(job_id, job, now)
         }
 
         /// Decides the round: agreement, challenge window, dispute or refund.
+        #[inline(never)]
         fn tally(&mut self, job_id: JobId, job: &mut JobInfo, now: Timestamp) -> Result<()> {
             let results = live_results(job);
             if job.round == 0 {
@@ -1090,8 +1111,7 @@ mod marketplace {
             };
             for index in 0..job.claims.len() {
                 let dissent = job.claims.get(index).is_some_and(|c| {
-                    c.stake == StakeState::Locked
-                        && c.result_blob_hash.is_some_and(|r| r != winner)
+                    c.stake == StakeState::Locked && c.result_blob_hash.is_some_and(|r| r != winner)
                 });
                 if dissent {
                     self.end_claim(job_id, job, index, Some(SlashReason::Dissent))?;
@@ -1101,7 +1121,13 @@ mod marketplace {
         }
 
         /// Opens round 1 with one more slot for a tie-break worker.
-        fn open_tiebreak(&mut self, job_id: JobId, job: &mut JobInfo, now: Timestamp) -> Result<()> {
+        #[inline(never)]
+        fn open_tiebreak(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            now: Timestamp,
+        ) -> Result<()> {
             let taken = u8::try_from(job.claims.len()).map_err(|_| Error::Overflow)?;
             job.round = 1;
             job.slots = taken.checked_add(1).ok_or(Error::Overflow)?;
@@ -1116,8 +1142,15 @@ mod marketplace {
         }
 
         /// Records `result` as the agreed result; the release window opens.
-        fn agree(&mut self, job_id: JobId, job: &mut JobInfo, result: Digest, now: Timestamp) -> Result<()> {
-            let commitment = job.commitment_with::<ChainSha256>(job_id, &result);
+        #[inline(never)]
+        fn agree(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            result: Digest,
+            now: Timestamp,
+        ) -> Result<()> {
+            let commitment = Self::commitment_of(job, job_id, &result);
             job.result_blob_hash = Some(result);
             job.commitment = Some(commitment);
             job.status = JobStatus::Computed;
@@ -1134,6 +1167,7 @@ mod marketplace {
 
         /// Ends a job without a release: settles (paying the winners if
         /// `pay_workers`), returns the epsilon, refunds the researcher.
+        #[inline(never)]
         fn refund(
             &mut self,
             job_id: JobId,
@@ -1157,6 +1191,7 @@ mod marketplace {
         /// each locked claim that revealed the agreed result (if `pay_workers`),
         /// every remaining lock returned, the rest to the researcher. Returns
         /// (workers paid, researcher refund).
+        #[inline(never)]
         fn settle(
             &mut self,
             job_id: JobId,
@@ -1192,13 +1227,14 @@ mod marketplace {
         }
 
         /// Gives the job's epsilon back to its dataset's budget.
+        #[inline(never)]
         fn return_epsilon(&mut self, job: &JobInfo) -> Result<()> {
             let mut dataset = self.dataset_info(job.dataset_id)?;
             dataset.epsilon_spent = dataset
                 .epsilon_spent
                 .checked_sub(job.epsilon)
                 .ok_or(Error::Overflow)?;
-            self.datasets.insert(job.dataset_id, &dataset);
+            self.save_dataset(job.dataset_id, &dataset);
             Ok(())
         }
     }

@@ -1,1 +1,667 @@
+//! Randomised property test of the marketplace in ink!'s off-chain environment.
+//!
+//! Each sequence deploys a fresh contract (seeded, deterministic RNG) and runs
+//! a random number of random operations: any message, from a random actor (the
+//! right role most of the time, anyone otherwise), with random amounts,
+//! deadlines, results and time steps. A failed payable call has its transfer
+//! undone, as the runtime does on chain.
+//!
+//! After every step it asserts:
+//! - the contract's balance equals open escrow + stakes + unpaid earnings, and
+//!   those totals equal the sums over jobs, workers and accounts;
+//! - a failed call changed no money;
+//! - no job pays twice: at most one settlement event per job, its amounts add
+//!   up to the job's escrow, and an ended job never changes again;
+//! - every job past its deadline has a transition anyone can trigger.
+//!
+//! At the end of each sequence (a random point of a random history) it moves
+//! time past every deadline and drives every job to its end using only
+//! `advance` and `finalize` (no cooperation from anyone), then everyone
+//! withdraws and the contract must be empty.
+//!
+//! `MARKETPLACE_PROPTEST_SEQUENCES` overrides the number of sequences (10,000).
 
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use blindfold_protocol::events::{JobCancelled, JobFinalized, JobRefunded, JobRequested};
+use blindfold_protocol::*;
+use ink::env::{test, Event as _};
+use ink::primitives::AccountId;
+use ink::scale::Decode;
+
+use crate::marketplace::{Digest, Marketplace};
+use crate::tests::support::*;
+
+/// SplitMix64: small, seeded, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const RESULTS: [Digest; 3] = [[0xA0; 32], [0xB0; 32], [0xC0; 32]];
+
+#[derive(Default)]
+struct Stats {
+    sequences: u64,
+    steps: u64,
+    ok: u64,
+    err: u64,
+    jobs: u64,
+    finalized: u64,
+    refunded: u64,
+    cancelled: u64,
+    disputes: u64,
+    drain_calls: u64,
+}
+
+/// What the harness remembers across steps of one sequence.
+struct World {
+    m: Marketplace,
+    a: Actors,
+    rng: Rng,
+    /// The result each (job, worker) committed to.
+    committed: HashMap<(JobId, AccountId), Digest>,
+    /// Escrow at request, by job.
+    escrow: HashMap<JobId, Balance>,
+    /// Settlement events seen, by job.
+    settlements: HashMap<JobId, u32>,
+    /// Ended jobs as they were when they ended.
+    ended: HashMap<JobId, JobInfo>,
+    /// Events already checked.
+    seen_events: usize,
+}
+
+impl World {
+    fn workers(&self) -> Vec<AccountId> {
+        let mut w = self.a.workers.to_vec();
+        w.push(self.a.outsider);
+        w
+    }
+
+    /// Mostly a staked worker, sometimes anyone who could be one.
+    fn some_worker(&mut self) -> AccountId {
+        let staked: Vec<AccountId> = self
+            .workers()
+            .into_iter()
+            .filter(|w| self.m.worker(*w).is_ok())
+            .collect();
+        if !staked.is_empty() && self.rng.chance(85) {
+            return self.rng.pick(&staked);
+        }
+        let workers = self.workers();
+        self.rng.pick(&workers)
+    }
+
+    fn anyone(&mut self) -> AccountId {
+        let all = self.a.all();
+        self.rng.pick(&all)
+    }
+
+    /// Mostly an existing dataset, sometimes a missing id.
+    fn some_dataset(&mut self) -> DatasetId {
+        let n = u64::from(self.m.dataset_count().expect("count"));
+        if n > 0 && self.rng.chance(90) {
+            self.rng.below(n) as DatasetId
+        } else {
+            n as DatasetId
+        }
+    }
+
+    /// Mostly an existing job, sometimes a missing id.
+    fn some_job(&mut self) -> JobId {
+        let n = self.m.job_count().expect("count");
+        if n > 0 && self.rng.chance(90) {
+            self.rng.below(n)
+        } else {
+            n
+        }
+    }
+
+    /// Mostly a job for which `fits` holds (the interesting case), else any id.
+    fn job_where(&mut self, fits: impl Fn(&JobInfo) -> bool) -> JobId {
+        let n = self.m.job_count().expect("count");
+        let fitting: Vec<JobId> = (0..n)
+            .filter(|id| self.m.job(*id).map(|j| fits(&j)).unwrap_or(false))
+            .collect();
+        if !fitting.is_empty() && self.rng.chance(90) {
+            self.rng.pick(&fitting)
+        } else {
+            self.some_job()
+        }
+    }
+
+    /// Mostly a worker whose claim on `job` satisfies `fits`, else any worker.
+    fn claimant_where(&mut self, job: JobId, fits: impl Fn(&Claim) -> bool) -> AccountId {
+        let fitting: Vec<AccountId> = self
+            .m
+            .job(job)
+            .map(|j| {
+                j.claims
+                    .iter()
+                    .filter(|c| c.round == j.round && c.stake == StakeState::Locked && fits(c))
+                    .map(|c| AccountId::from(c.worker))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !fitting.is_empty() && self.rng.chance(85) {
+            self.rng.pick(&fitting)
+        } else {
+            self.some_worker()
+        }
+    }
+
+    fn dataset_owner(&mut self, ds: DatasetId) -> AccountId {
+        match self.m.dataset(ds) {
+            Ok(d) if self.rng.chance(90) => AccountId::from(d.owner),
+            _ => self.anyone(),
+        }
+    }
+
+    fn random_params(&mut self) -> Params {
+        Params {
+            worker_fee: self.rng.below(50) as Balance,
+            claim_stake: 1 + self.rng.below(200) as Balance,
+            min_compute_window: 1 + self.rng.below(100),
+            max_compute_window: 200 + self.rng.below(3_000),
+            reveal_window: 1 + self.rng.below(800),
+            challenge_window: 1 + self.rng.below(800),
+            tiebreak_window: 1 + self.rng.below(800),
+            release_window: 1 + self.rng.below(1_000),
+        }
+    }
+
+    fn random_policy(&mut self) -> Policy {
+        Policy {
+            allowed_pipelines: PipelineSet(self.rng.below(17) as u8),
+            min_cohort: self.rng.below(4) as u32,
+            replication: self.rng.below(4) as u8 + u8::from(self.rng.chance(70)),
+            dp_epsilon_budget: self.rng.chance(40).then(|| self.rng.below(3_000)),
+        }
+    }
+
+    /// One random operation. Returns whether the call succeeded and a label.
+    fn step(&mut self) -> (bool, String) {
+        let op = self.rng.below(100);
+        let r: Result<(), Error> = match op {
+            0..=2 => {
+                let who = if self.rng.chance(50) {
+                    self.a.owner
+                } else {
+                    self.anyone()
+                };
+                let policy = self.random_policy();
+                let price = self.rng.below(2_000) as Balance;
+                as_(who);
+                self.m
+                    .register_dataset([1; 32], [2; 32], price, policy)
+                    .map(drop)
+            }
+            3..=5 => {
+                let ds = self.some_dataset();
+                let who = self.dataset_owner(ds);
+                let n = self.rng.below(5);
+                let start = self.rng.below(1_000);
+                as_(who);
+                self.m
+                    .add_submissions(ds, (start..start + n).map(blob).collect())
+                    .map(drop)
+            }
+            6 => {
+                let ds = self.some_dataset();
+                let who = self.dataset_owner(ds);
+                let count = self.m.dataset(ds).map(|d| d.submission_count).unwrap_or(0);
+                let index = self.rng.below(count + 2);
+                as_(who);
+                self.m.revoke_submission(ds, index)
+            }
+            7..=8 => {
+                let ds = self.some_dataset();
+                let who = self.dataset_owner(ds);
+                let policy = self.random_policy();
+                let price = self.rng.below(2_000) as Balance;
+                as_(who);
+                if self.rng.chance(10) {
+                    self.m.deactivate_dataset(ds)
+                } else {
+                    self.m.update_dataset(ds, price, policy)
+                }
+            }
+            9..=12 => {
+                let who = self.some_worker();
+                let amount = self.rng.below(400) as Balance;
+                self.payable(who, amount, |m| m.stake().map(drop))
+            }
+            13 => {
+                let who = self.some_worker();
+                let stake = self.m.worker(who).map(|w| w.stake).unwrap_or(0);
+                let amount = if self.rng.chance(50) {
+                    stake
+                } else {
+                    self.rng.below(500) as Balance
+                };
+                as_(who);
+                self.m.withdraw_stake(amount)
+            }
+            14..=21 => {
+                let ds = self.some_dataset();
+                let who = if self.rng.chance(70) {
+                    self.a.researcher
+                } else {
+                    self.anyone()
+                };
+                let pipeline = self.rng.pick(&PipelineId::ALL);
+                let epsilon = self.rng.below(4) * 300;
+                let deadline = now() + self.rng.below(3_500);
+                let need = self
+                    .m
+                    .dataset(ds)
+                    .ok()
+                    .and_then(|d| {
+                        let fee = self.m.params().expect("params").worker_fee;
+                        required_escrow(d.price, fee, d.policy.replication)
+                    })
+                    .unwrap_or(1_000);
+                let value = match self.rng.below(10) {
+                    0 => need.saturating_sub(1),
+                    1..=2 => need + self.rng.below(100) as Balance,
+                    _ => need,
+                };
+                self.payable(who, value, |m| {
+                    m.request(ds, pipeline, [3; 32], epsilon, deadline)
+                        .map(drop)
+                })
+            }
+            22 => {
+                let job = self.job_where(|j| j.status == JobStatus::Open);
+                let who = match self.m.job(job) {
+                    Ok(j) if self.rng.chance(80) => AccountId::from(j.researcher),
+                    _ => self.anyone(),
+                };
+                as_(who);
+                self.m.cancel(job)
+            }
+            23..=36 => {
+                let job =
+                    self.job_where(|j| matches!(j.status, JobStatus::Open | JobStatus::Disputed));
+                let who = self.some_worker();
+                as_(who);
+                self.m.claim(job)
+            }
+            37..=50 => {
+                let job =
+                    self.job_where(|j| matches!(j.status, JobStatus::Open | JobStatus::Disputed));
+                let who = self.claimant_where(job, |c| c.sealed.is_none());
+                let result = if self.rng.chance(75) {
+                    RESULTS[0]
+                } else {
+                    self.rng.pick(&RESULTS)
+                };
+                let sealed = match self.m.job(job) {
+                    Ok(_) if self.rng.chance(95) => seal_for(&self.m, job, who, &result),
+                    _ => [0x77; 32],
+                };
+                as_(who);
+                let r = self.m.commit(job, sealed);
+                if r.is_ok() {
+                    self.committed.insert((job, who), result);
+                }
+                r
+            }
+            51..=64 => {
+                let job = self.job_where(|j| j.status == JobStatus::Revealing);
+                let who = self
+                    .claimant_where(job, |c| c.sealed.is_some() && c.result_blob_hash.is_none());
+                let result = match self.committed.get(&(job, who)) {
+                    Some(r) if self.rng.chance(92) => *r,
+                    _ => self.rng.pick(&RESULTS),
+                };
+                as_(who);
+                self.m.reveal(job, result)
+            }
+            65..=67 => {
+                let job = self.job_where(|j| j.status == JobStatus::Challenge);
+                let who = self.some_worker();
+                let result = self.rng.pick(&RESULTS);
+                as_(who);
+                self.m.challenge(job, result)
+            }
+            68..=75 => {
+                let at = now();
+                let job = self.job_where(|j| !j.status.is_terminal() && at >= j.deadline);
+                let who = self.anyone();
+                as_(who);
+                self.m.advance(job).map(drop)
+            }
+            76..=81 => {
+                let job = self.job_where(|j| j.status == JobStatus::Computed);
+                let ds = self.m.job(job).map(|j| j.dataset_id).unwrap_or(0);
+                let who = self.dataset_owner(ds);
+                as_(who);
+                self.m.release(job, [4; 32])
+            }
+            82..=85 => {
+                let job = self.job_where(|j| j.status == JobStatus::Released);
+                let who = self.anyone();
+                as_(who);
+                self.m.finalize(job)
+            }
+            86..=87 => {
+                let who = self.anyone();
+                as_(who);
+                self.m.withdraw().map(drop)
+            }
+            88..=97 => {
+                let dt = if self.rng.chance(8) {
+                    500 + self.rng.below(3_000)
+                } else {
+                    self.rng.below(100)
+                };
+                at(now() + dt);
+                return (true, format!("time +{dt} -> {}", now()));
+            }
+            _ => {
+                let who = if self.rng.chance(80) {
+                    self.m.owner().expect("owner")
+                } else {
+                    self.anyone()
+                };
+                as_(who);
+                let paused = self.m.paused().expect("paused");
+                let heir = self.anyone();
+                match self.rng.below(10) {
+                    0 => self.m.set_paused(!paused),
+                    1 => self.m.transfer_ownership(heir),
+                    _ => {
+                        let p = self.random_params();
+                        self.m.set_params(p)
+                    }
+                }
+            }
+        };
+        (r.is_ok(), format!("op {op} at {} -> {r:?}", now()))
+    }
+
+    /// A payable call: the transfer is undone if the call fails.
+    fn payable(
+        &mut self,
+        who: AccountId,
+        value: Balance,
+        call: impl FnOnce(&mut Marketplace) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        pay(who, value);
+        let r = call(&mut self.m);
+        if r.is_err() {
+            unpay(who, value);
+        }
+        as_(who);
+        r
+    }
+
+    /// The per-step invariants.
+    fn check(&mut self, money_before: (Totals, Balance), ok: bool) {
+        assert_conserved(&self.m, &self.a.all());
+        if !ok {
+            assert_eq!(
+                (self.m.totals().expect("totals"), contract_balance()),
+                money_before,
+                "a failed call moved money"
+            );
+        }
+        let events: Vec<_> = test::recorded_events().skip(self.seen_events).collect();
+        self.seen_events += events.len();
+        for e in events {
+            let topic = e.topics.first().cloned().unwrap_or_default();
+            let is = |sig: Option<[u8; 32]>| sig.map(|s| s.to_vec()) == Some(topic.clone());
+            let data = &mut &e.data[..];
+            let (job_id, paid) = if is(JobRequested::SIGNATURE_TOPIC) {
+                let ev = JobRequested::decode(data).expect("decode");
+                self.escrow.insert(ev.job_id, ev.escrow);
+                continue;
+            } else if is(JobFinalized::SIGNATURE_TOPIC) {
+                let ev = JobFinalized::decode(data).expect("decode");
+                (
+                    ev.job_id,
+                    ev.owner_paid + ev.workers_paid + ev.researcher_refund,
+                )
+            } else if is(JobRefunded::SIGNATURE_TOPIC) {
+                let ev = JobRefunded::decode(data).expect("decode");
+                (ev.job_id, ev.refund + ev.workers_paid)
+            } else if is(JobCancelled::SIGNATURE_TOPIC) {
+                let ev = JobCancelled::decode(data).expect("decode");
+                (ev.job_id, ev.refund)
+            } else {
+                continue;
+            };
+            let count = self.settlements.entry(job_id).or_default();
+            *count += 1;
+            assert_eq!(*count, 1, "job {job_id} paid twice");
+            assert_eq!(
+                Some(&paid),
+                self.escrow.get(&job_id),
+                "job {job_id} payout vs escrow"
+            );
+        }
+        // Stake locked by open claims, job by job, equals the workers' locked stake.
+        let mut locked: HashMap<Account, Balance> = HashMap::new();
+        for job_id in 0..self.m.job_count().expect("count") {
+            let job = self.m.job(job_id).expect("job");
+            if let Some(before) = self.ended.get(&job_id) {
+                assert_eq!(before, &job, "ended job {job_id} changed");
+                continue;
+            }
+            if job.status.is_terminal() {
+                assert_eq!(job.escrow, 0, "ended job {job_id} holds escrow");
+                assert_eq!(
+                    self.settlements.get(&job_id),
+                    Some(&1),
+                    "job {job_id} ended unpaid"
+                );
+                assert!(job.claims.iter().all(|c| c.stake != StakeState::Locked));
+                self.ended.insert(job_id, job);
+                continue;
+            }
+            assert_eq!(
+                self.escrow.get(&job_id),
+                Some(&job.escrow),
+                "open job {job_id} escrow"
+            );
+            for c in job.claims.iter().filter(|c| c.stake == StakeState::Locked) {
+                *locked.entry(c.worker).or_default() += job.claim_stake;
+            }
+        }
+        for who in self.a.all() {
+            let worker = self.m.worker(who).unwrap_or_default();
+            let expected = locked.get(&acc(who)).copied().unwrap_or(0);
+            assert_eq!(worker.locked, expected, "locked stake of {who:?}");
+            assert!(worker.locked <= worker.stake, "locked above stake");
+        }
+    }
+
+    /// Moves time past every deadline and ends every job with `advance` and
+    /// `finalize` only; then everyone withdraws and the contract must be empty.
+    fn drain(&mut self, stats: &mut Stats) {
+        let jobs = self.m.job_count().expect("count");
+        for _round in 0..8 {
+            at(now() + 1_000_000);
+            let mut open = 0;
+            for job_id in 0..jobs {
+                let status = self.m.job(job_id).expect("job").status;
+                if status.is_terminal() {
+                    continue;
+                }
+                open += 1;
+                let before = (self.m.totals().expect("totals"), contract_balance());
+                as_(self.a.outsider);
+                let r = if status == JobStatus::Released {
+                    self.m.finalize(job_id)
+                } else {
+                    self.m.advance(job_id).map(drop)
+                };
+                assert_eq!(r, Ok(()), "job {job_id} in {status:?} past its deadline");
+                stats.drain_calls += 1;
+                self.check(before, true);
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        for job_id in 0..jobs {
+            let job = self.m.job(job_id).expect("job");
+            assert!(
+                job.status.is_terminal(),
+                "job {job_id} stuck in {:?}",
+                job.status
+            );
+            match job.status {
+                JobStatus::Finalized => stats.finalized += 1,
+                JobStatus::Refunded => stats.refunded += 1,
+                _ => stats.cancelled += 1,
+            }
+        }
+        stats.jobs += jobs;
+        assert_eq!(self.m.totals().expect("totals").escrow, 0);
+        for who in self.a.all() {
+            as_(who);
+            if self.m.earnings(who).expect("earnings") > 0 {
+                self.m.withdraw().expect("withdraw");
+            }
+            if let Ok(w) = self.m.worker(who) {
+                assert_eq!((w.locked, w.open_claims), (0, 0), "worker still locked");
+                self.m.withdraw_stake(w.stake).expect("unstake");
+            }
+        }
+        assert_eq!(self.m.totals().expect("totals"), Totals::default());
+        assert_eq!(
+            contract_balance(),
+            0,
+            "contract not empty after everyone withdrew"
+        );
+        let total: Balance = self.a.all().iter().map(|w| balance(*w)).sum();
+        assert_eq!(
+            total,
+            FUNDS * self.a.all().len() as Balance,
+            "money created or lost"
+        );
+    }
+}
+
+fn run_sequence(seed: u64, stats: &mut Stats, log: &mut Vec<String>) {
+    test::run_test::<Env, _>(|_| {
+        let (m, a) = deploy();
+        let mut w = World {
+            m,
+            a,
+            rng: Rng(seed),
+            committed: HashMap::new(),
+            escrow: HashMap::new(),
+            settlements: HashMap::new(),
+            ended: HashMap::new(),
+            seen_events: 0,
+        };
+        // Windows long enough for several steps to happen inside each.
+        let mut p = params();
+        p.reveal_window = 400;
+        p.challenge_window = 400;
+        p.tiebreak_window = 600;
+        p.release_window = 800;
+        w.m.set_params(p).expect("params");
+        // A staked worker pool and a dataset to start from, most of the time.
+        if w.rng.chance(80) {
+            stake_all(&mut w.m, &w.a, 300);
+            let replication = 1 + w.rng.below(3) as u8;
+            let ds = dataset(&mut w.m, &w.a, policy(replication), 3);
+            for _ in 0..w.rng.below(3) {
+                request(&mut w.m, &w.a, ds);
+            }
+        }
+        w.check((Totals::default(), 0), true);
+        let steps = 1 + w.rng.below(150);
+        for _ in 0..steps {
+            let before = (w.m.totals().expect("totals"), contract_balance());
+            let (ok, label) = w.step();
+            log.push(label);
+            stats.steps += 1;
+            if ok {
+                stats.ok += 1;
+            } else {
+                stats.err += 1;
+            }
+            w.check(before, ok);
+        }
+        stats.disputes += test::recorded_events()
+            .filter(|e| {
+                e.topics.first().map(|t| t.as_slice())
+                    == blindfold_protocol::events::JobDisputed::SIGNATURE_TOPIC
+                        .as_ref()
+                        .map(|s| &s[..])
+            })
+            .count() as u64;
+        w.drain(stats);
+        Ok(())
+    })
+    .expect("run_test");
+}
+
+#[test]
+fn random_operation_sequences_conserve_money_and_end() {
+    let sequences: u64 = std::env::var("MARKETPLACE_PROPTEST_SEQUENCES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let mut stats = Stats::default();
+    for seed in 0..sequences {
+        let mut log = Vec::new();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            run_sequence(seed, &mut stats, &mut log)
+        }));
+        if let Err(panic) = outcome {
+            let last: Vec<_> = log.iter().rev().take(25).rev().cloned().collect();
+            eprintln!(
+                "sequence seed {seed} failed; last operations:\n{}",
+                last.join("\n")
+            );
+            std::panic::resume_unwind(panic);
+        }
+        stats.sequences += 1;
+    }
+    println!(
+        "property test: {} sequences, {} steps ({} ok, {} refused), {} jobs \
+         ({} finalized, {} refunded, {} cancelled), {} disputes, {} drain calls",
+        stats.sequences,
+        stats.steps,
+        stats.ok,
+        stats.err,
+        stats.jobs,
+        stats.finalized,
+        stats.refunded,
+        stats.cancelled,
+        stats.disputes,
+        stats.drain_calls
+    );
+    assert_eq!(stats.sequences, sequences);
+    assert!(
+        stats.sequences < 10_000 || stats.finalized > 0,
+        "no job ever finalized"
+    );
+}

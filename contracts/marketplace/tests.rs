@@ -25,6 +25,9 @@ pub(crate) mod support {
     pub const FUNDS: Balance = 1_000_000_000_000;
     /// Dataset price used by the fixtures.
     pub const PRICE: Balance = 1_000;
+    /// The contract account's own balance before any call: the off-chain
+    /// engine's existential minimum (on chain the deployer pays the deposit).
+    pub const CONTRACT_ED: Balance = 1_000_000;
     /// Start time (ms).
     pub const T0: Timestamp = 1_000_000;
 
@@ -40,6 +43,37 @@ pub(crate) mod support {
             challenge_window: 50,
             tiebreak_window: 50,
             release_window: 50,
+        }
+    }
+
+    /// Shorthands for the fields of the `state` query.
+    pub trait StateExt {
+        fn params(&self) -> Result<Params, Error>;
+        fn totals(&self) -> Result<Totals, Error>;
+        fn owner(&self) -> Result<AccountId, Error>;
+        fn paused(&self) -> Result<bool, Error>;
+        fn dataset_count(&self) -> Result<DatasetId, Error>;
+        fn job_count(&self) -> Result<JobId, Error>;
+    }
+
+    impl StateExt for Marketplace {
+        fn params(&self) -> Result<Params, Error> {
+            self.state().map(|s| s.params)
+        }
+        fn totals(&self) -> Result<Totals, Error> {
+            self.state().map(|s| s.totals)
+        }
+        fn owner(&self) -> Result<AccountId, Error> {
+            self.state().map(|s| AccountId::from(s.owner))
+        }
+        fn paused(&self) -> Result<bool, Error> {
+            self.state().map(|s| s.paused)
+        }
+        fn dataset_count(&self) -> Result<DatasetId, Error> {
+            self.state().map(|s| s.dataset_count)
+        }
+        fn job_count(&self) -> Result<JobId, Error> {
+            self.state().map(|s| s.job_count)
         }
     }
 
@@ -88,7 +122,7 @@ pub(crate) mod support {
             test::set_account_balance::<Env>(account, FUNDS);
         }
         let contract = AccountId::from(CONTRACT);
-        test::set_account_balance::<Env>(contract, 0);
+        test::set_account_balance::<Env>(contract, CONTRACT_ED);
         test::set_callee::<Env>(contract);
         at(T0);
         as_(actors.admin);
@@ -123,8 +157,9 @@ pub(crate) mod support {
         test::get_account_balance::<Env>(who).unwrap_or(0)
     }
 
+    /// The contract's balance above its existential deposit.
     pub fn contract_balance() -> Balance {
-        balance(AccountId::from(CONTRACT))
+        balance(AccountId::from(CONTRACT)) - CONTRACT_ED
     }
 
     /// Sets the block timestamp.
@@ -171,8 +206,12 @@ pub(crate) mod support {
 
     pub fn escrow_for(m: &Marketplace, ds: DatasetId) -> Balance {
         let d = m.dataset(ds).expect("dataset");
-        required_escrow(d.price, m.params().expect("params").worker_fee, d.policy.replication)
-            .expect("escrow")
+        required_escrow(
+            d.price,
+            m.params().expect("params").worker_fee,
+            d.policy.replication,
+        )
+        .expect("escrow")
     }
 
     /// `researcher` requests a histogram job with the exact escrow, commit
@@ -323,7 +362,10 @@ fn metadata_selectors_match_protocol_table() {
         "JobRefunded",
         "WorkerSlashed",
     ] {
-        assert!(event_labels.iter().any(|l| l == name), "event {name} in metadata");
+        assert!(
+            event_labels.iter().any(|l| l == name),
+            "event {name} in metadata"
+        );
     }
     assert_eq!(event_labels.len(), 26, "{event_labels:?}");
 }
@@ -340,7 +382,10 @@ fn register_dataset_assigns_ids_and_emits() {
     assert_eq!(d.owner, acc(a.owner));
     assert_eq!((d.price, d.policy, d.active), (5, policy(2), true));
     assert_eq!(d.registered_at, T0);
-    assert_eq!((d.submission_count, d.submissions_digest), (0, hash::EMPTY_DIGEST));
+    assert_eq!(
+        (d.submission_count, d.submissions_digest),
+        (0, hash::EMPTY_DIGEST)
+    );
     assert_eq!(m.dataset_count(), Ok(2));
     let e: DatasetRegistered = last();
     assert_eq!((e.dataset_id, e.owner, e.price), (1, acc(a.owner), 5));
@@ -352,16 +397,31 @@ fn register_dataset_validates_policy_and_pause() {
     as_(a.owner);
     let mut p = policy(2);
     p.allowed_pipelines = PipelineSet(0b1_0000);
-    assert_eq!(m.register_dataset([1; 32], [2; 32], 5, p), Err(Error::InvalidPipelineSet));
+    assert_eq!(
+        m.register_dataset([1; 32], [2; 32], 5, p),
+        Err(Error::InvalidPipelineSet)
+    );
     let mut p = policy(2);
     p.min_cohort = 0;
-    assert_eq!(m.register_dataset([1; 32], [2; 32], 5, p), Err(Error::InvalidMinCohort));
-    assert_eq!(m.register_dataset([1; 32], [2; 32], 5, policy(4)), Err(Error::InvalidReplication));
-    assert_eq!(m.register_dataset([1; 32], [2; 32], 5, policy(0)), Err(Error::InvalidReplication));
+    assert_eq!(
+        m.register_dataset([1; 32], [2; 32], 5, p),
+        Err(Error::InvalidMinCohort)
+    );
+    assert_eq!(
+        m.register_dataset([1; 32], [2; 32], 5, policy(4)),
+        Err(Error::InvalidReplication)
+    );
+    assert_eq!(
+        m.register_dataset([1; 32], [2; 32], 5, policy(0)),
+        Err(Error::InvalidReplication)
+    );
     as_(a.admin);
     m.set_paused(true).expect("pause");
     as_(a.owner);
-    assert_eq!(m.register_dataset([1; 32], [2; 32], 5, policy(2)), Err(Error::Paused));
+    assert_eq!(
+        m.register_dataset([1; 32], [2; 32], 5, policy(2)),
+        Err(Error::Paused)
+    );
     assert_eq!(m.dataset_count(), Ok(0));
 }
 
@@ -370,10 +430,19 @@ fn update_dataset_owner_only() {
     let (mut m, a) = deploy();
     let ds = dataset(&mut m, &a, policy(2), 0);
     as_(a.outsider);
-    assert_eq!(m.update_dataset(ds, 9, policy(3)), Err(Error::NotDatasetOwner));
+    assert_eq!(
+        m.update_dataset(ds, 9, policy(3)),
+        Err(Error::NotDatasetOwner)
+    );
     as_(a.owner);
-    assert_eq!(m.update_dataset(ds, 9, policy(9)), Err(Error::InvalidReplication));
-    assert_eq!(m.update_dataset(7, 9, policy(3)), Err(Error::DatasetNotFound));
+    assert_eq!(
+        m.update_dataset(ds, 9, policy(9)),
+        Err(Error::InvalidReplication)
+    );
+    assert_eq!(
+        m.update_dataset(7, 9, policy(3)),
+        Err(Error::DatasetNotFound)
+    );
     assert_eq!(m.update_dataset(ds, 9, policy(3)), Ok(()));
     let d = m.dataset(ds).expect("dataset");
     assert_eq!((d.price, d.policy), (9, policy(3)));
@@ -393,7 +462,10 @@ fn deactivate_dataset_owner_only_and_once() {
     assert!(!m.dataset(ds).expect("dataset").active);
     assert_eq!(last::<DatasetDeactivated>().dataset_id, ds);
     assert_eq!(m.deactivate_dataset(ds), Err(Error::DatasetInactive));
-    assert_eq!(m.add_submissions(ds, vec![[0; 32]]), Err(Error::DatasetInactive));
+    assert_eq!(
+        m.add_submissions(ds, vec![[0; 32]]),
+        Err(Error::DatasetInactive)
+    );
     // Consent can still be withdrawn.
     assert_eq!(m.revoke_submission(ds, 1), Ok(()));
     pay(a.researcher, 10_000);
@@ -428,9 +500,15 @@ fn add_submissions_errors() {
     let (mut m, a) = deploy();
     let ds = dataset(&mut m, &a, policy(2), 0);
     as_(a.outsider);
-    assert_eq!(m.add_submissions(ds, vec![blob(0)]), Err(Error::NotDatasetOwner));
+    assert_eq!(
+        m.add_submissions(ds, vec![blob(0)]),
+        Err(Error::NotDatasetOwner)
+    );
     as_(a.owner);
-    assert_eq!(m.add_submissions(5, vec![blob(0)]), Err(Error::DatasetNotFound));
+    assert_eq!(
+        m.add_submissions(5, vec![blob(0)]),
+        Err(Error::DatasetNotFound)
+    );
     assert_eq!(m.add_submissions(ds, vec![]), Err(Error::EmptyBatch));
     let too_many = (0..u64::from(MAX_BATCH) + 1).map(blob).collect();
     assert_eq!(m.add_submissions(ds, too_many), Err(Error::BatchTooLarge));
@@ -549,16 +627,28 @@ fn request_escrows_and_snapshots() {
     assert_eq!(job_id, 0);
     let job = m.job(job_id).expect("job");
     assert_eq!(job.researcher, acc(a.researcher));
-    assert_eq!((job.escrow, job.price, job.worker_fee, job.claim_stake), (value, PRICE, 10, 100));
+    assert_eq!(
+        (job.escrow, job.price, job.worker_fee, job.claim_stake),
+        (value, PRICE, 10, 100)
+    );
     assert_eq!((job.replication, job.slots, job.round), (2, 2, 0));
-    assert_eq!((job.status, job.deadline, job.requested_at), (JobStatus::Open, T0 + 500, T0));
-    assert_eq!((job.pipeline, job.params_hash, job.epsilon), (PipelineId::LvArea, [9; 32], 1_000));
+    assert_eq!(
+        (job.status, job.deadline, job.requested_at),
+        (JobStatus::Open, T0 + 500, T0)
+    );
+    assert_eq!(
+        (job.pipeline, job.params_hash, job.epsilon),
+        (PipelineId::LvArea, [9; 32], 1_000)
+    );
     assert_eq!(job.server_key_hash, [2; 32]);
     assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(1_000));
     assert_eq!(m.totals().map(|t| t.escrow), Ok(value));
     assert_eq!(contract_balance(), value);
     let e: JobRequested = last();
-    assert_eq!((e.job_id, e.dataset_id, e.researcher, e.escrow), (0, ds, acc(a.researcher), value));
+    assert_eq!(
+        (e.job_id, e.dataset_id, e.researcher, e.escrow),
+        (0, ds, acc(a.researcher), value)
+    );
     assert_eq!(e.input_digest, job.input_digest);
     assert_eq!(m.job_count(), Ok(1));
 }
@@ -581,32 +671,63 @@ fn request_errors() {
         }
         r
     };
-    assert_eq!(try_request(&mut m, 9, h, 1, T0 + 500, need), Err(Error::DatasetNotFound));
+    assert_eq!(
+        try_request(&mut m, 9, h, 1, T0 + 500, need),
+        Err(Error::DatasetNotFound)
+    );
     assert_eq!(
         try_request(&mut m, ds, PipelineId::Conv3x3, 1, T0 + 500, need),
         Err(Error::PipelineNotAllowed)
     );
-    assert_eq!(try_request(&mut m, ds, h, 1, T0 + 99, need), Err(Error::DeadlineTooSoon));
-    assert_eq!(try_request(&mut m, ds, h, 1, T0 + 100_001, need), Err(Error::DeadlineTooFar));
-    assert_eq!(try_request(&mut m, ds, h, 1, T0 + 500, need - 1), Err(Error::InsufficientEscrow));
-    assert_eq!(try_request(&mut m, ds, h, 0, T0 + 500, need), Err(Error::EpsilonRequired));
-    assert_eq!(try_request(&mut m, ds, h, 1_001, T0 + 500, need), Err(Error::EpsilonBudgetExhausted));
+    assert_eq!(
+        try_request(&mut m, ds, h, 1, T0 + 99, need),
+        Err(Error::DeadlineTooSoon)
+    );
+    assert_eq!(
+        try_request(&mut m, ds, h, 1, T0 + 100_001, need),
+        Err(Error::DeadlineTooFar)
+    );
+    assert_eq!(
+        try_request(&mut m, ds, h, 1, T0 + 500, need - 1),
+        Err(Error::InsufficientEscrow)
+    );
+    assert_eq!(
+        try_request(&mut m, ds, h, 0, T0 + 500, need),
+        Err(Error::EpsilonRequired)
+    );
+    assert_eq!(
+        try_request(&mut m, ds, h, 1_001, T0 + 500, need),
+        Err(Error::EpsilonBudgetExhausted)
+    );
     assert_eq!(try_request(&mut m, ds, h, 600, T0 + 500, need), Ok(0));
-    assert_eq!(try_request(&mut m, ds, h, 401, T0 + 500, need), Err(Error::EpsilonBudgetExhausted));
+    assert_eq!(
+        try_request(&mut m, ds, h, 401, T0 + 500, need),
+        Err(Error::EpsilonBudgetExhausted)
+    );
     assert_eq!(try_request(&mut m, ds, h, 400, T0 + 100, need), Ok(1));
     as_(a.owner);
     m.revoke_submission(ds, 0).expect("revoke");
-    assert_eq!(try_request(&mut m, ds, h, 1, T0 + 500, need), Err(Error::CohortTooSmall));
+    assert_eq!(
+        try_request(&mut m, ds, h, 1, T0 + 500, need),
+        Err(Error::CohortTooSmall)
+    );
     // price + fees overflowing u128 is refused, not wrapped.
     as_(a.owner);
     let big = m
         .register_dataset([1; 32], [2; 32], Balance::MAX, policy(1))
         .expect("register");
-    m.add_submissions(big, (0..3).map(blob).collect()).expect("subs");
-    assert_eq!(try_request(&mut m, big, h, 0, T0 + 500, 1), Err(Error::Overflow));
+    m.add_submissions(big, (0..3).map(blob).collect())
+        .expect("subs");
+    assert_eq!(
+        try_request(&mut m, big, h, 0, T0 + 500, 1),
+        Err(Error::Overflow)
+    );
     as_(a.admin);
     m.set_paused(true).expect("pause");
-    assert_eq!(try_request(&mut m, ds, h, 1, T0 + 500, need), Err(Error::Paused));
+    assert_eq!(
+        try_request(&mut m, ds, h, 1, T0 + 500, need),
+        Err(Error::Paused)
+    );
     assert_eq!(m.job_count(), Ok(2));
     assert_conserved(&m, &a.all());
 }
@@ -661,7 +782,10 @@ fn claim_locks_stake() {
     let info = m.worker(w).expect("worker");
     assert_eq!((info.stake, info.locked, info.open_claims), (150, 100, 1));
     let e: JobClaimed = last();
-    assert_eq!((e.job_id, e.dataset_id, e.worker, e.round, e.stake), (job, ds, acc(w), 0, 100));
+    assert_eq!(
+        (e.job_id, e.dataset_id, e.worker, e.round, e.stake),
+        (job, ds, acc(w), 0, 100)
+    );
     // 50 free is below the claim stake of 100.
     let second = request(&mut m, &a, ds);
     as_(w);
@@ -769,7 +893,10 @@ fn reveal_checks_the_seal_against_the_jobs_own_fields() {
         &[2; 32],
         &r,
     );
-    assert_eq!((e.worker, e.result_blob_hash, e.commitment), (acc(a.workers[0]), r, expected));
+    assert_eq!(
+        (e.worker, e.result_blob_hash, e.commitment),
+        (acc(a.workers[0]), r, expected)
+    );
     assert_eq!(m.reveal(job, r), Err(Error::AlreadyRevealed));
     as_(a.outsider);
     assert_eq!(m.reveal(job, r), Err(Error::NotClaimant));
@@ -780,7 +907,10 @@ fn reveal_checks_the_seal_against_the_jobs_own_fields() {
     // agreement, so the job goes to a tie-break.
     assert_eq!(m.advance(job), Ok(JobStatus::Disputed));
     let slash: WorkerSlashed = last::<WorkerSlashed>();
-    assert_eq!((slash.worker, slash.reason, slash.amount), (acc(a.workers[1]), SlashReason::Missed, 100));
+    assert_eq!(
+        (slash.worker, slash.reason, slash.amount),
+        (acc(a.workers[1]), SlashReason::Missed, 100)
+    );
     assert_eq!(m.reveal(job, r), Err(Error::WrongStatus));
     assert_eq!(m.reveal(9, r), Err(Error::JobNotFound));
     assert_conserved(&m, &a.all());
@@ -805,7 +935,10 @@ fn happy_path_replication_two_pays_everyone_once() {
     assert_eq!(status(&m, job), JobStatus::Computed);
     let computed: JobComputed = last();
     assert_eq!(computed.result_blob_hash, r);
-    assert_eq!(m.job(job).map(|j| j.commitment), Ok(Some(computed.commitment)));
+    assert_eq!(
+        m.job(job).map(|j| j.commitment),
+        Ok(Some(computed.commitment))
+    );
     as_(a.owner);
     assert_eq!(m.release(job, [4; 32]), Ok(()));
     assert_eq!(last::<ResultReleased>().released_hash, [4; 32]);
@@ -814,7 +947,10 @@ fn happy_path_replication_two_pays_everyone_once() {
     assert_eq!(m.finalize(job), Ok(()));
     assert_eq!(m.finalize(job), Err(Error::WrongStatus));
     let fin: JobFinalized = last();
-    assert_eq!((fin.owner_paid, fin.workers_paid, fin.researcher_refund), (PRICE, 20, 10 + 5));
+    assert_eq!(
+        (fin.owner_paid, fin.workers_paid, fin.researcher_refund),
+        (PRICE, 20, 10 + 5)
+    );
     assert_eq!(earned(&m, a.owner), PRICE);
     assert_eq!(earned(&m, a.workers[0]), 10);
     assert_eq!(earned(&m, a.workers[1]), 10);
@@ -865,8 +1001,14 @@ fn dispute_tiebreak_slashes_the_dissenter() {
     reveal(&mut m, job, a.workers[2], &good);
     assert_eq!(status(&m, job), JobStatus::Computed);
     let slash: WorkerSlashed = last();
-    assert_eq!((slash.worker, slash.reason), (acc(a.workers[1]), SlashReason::Dissent));
-    assert_eq!(m.worker(a.workers[1]).map(|w| (w.stake, w.locked)), Ok((400, 0)));
+    assert_eq!(
+        (slash.worker, slash.reason),
+        (acc(a.workers[1]), SlashReason::Dissent)
+    );
+    assert_eq!(
+        m.worker(a.workers[1]).map(|w| (w.stake, w.locked)),
+        Ok((400, 0))
+    );
     assert_eq!(earned(&m, a.admin), 100);
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
@@ -897,11 +1039,17 @@ fn dispute_without_majority_refunds_and_slashes_nobody() {
     reveal(&mut m, job, a.workers[3], &y);
     assert_eq!(status(&m, job), JobStatus::Refunded);
     let refund: JobRefunded = last();
-    assert_eq!((refund.reason, refund.workers_paid), (RefundReason::NoMajority, 0));
+    assert_eq!(
+        (refund.reason, refund.workers_paid),
+        (RefundReason::NoMajority, 0)
+    );
     assert_eq!(refund.refund, escrow_for(&m, ds));
     assert!(events::<WorkerSlashed>().is_empty());
     for w in a.workers {
-        assert_eq!(m.worker(w).map(|i| (i.stake, i.locked, i.open_claims)), Ok((500, 0, 0)));
+        assert_eq!(
+            m.worker(w).map(|i| (i.stake, i.locked, i.open_claims)),
+            Ok((500, 0, 0))
+        );
     }
     assert_conserved(&m, &a.all());
 }
@@ -939,13 +1087,19 @@ fn challenge_with_tiebreak_slashes_the_loser() {
     let c: Challenged = last();
     assert_eq!((c.worker, c.result_blob_hash), (acc(a.workers[1]), right));
     let info = m.job(job).expect("job");
-    assert_eq!((info.status, info.round, info.slots), (JobStatus::Disputed, 1, 3));
+    assert_eq!(
+        (info.status, info.round, info.slots),
+        (JobStatus::Disputed, 1, 3)
+    );
     work(&mut m, job, a.workers[2], &right);
     reveal(&mut m, job, a.workers[2], &right);
     assert_eq!(status(&m, job), JobStatus::Computed);
     assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(right)));
     let slash: WorkerSlashed = last();
-    assert_eq!((slash.worker, slash.reason), (acc(a.workers[0]), SlashReason::Dissent));
+    assert_eq!(
+        (slash.worker, slash.reason),
+        (acc(a.workers[0]), SlashReason::Dissent)
+    );
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
@@ -1007,7 +1161,10 @@ fn challenge_without_tiebreak_ends_without_majority() {
     assert_eq!(last::<JobRefunded>().reason, RefundReason::NoMajority);
     assert_eq!(events::<WorkerSlashed>().len(), 1);
     assert_eq!(m.worker(a.workers[2]).map(|w| w.stake), Ok(400));
-    assert_eq!(m.worker(a.workers[0]).map(|w| (w.stake, w.locked)), Ok((500, 0)));
+    assert_eq!(
+        m.worker(a.workers[0]).map(|w| (w.stake, w.locked)),
+        Ok((500, 0))
+    );
     assert_conserved(&m, &a.all());
 }
 
@@ -1022,7 +1179,10 @@ fn advance_unclaimed_job_refunds_without_result() {
     at(T0 + 1_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     let e: JobRefunded = last();
-    assert_eq!((e.reason, e.refund), (RefundReason::NoResult, escrow_for(&m, ds)));
+    assert_eq!(
+        (e.reason, e.refund),
+        (RefundReason::NoResult, escrow_for(&m, ds))
+    );
     assert_eq!(m.advance(job), Err(Error::WrongStatus));
     assert_conserved(&m, &a.all());
 }
@@ -1086,7 +1246,10 @@ fn advance_release_timeout_pays_workers_and_refunds_price() {
     assert_eq!(m.release(job, [4; 32]), Err(Error::DeadlinePassed));
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     let e: JobRefunded = last();
-    assert_eq!((e.reason, e.workers_paid, e.refund), (RefundReason::ReleaseTimeout, 20, value - 20));
+    assert_eq!(
+        (e.reason, e.workers_paid, e.refund),
+        (RefundReason::ReleaseTimeout, 20, value - 20)
+    );
     assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));
     assert_eq!(earned(&m, a.owner), 0);
     assert_conserved(&m, &a.all());
@@ -1110,7 +1273,10 @@ fn release_refused_below_current_min_cohort() {
     m.update_dataset(ds, PRICE, stricter).expect("update");
     assert_eq!(m.release(job, [4; 32]), Ok(()));
     assert_eq!(status(&m, job), JobStatus::Refunded);
-    assert_eq!(last::<JobRefunded>().reason, RefundReason::CohortBelowMinimum);
+    assert_eq!(
+        last::<JobRefunded>().reason,
+        RefundReason::CohortBelowMinimum
+    );
     assert_eq!(earned(&m, a.workers[0]), 10);
     assert_eq!(earned(&m, a.owner), 0);
     assert_conserved(&m, &a.all());

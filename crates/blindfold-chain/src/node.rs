@@ -99,13 +99,15 @@ impl NodeChain {
             .sign_and_submit_then_watch_default(&call, pair)
             .await
             .map_err(rpc_err)?;
-        let events = progress.wait_for_finalized_success().await.map_err(|e| match e {
+        let in_block = progress.wait_for_finalized().await.map_err(rpc_err)?;
+        let block_hash = in_block.block_hash();
+        let events = in_block.wait_for_success().await.map_err(|e| match e {
             subxt::Error::Runtime(d) => ChainError::Dispatch(d.to_string()),
             other => rpc_err(other),
         })?;
         let header = self
             .rpc
-            .chain_get_header(Some(events.block_hash()))
+            .chain_get_header(Some(block_hash))
             .await
             .map_err(rpc_err)?
             .ok_or_else(|| ChainError::Rpc("finalized block has no header".into()))?;

@@ -197,10 +197,6 @@ fn show(f: &[u8; 4]) -> String {
         .collect()
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
 fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
@@ -259,12 +255,17 @@ fn parse_hdrl(file: &Path, hdrl: &[u8], base: usize) -> Result<VideoStream> {
         .find(|c| &c.id == b"avih")
         .ok_or_else(|| bad("no main header ('avih') in LIST 'hdrl'".into()))?;
     if avih.data.len() < 40 {
-        return Err(bad(format!("main header 'avih' has {} bytes, need at least 40", avih.data.len())));
+        return Err(bad(format!(
+            "main header 'avih' has {} bytes, need at least 40",
+            avih.data.len()
+        )));
     }
     let us_per_frame = u32_at(avih.data, 0);
     let mut stream_index = 0usize;
     for item in &items {
-        let Some((kind, body)) = item.list() else { continue };
+        let Some((kind, body)) = item.list() else {
+            continue;
+        };
         if &kind != b"strl" {
             continue;
         }
@@ -276,7 +277,10 @@ fn parse_hdrl(file: &Path, hdrl: &[u8], base: usize) -> Result<VideoStream> {
             .find(|c| &c.id == b"strh")
             .ok_or_else(|| bad(format!("stream {this}: no stream header ('strh')")))?;
         if strh.data.len() < 36 {
-            return Err(bad(format!("stream {this}: 'strh' has {} bytes, need at least 36", strh.data.len())));
+            return Err(bad(format!(
+                "stream {this}: 'strh' has {} bytes, need at least 36",
+                strh.data.len()
+            )));
         }
         if &strh.data[..4] != b"vids" {
             continue;
@@ -319,7 +323,9 @@ fn parse_hdrl(file: &Path, hdrl: &[u8], base: usize) -> Result<VideoStream> {
         } else if us_per_frame > 0 {
             1e6 / f64::from(us_per_frame)
         } else {
-            return Err(bad(format!("video stream {this}: no frame rate (strh rate/scale and avih µs/frame are 0)")));
+            return Err(bad(format!(
+                "video stream {this}: no frame rate (strh rate/scale and avih µs/frame are 0)"
+            )));
         };
         return Ok(VideoStream {
             index: this,
@@ -329,7 +335,9 @@ fn parse_hdrl(file: &Path, hdrl: &[u8], base: usize) -> Result<VideoStream> {
             fps,
         });
     }
-    Err(bad("no video stream ('strh' of type 'vids') in LIST 'hdrl'".into()))
+    Err(bad(
+        "no video stream ('strh' of type 'vids') in LIST 'hdrl'".into(),
+    ))
 }
 
 /// A frame chunk id for stream `index`: `NNdc` (compressed) or `NNdb`.
@@ -340,7 +348,13 @@ fn is_frame_id(id: &[u8; 4], index: usize) -> bool {
 
 /// Collects frame chunks of stream `index` from a `movi` list (one level of
 /// `LIST 'rec '` grouping is followed).
-fn scan_movi<'a>(file: &Path, movi: &'a [u8], base: usize, index: usize, out: &mut Vec<Chunk<'a>>) -> Result<()> {
+fn scan_movi<'a>(
+    file: &Path,
+    movi: &'a [u8],
+    base: usize,
+    index: usize,
+    out: &mut Vec<Chunk<'a>>,
+) -> Result<()> {
     for c in chunks(file, movi, base, "LIST 'movi'")? {
         if is_frame_id(&c.id, index) {
             out.push(c);
@@ -385,13 +399,19 @@ fn frames_from_idx1<'a>(
         let header_at = |base: usize| -> Option<usize> {
             let at = base.checked_add(offset)?;
             let end = at.checked_add(8)?.checked_add(size)?;
-            (end <= movi_end && data.get(at..at + 4) == Some(&id[..]) && u32_at(data, at + 4) as usize == size)
+            (end <= movi_end
+                && data.get(at..at + 4) == Some(&id[..])
+                && u32_at(data, at + 4) as usize == size)
                 .then_some(at)
         };
         let base = match bases {
             Some(b) => b,
             None => {
-                let b = if header_at(movi_fourcc_offset).is_some() { movi_fourcc_offset } else { 0 };
+                let b = if header_at(movi_fourcc_offset).is_some() {
+                    movi_fourcc_offset
+                } else {
+                    0
+                };
                 bases = Some(b);
                 b
             }
@@ -429,15 +449,26 @@ pub fn parse_avi<'a>(file: &Path, data: &'a [u8]) -> Result<MjpegAvi<'a>> {
     let mut frames: Vec<Chunk<'a>> = Vec::new();
     let mut found_movi = false;
     for (n, riff) in top.iter().enumerate() {
-        let Some((form, body)) = riff.list() else { continue };
+        let Some((form, body)) = riff.list() else {
+            continue;
+        };
         if &riff.id != b"RIFF" || !(&form == b"AVI " || (n > 0 && &form == b"AVIX")) {
             continue;
         }
-        let items = chunks(file, body, riff.offset + 12, &format!("RIFF '{}'", show(&form)))?;
+        let items = chunks(
+            file,
+            body,
+            riff.offset + 12,
+            &format!("RIFF '{}'", show(&form)),
+        )?;
         if &form == b"AVI " {
             let hdrl = items
                 .iter()
-                .find_map(|c| c.list().filter(|(k, _)| k == b"hdrl").map(|(_, b)| (c.offset, b)))
+                .find_map(|c| {
+                    c.list()
+                        .filter(|(k, _)| k == b"hdrl")
+                        .map(|(_, b)| (c.offset, b))
+                })
                 .ok_or_else(|| bad("no header list (LIST 'hdrl')".into()))?;
             stream = Some(parse_hdrl(file, hdrl.1, hdrl.0 + 12)?);
         }
@@ -456,7 +487,8 @@ pub fn parse_avi<'a>(file: &Path, data: &'a [u8]) -> Result<MjpegAvi<'a>> {
         let idx1 = items.iter().find(|c| &c.id == b"idx1");
         match (idx1, movi_span) {
             (Some(idx1), Some((movi_fourcc, movi_end))) if &form == b"AVI " => {
-                let indexed = frames_from_idx1(file, data, idx1.data, movi_fourcc, movi_end, vs.index)?;
+                let indexed =
+                    frames_from_idx1(file, data, idx1.data, movi_fourcc, movi_end, vs.index)?;
                 if indexed.is_empty() && !scanned.is_empty() {
                     return Err(bad(format!(
                         "index 'idx1' lists no frames of stream {} but 'movi' holds {}",
@@ -478,7 +510,10 @@ pub fn parse_avi<'a>(file: &Path, data: &'a [u8]) -> Result<MjpegAvi<'a>> {
     for (i, c) in frames.iter().enumerate() {
         if c.data.is_empty() {
             let prev = *out.last().ok_or_else(|| {
-                bad(format!("frame {i} (chunk at offset {}) is empty and has no previous frame to repeat", c.offset))
+                bad(format!(
+                    "frame {i} (chunk at offset {}) is empty and has no previous frame to repeat",
+                    c.offset
+                ))
             })?;
             out.push(prev);
         } else {
@@ -486,7 +521,10 @@ pub fn parse_avi<'a>(file: &Path, data: &'a [u8]) -> Result<MjpegAvi<'a>> {
         }
     }
     if out.is_empty() {
-        return Err(bad(format!("no frames of video stream {} in LIST 'movi'", vs.index)));
+        return Err(bad(format!(
+            "no frames of video stream {} in LIST 'movi'",
+            vs.index
+        )));
     }
     Ok(MjpegAvi {
         file: file.to_path_buf(),
@@ -507,7 +545,10 @@ fn rate_scale(fps: f64) -> (u32, u32) {
     if fps.fract() == 0.0 && fps >= 1.0 && fps <= f64::from(u32::MAX) {
         (fps as u32, 1)
     } else {
-        ((fps * 1000.0).round().clamp(1.0, f64::from(u32::MAX)) as u32, 1000)
+        (
+            (fps * 1000.0).round().clamp(1.0, f64::from(u32::MAX)) as u32,
+            1000,
+        )
     }
 }
 
@@ -611,7 +652,14 @@ pub fn write_mjpeg_avi(jpeg_frames: &[Vec<u8>], width: u32, height: u32, fps: f6
 
 /// Encodes a gray frame as a baseline JPEG with three equal channels (the way
 /// EchoNet stores gray), 4:4:4, at `quality` (1..=100).
-pub fn encode_gray_jpeg(file: &Path, frame: usize, gray: &[u8], width: u16, height: u16, quality: u8) -> Result<Vec<u8>> {
+pub fn encode_gray_jpeg(
+    file: &Path,
+    frame: usize,
+    gray: &[u8],
+    width: u16,
+    height: u16,
+    quality: u8,
+) -> Result<Vec<u8>> {
     let rgb: Vec<u8> = gray.iter().flat_map(|&v| [v, v, v]).collect();
     let mut out = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
@@ -634,7 +682,9 @@ mod tests {
         let p = Path::new("t.avi");
         let jpegs: Vec<Vec<u8>> = (0..frames)
             .map(|i| {
-                let gray: Vec<u8> = (0..16 * 8).map(|k| ((k * 2 + i * 40) % 256) as u8).collect();
+                let gray: Vec<u8> = (0..16 * 8)
+                    .map(|k| ((k * 2 + i * 40) % 256) as u8)
+                    .collect();
                 encode_gray_jpeg(p, i, &gray, 16, 8, 95).expect("encode")
             })
             .collect();
@@ -651,7 +701,12 @@ mod tests {
         let f1 = avi.decode_frame(1).expect("decode");
         assert_eq!(f1.len(), 128);
         let expect: Vec<u8> = (0..128).map(|k| ((k * 2 + 40) % 256) as u8).collect();
-        let max_err = f1.iter().zip(&expect).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+        let max_err = f1
+            .iter()
+            .zip(&expect)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap_or(0);
         assert!(max_err <= 12, "JPEG round trip error {max_err}");
         assert!(avi.decode_frame(3).is_err());
     }
@@ -680,7 +735,10 @@ mod tests {
         assert_eq!(avi.frame_count(), 2);
         assert_eq!(avi.jpeg(1), Some(&a[..]));
         let only_empty = write_mjpeg_avi(&[Vec::new()], 8, 8, 25.0);
-        assert!(matches!(parse_avi(p, &only_empty), Err(EchoError::Avi { .. })));
+        assert!(matches!(
+            parse_avi(p, &only_empty),
+            Err(EchoError::Avi { .. })
+        ));
     }
 
     #[test]

@@ -31,7 +31,10 @@ pub fn parse_csv(file: &Path, bytes: &[u8]) -> Result<CsvTable> {
         problem,
     };
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         err(line, format!("not valid UTF-8 text ({e})"))
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -44,7 +47,10 @@ pub fn parse_csv(file: &Path, bytes: &[u8]) -> Result<CsvTable> {
     let mut in_quotes = false;
     let mut quoted_field = false; // the current field was quoted
     let mut chars = text.chars().peekable();
-    let finish_record = |fields: &mut Vec<String>, field: &mut String, records: &mut Vec<(usize, Vec<String>)>, at: usize| {
+    let finish_record = |fields: &mut Vec<String>,
+                         field: &mut String,
+                         records: &mut Vec<(usize, Vec<String>)>,
+                         at: usize| {
         fields.push(std::mem::take(field));
         let blank = fields.len() == 1 && fields[0].trim().is_empty();
         let taken = std::mem::take(fields);
@@ -74,7 +80,12 @@ pub fn parse_csv(file: &Path, bytes: &[u8]) -> Result<CsvTable> {
                 in_quotes = true;
                 quoted_field = true;
             }
-            '"' => return Err(err(line, "stray quote character inside an unquoted field".into())),
+            '"' => {
+                return Err(err(
+                    line,
+                    "stray quote character inside an unquoted field".into(),
+                ))
+            }
             ',' => {
                 fields.push(std::mem::take(&mut field));
                 quoted_field = false;
@@ -95,21 +106,30 @@ pub fn parse_csv(file: &Path, bytes: &[u8]) -> Result<CsvTable> {
         }
     }
     if in_quotes {
-        return Err(err(record_line, "unterminated quoted field at end of file".into()));
+        return Err(err(
+            record_line,
+            "unterminated quoted field at end of file".into(),
+        ));
     }
     if !field.is_empty() || !fields.is_empty() {
         finish_record(&mut fields, &mut field, &mut records, record_line);
     }
 
     let mut records = records.into_iter();
-    let (_, header) = records.next().ok_or_else(|| err(1, "empty file: no header line".into()))?;
+    let (_, header) = records
+        .next()
+        .ok_or_else(|| err(1, "empty file: no header line".into()))?;
     let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
     let mut rows = Vec::new();
     for (at, r) in records {
         if r.len() != header.len() {
             return Err(err(
                 at,
-                format!("expected {} fields like the header, found {}", header.len(), r.len()),
+                format!(
+                    "expected {} fields like the header, found {}",
+                    header.len(),
+                    r.len()
+                ),
             ));
         }
         rows.push((at, r));
@@ -129,11 +149,17 @@ impl CsvTable {
 
     /// Index of the column called `name` (exact match after trimming).
     pub fn column(&self, name: &str) -> Result<usize> {
-        self.header.iter().position(|h| h == name).ok_or_else(|| EchoError::Csv {
-            file: self.file.clone(),
-            line: 1,
-            problem: format!("missing column {name:?} (header has: {})", self.header.join(",")),
-        })
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| EchoError::Csv {
+                file: self.file.clone(),
+                line: 1,
+                problem: format!(
+                    "missing column {name:?} (header has: {})",
+                    self.header.join(",")
+                ),
+            })
     }
 
     /// Parses the cell at `(line, fields[col])` as a finite number.
@@ -142,7 +168,10 @@ impl CsvTable {
         let bad = |why: &str| EchoError::Csv {
             file: self.file.clone(),
             line,
-            problem: format!("column {:?}: {why}: {raw:?}", self.header.get(col).map_or("?", String::as_str)),
+            problem: format!(
+                "column {:?}: {why}: {raw:?}",
+                self.header.get(col).map_or("?", String::as_str)
+            ),
         };
         let v: f64 = raw.parse().map_err(|_| bad("not a number"))?;
         if !v.is_finite() {
@@ -181,14 +210,20 @@ mod tests {
     fn quotes_bom_crlf_and_blank_lines() {
         let t = parse("\u{feff}A,B\r\n1,\"x, \"\"y\"\"\"\r\n\r\n2, z \n").expect("parse");
         assert_eq!(t.header, vec!["A", "B"]);
-        assert_eq!(t.rows[0], (2, vec!["1".to_string(), "x, \"y\"".to_string()]));
+        assert_eq!(
+            t.rows[0],
+            (2, vec!["1".to_string(), "x, \"y\"".to_string()])
+        );
         assert_eq!(t.rows[1], (4, vec!["2".to_string(), " z ".to_string()]));
     }
 
     #[test]
     fn bad_shapes_are_errors_with_lines() {
         let e = parse("A,B\n1,2\n3\n").expect_err("short row");
-        assert!(e.to_string().contains("x.csv: line 3: expected 2 fields"), "{e}");
+        assert!(
+            e.to_string().contains("x.csv: line 3: expected 2 fields"),
+            "{e}"
+        );
         assert!(parse("A\n\"open\n").is_err());
         assert!(parse("A\nab\"c\n").is_err());
         assert!(parse("").is_err());
@@ -199,12 +234,23 @@ mod tests {
     fn numbers_and_columns() {
         let t = parse("N,F\n50,1.5\n50.5,nan\n").expect("parse");
         let (l, r) = &t.rows[0];
-        assert_eq!(t.integer(*l, r, t.column("N").expect("N"), 100).expect("int"), 50);
+        assert_eq!(
+            t.integer(*l, r, t.column("N").expect("N"), 100)
+                .expect("int"),
+            50
+        );
         assert_eq!(t.number(*l, r, 1).expect("num"), 1.5);
         let (l, r) = &t.rows[1];
         assert!(t.integer(*l, r, 0, 100).is_err());
         let e = t.number(*l, r, 1).expect_err("nan");
-        assert!(e.to_string().contains("line 3") && e.to_string().contains("\"F\""), "{e}");
-        assert!(t.column("Missing").expect_err("missing").to_string().contains("missing column \"Missing\""));
+        assert!(
+            e.to_string().contains("line 3") && e.to_string().contains("\"F\""),
+            "{e}"
+        );
+        assert!(t
+            .column("Missing")
+            .expect_err("missing")
+            .to_string()
+            .contains("missing column \"Missing\""));
     }
 }

@@ -103,14 +103,20 @@ impl DicomVideo {
             file: path.to_path_buf(),
             problem,
         };
-        let rows = int(tags::ROWS, "Rows")?.ok_or_else(|| dims("Rows (0028,0010) is missing".into()))?;
-        let cols = int(tags::COLUMNS, "Columns")?.ok_or_else(|| dims("Columns (0028,0011) is missing".into()))?;
+        let rows =
+            int(tags::ROWS, "Rows")?.ok_or_else(|| dims("Rows (0028,0010) is missing".into()))?;
+        let cols = int(tags::COLUMNS, "Columns")?
+            .ok_or_else(|| dims("Columns (0028,0011) is missing".into()))?;
         let frames = int(tags::NUMBER_OF_FRAMES, "Number of Frames")?.unwrap_or(1);
         if !(1..=MAX_SIDE as i64).contains(&rows) || !(1..=MAX_SIDE as i64).contains(&cols) {
-            return Err(dims(format!("{cols}x{rows} pixels; each side must be 1..={MAX_SIDE}")));
+            return Err(dims(format!(
+                "{cols}x{rows} pixels; each side must be 1..={MAX_SIDE}"
+            )));
         }
         if !(1..=i64::from(MAX_FRAMES)).contains(&frames) {
-            return Err(dims(format!("Number of Frames is {frames}; must be 1..={MAX_FRAMES}")));
+            return Err(dims(format!(
+                "Number of Frames is {frames}; must be 1..={MAX_FRAMES}"
+            )));
         }
         let fps = float(tags::FRAME_TIME)
             .map(|ms| 1000.0 / ms)
@@ -122,7 +128,11 @@ impl DicomVideo {
             .flatten()
             .and_then(|e| e.to_str().ok().map(|s| s.trim().to_string()))
             .unwrap_or_default();
-        let transfer_syntax = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
+        let transfer_syntax = obj
+            .meta()
+            .transfer_syntax()
+            .trim_end_matches('\0')
+            .to_string();
         Ok(DicomVideo {
             file: path.to_path_buf(),
             obj,
@@ -140,7 +150,10 @@ impl DicomVideo {
         if index >= self.frame_count {
             return Err(EchoError::Dicom {
                 file: self.file.clone(),
-                problem: format!("frame {index} requested but the object has {} frames", self.frame_count),
+                problem: format!(
+                    "frame {index} requested but the object has {} frames",
+                    self.frame_count
+                ),
             });
         }
         guarded(&self.file, "decoding a frame", || self.frame_inner(index))
@@ -159,7 +172,10 @@ impl DicomVideo {
         if (w, h) != (self.width, self.height) {
             return Err(EchoError::Dimensions {
                 file: self.file.clone(),
-                problem: format!("frame {index} decodes to {w}x{h}, header says {}x{}", self.width, self.height),
+                problem: format!(
+                    "frame {index} decodes to {w}x{h}, header says {}x{}",
+                    self.width, self.height
+                ),
             });
         }
         let n = w * h;
@@ -169,7 +185,11 @@ impl DicomVideo {
         let bytes_per_sample = match bits {
             8 => 1,
             16 => 2,
-            other => return Err(derr(format!("{other} bits allocated per sample is not supported (8 or 16)"))),
+            other => {
+                return Err(derr(format!(
+                    "{other} bits allocated per sample is not supported (8 or 16)"
+                )))
+            }
         };
         let need = n * samples * bytes_per_sample;
         if data.len() < need {
@@ -198,13 +218,27 @@ impl DicomVideo {
         let pi = decoded.photometric_interpretation();
         match (samples, pi) {
             (1, PhotometricInterpretation::Monochrome2) => Ok(sample8),
-            (1, PhotometricInterpretation::Monochrome1) => Ok(sample8.into_iter().map(|v| 255 - v).collect()),
+            (1, PhotometricInterpretation::Monochrome1) => {
+                Ok(sample8.into_iter().map(|v| 255 - v).collect())
+            }
             (3, PhotometricInterpretation::Rgb | PhotometricInterpretation::YbrFull) => {
                 let planar = decoded.planar_configuration() == PlanarConfiguration::PixelFirst;
-                let at = |p: usize, c: usize| if planar { sample8[c * n + p] } else { sample8[p * 3 + c] };
+                let at = |p: usize, c: usize| {
+                    if planar {
+                        sample8[c * n + p]
+                    } else {
+                        sample8[p * 3 + c]
+                    }
+                };
                 let is_rgb = *pi == PhotometricInterpretation::Rgb;
                 Ok((0..n)
-                    .map(|p| if is_rgb { luma(at(p, 0), at(p, 1), at(p, 2)) } else { at(p, 0) })
+                    .map(|p| {
+                        if is_rgb {
+                            luma(at(p, 0), at(p, 1), at(p, 2))
+                        } else {
+                            at(p, 0)
+                        }
+                    })
                     .collect())
             }
             (s, pi) => Err(derr(format!(
@@ -215,7 +249,9 @@ impl DicomVideo {
 
     /// Decodes every frame.
     pub fn to_gray_video(&self) -> Result<GrayVideo> {
-        let frames = (0..self.frame_count).map(|i| self.frame(i)).collect::<Result<Vec<_>>>()?;
+        let frames = (0..self.frame_count)
+            .map(|i| self.frame(i))
+            .collect::<Result<Vec<_>>>()?;
         Ok(GrayVideo {
             source: self.file.clone(),
             width: self.width,

@@ -111,14 +111,20 @@ impl VideoTracings {
     /// ED/ES frame indices; `None` unless at least two distinct frames are traced.
     pub fn key_frames(&self) -> Option<KeyFrames> {
         let (es, ed) = (self.es()?, self.ed()?);
-        (es.frame != ed.frame).then_some(KeyFrames { ed: ed.frame, es: es.frame })
+        (es.frame != ed.frame).then_some(KeyFrames {
+            ed: ed.frame,
+            es: es.frame,
+        })
     }
 }
 
 /// Strips a trailing `.avi` (any case) from a video name.
 pub fn bare_name(name: &str) -> &str {
     let n = name.trim();
-    if n.len() > 4 && n.is_char_boundary(n.len() - 4) && n[n.len() - 4..].eq_ignore_ascii_case(".avi") {
+    if n.len() > 4
+        && n.is_char_boundary(n.len() - 4)
+        && n[n.len() - 4..].eq_ignore_ascii_case(".avi")
+    {
         &n[..n.len() - 4]
     } else {
         n
@@ -169,7 +175,14 @@ pub fn parse_file_list(file: &Path, bytes: &[u8]) -> Result<Vec<FileListEntry>> 
 pub fn parse_volume_tracings(file: &Path, bytes: &[u8]) -> Result<BTreeMap<String, VideoTracings>> {
     let t = parse_csv(file, bytes)?;
     let c = |name| t.column(name);
-    let (name, x1, y1, x2, y2, frame) = (c("FileName")?, c("X1")?, c("Y1")?, c("X2")?, c("Y2")?, c("Frame")?);
+    let (name, x1, y1, x2, y2, frame) = (
+        c("FileName")?,
+        c("X1")?,
+        c("Y1")?,
+        c("X2")?,
+        c("Y2")?,
+        c("Frame")?,
+    );
     let mut out: BTreeMap<String, VideoTracings> = BTreeMap::new();
     for (line, r) in &t.rows {
         let seg = [
@@ -180,7 +193,9 @@ pub fn parse_volume_tracings(file: &Path, bytes: &[u8]) -> Result<BTreeMap<Strin
         ];
         let f = t.integer(*line, r, frame, MAX_CSV_INT)? as usize;
         let key = bare_name(&r[name]).to_string();
-        let v = out.entry(key).or_insert_with(|| VideoTracings { frames: Vec::new() });
+        let v = out
+            .entry(key)
+            .or_insert_with(|| VideoTracings { frames: Vec::new() });
         match v.frames.iter_mut().find(|tr| tr.frame == f) {
             Some(tr) => tr.segments.push(seg),
             None => v.frames.push(Tracing {
@@ -243,7 +258,9 @@ impl EchoNetDataset {
 
     /// Path of the video file for `name`.
     pub fn video_path(&self, name: &str) -> PathBuf {
-        self.root.join("Videos").join(format!("{}.avi", bare_name(name)))
+        self.root
+            .join("Videos")
+            .join(format!("{}.avi", bare_name(name)))
     }
 
     /// The tracings for `name`, if any.
@@ -261,7 +278,9 @@ impl EchoNetDataset {
         })?;
         t.key_frames().ok_or_else(|| EchoError::Dataset {
             file,
-            problem: format!("video {key:?} needs at least two distinct traced frames (ES first, ED last)"),
+            problem: format!(
+                "video {key:?} needs at least two distinct traced frames (ES first, ED last)"
+            ),
         })
     }
 
@@ -271,7 +290,11 @@ impl EchoNetDataset {
         let entry = self.entry(name)?;
         let path = self.video_path(name);
         let video = read_avi(&path)?;
-        let expect = (entry.frame_width, entry.frame_height, entry.number_of_frames);
+        let expect = (
+            entry.frame_width,
+            entry.frame_height,
+            entry.number_of_frames,
+        );
         let got = (video.width, video.height, video.frames.len());
         if expect != got {
             return Err(EchoError::Dimensions {
@@ -313,7 +336,12 @@ mod tests {
         // A 4x4 square as long axis + 3 horizontal chords at y = 0, 2, 4.
         let t = Tracing {
             frame: 0,
-            segments: vec![[2.0, 0.0, 2.0, 4.0], [0.0, 0.0, 4.0, 0.0], [0.0, 2.0, 4.0, 2.0], [0.0, 4.0, 4.0, 4.0]],
+            segments: vec![
+                [2.0, 0.0, 2.0, 4.0],
+                [0.0, 0.0, 4.0, 0.0],
+                [0.0, 2.0, 4.0, 2.0],
+                [0.0, 4.0, 4.0, 4.0],
+            ],
         };
         assert!((t.area() - 16.0).abs() < 1e-9);
     }

@@ -113,7 +113,15 @@ pub enum EchoError {
 pub type Result<T, E = EchoError> = std::result::Result<T, E>;
 
 impl EchoError {
-    pub(crate) fn io(file: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
-        EchoError::Io { file: file.into(), action, source }
+    pub(crate) fn io(
+        file: impl Into<PathBuf>,
+        action: &'static str,
+        source: std::io::Error,
+    ) -> Self {
+        EchoError::Io {
+            file: file.into(),
+            action,
+            source,
+        }
     }
 }

@@ -54,7 +54,9 @@ pub use avi::{parse_avi, read_avi, MjpegAvi};
 pub use dicom::{read_dicom_video, DicomVideo};
 pub use echonet::{EchoNetDataset, FileListEntry, KeyFrames, Tracing, VideoTracings};
 pub use error::{EchoError, Result};
-pub use lv_area::{default_lv_mask, default_threshold, ef_percent, estimate_ef, lv_area, lv_areas, LvAreaParams};
+pub use lv_area::{
+    default_lv_mask, default_threshold, ef_percent, estimate_ef, lv_area, lv_areas, LvAreaParams,
+};
 pub use phantom::{generate_video, write_dataset, PhantomConfig, PhantomTruth, PhantomVideo};
 pub use preprocess::{preprocess, FrameSelection, PreprocessConfig, Preprocessed, Roi};
 pub use video::GrayVideo;

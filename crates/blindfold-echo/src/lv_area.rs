@@ -107,7 +107,12 @@ pub fn lv_areas(pre: &Preprocessed, params: &LvAreaParams) -> Result<Vec<u32>> {
     if params.mask.len() != n {
         return Err(EchoError::InvalidConfig {
             what: "lv-area mask",
-            problem: format!("mask has {} entries, frames are {}x{}", params.mask.len(), pre.width, pre.height),
+            problem: format!(
+                "mask has {} entries, frames are {}x{}",
+                params.mask.len(),
+                pre.width,
+                pre.height
+            ),
         });
     }
     pre.frames

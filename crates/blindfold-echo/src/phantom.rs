@@ -79,7 +79,10 @@ impl PhantomConfig {
     fn validate(&self) -> Result<()> {
         let bad = |what, problem: String| Err(EchoError::InvalidConfig { what, problem });
         if self.frames < 2 {
-            return bad("phantom frames", format!("{} frames; need at least 2", self.frames));
+            return bad(
+                "phantom frames",
+                format!("{} frames; need at least 2", self.frames),
+            );
         }
         if !(self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0) {
             return bad("phantom fps", format!("{}; must be in (0, 1000]", self.fps));
@@ -87,18 +90,30 @@ impl PhantomConfig {
         if !(16..=1024).contains(&self.width) || !(16..=1024).contains(&self.height) {
             return bad(
                 "phantom resolution",
-                format!("{}x{}; each side must be 16..=1024", self.width, self.height),
+                format!(
+                    "{}x{}; each side must be 16..=1024",
+                    self.width, self.height
+                ),
             );
         }
         if !(self.noise.is_finite() && (0.0..=1.0).contains(&self.noise)) {
-            return bad("phantom noise", format!("{}; must be 0.0..=1.0", self.noise));
+            return bad(
+                "phantom noise",
+                format!("{}; must be 0.0..=1.0", self.noise),
+            );
         }
         if !(1..=100).contains(&self.jpeg_quality) {
-            return bad("phantom JPEG quality", format!("{}; must be 1..=100", self.jpeg_quality));
+            return bad(
+                "phantom JPEG quality",
+                format!("{}; must be 1..=100", self.jpeg_quality),
+            );
         }
         let (lo, hi) = self.ef_range;
         if !(lo.is_finite() && hi.is_finite() && 1.0 <= lo && lo <= hi && hi <= 90.0) {
-            return bad("phantom EF range", format!("{lo}..{hi}; need 1 <= lo <= hi <= 90 (percent)"));
+            return bad(
+                "phantom EF range",
+                format!("{lo}..{hi}; need 1 <= lo <= hi <= 90 (percent)"),
+            );
         }
         Ok(())
     }
@@ -340,7 +355,12 @@ pub fn generate_video(cfg: &PhantomConfig, index: usize) -> Result<PhantomVideo>
             let tissue = TISSUE
                 + blobs
                     .iter()
-                    .map(|b| b.amp * (-((xn - b.x).powi(2) + (yn - b.y).powi(2)) / (2.0 * b.sigma * b.sigma)).exp())
+                    .map(|b| {
+                        b.amp
+                            * (-((xn - b.x).powi(2) + (yn - b.y).powi(2))
+                                / (2.0 * b.sigma * b.sigma))
+                                .exp()
+                    })
                     .sum::<f64>();
             statics.push((xn, yn, sector * gain, tissue));
         }
@@ -429,8 +449,10 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_dataset(dir: &Path, cfg: &PhantomConfig) -> Result<Vec<PhantomTruth>> {
     cfg.validate()?;
     let videos_dir = dir.join("Videos");
-    std::fs::create_dir_all(&videos_dir).map_err(|e| EchoError::io(&videos_dir, "creating directory", e))?;
-    let mut file_list = String::from("FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split\n");
+    std::fs::create_dir_all(&videos_dir)
+        .map_err(|e| EchoError::io(&videos_dir, "creating directory", e))?;
+    let mut file_list =
+        String::from("FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split\n");
     let mut tracings = String::from("FileName,X1,Y1,X2,Y2,Frame\n");
     let mut truths = Vec::with_capacity(cfg.videos);
     for index in 0..cfg.videos {
@@ -442,7 +464,15 @@ pub fn write_dataset(dir: &Path, cfg: &PhantomConfig) -> Result<Vec<PhantomTruth
         let _ = writeln!(
             file_list,
             "{},{},{},{},{},{},{},{},{}",
-            t.name, t.ef, t.curve.esv, t.curve.edv, cfg.height, cfg.width, cfg.fps, cfg.frames, t.split
+            t.name,
+            t.ef,
+            t.curve.esv,
+            t.curve.edv,
+            cfg.height,
+            cfg.width,
+            cfg.fps,
+            cfg.frames,
+            t.split
         );
         // EchoNet order: the end-systolic frame first, the end-diastolic last.
         for (lv, frame) in [(&t.es_lv, t.es_frame), (&t.ed_lv, t.ed_frame)] {
@@ -509,11 +539,20 @@ mod tests {
         assert!(c.validate().is_ok());
         c.frames = 1;
         assert!(generate_video(&c, 0).is_err());
-        c = PhantomConfig { noise: 2.0, ..PhantomConfig::default() };
+        c = PhantomConfig {
+            noise: 2.0,
+            ..PhantomConfig::default()
+        };
         assert!(c.validate().is_err());
-        c = PhantomConfig { ef_range: (60.0, 50.0), ..PhantomConfig::default() };
+        c = PhantomConfig {
+            ef_range: (60.0, 50.0),
+            ..PhantomConfig::default()
+        };
         assert!(c.validate().is_err());
-        c = PhantomConfig { width: 8, ..PhantomConfig::default() };
+        c = PhantomConfig {
+            width: 8,
+            ..PhantomConfig::default()
+        };
         assert!(c.validate().is_err());
     }
 }

@@ -32,7 +32,12 @@ pub struct Roi {
 impl Roi {
     /// The whole `width x height` frame.
     pub fn full(width: usize, height: usize) -> Self {
-        Roi { x: 0, y: 0, width, height }
+        Roi {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        }
     }
 }
 
@@ -119,12 +124,18 @@ pub fn select_frames(selection: FrameSelection, frame_count: usize) -> Result<Ve
     };
     match selection {
         FrameSelection::All => Ok((0..frame_count).collect()),
-        FrameSelection::Stride { step: 0, .. } => Err(config_err("frame selection", "stride step must be at least 1".into())),
+        FrameSelection::Stride { step: 0, .. } => Err(config_err(
+            "frame selection",
+            "stride step must be at least 1".into(),
+        )),
         FrameSelection::Stride { start, step } => {
             check(start, "stride start")?;
             Ok((start..frame_count).step_by(step).collect())
         }
-        FrameSelection::EdEs { ed, es } => Ok(vec![check(ed, "end-diastolic")?, check(es, "end-systolic")?]),
+        FrameSelection::EdEs { ed, es } => Ok(vec![
+            check(ed, "end-diastolic")?,
+            check(es, "end-systolic")?,
+        ]),
     }
 }
 
@@ -160,7 +171,13 @@ fn axis_weights(src: usize, dst: usize) -> Vec<Vec<(usize, f64)>> {
 
 /// Area-average resampling of a `width x height` frame to `out_w x out_h`,
 /// returning the exact means as floats (0.0..=255.0).
-pub fn downsample_area(frame: &[u8], width: usize, height: usize, out_w: usize, out_h: usize) -> Vec<f64> {
+pub fn downsample_area(
+    frame: &[u8],
+    width: usize,
+    height: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<f64> {
     let wx = axis_weights(width, out_w);
     let wy = axis_weights(height, out_h);
     // Rows first: height x out_w.
@@ -190,13 +207,19 @@ pub fn quantise(value: f64, bits: u8) -> u8 {
 /// Runs selection, crop, downsampling and quantisation on a decoded video.
 pub fn preprocess(video: &GrayVideo, cfg: &PreprocessConfig) -> Result<Preprocessed> {
     if !(1..=8).contains(&cfg.bits) {
-        return Err(config_err("bit width", format!("{} bits; must be 1..=8", cfg.bits)));
+        return Err(config_err(
+            "bit width",
+            format!("{} bits; must be 1..=8", cfg.bits),
+        ));
     }
     let roi = cfg.roi.unwrap_or(Roi::full(video.width, video.height));
     if roi.width == 0
         || roi.height == 0
         || roi.x.checked_add(roi.width).is_none_or(|r| r > video.width)
-        || roi.y.checked_add(roi.height).is_none_or(|b| b > video.height)
+        || roi
+            .y
+            .checked_add(roi.height)
+            .is_none_or(|b| b > video.height)
     {
         return Err(EchoError::Dimensions {
             file: video.source.clone(),
@@ -206,7 +229,11 @@ pub fn preprocess(video: &GrayVideo, cfg: &PreprocessConfig) -> Result<Preproces
             ),
         });
     }
-    if cfg.out_width == 0 || cfg.out_height == 0 || cfg.out_width > roi.width || cfg.out_height > roi.height {
+    if cfg.out_width == 0
+        || cfg.out_height == 0
+        || cfg.out_width > roi.width
+        || cfg.out_height > roi.height
+    {
         return Err(config_err(
             "output size",
             format!(
@@ -283,13 +310,24 @@ mod tests {
 
     #[test]
     fn selection_and_errors() {
-        assert_eq!(select_frames(FrameSelection::Stride { start: 1, step: 3 }, 8).expect("stride"), vec![1, 4, 7]);
-        assert_eq!(select_frames(FrameSelection::EdEs { ed: 5, es: 2 }, 8).expect("edes"), vec![5, 2]);
+        assert_eq!(
+            select_frames(FrameSelection::Stride { start: 1, step: 3 }, 8).expect("stride"),
+            vec![1, 4, 7]
+        );
+        assert_eq!(
+            select_frames(FrameSelection::EdEs { ed: 5, es: 2 }, 8).expect("edes"),
+            vec![5, 2]
+        );
         assert!(select_frames(FrameSelection::EdEs { ed: 8, es: 2 }, 8).is_err());
         assert!(select_frames(FrameSelection::Stride { start: 0, step: 0 }, 8).is_err());
         let v = video(4, 4, vec![vec![255; 16], vec![0; 16]]);
         let mut cfg = PreprocessConfig {
-            roi: Some(Roi { x: 2, y: 0, width: 2, height: 4 }),
+            roi: Some(Roi {
+                x: 2,
+                y: 0,
+                width: 2,
+                height: 4,
+            }),
             out_width: 1,
             out_height: 2,
             bits: 3,
@@ -299,16 +337,30 @@ mod tests {
         assert_eq!((p.width, p.height, p.bits), (1, 2, 3));
         assert_eq!(p.frames, vec![vec![7, 7], vec![0, 0]]);
         assert_eq!(p.frame_indices, vec![0, 1]);
-        cfg.roi = Some(Roi { x: 3, y: 0, width: 2, height: 4 });
-        assert!(matches!(preprocess(&v, &cfg), Err(EchoError::Dimensions { .. })));
+        cfg.roi = Some(Roi {
+            x: 3,
+            y: 0,
+            width: 2,
+            height: 4,
+        });
+        assert!(matches!(
+            preprocess(&v, &cfg),
+            Err(EchoError::Dimensions { .. })
+        ));
         cfg.roi = None;
         cfg.bits = 9;
-        assert!(matches!(preprocess(&v, &cfg), Err(EchoError::InvalidConfig { .. })));
+        assert!(matches!(
+            preprocess(&v, &cfg),
+            Err(EchoError::InvalidConfig { .. })
+        ));
         cfg.bits = 4;
         cfg.out_width = 5;
         assert!(preprocess(&v, &cfg).is_err());
         let bad = video(4, 4, vec![vec![0; 15]]);
         cfg.out_width = 2;
-        assert!(matches!(preprocess(&bad, &cfg), Err(EchoError::Dimensions { .. })));
+        assert!(matches!(
+            preprocess(&bad, &cfg),
+            Err(EchoError::Dimensions { .. })
+        ));
     }
 }

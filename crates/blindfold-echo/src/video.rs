@@ -39,7 +39,9 @@ pub fn luma(r: u8, g: u8, b: u8) -> u8 {
 
 /// Luma of every pixel of interleaved RGB data (`RGBRGB...`).
 pub fn rgb_to_luma(rgb: &[u8]) -> Vec<u8> {
-    rgb.chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect()
+    rgb.chunks_exact(3)
+        .map(|p| luma(p[0], p[1], p[2]))
+        .collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ use blindfold_fhe::{
 use sha2::{Digest, Sha256};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "determinism-probe".into());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "determinism-probe".into());
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir)?;
     let (ck_path, sk_path, v_path) = (

@@ -33,7 +33,10 @@ fn probe(name: &str, p: AtomicPatternParameters) {
     let n = 64;
     let cts: Vec<_> = (0..n).map(|_| ct.clone()).collect();
     let t = Instant::now();
-    let _r: Vec<_> = cts.par_iter().map(|c| sks.apply_lookup_table(c, &lut)).collect();
+    let _r: Vec<_> = cts
+        .par_iter()
+        .map(|c| sks.apply_lookup_table(c, &lut))
+        .collect();
     let par = t.elapsed().as_secs_f64();
     println!(
         "{{\"params\":\"{name}\",\"keygen_s\":{keygen:.2},\"single_pbs_ms\":{:.2},\"par_pbs_per_s\":{:.1},\"threads\":{}}}",
@@ -46,12 +49,30 @@ fn probe(name: &str, p: AtomicPatternParameters) {
 fn main() {
     let filter = std::env::args().nth(1).unwrap_or_default();
     let cands: Vec<(&str, AtomicPatternParameters)> = vec![
-        ("V1_8_2_2_KS_PBS_TUNIFORM_2M128", V1_8_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into()),
-        ("V1_8_2_2_KS32_PBS_TUNIFORM_2M128", V1_8_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128.into()),
-        ("V1_2_2_2_KS_PBS_TUNIFORM_2M64", V1_2_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M64.into()),
-        ("V1_8_MB2_2_2_KS_PBS_TUNIFORM_2M128", V1_8_PARAM_MULTI_BIT_GROUP_2_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into()),
-        ("V1_8_MB3_2_2_KS_PBS_TUNIFORM_2M128", V1_8_PARAM_MULTI_BIT_GROUP_3_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into()),
-        ("V1_8_MB4_2_2_KS_PBS_TUNIFORM_2M128", V1_8_PARAM_MULTI_BIT_GROUP_4_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into()),
+        (
+            "V1_8_2_2_KS_PBS_TUNIFORM_2M128",
+            V1_8_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into(),
+        ),
+        (
+            "V1_8_2_2_KS32_PBS_TUNIFORM_2M128",
+            V1_8_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128.into(),
+        ),
+        (
+            "V1_2_2_2_KS_PBS_TUNIFORM_2M64",
+            V1_2_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M64.into(),
+        ),
+        (
+            "V1_8_MB2_2_2_KS_PBS_TUNIFORM_2M128",
+            V1_8_PARAM_MULTI_BIT_GROUP_2_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into(),
+        ),
+        (
+            "V1_8_MB3_2_2_KS_PBS_TUNIFORM_2M128",
+            V1_8_PARAM_MULTI_BIT_GROUP_3_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into(),
+        ),
+        (
+            "V1_8_MB4_2_2_KS_PBS_TUNIFORM_2M128",
+            V1_8_PARAM_MULTI_BIT_GROUP_4_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128.into(),
+        ),
     ];
     for (name, p) in cands {
         if name.contains(&filter) {

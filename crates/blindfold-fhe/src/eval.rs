@@ -195,6 +195,17 @@ impl Plan {
     }
 }
 
+/// Value range and noise of one term added to a part.
+#[derive(Clone, Copy, Debug)]
+struct TermBounds {
+    lo: i64,
+    hi: i64,
+    /// Squared coefficient of a PBS sample.
+    noise: u64,
+    /// Absolute coefficient of a fresh pixel.
+    l1: u64,
+}
+
 /// Incremental construction of a [`Plan`] with range and noise bookkeeping.
 pub(crate) struct PlanBuilder {
     pipeline: &'static str,
@@ -253,7 +264,8 @@ impl PlanBuilder {
                 self.enc.pbs_slots
             )));
         }
-        let id = u32::try_from(self.jobs.len()).map_err(|_| self.capacity("too many jobs".into()))?;
+        let id =
+            u32::try_from(self.jobs.len()).map_err(|_| self.capacity("too many jobs".into()))?;
         self.jobs.push(Job {
             frame,
             inputs,
@@ -273,16 +285,10 @@ impl PlanBuilder {
         (self.outputs.len() - 1) as u32
     }
 
-    fn part_for(
-        &mut self,
-        output: u32,
-        kind: PartKind,
-        scale: i64,
-        lo: i64,
-        hi: i64,
-        noise: u64,
-        l1: u64,
-    ) -> Result<u32> {
+    /// The part of `output` that term `t` (at `scale`) goes into: the open
+    /// one if both budgets still hold, else a new one.
+    fn part_for(&mut self, output: u32, kind: PartKind, scale: i64, t: TermBounds) -> Result<u32> {
+        let TermBounds { lo, hi, noise, l1 } = t;
         let log_delta = match kind {
             PartKind::Fine => self.enc.pixel_log_delta,
             PartKind::Coarse => self.enc.pbs_out_log_delta,
@@ -312,7 +318,8 @@ impl PlanBuilder {
                 "a single term (range {lo}..={hi}, noise {noise}, l1 {l1}) does not fit one part"
             )));
         }
-        let id = u32::try_from(self.parts.len()).map_err(|_| self.capacity("too many parts".into()))?;
+        let id =
+            u32::try_from(self.parts.len()).map_err(|_| self.capacity("too many parts".into()))?;
         self.parts.push(empty);
         self.outputs[output as usize].parts.push(id);
         self.open.insert(key, id);
@@ -340,7 +347,17 @@ impl PlanBuilder {
             hi = hi.max(v);
         }
         let noise = (coef * coef) as u64;
-        let part = self.part_for(output, PartKind::Coarse, scale, lo, hi, noise, 0)?;
+        let part = self.part_for(
+            output,
+            PartKind::Coarse,
+            scale,
+            TermBounds {
+                lo,
+                hi,
+                noise,
+                l1: 0,
+            },
+        )?;
         let p = &mut self.parts[part as usize];
         p.lo += lo;
         p.hi += hi;
@@ -365,7 +382,17 @@ impl PlanBuilder {
             (coef * max, 0)
         };
         let l1 = coef.unsigned_abs();
-        let part = self.part_for(output, PartKind::Fine, scale, lo, hi, 0, l1)?;
+        let part = self.part_for(
+            output,
+            PartKind::Fine,
+            scale,
+            TermBounds {
+                lo,
+                hi,
+                noise: 0,
+                l1,
+            },
+        )?;
         let p = &mut self.parts[part as usize];
         p.lo += lo;
         p.hi += hi;
@@ -404,7 +431,7 @@ pub(crate) struct EncPartData {
 
 /// Build the accumulator (test polynomial) of `spec` for `sk`.
 fn accumulator(sk: &ServerKey, enc: &Encoding, spec: &LutSpec) -> ManyLookupTableOwned {
-    let sks = &sk.sk;
+    let sks = sk.shortint();
     // Start from tfhe's own LUT to get the right GLWE geometry, then
     // overwrite the body with our (arbitrary, signed) torus values.
     let mut acc = sks.generate_lookup_table(|_| 0).acc;
@@ -447,10 +474,13 @@ pub(crate) fn execute(
     let param_set = sk.param_set();
     video.validate(param_set)?;
     let enc = param_set.encoding();
-    let sks = &sk.sk;
+    let sks = sk.shortint();
     let luts: Vec<ManyLookupTableOwned> =
         plan.luts.iter().map(|s| accumulator(sk, &enc, s)).collect();
-    progress.inner.pbs_total.store(plan.pbs_count(), Ordering::Relaxed);
+    progress
+        .inner
+        .pbs_total
+        .store(plan.pbs_count(), Ordering::Relaxed);
     progress.inner.pbs_done.store(0, Ordering::Relaxed);
 
     let parts: Vec<Mutex<Vec<u64>>> = plan
@@ -461,10 +491,9 @@ pub(crate) fn execute(
     let add_to = |part: u32, src: &[u64], coef: i64| {
         // A poisoned lock can only come from a panic in another worker,
         // which already aborts the evaluation; keep the data either way.
-        let mut guard = match parts[part as usize].lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = parts[part as usize]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         add_scaled(&mut guard, src, coef);
     };
 
@@ -522,9 +551,9 @@ pub(crate) fn execute(
 
     let mut data: Vec<Vec<u64>> = parts
         .into_iter()
-        .map(|m| match m.into_inner() {
-            Ok(v) => v,
-            Err(poisoned) => poisoned.into_inner(),
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         })
         .collect();
     let out = plan
@@ -578,11 +607,11 @@ pub fn measure_pbs_latency(key: &ServerKey, samples: usize) -> std::time::Durati
         key.param_set().atomic_pattern(),
     );
     let lut = accumulator(key, &enc, &LutSpec::single(|x| i64::from(x < 8)));
-    let _ = key.sk.apply_many_lookup_table(&ct, &lut);
+    let _ = key.shortint().apply_many_lookup_table(&ct, &lut);
     let mut times: Vec<std::time::Duration> = (0..samples.max(1))
         .map(|_| {
             let t = std::time::Instant::now();
-            let r = key.sk.apply_many_lookup_table(&ct, &lut);
+            let r = key.shortint().apply_many_lookup_table(&ct, &lut);
             let dt = t.elapsed();
             std::hint::black_box(r);
             dt

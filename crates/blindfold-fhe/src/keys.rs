@@ -15,9 +15,7 @@ use tfhe::core_crypto::prelude::*;
 use tfhe::safe_serialization::{safe_deserialize, safe_deserialize_conformant, safe_serialize};
 
 use crate::error::{FheError, Result};
-use crate::params::{
-    ParamSet, CLIENT_KEY_LIMIT, COMPRESSED_SERVER_KEY_LIMIT, SERVER_KEY_LIMIT,
-};
+use crate::params::{ParamSet, CLIENT_KEY_LIMIT, COMPRESSED_SERVER_KEY_LIMIT, SERVER_KEY_LIMIT};
 
 /// The data owner's secret key.
 #[derive(Clone)]
@@ -39,7 +37,7 @@ impl std::fmt::Debug for ClientKey {
 #[derive(Clone)]
 pub struct ServerKey {
     param_set: ParamSet,
-    pub(crate) sk: tfhe::shortint::ServerKey,
+    hl: tfhe::ServerKey,
 }
 
 impl std::fmt::Debug for ServerKey {
@@ -99,11 +97,9 @@ impl ClientKey {
     /// Serialise with tfhe's `safe_serialize`.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        safe_serialize(&self.hl, &mut out, CLIENT_KEY_LIMIT).map_err(|e| {
-            FheError::Serialize {
-                what: "client key",
-                reason: e.to_string(),
-            }
+        safe_serialize(&self.hl, &mut out, CLIENT_KEY_LIMIT).map_err(|e| FheError::Serialize {
+            what: "client key",
+            reason: e.to_string(),
         })?;
         Ok(out)
     }
@@ -152,8 +148,13 @@ impl ClientKey {
 
 impl ServerKey {
     fn from_hl(param_set: ParamSet, hl: tfhe::ServerKey) -> Self {
-        let sk = hl.into_raw_parts().0.into_raw_parts();
-        Self { param_set, sk }
+        Self { param_set, hl }
+    }
+
+    /// The shortint key the PBS run with.
+    pub(crate) fn shortint(&self) -> &tfhe::shortint::ServerKey {
+        let integer: &tfhe::integer::ServerKey = self.hl.as_ref();
+        integer.as_ref()
     }
 
     /// The parameter set of this key.
@@ -163,21 +164,8 @@ impl ServerKey {
 
     /// Serialise with tfhe's `safe_serialize` (as a `tfhe::ServerKey`).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let integer = tfhe::integer::ServerKey::from_raw_parts(self.sk.clone());
-        let hl = tfhe::ServerKey::from_raw_parts(
-            integer,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            tfhe::Tag::default(),
-        );
         let mut out = Vec::new();
-        safe_serialize(&hl, &mut out, SERVER_KEY_LIMIT).map_err(|e| FheError::Serialize {
+        safe_serialize(&self.hl, &mut out, SERVER_KEY_LIMIT).map_err(|e| FheError::Serialize {
             what: "server key",
             reason: e.to_string(),
         })?;

@@ -18,23 +18,54 @@
 //! * [`result`]: [`evaluate`], the result blob and its decryption.
 //! * [`error`]: [`FheError`].
 //!
+//! # Cost model (why the pipelines are cheap)
+//!
+//! * Pixels are encrypted with 20 bits of headroom, so any plaintext-weighted
+//!   sum of pixels (a convolution, a pooled intensity) is leveled and exact:
+//!   `conv3x3` needs no PBS at all.
+//! * Every non-linear step is one lookup table per pixel (or per packed
+//!   group of 1- and 2-bit pixels); one blind rotation can serve 16
+//!   functions of its input (strided sample extraction), which makes the
+//!   16-bin `histogram` cost one PBS per pixel.
+//! * Outputs are never carry-propagated homomorphically: an encrypted value
+//!   is a list of parts whose ranges and noise the planner tracks exactly;
+//!   the client adds the decrypted parts. So the PBS count of a pipeline is
+//!   exactly its number of non-linear pixel evaluations (formulas in each
+//!   pipeline module; [`PipelineParams::pbs_count`]).
+//!
 //! # What a verifier must match
 //!
 //! A result blob is reproducible bit for bit when the verifier uses:
-//! * `tfhe = "=1.8.2"` with features `shortint`, `integer`,
-//!   `experimental-force_fft_algo_dif4` (fixed FFT plan instead of one chosen
-//!   by timing) and `pbs-stats`, `default-features = false`, and
-//!   `tfhe-versionable = "=0.8.0"` (pinned in the workspace `Cargo.lock`);
-//! * the parameter set named in the dataset metadata ([`ParamSet::name`]);
-//! * the same server key bytes (the hash recorded on chain);
-//! * the CPU backend (a GPU build is not bit-identical; a job names its backend).
+//! * `tfhe = "=1.8.2"` with `default-features = false` and the features
+//!   `shortint`, `integer`, `experimental-force_fft_algo_dif4` (a fixed FFT
+//!   plan instead of one chosen by timing) and `pbs-stats`, plus
+//!   `tfhe-versionable = "=0.8.0"`, as pinned by the workspace and its
+//!   `Cargo.lock` (`tfhe-fft 0.10.1`, `tfhe-csprng 0.10.0`, `pulp 0.22.3`);
+//! * the parameter set named in the dataset metadata ([`ParamSet::name`],
+//!   today `blindfold-v1-2_2-ks32-pbs`) and this crate's pipeline semantics
+//!   (the params hash is over [`PipelineParams::canonical_bytes`]);
+//! * the same server key bytes (whose hash is on chain);
+//! * the CPU backend. A GPU build (feature `gpu`) is not bit-identical and a
+//!   job's spec names its backend.
 //!
 //! The thread count does not matter: every PBS is computed independently
 //! with a fixed algorithm, and parts are accumulated with exact wrapping
-//! integer arithmetic, so any scheduling gives the same bits (tested with 1
-//! and 2 rayon threads). No tfhe integer-level operation (whose carry
-//! propagation strategy depends on `rayon::current_num_threads()`) and no
-//! multi-bit PBS is used.
+//! integer arithmetic, so any scheduling gives the same bits (tested with
+//! rayon pools of 1 and 2 threads, across runs, and with a server key
+//! re-loaded from bytes). No tfhe integer-level operation (whose carry
+//! propagation depends on `rayon::current_num_threads()`) and no multi-bit
+//! PBS is used.
+//!
+//! AVX-512: the workspace builds tfhe without its default `avx512` feature;
+//! this crate's feature `avx512` forwards it. On this project's AVX-512
+//! machine (avx512f/bw/dq/vl/ifma/vbmi) both builds give byte-identical
+//! bytes for the server key expanded from a compressed key (which runs the
+//! FFT of the bootstrapping key) and for lv-area, histogram and
+//! linear-model results, with 1 and 2 threads (`examples/determinism_probe.rs`
+//! run from both builds on the same key and video files). The AVX-512
+//! build's PBS was about 10% faster. Not checked: CPUs without AVX2/FMA,
+//! where tfhe-fft falls back to scalar code; a verifier should use an
+//! x86-64 CPU with at least AVX2 + FMA.
 
 pub mod error;
 pub mod eval;

@@ -116,10 +116,13 @@ impl ParamSet {
         }
     }
 
-    /// The tfhe high-level config (block parameters only: no compression,
-    /// public-key or noise-squashing material).
+    /// The tfhe high-level config: block parameters only (no compression,
+    /// public-key, noise-squashing or dedicated OPRF key material, which the
+    /// pipelines never use and which would only make the server key larger).
     pub fn config(self) -> tfhe::Config {
-        tfhe::ConfigBuilder::with_custom_parameters(self.tfhe_parameters()).build()
+        tfhe::ConfigBuilder::with_custom_parameters(self.tfhe_parameters())
+            .use_dedicated_oprf_key(false)
+            .build()
     }
 
     /// The tfhe atomic pattern of the ciphertexts fed to the PBS.
@@ -143,8 +146,9 @@ impl ParamSet {
                 // (padding bit included) per coarse part.
                 pbs_out_log_delta: 59,
                 max_pixel_bits: 4,
-                // Measured PBS output noise std is ~2^45 (see tests/noise.rs);
-                // 64 units give std 2^48 against a half-step of 2^58.
+                // The PBS output noise std measures about 2^49 (largest of
+                // 24 errors: 2^50.1, tests/noise.rs); 64 units give a std of
+                // 2^52, 64 std below the 2^58 half-step.
                 max_pbs_noise_units: 64,
                 // Fresh big-key noise is TUniform(17) (|e| <= 2^17); 2^20 of
                 // it stays below 2^37, far under the half-step 2^38.

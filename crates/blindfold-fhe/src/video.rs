@@ -10,10 +10,12 @@
 //! exactly over a 2^25 range, and multiplying by `2^(pbs_log_delta -
 //! pixel_log_delta)` turns a pixel into a PBS input without any bootstrap.
 //!
-//! tfhe's packed `CompressedCiphertextList` was measured against this and
-//! rejected: for the 2_2 parameters it stores 2 bits per element (a 4-bit
-//! pixel needs two elements) and unpacking every element costs one PBS, which
-//! would double the PBS count of every pipeline.
+//! tfhe's packed `CompressedCiphertextList` (what the issue suggested) was
+//! rejected after reading its implementation (`shortint::list_compression`
+//! in tfhe 1.8.2): with the 2_2 parameters it stores only the 2 message bits
+//! per element (a 4-bit pixel needs two elements, about 7.5 bytes each) and
+//! unpacking an element costs one PBS, which would add two PBS per pixel to
+//! every pipeline. Seeded lists cost 8 bytes per pixel and unpack with no PBS.
 
 // The Versionize derive generates helper types without Debug.
 #![allow(missing_debug_implementations)]
@@ -295,7 +297,11 @@ impl EncryptedVideo {
 
     /// Expand frame `index` into full LWE ciphertexts (masks regenerated
     /// from the seed). The caller has validated the video.
-    pub(crate) fn expand_frame(&self, index: usize, param_set: ParamSet) -> LweCiphertextListOwned<u64> {
+    pub(crate) fn expand_frame(
+        &self,
+        index: usize,
+        param_set: ParamSet,
+    ) -> LweCiphertextListOwned<u64> {
         let frame = &self.frames[index];
         let list = SeededLweCiphertextList::from_container(
             frame.bodies.clone(),

@@ -11,7 +11,12 @@ use blindfold_fhe::{
 use common::{keys, pbs_counter_lock, random_video};
 use sha2::{Digest, Sha256};
 
-fn result_hash(sk: &ServerKey, params: &PipelineParams, video: &EncryptedVideo, threads: usize) -> [u8; 32] {
+fn result_hash(
+    sk: &ServerKey,
+    params: &PipelineParams,
+    video: &EncryptedVideo,
+    threads: usize,
+) -> [u8; 32] {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -30,7 +35,9 @@ fn result_hash(sk: &ServerKey, params: &PipelineParams, video: &EncryptedVideo, 
 fn results_are_identical_across_thread_counts_and_runs() {
     let k = keys();
     let _guard = pbs_counter_lock();
-    let video = random_video(42, 6, 6, 4, 2).encrypt(&k.client).expect("encrypt");
+    let video = random_video(42, 6, 6, 4, 2)
+        .encrypt(&k.client)
+        .expect("encrypt");
     let all_params = [
         PipelineParams::LvArea(LvAreaParams {
             frames: vec![],

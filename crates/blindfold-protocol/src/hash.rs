@@ -458,7 +458,10 @@ mod tests {
             submissions_step_preimage(&EMPTY_DIGEST, 9, &[7; 32])[23..55],
             EMPTY_DIGEST
         );
-        assert_eq!(revocations_step_preimage(&[5; 32], 9)[55..63], 9u64.to_be_bytes());
+        assert_eq!(
+            revocations_step_preimage(&[5; 32], 9)[55..63],
+            9u64.to_be_bytes()
+        );
         assert_eq!(
             input_digest_preimage(1, &[1; 32], 2, &[3; 32], 4)[94..102],
             4u64.to_be_bytes()

@@ -35,13 +35,8 @@
 //! | `0xB1D00602` | `job`                | queries  |
 //! | `0xB1D00603` | `worker`             | queries  |
 //! | `0xB1D00604` | `earnings`           | queries  |
-//! | `0xB1D00605` | `params`             | queries  |
-//! | `0xB1D00606` | `totals`             | queries  |
-//! | `0xB1D00607` | `owner`              | queries  |
-//! | `0xB1D00608` | `paused`             | queries  |
-//! | `0xB1D00609` | `dataset_count`      | queries  |
-//! | `0xB1D0060A` | `job_count`          | queries  |
-//! | `0xB1D0060B` | `is_revoked`         | queries  |
+//! | `0xB1D00605` | `state`              | queries  |
+//! | `0xB1D00606` | `is_revoked`         | queries  |
 
 /// A 4-byte selector.
 pub type Selector = [u8; 4];
@@ -104,20 +99,10 @@ pub const JOB: Selector = [0xB1, 0xD0, 0x06, 0x02];
 pub const WORKER: Selector = [0xB1, 0xD0, 0x06, 0x03];
 /// `earnings(account)`.
 pub const EARNINGS: Selector = [0xB1, 0xD0, 0x06, 0x04];
-/// `params()`.
-pub const PARAMS: Selector = [0xB1, 0xD0, 0x06, 0x05];
-/// `totals()`.
-pub const TOTALS: Selector = [0xB1, 0xD0, 0x06, 0x06];
-/// `owner()`.
-pub const OWNER: Selector = [0xB1, 0xD0, 0x06, 0x07];
-/// `paused()`.
-pub const PAUSED: Selector = [0xB1, 0xD0, 0x06, 0x08];
-/// `dataset_count()`.
-pub const DATASET_COUNT: Selector = [0xB1, 0xD0, 0x06, 0x09];
-/// `job_count()`.
-pub const JOB_COUNT: Selector = [0xB1, 0xD0, 0x06, 0x0A];
+/// `state()`: owner, pause flag, params, money totals, id counters.
+pub const STATE: Selector = [0xB1, 0xD0, 0x06, 0x05];
 /// `is_revoked(dataset_id, index)`.
-pub const IS_REVOKED: Selector = [0xB1, 0xD0, 0x06, 0x0B];
+pub const IS_REVOKED: Selector = [0xB1, 0xD0, 0x06, 0x06];
 
 /// Every message: (name, selector), in the order of the table above.
 pub const MESSAGES: &[(&str, Selector)] = &[
@@ -146,12 +131,7 @@ pub const MESSAGES: &[(&str, Selector)] = &[
     ("job", JOB),
     ("worker", WORKER),
     ("earnings", EARNINGS),
-    ("params", PARAMS),
-    ("totals", TOTALS),
-    ("owner", OWNER),
-    ("paused", PAUSED),
-    ("dataset_count", DATASET_COUNT),
-    ("job_count", JOB_COUNT),
+    ("state", STATE),
     ("is_revoked", IS_REVOKED),
 ];
 
@@ -177,7 +157,7 @@ mod tests {
                 assert_ne!(name, other);
             }
         }
-        assert_eq!(MESSAGES.len(), 32);
+        assert_eq!(MESSAGES.len(), 27);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! - [`PipelineId`] and [`PipelineSet`] (a bitmask of allowed pipelines).
 //! - [`Policy`]: what a data owner allows on its dataset.
 //! - [`DatasetInfo`], [`JobInfo`] (with [`JobStatus`], [`Claim`], [`StakeState`]),
-//!   [`WorkerInfo`], the admin [`Params`] and the money [`Totals`].
+//!   [`WorkerInfo`], the admin [`Params`], the money [`Totals`] and the
+//!   global [`MarketState`].
 //!
 //! With feature `ink` every type derives SCALE `Encode`/`Decode` and `TypeInfo`
 //! (and ink!'s `StorageLayout` under `std`), so the contract stores these very
@@ -174,7 +175,9 @@ impl PipelineSet {
 
     /// The pipelines in the set, in id order.
     pub fn iter(self) -> impl Iterator<Item = PipelineId> {
-        PipelineId::ALL.into_iter().filter(move |p| self.contains(*p))
+        PipelineId::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 }
 
@@ -546,6 +549,24 @@ pub struct Totals {
     pub stakes: Balance,
     /// Credited but not yet withdrawn (pull payments).
     pub earnings: Balance,
+}
+
+/// The contract's global state, as the `state` query returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+pub struct MarketState {
+    /// The contract owner (admin; receives slashed stakes).
+    pub owner: Account,
+    /// Whether new business is paused.
+    pub paused: bool,
+    /// Current params (for new jobs).
+    pub params: Params,
+    /// Money held, by purpose.
+    pub totals: Totals,
+    /// Number of datasets (ids are `0..dataset_count`).
+    pub dataset_count: DatasetId,
+    /// Number of jobs (ids are `0..job_count`).
+    pub job_count: JobId,
 }
 
 #[cfg(test)]

@@ -153,11 +153,9 @@ impl LinearModelParams {
         for c in self.check(g)? {
             let frame = &video.frames[c.feature.frame as usize];
             let value: i64 = match c.feature.kind {
-                FeatureKind::IntensitySum => c
-                    .pixels
-                    .iter()
-                    .map(|&i| i64::from(frame[i as usize]))
-                    .sum(),
+                FeatureKind::IntensitySum => {
+                    c.pixels.iter().map(|&i| i64::from(frame[i as usize])).sum()
+                }
                 FeatureKind::DarkCount { threshold } => c
                     .pixels
                     .iter()

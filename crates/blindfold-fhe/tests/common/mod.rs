@@ -38,13 +38,23 @@ pub fn random_video(seed: u64, width: u16, height: u16, bits: u8, frames: usize)
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = usize::from(width) * usize::from(height);
     let frames = (0..frames)
-        .map(|_| (0..n).map(|_| rng.gen_range(0..(1u16 << bits)) as u8).collect())
+        .map(|_| {
+            (0..n)
+                .map(|_| rng.gen_range(0..(1u16 << bits)) as u8)
+                .collect()
+        })
         .collect();
     PlainVideo::new(width, height, bits, frames, ParamSet::V1).expect("valid video")
 }
 
 pub fn constant_video(value: u8, width: u16, height: u16, bits: u8, frames: usize) -> PlainVideo {
     let n = usize::from(width) * usize::from(height);
-    PlainVideo::new(width, height, bits, vec![vec![value; n]; frames], ParamSet::V1)
-        .expect("valid video")
+    PlainVideo::new(
+        width,
+        height,
+        bits,
+        vec![vec![value; n]; frames],
+        ParamSet::V1,
+    )
+    .expect("valid video")
 }
