@@ -49,7 +49,9 @@ pub struct EmbeddedChain {
 
 impl std::fmt::Debug for EmbeddedChain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedChain").field("file", &self.file).finish()
+        f.debug_struct("EmbeddedChain")
+            .field("file", &self.file)
+            .finish()
     }
 }
 
@@ -79,7 +81,9 @@ impl Inner {
     fn genesis() -> Self {
         let mut sandbox = DefaultSandbox::default();
         for seed in DEV_SEEDS {
-            let account = Signer::from_uri(seed).map(|s| s.account()).unwrap_or([0; 32]);
+            let account = Signer::from_uri(seed)
+                .map(|s| s.account())
+                .unwrap_or([0; 32]);
             // Minting into a fresh account in a fresh sandbox cannot fail.
             let _ = sandbox.mint_into(&AccountId32::new(account), DEV_BALANCE);
         }
@@ -105,7 +109,10 @@ impl Inner {
     }
 
     fn to_persisted(&mut self) -> Persisted {
-        let Snapshot { storage, storage_root } = self.sandbox.take_snapshot();
+        let Snapshot {
+            storage,
+            storage_root,
+        } = self.sandbox.take_snapshot();
         Persisted {
             version: STATE_VERSION,
             generation: self.generation,
@@ -130,7 +137,12 @@ impl Inner {
         self.log = p
             .log
             .into_iter()
-            .map(|(block, contract, topics, data)| ContractEvent { block, contract, topics, data })
+            .map(|(block, contract, topics, data)| ContractEvent {
+                block,
+                contract,
+                topics,
+                data,
+            })
             .collect();
     }
 
@@ -155,16 +167,21 @@ impl Inner {
         if let Some(events) = &result.events {
             self.record(block, events);
         }
-        let outcome = result.result.map_err(|e| ChainError::Dispatch(format!("{e:?}")));
+        let outcome = result
+            .result
+            .map_err(|e| ChainError::Dispatch(format!("{e:?}")));
         (block, outcome)
     }
 
-    fn record(&mut self, block: u64, events: &[ink_sandbox::EventRecordOf<ink_sandbox::RuntimeOf<DefaultSandbox>>]) {
+    fn record(
+        &mut self,
+        block: u64,
+        events: &[ink_sandbox::EventRecordOf<ink_sandbox::RuntimeOf<DefaultSandbox>>],
+    ) {
         for record in events {
-            if let RuntimeEvent::Contracts(ink_sandbox::pallet_contracts::Event::ContractEmitted {
-                contract,
-                data,
-            }) = &record.event
+            if let RuntimeEvent::Contracts(
+                ink_sandbox::pallet_contracts::Event::ContractEmitted { contract, data },
+            ) = &record.event
             {
                 self.log.push(ContractEvent {
                     block,
@@ -176,7 +193,13 @@ impl Inner {
         }
     }
 
-    fn dry_run(&mut self, origin: AccountId, contract: AccountId, data: Vec<u8>, value: Balance) -> Result<DryRun, ChainError> {
+    fn dry_run(
+        &mut self,
+        origin: AccountId,
+        contract: AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> Result<DryRun, ChainError> {
         let result = self.sandbox.dry_run(|sandbox| {
             sandbox.call_contract(
                 AccountId32::new(contract),
@@ -188,11 +211,16 @@ impl Inner {
                 Determinism::Enforced,
             )
         });
-        let ret = result.result.map_err(|e| ChainError::Dispatch(format!("{e:?}")))?;
+        let ret = result
+            .result
+            .map_err(|e| ChainError::Dispatch(format!("{e:?}")))?;
         Ok(DryRun {
             reverted: ret.did_revert(),
             data: ret.data,
-            gas_required: (result.gas_required.ref_time(), result.gas_required.proof_size()),
+            gas_required: (
+                result.gas_required.ref_time(),
+                result.gas_required.proof_size(),
+            ),
             storage_deposit: deposit_value(&result.storage_deposit),
         })
     }
@@ -254,12 +282,22 @@ impl EmbeddedChain {
 
     /// Runs `f` on the state, reloading it from the file first and saving it
     /// after when `mutates` is set, all under the file lock.
-    fn with_state<T>(&self, mutates: bool, f: impl FnOnce(&mut Inner) -> T) -> Result<T, ChainError> {
-        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn with_state<T>(
+        &self,
+        mutates: bool,
+        f: impl FnOnce(&mut Inner) -> T,
+    ) -> Result<T, ChainError> {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(path) = &self.file else {
             return Ok(f(&mut inner));
         };
-        let io = |source| ChainError::State { path: path.clone(), source };
+        let io = |source| ChainError::State {
+            path: path.clone(),
+            source,
+        };
         let lock_path = path.with_extension("lock");
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
@@ -340,7 +378,13 @@ impl Chain for EmbeddedChain {
         }
     }
 
-    async fn deploy(&self, signer: &Signer, wasm: &[u8], data: Vec<u8>, salt: Vec<u8>) -> Result<AccountId, ChainError> {
+    async fn deploy(
+        &self,
+        signer: &Signer,
+        wasm: &[u8],
+        data: Vec<u8>,
+        salt: Vec<u8>,
+    ) -> Result<AccountId, ChainError> {
         let origin = signer.account();
         let wasm = wasm.to_vec();
         self.with_state(true, move |inner| {
@@ -357,15 +401,25 @@ impl Chain for EmbeddedChain {
             if let Some(events) = &result.events {
                 inner.record(block, events);
             }
-            let ok = result.result.map_err(|e| ChainError::Dispatch(format!("{e:?}")))?;
+            let ok = result
+                .result
+                .map_err(|e| ChainError::Dispatch(format!("{e:?}")))?;
             if ok.result.did_revert() {
-                return Err(ChainError::Reverted { data: ok.result.data });
+                return Err(ChainError::Reverted {
+                    data: ok.result.data,
+                });
             }
             Ok(*ok.account_id.as_ref())
         })?
     }
 
-    async fn call(&self, signer: &Signer, contract: &AccountId, data: Vec<u8>, value: Balance) -> Result<CallReceipt, ChainError> {
+    async fn call(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> Result<CallReceipt, ChainError> {
         let origin = signer.account();
         let contract = *contract;
         self.with_state(true, move |inner| {
@@ -388,21 +442,40 @@ impl Chain for EmbeddedChain {
         })?
     }
 
-    async fn query(&self, origin: &AccountId, contract: &AccountId, data: Vec<u8>, value: Balance) -> Result<DryRun, ChainError> {
+    async fn query(
+        &self,
+        origin: &AccountId,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> Result<DryRun, ChainError> {
         let (origin, contract) = (*origin, *contract);
-        self.with_state(false, move |inner| inner.dry_run(origin, contract, data, value))?
+        self.with_state(false, move |inner| {
+            inner.dry_run(origin, contract, data, value)
+        })?
     }
 
-    async fn events(&self, contract: &AccountId, cursor: Cursor) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
+    async fn events(
+        &self,
+        contract: &AccountId,
+        cursor: Cursor,
+    ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
         self.with_state(false, |inner| {
             let head = inner.block_number();
             let events = inner
                 .log
                 .iter()
-                .filter(|e| e.block >= cursor.next_block && e.block <= head && &e.contract == contract)
+                .filter(|e| {
+                    e.block >= cursor.next_block && e.block <= head && &e.contract == contract
+                })
                 .cloned()
                 .collect();
-            (events, Cursor { next_block: head.saturating_add(1) })
+            (
+                events,
+                Cursor {
+                    next_block: head.saturating_add(1),
+                },
+            )
         })
     }
 

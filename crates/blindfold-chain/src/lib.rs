@@ -184,7 +184,10 @@ pub trait Chain: Send + Sync {
     ) -> impl Future<Output = Result<(Vec<ContractEvent>, Cursor), ChainError>> + Send;
 
     /// The free balance of `account`.
-    fn balance(&self, account: &AccountId) -> impl Future<Output = Result<Balance, ChainError>> + Send;
+    fn balance(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = Result<Balance, ChainError>> + Send;
 
     /// The chain's current time in milliseconds (the `pallet-timestamp` value
     /// contracts see as `block_timestamp`).

@@ -80,7 +80,10 @@ impl NodeChain {
     fn dispatch_error(&self, bytes: &[u8]) -> ChainError {
         match subxt::error::DispatchError::decode_from(Cow::Borrowed(bytes), self.api.metadata()) {
             Ok(e) => ChainError::Dispatch(e.to_string()),
-            Err(_) => ChainError::Dispatch(format!("undecodable dispatch error 0x{}", hex::encode(bytes))),
+            Err(_) => ChainError::Dispatch(format!(
+                "undecodable dispatch error 0x{}",
+                hex::encode(bytes)
+            )),
         }
     }
 
@@ -114,7 +117,8 @@ impl NodeChain {
         let mut fee = 0;
         for ev in events.iter() {
             let ev = ev.map_err(rpc_err)?;
-            if ev.pallet_name() == "TransactionPayment" && ev.variant_name() == "TransactionFeePaid" {
+            if ev.pallet_name() == "TransactionPayment" && ev.variant_name() == "TransactionFeePaid"
+            {
                 // { who: AccountId32, actual_fee: u128, tip: u128 }
                 let mut bytes = ev.field_bytes();
                 let _who = <[u8; 32]>::decode(&mut bytes).map_err(rpc_err)?;
@@ -142,7 +146,8 @@ impl NodeChain {
         data.encode_to(&mut args);
         let bytes = self.runtime_call("ContractsApi_call", args).await?;
         let mut input = &bytes[..];
-        let head = ResultHead::decode(&mut input).map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
+        let head = ResultHead::decode(&mut input)
+            .map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
         match u8::decode(&mut input).map_err(rpc_err)? {
             0 => {
                 let flags = u32::decode(&mut input).map_err(rpc_err)?;
@@ -179,7 +184,10 @@ struct ResultHead {
 
 impl ResultHead {
     fn decode(input: &mut &[u8]) -> Result<Self, parity_scale_codec::Error> {
-        let _gas_consumed = (Compact::<u64>::decode(input)?, Compact::<u64>::decode(input)?);
+        let _gas_consumed = (
+            Compact::<u64>::decode(input)?,
+            Compact::<u64>::decode(input)?,
+        );
         let ref_time = Compact::<u64>::decode(input)?.0;
         let proof_size = Compact::<u64>::decode(input)?.0;
         // StorageDeposit { Refund(Balance) = 0, Charge(Balance) = 1 }
@@ -198,8 +206,14 @@ fn weight(gas: (u64, u64)) -> Value {
     // 10% headroom over the dry run: state may move between dry run and inclusion.
     let pad = |v: u64| v.saturating_add(v / 10);
     Value::named_composite([
-        ("ref_time", Value::u128(u128::from(pad(gas.0).min(MAX_REF_TIME)))),
-        ("proof_size", Value::u128(u128::from(pad(gas.1).min(MAX_PROOF_SIZE)))),
+        (
+            "ref_time",
+            Value::u128(u128::from(pad(gas.0).min(MAX_REF_TIME))),
+        ),
+        (
+            "proof_size",
+            Value::u128(u128::from(pad(gas.1).min(MAX_PROOF_SIZE))),
+        ),
     ])
 }
 
@@ -208,7 +222,13 @@ impl Chain for NodeChain {
         self.url.clone()
     }
 
-    async fn deploy(&self, signer: &Signer, wasm: &[u8], data: Vec<u8>, salt: Vec<u8>) -> Result<AccountId, ChainError> {
+    async fn deploy(
+        &self,
+        signer: &Signer,
+        wasm: &[u8],
+        data: Vec<u8>,
+        salt: Vec<u8>,
+    ) -> Result<AccountId, ChainError> {
         // Dry run: ContractsApi_instantiate(origin, value, gas_limit, storage_deposit_limit,
         //                                   code: Code::Upload(wasm), data, salt)
         let mut args = Vec::new();
@@ -222,7 +242,8 @@ impl Chain for NodeChain {
         salt.encode_to(&mut args);
         let bytes = self.runtime_call("ContractsApi_instantiate", args).await?;
         let mut input = &bytes[..];
-        let head = ResultHead::decode(&mut input).map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
+        let head = ResultHead::decode(&mut input)
+            .map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
         if u8::decode(&mut input).map_err(rpc_err)? != 0 {
             return Err(self.dispatch_error(input));
         }
@@ -257,11 +278,21 @@ impl Chain for NodeChain {
                 }
             }
         }
-        Err(ChainError::Rpc("instantiation was included but emitted no Instantiated event".into()))
+        Err(ChainError::Rpc(
+            "instantiation was included but emitted no Instantiated event".into(),
+        ))
     }
 
-    async fn call(&self, signer: &Signer, contract: &AccountId, data: Vec<u8>, value: Balance) -> Result<CallReceipt, ChainError> {
-        let dry = self.dry_run_call(&signer.account(), contract, &data, value).await?;
+    async fn call(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> Result<CallReceipt, ChainError> {
+        let dry = self
+            .dry_run_call(&signer.account(), contract, &data, value)
+            .await?;
         if dry.reverted {
             return Err(ChainError::Reverted { data: dry.data });
         }
@@ -286,11 +317,21 @@ impl Chain for NodeChain {
         })
     }
 
-    async fn query(&self, origin: &AccountId, contract: &AccountId, data: Vec<u8>, value: Balance) -> Result<DryRun, ChainError> {
+    async fn query(
+        &self,
+        origin: &AccountId,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> Result<DryRun, ChainError> {
         self.dry_run_call(origin, contract, &data, value).await
     }
 
-    async fn events(&self, contract: &AccountId, cursor: Cursor) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
+    async fn events(
+        &self,
+        contract: &AccountId,
+        cursor: Cursor,
+    ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
         let head_hash = self.rpc.chain_get_finalized_head().await.map_err(rpc_err)?;
         let head = self
             .rpc

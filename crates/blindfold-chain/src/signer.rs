@@ -11,7 +11,14 @@ use subxt_signer::{sr25519::Keypair, SecretUri};
 use crate::{AccountId, ChainError};
 
 /// The dev accounts both chains fund at genesis.
-pub const DEV_SEEDS: [&str; 6] = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"];
+pub const DEV_SEEDS: [&str; 6] = [
+    "//Alice",
+    "//Bob",
+    "//Charlie",
+    "//Dave",
+    "//Eve",
+    "//Ferdie",
+];
 
 /// An account that can sign transactions.
 #[derive(Clone)]
