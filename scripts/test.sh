@@ -24,13 +24,13 @@ step() { say "== $*"; "$@" 2>&1 | tee -a "$log"; }
 
 step cargo fmt --all -- --check
 step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
-step cargo test --workspace
+step cargo test --workspace --release
 
 node_port=9951
 if have_node; then
     "$BF_ROOT/scripts/node.sh" start --port "$node_port"
     trap '"$BF_ROOT/scripts/node.sh" stop --port "$node_port"; rm -f "$log"' EXIT
-    BLINDFOLD_NODE_URL="ws://127.0.0.1:$node_port" step cargo test --workspace -- --ignored node_
+    BLINDFOLD_NODE_URL="ws://127.0.0.1:$node_port" step cargo test --workspace --release -- --ignored node_
 else
     echo "SKIPPED node suite: no substrate-contracts-node binary; build it with: scripts/node.sh build" | tee -a "$log"
 fi

@@ -16,7 +16,7 @@
 //! * [`eval`]: the engine the pipelines compile to (PBS jobs, leveled parts,
 //!   range and noise bookkeeping) and [`Progress`] reporting.
 //! * [`result`]: [`evaluate`], the result blob and its decryption.
-//! * [`error`]: [`FheError`].
+//! * [`error`]: the error type [`FheError`].
 //!
 //! # Cost model (why the pipelines are cheap)
 //!

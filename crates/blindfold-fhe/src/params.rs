@@ -147,8 +147,9 @@ impl ParamSet {
                 pbs_out_log_delta: 59,
                 max_pixel_bits: 4,
                 // The PBS output noise std measures about 2^49 (largest of
-                // 24 errors: 2^50.1, tests/noise.rs); 64 units give a std of
-                // 2^52, 64 std below the 2^58 half-step.
+                // 24 errors: 2^50.0 to 2^50.5 over three runs of
+                // tests/noise.rs); 64 units give a std of about 2^52, i.e.
+                // the 2^58 half-step is about 64 std away.
                 max_pbs_noise_units: 64,
                 // Fresh big-key noise is TUniform(17) (|e| <= 2^17); 2^20 of
                 // it stays below 2^37, far under the half-step 2^38.

@@ -61,5 +61,6 @@ fn parts_keep_a_wide_noise_margin() {
             assert!(margin >= 3.0, "{}: margin {margin} bits", p.id());
         }
     }
-    assert!(worst_single <= 51.0, "PBS output error 2^{worst_single}");
+    // About 2^49 std; 2^52 would be 8 std (a real regression, not chance).
+    assert!(worst_single <= 52.0, "PBS output error 2^{worst_single}");
 }
