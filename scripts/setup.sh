@@ -21,7 +21,7 @@ for p in "${RUST_DEB_PACKAGES[@]}"; do
     have=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
     [ "$have" = "$RUST_DEB_VERSION" ] || want+=("$p=$RUST_DEB_VERSION")
 done
-for p in lld-19 clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip unzip curl; do
+for p in lld-19 clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip unzip curl fonts-dejavu-core; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
 done
 if [ ${#want[@]} -gt 0 ]; then

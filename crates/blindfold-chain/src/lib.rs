@@ -23,17 +23,20 @@
 //!
 //! - this file: the trait and the types every implementation shares;
 //! - [`signer`]: accounts from dev seeds (`//Alice`) or key files;
-//! - [`embedded`] and [`node`]: the two implementations.
+//! - [`embedded`] and [`node`]: the two implementations;
+//! - [`any`]: [`AnyChain`], either of them, chosen at run time by a `--chain` spec.
 //!
 //! The layer is deliberately untyped: messages are SCALE bytes in and out.
 //! The typed marketplace client sits on top of it in `blindfold-market`.
 
+pub mod any;
 pub mod embedded;
 pub mod node;
 pub mod signer;
 
 use std::future::Future;
 
+pub use any::AnyChain;
 pub use signer::Signer;
 
 /// A 32-byte account id (sr25519 public key), as pallet-contracts uses it.
@@ -192,4 +195,61 @@ pub trait Chain: Send + Sync {
     /// The chain's current time in milliseconds (the `pallet-timestamp` value
     /// contracts see as `block_timestamp`).
     fn now(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
+}
+
+/// A shared chain is a chain: one in-process chain can serve the client, a
+/// test and several workers at once (`Market<Arc<EmbeddedChain>>`).
+impl<T: Chain> Chain for std::sync::Arc<T> {
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+
+    fn deploy(
+        &self,
+        signer: &Signer,
+        wasm: &[u8],
+        data: Vec<u8>,
+        salt: Vec<u8>,
+    ) -> impl Future<Output = Result<AccountId, ChainError>> + Send {
+        (**self).deploy(signer, wasm, data, salt)
+    }
+
+    fn call(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> impl Future<Output = Result<CallReceipt, ChainError>> + Send {
+        (**self).call(signer, contract, data, value)
+    }
+
+    fn query(
+        &self,
+        origin: &AccountId,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: Balance,
+    ) -> impl Future<Output = Result<DryRun, ChainError>> + Send {
+        (**self).query(origin, contract, data, value)
+    }
+
+    fn events(
+        &self,
+        contract: &AccountId,
+        cursor: Cursor,
+    ) -> impl Future<Output = Result<(Vec<ContractEvent>, Cursor), ChainError>> + Send {
+        (**self).events(contract, cursor)
+    }
+
+    fn balance(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = Result<Balance, ChainError>> + Send {
+        (**self).balance(account)
+    }
+
+    fn now(&self) -> impl Future<Output = Result<u64, ChainError>> + Send {
+        (**self).now()
+    }
 }

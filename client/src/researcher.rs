@@ -1,0 +1,617 @@
+//! The researcher: browse datasets, pay for a job, follow it, fetch what
+//! the data owner released.
+//!
+//! - [`list_datasets`]: every dataset with its policy, price, cohort and
+//!   metadata (geometry, preprocessing) read from the blob store.
+//! - [`default_params`] / [`read_params_file`]: the pipeline parameters of a
+//!   job: defaults derived from the dataset geometry (for `lv-area`: the
+//!   default LV ellipse mask and threshold of `blindfold-echo`), or any
+//!   pipeline from a JSON file.
+//! - [`request_job`]: publishes the [`JobSpec`] blob and calls `request`
+//!   with escrow `price + worker_fee × (replication + 1)`
+//!   ([`required_escrow`]).
+//! - [`job_status`]: where a job is in its lifecycle.
+//! - [`fetch_result`]: the released result, hash-checked against the chain.
+//! - [`result_table`]: the result as text tables.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use blindfold_chain::{Chain, Signer};
+use blindfold_fhe::{
+    Conv3x3Params, Geometry, HistogramParams, LvAreaParams, Mask, PipelineParams,
+};
+use blindfold_market::blobs::JSON_LIMIT;
+use blindfold_market::{DatasetMetadata, JobSpec, ReleasedResult};
+use blindfold_protocol::types::{
+    required_escrow, Balance, DatasetId, Hash, JobId, MilliEpsilon, PipelineId, Timestamp,
+};
+use blindfold_store::BlobStore;
+use serde::Serialize;
+
+use crate::error::{ClientError, Result};
+use crate::units::{format_epsilon, format_units, short_hex};
+use crate::{status_name, Client};
+
+/// Time from request to the commit deadline unless the caller says otherwise.
+pub const DEFAULT_COMPUTE_WINDOW_MS: u64 = 3_600_000;
+
+// ---- datasets ------------------------------------------------------------------
+
+/// One dataset as a researcher sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DatasetListing {
+    /// Dataset id.
+    pub id: DatasetId,
+    /// Owner account.
+    #[serde(with = "crate::units::hex32")]
+    pub owner: [u8; 32],
+    /// Price per job (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub price: Balance,
+    /// Escrow a job needs now (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub escrow: Balance,
+    /// Allowed pipelines.
+    pub pipelines: Vec<String>,
+    /// Minimum cohort.
+    pub min_cohort: u32,
+    /// Replication factor.
+    pub replication: u8,
+    /// Differential-privacy budget (thousandths of epsilon), if enforced.
+    pub dp_budget_milli: Option<MilliEpsilon>,
+    /// Epsilon spent so far (thousandths).
+    pub dp_spent_milli: MilliEpsilon,
+    /// Whether it takes jobs.
+    pub active: bool,
+    /// Live submissions.
+    pub cohort: u64,
+    /// The metadata, when the store has it.
+    pub metadata: Option<DatasetMetadata>,
+    /// Why the metadata could not be read, if it could not.
+    pub metadata_error: Option<String>,
+}
+
+/// Every dataset on the marketplace.
+pub async fn list_datasets<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+) -> Result<Vec<DatasetListing>> {
+    let state = client.market().state().await?;
+    let mut out = Vec::new();
+    for id in 0..state.dataset_count {
+        let info = client.market().dataset(id).await?;
+        let (metadata, metadata_error) = match client.dataset(id).await {
+            Ok((_, m)) => (Some(m), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        out.push(DatasetListing {
+            id,
+            owner: info.owner,
+            price: info.price,
+            escrow: required_escrow(info.price, state.params.worker_fee, info.policy.replication)
+                .unwrap_or(Balance::MAX),
+            pipelines: info
+                .policy
+                .allowed_pipelines
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
+            min_cohort: info.policy.min_cohort,
+            replication: info.policy.replication,
+            dp_budget_milli: info.policy.dp_epsilon_budget,
+            dp_spent_milli: info.epsilon_spent,
+            active: info.active,
+            cohort: info.cohort(),
+            metadata,
+            metadata_error,
+        });
+    }
+    Ok(out)
+}
+
+/// The datasets as a text table.
+pub fn datasets_table(list: &[DatasetListing]) -> String {
+    if list.is_empty() {
+        return "no datasets registered yet\n".into();
+    }
+    let mut t = Table::new(&[
+        "id", "name", "videos", "geometry", "pipelines", "price", "escrow", "min cohort", "repl",
+        "DP budget", "active",
+    ]);
+    for d in list {
+        let (name, geometry) = match &d.metadata {
+            Some(m) => (
+                m.name.clone(),
+                format!(
+                    "{}x{}x{}f {}b{}",
+                    m.geometry.width,
+                    m.geometry.height,
+                    m.geometry.frames,
+                    m.geometry.bits,
+                    if m.aggregates_only { " agg-only" } else { "" }
+                ),
+            ),
+            None => ("?".into(), "metadata missing".into()),
+        };
+        let dp = match d.dp_budget_milli {
+            Some(b) => format!("{} of {}", format_epsilon(d.dp_spent_milli), format_epsilon(b)),
+            None => "none".into(),
+        };
+        t.row(vec![
+            d.id.to_string(),
+            name,
+            d.cohort.to_string(),
+            geometry,
+            d.pipelines.join(","),
+            format_units(d.price),
+            format_units(d.escrow),
+            d.min_cohort.to_string(),
+            d.replication.to_string(),
+            dp,
+            if d.active { "yes" } else { "no" }.into(),
+        ]);
+    }
+    t.render()
+}
+
+// ---- job parameters ------------------------------------------------------------
+
+/// Default parameters of `pipeline` for videos of geometry `g`:
+/// - `lv-area`: every frame, the default LV ellipse mask
+///   (`blindfold_echo::default_lv_mask`) and `default_threshold(bits)`;
+/// - `histogram`: every frame, the same LV mask;
+/// - `conv3x3`: every frame, the 3x3 box blur.
+///
+/// `linear-model` has no default: its weights are the researcher's model
+/// (`--params model.json`).
+pub fn default_params(pipeline: &str, g: &Geometry) -> Result<PipelineParams> {
+    let lv_mask = || {
+        let mask = blindfold_echo::default_lv_mask(usize::from(g.width), usize::from(g.height));
+        Mask::Pixels(
+            mask.iter()
+                .enumerate()
+                .filter(|(_, &inside)| inside)
+                .map(|(i, _)| i as u32)
+                .collect(),
+        )
+    };
+    Ok(match pipeline {
+        "lv-area" => PipelineParams::LvArea(LvAreaParams {
+            frames: vec![],
+            mask: lv_mask(),
+            threshold: blindfold_echo::default_threshold(g.bits),
+        }),
+        "histogram" => PipelineParams::Histogram(HistogramParams {
+            frames: vec![],
+            mask: lv_mask(),
+        }),
+        "conv3x3" => PipelineParams::Conv3x3(Conv3x3Params {
+            frames: vec![],
+            kernel: Conv3x3Params::BOX_BLUR,
+        }),
+        "linear-model" => {
+            return Err(ClientError::Usage(
+                "linear-model has no default parameters: pass --params model.json with its features and bias"
+                    .into(),
+            ))
+        }
+        other => {
+            return Err(ClientError::Usage(format!(
+                "unknown pipeline '{other}' (expected lv-area, conv3x3, histogram or linear-model)"
+            )))
+        }
+    })
+}
+
+/// Reads pipeline parameters from a JSON file holding either the parameters
+/// (`{"pipeline": "lv-area", "params": {...}}`) or a whole job spec.
+pub fn read_params_file(path: &Path) -> Result<PipelineParams> {
+    let bytes = std::fs::read(path).map_err(|e| ClientError::io("reading", path, e))?;
+    if let Ok(spec) = JobSpec::from_bytes(&bytes) {
+        return Ok(spec.params);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ClientError::Usage(format!(
+            "{} does not hold pipeline parameters: {e} \
+             (expected {{\"pipeline\": \"lv-area\", \"params\": {{...}}}})",
+            path.display()
+        ))
+    })
+}
+
+// ---- jobs ----------------------------------------------------------------------
+
+/// What a researcher asks for.
+#[derive(Clone, Debug)]
+pub struct RequestOptions {
+    /// The pipeline and its parameters.
+    pub params: PipelineParams,
+    /// Epsilon to spend (thousandths); required on datasets with a DP budget.
+    pub epsilon_milli: MilliEpsilon,
+    /// Time from now to the commit deadline; clamped into the contract's
+    /// allowed window. Default [`DEFAULT_COMPUTE_WINDOW_MS`].
+    pub compute_window_ms: Option<u64>,
+}
+
+/// A requested job.
+#[derive(Clone, Debug, Serialize)]
+pub struct Requested {
+    /// The new job's id.
+    pub job_id: JobId,
+    /// Its dataset.
+    pub dataset_id: DatasetId,
+    /// Its pipeline.
+    pub pipeline: String,
+    /// SHA-256 of the job-spec blob.
+    #[serde(with = "crate::units::hex32")]
+    pub params_hash: Hash,
+    /// Escrow paid (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub escrow: Balance,
+    /// Commit deadline (chain time, ms).
+    pub deadline: Timestamp,
+    /// Programmable bootstraps per video the workers will run.
+    pub pbs_per_video: u64,
+}
+
+/// Publishes the job spec and requests the job, paying the escrow.
+pub async fn request_job<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    researcher: &Signer,
+    dataset: DatasetId,
+    options: &RequestOptions,
+) -> Result<Requested> {
+    let (info, metadata) = client.dataset(dataset).await?;
+    let params = &options.params;
+    let pbs_per_video = params
+        .validate(metadata.param_set(), &metadata.geometry)
+        .and_then(|()| params.pbs_count(&metadata.geometry))
+        .map_err(|e| {
+            ClientError::Usage(format!(
+                "the {} parameters do not fit dataset {dataset} ({}x{}, {} frames, {} bits): {e}",
+                params.id(),
+                metadata.geometry.width,
+                metadata.geometry.height,
+                metadata.geometry.frames,
+                metadata.geometry.bits
+            ))
+        })?;
+    let pipeline: PipelineId = params.id().as_str().parse().map_err(|_| {
+        ClientError::Usage(format!("pipeline {} has no on-chain id", params.id()))
+    })?;
+    if !info.policy.allowed_pipelines.contains(pipeline) {
+        let allowed: Vec<&str> = info.policy.allowed_pipelines.iter().map(|p| p.as_str()).collect();
+        return Err(ClientError::Usage(format!(
+            "dataset {dataset} does not allow {pipeline} (allowed: {})",
+            allowed.join(", ")
+        )));
+    }
+    if info.policy.dp_epsilon_budget.is_some() && options.epsilon_milli == 0 {
+        return Err(ClientError::Usage(format!(
+            "dataset {dataset} enforces a differential-privacy budget: pass --epsilon (e.g. 0.5)"
+        )));
+    }
+    let state = client.market().state().await?;
+    let p = state.params;
+    let escrow = required_escrow(info.price, p.worker_fee, info.policy.replication)
+        .ok_or_else(|| ClientError::State("the escrow overflows".into()))?;
+    let window = options
+        .compute_window_ms
+        .unwrap_or(DEFAULT_COMPUTE_WINDOW_MS)
+        .clamp(p.min_compute_window, p.max_compute_window);
+    let now = client.market().chain().now().await?;
+    let deadline = now.saturating_add(window);
+    let params_hash = client.put(JobSpec::new(params.clone()).to_bytes()).await?;
+    let job_id = client
+        .market()
+        .request(
+            researcher,
+            dataset,
+            pipeline,
+            params_hash,
+            options.epsilon_milli,
+            deadline,
+            escrow,
+        )
+        .await?;
+    Ok(Requested {
+        job_id,
+        dataset_id: dataset,
+        pipeline: pipeline.as_str().into(),
+        params_hash,
+        escrow,
+        deadline,
+        pbs_per_video,
+    })
+}
+
+/// A job as the researcher follows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobReport {
+    /// The job.
+    pub job_id: JobId,
+    /// Its dataset.
+    pub dataset_id: DatasetId,
+    /// Its pipeline.
+    pub pipeline: String,
+    /// Lifecycle status (`Open`, `Computed`, `Released`, `Finalized`, ...).
+    pub status: String,
+    /// Whether no more money moves.
+    pub terminal: bool,
+    /// Videos it covers.
+    pub cohort: u64,
+    /// Replication factor.
+    pub replication: u8,
+    /// Claims so far.
+    pub claims: usize,
+    /// Claims that posted a sealed commitment.
+    pub committed: usize,
+    /// Claims that revealed.
+    pub revealed: usize,
+    /// Epsilon spent (thousandths).
+    pub epsilon_milli: MilliEpsilon,
+    /// Escrow still held (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub escrow: Balance,
+    /// Deadline of the current status (chain time, ms).
+    pub deadline: Timestamp,
+    /// The chain's time now (ms).
+    pub now: Timestamp,
+    /// The agreed result blob hash.
+    #[serde(with = "crate::units::hex32::option")]
+    pub result_blob_hash: Option<Hash>,
+    /// The agreed commitment.
+    #[serde(with = "crate::units::hex32::option")]
+    pub commitment: Option<Hash>,
+    /// The released-result hash.
+    #[serde(with = "crate::units::hex32::option")]
+    pub released_hash: Option<Hash>,
+}
+
+/// Where job `job_id` is.
+pub async fn job_status<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    job_id: JobId,
+) -> Result<JobReport> {
+    let job = client.job(job_id).await?;
+    let now = client.market().chain().now().await?;
+    Ok(JobReport {
+        job_id,
+        dataset_id: job.dataset_id,
+        pipeline: job.pipeline.as_str().into(),
+        status: status_name(job.status),
+        terminal: job.status.is_terminal(),
+        cohort: job.cohort(),
+        replication: job.replication,
+        claims: job.claims.len(),
+        committed: job.claims.iter().filter(|c| c.sealed.is_some()).count(),
+        revealed: job
+            .claims
+            .iter()
+            .filter(|c| c.result_blob_hash.is_some())
+            .count(),
+        epsilon_milli: job.epsilon,
+        escrow: job.escrow,
+        deadline: job.deadline,
+        now,
+        result_blob_hash: job.result_blob_hash,
+        commitment: job.commitment,
+        released_hash: job.released_hash,
+    })
+}
+
+impl JobReport {
+    /// One line: `job 3 (lv-area on dataset 0, 20 videos): Open, 1/2 claimed ...`.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "job {} ({} on dataset {}, {} videos): {}",
+            self.job_id, self.pipeline, self.dataset_id, self.cohort, self.status
+        );
+        if !self.terminal {
+            let _ = write!(
+                s,
+                ", {}/{} claimed, {} committed, {} revealed",
+                self.claims, self.replication, self.committed, self.revealed
+            );
+            let left = self.deadline.saturating_sub(self.now) / 1000;
+            let _ = write!(s, ", deadline in {left} s");
+        }
+        if let Some(h) = &self.released_hash {
+            let _ = write!(s, ", released {}", short_hex(h));
+        }
+        s
+    }
+}
+
+/// The released result of job `job_id`, after checking that its bytes hash
+/// to the `released_hash` on chain and that it names this job.
+pub async fn fetch_result<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    job_id: JobId,
+) -> Result<ReleasedResult> {
+    let job = client.job(job_id).await?;
+    let hash = job.released_hash.ok_or_else(|| {
+        ClientError::State(format!(
+            "job {job_id} is {} and has no released result yet",
+            status_name(job.status)
+        ))
+    })?;
+    let bytes = client
+        .get(&hash, JSON_LIMIT, &format!("released result of job {job_id}"))
+        .await?;
+    if blindfold_store::sha256(&bytes) != hash {
+        return Err(ClientError::Integrity(format!(
+            "the released result of job {job_id} does not hash to {} recorded on chain",
+            short_hex(&hash)
+        )));
+    }
+    let result = ReleasedResult::from_bytes(&bytes)?;
+    if result.job_id != job_id || result.pipeline != job.pipeline.as_str() {
+        return Err(ClientError::Integrity(format!(
+            "the released result recorded for job {job_id} is for job {} ({})",
+            result.job_id, result.pipeline
+        )));
+    }
+    Ok(result)
+}
+
+/// The released result as text: a header, the aggregates, and one row per video.
+pub fn result_table(r: &ReleasedResult) -> String {
+    let mut out = format!(
+        "job {}: {} over {} videos\n",
+        r.job_id, r.pipeline, r.cohort
+    );
+    if let Some(dp) = &r.dp {
+        let _ = writeln!(
+            out,
+            "differential privacy: epsilon {}, Laplace noise of scale {:.4} (L1 sensitivity {:.4}) added to every aggregate",
+            format_epsilon(dp.epsilon_milli),
+            dp.laplace_scale,
+            dp.sensitivity
+        );
+    }
+    out.push('\n');
+    let mut t = Table::new(&["aggregate", "value"]);
+    for (name, value) in &r.aggregates {
+        t.row(vec![name.clone(), format!("{value:.3}")]);
+    }
+    out.push_str(&t.render());
+    if r.videos.is_empty() {
+        out.push_str("\nper-video values were not released (the dataset's policy)\n");
+        return out;
+    }
+    out.push('\n');
+    let mut t = Table::new(&["submission", "EF %", "values"]);
+    for v in &r.videos {
+        const SHOWN: usize = 8;
+        let mut values: Vec<String> = v.values.iter().take(SHOWN).map(|x| format!("{x}")).collect();
+        if v.values.len() > SHOWN {
+            values.push(format!("… ({} values)", v.values.len()));
+        }
+        t.row(vec![
+            v.submission.to_string(),
+            v.ef_percent.map_or("-".into(), |e| format!("{e:.1}")),
+            values.join(" "),
+        ]);
+    }
+    out.push_str(&t.render());
+    out
+}
+
+/// A plain text table with columns padded to their widest cell.
+#[derive(Debug)]
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column headers.
+    pub fn new(header: &[&str]) -> Self {
+        Table {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The table, one line per row, the header underlined.
+    pub fn render(&self) -> String {
+        let width = |i: usize| {
+            std::iter::once(&self.header)
+                .chain(&self.rows)
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..self.header.len()).map(width).collect();
+        let line = |cells: &[String]| {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            padded.join("  ").trim_end().to_string() + "\n"
+        };
+        let mut out = line(&self.header);
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        out.push_str(&line(&rule));
+        for r in &self.rows {
+            out.push_str(&line(r));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blindfold_market::blobs::{ReleasedVideo, RELEASED_FORMAT};
+
+    #[test]
+    fn default_lv_area_params_fit_the_geometry() {
+        let g = Geometry {
+            width: 32,
+            height: 32,
+            bits: 4,
+            frames: 2,
+        };
+        let p = default_params("lv-area", &g).unwrap();
+        let PipelineParams::LvArea(lv) = &p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(lv.threshold, blindfold_echo::default_threshold(4));
+        let Mask::Pixels(px) = &lv.mask else { panic!() };
+        let inside = blindfold_echo::default_lv_mask(32, 32).iter().filter(|&&b| b).count();
+        assert_eq!(px.len(), inside);
+        assert_eq!(p.pbs_count(&g).unwrap(), 2 * inside as u64);
+        assert!(default_params("linear-model", &g).unwrap_err().to_string().contains("--params"));
+        assert!(default_params("nope", &g).unwrap_err().is_usage());
+    }
+
+    #[test]
+    fn params_files_hold_params_or_a_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Geometry {
+            width: 8,
+            height: 8,
+            bits: 2,
+            frames: 2,
+        };
+        let p = default_params("histogram", &g).unwrap();
+        let a = dir.path().join("a.json");
+        std::fs::write(&a, serde_json::to_vec(&p).unwrap()).unwrap();
+        assert_eq!(read_params_file(&a).unwrap(), p);
+        let b = dir.path().join("b.json");
+        std::fs::write(&b, JobSpec::new(p.clone()).to_bytes()).unwrap();
+        assert_eq!(read_params_file(&b).unwrap(), p);
+        std::fs::write(&b, "{}").unwrap();
+        assert!(read_params_file(&b).unwrap_err().is_usage());
+    }
+
+    #[test]
+    fn result_table_shows_aggregates_and_videos() {
+        let r = ReleasedResult {
+            format: RELEASED_FORMAT.into(),
+            job_id: 4,
+            pipeline: "lv-area".into(),
+            cohort: 2,
+            videos: vec![ReleasedVideo {
+                submission: 1,
+                values: vec![40.0, 20.0],
+                ef_percent: Some(64.6),
+            }],
+            aggregates: [("mean_ef_percent".to_string(), 64.6)].into(),
+            dp: None,
+        };
+        let text = result_table(&r);
+        assert!(text.contains("mean_ef_percent  64.600"), "{text}");
+        assert!(text.contains("64.6"), "{text}");
+        assert!(text.contains("40 20"), "{text}");
+    }
+}

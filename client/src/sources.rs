@@ -1,0 +1,487 @@
+//! Where the data owner's videos come from, and how they are preprocessed
+//! into what gets encrypted.
+//!
+//! - [`PrepSpec`]: the preprocessing of one dataset (output size, bits,
+//!   optional ROI, [`FrameSpec`]). It is written into the dataset metadata
+//!   as text ([`PrepSpec::preprocessing_text`], [`FrameSpec`]'s `Display`)
+//!   and parsed back from it ([`PrepSpec::from_metadata`]), so every later
+//!   `submit` preprocesses exactly as the dataset was registered.
+//! - [`Source`]: an EchoNet-Dynamic directory, DICOM files, or the synthetic
+//!   phantom generator (which writes an EchoNet directory with ground truth).
+//!   [`Source::videos`] lists [`VideoRef`]s; [`VideoRef::read`] decodes one.
+//! - [`prepare`]: a decoded video → a validated [`PlainVideo`].
+//!
+//! ED/ES frames come from `VolumeTracings.csv` where it has them. Otherwise
+//! (DICOM, untraced videos) the data owner picks them from its own plaintext:
+//! end-diastole is the frame with the largest LV area under the default mask
+//! and threshold, end-systole the one with the smallest.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use blindfold_echo::{
+    preprocess, EchoNetDataset, FrameSelection, GrayVideo, KeyFrames, PhantomConfig,
+    PreprocessConfig, Roi,
+};
+use blindfold_fhe::{Geometry, PlainVideo};
+use blindfold_market::DatasetMetadata;
+
+use crate::error::{ClientError, Result};
+use crate::keys::PARAM_SET;
+
+/// Which frames of each source video are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameSpec {
+    /// End-diastole then end-systole (2 frames): `ed-es`.
+    EdEs,
+    /// `count` frames: `start`, `start + step`, ...: `stride:<start>:<step>:<count>`.
+    Stride {
+        /// First source frame.
+        start: usize,
+        /// Distance between kept frames (at least 1).
+        step: usize,
+        /// Frames kept (a video with fewer is refused).
+        count: usize,
+    },
+}
+
+impl FrameSpec {
+    /// Frames per encrypted video.
+    pub fn frame_count(&self) -> usize {
+        match self {
+            FrameSpec::EdEs => 2,
+            FrameSpec::Stride { count, .. } => *count,
+        }
+    }
+}
+
+impl fmt::Display for FrameSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameSpec::EdEs => f.write_str("ed-es"),
+            FrameSpec::Stride { start, step, count } => write!(f, "stride:{start}:{step}:{count}"),
+        }
+    }
+}
+
+impl FromStr for FrameSpec {
+    type Err = ClientError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            ClientError::Usage(format!(
+                "invalid frame selection '{s}': use 'ed-es' or 'stride:<start>:<step>:<count>' \
+                 (e.g. stride:0:4:8 keeps frames 0, 4, ..., 28)"
+            ))
+        };
+        if s.trim() == "ed-es" {
+            return Ok(FrameSpec::EdEs);
+        }
+        let rest = s.trim().strip_prefix("stride:").ok_or_else(bad)?;
+        let parts: Vec<usize> = rest
+            .split(':')
+            .map(|p| p.parse().map_err(|_| bad()))
+            .collect::<Result<_>>()?;
+        match parts[..] {
+            [start, step, count] if step > 0 && count > 0 => {
+                Ok(FrameSpec::Stride { start, step, count })
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// How a dataset's videos are preprocessed before encryption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrepSpec {
+    /// Output frame width.
+    pub width: u16,
+    /// Output frame height.
+    pub height: u16,
+    /// Bits per pixel (1..=4 for the pinned parameter set).
+    pub bits: u8,
+    /// Frames kept.
+    pub frames: FrameSpec,
+    /// Region of interest in source pixels; `None` = the whole frame.
+    pub roi: Option<Roi>,
+}
+
+impl Default for PrepSpec {
+    /// The demo's preprocessing: `PreprocessConfig::demo` (32x32, 4 bits), ED/ES.
+    fn default() -> Self {
+        let demo = PreprocessConfig::demo(FrameSelection::EdEs { ed: 0, es: 0 });
+        PrepSpec {
+            width: demo.out_width as u16,
+            height: demo.out_height as u16,
+            bits: demo.bits,
+            frames: FrameSpec::EdEs,
+            roi: demo.roi,
+        }
+    }
+}
+
+impl PrepSpec {
+    /// The geometry of every encrypted video, after checking it against the
+    /// parameter set's limits.
+    pub fn geometry(&self) -> Result<Geometry> {
+        let g = Geometry {
+            width: self.width,
+            height: self.height,
+            bits: self.bits,
+            frames: u32::try_from(self.frames.frame_count())
+                .map_err(|_| ClientError::Usage("too many frames".into()))?,
+        };
+        g.validate(PARAM_SET)
+            .map_err(|e| ClientError::Usage(format!("invalid preprocessing: {e}")))?;
+        Ok(g)
+    }
+
+    /// The metadata's `preprocessing` text: `roi=full|X,Y,WxH; size=WxH; bits=B`.
+    pub fn preprocessing_text(&self) -> String {
+        let roi = match self.roi {
+            None => "full".to_string(),
+            Some(r) => format!("{},{},{}x{}", r.x, r.y, r.width, r.height),
+        };
+        format!(
+            "roi={roi}; size={}x{}; bits={}; area-average downsampling, rounding quantisation",
+            self.width, self.height, self.bits
+        )
+    }
+
+    /// Parses the preprocessing of a registered dataset back from its metadata.
+    pub fn from_metadata(m: &DatasetMetadata) -> Result<Self> {
+        let bad = |why: &str| {
+            ClientError::Integrity(format!(
+                "dataset metadata '{}' has preprocessing this client cannot repeat ({why}): \
+                 '{}' / '{}'",
+                m.name, m.preprocessing, m.frame_selection
+            ))
+        };
+        let frames: FrameSpec = m.frame_selection.parse().map_err(|_| bad("frame selection"))?;
+        let mut roi = None;
+        for field in m.preprocessing.split(';').map(str::trim) {
+            if let Some(r) = field.strip_prefix("roi=") {
+                roi = match r {
+                    "full" => None,
+                    r => Some(parse_roi(r).map_err(|_| bad("roi"))?),
+                };
+            }
+        }
+        let spec = PrepSpec {
+            width: m.geometry.width,
+            height: m.geometry.height,
+            bits: m.geometry.bits,
+            frames,
+            roi,
+        };
+        if spec.geometry().ok() != Some(m.geometry) {
+            return Err(bad("frame count differs from the geometry"));
+        }
+        Ok(spec)
+    }
+
+    fn config(&self, selection: FrameSelection) -> PreprocessConfig {
+        PreprocessConfig {
+            roi: self.roi,
+            out_width: usize::from(self.width),
+            out_height: usize::from(self.height),
+            bits: self.bits,
+            selection,
+        }
+    }
+}
+
+/// Parses a ROI written `X,Y,WxH` (source pixels).
+pub fn parse_roi(text: &str) -> Result<Roi> {
+    let bad = || {
+        ClientError::Usage(format!(
+            "invalid ROI '{text}': write X,Y,WxH in source pixels, e.g. 8,8,96x96"
+        ))
+    };
+    let mut it = text.trim().split(',');
+    let (Some(x), Some(y), Some(size), None) = (it.next(), it.next(), it.next(), it.next()) else {
+        return Err(bad());
+    };
+    let (w, h) = size.split_once('x').ok_or_else(bad)?;
+    let num = |s: &str| s.trim().parse::<usize>().map_err(|_| bad());
+    Ok(Roi {
+        x: num(x)?,
+        y: num(y)?,
+        width: num(w)?,
+        height: num(h)?,
+    })
+}
+
+/// Where the videos of a submission come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// An EchoNet-Dynamic directory (`FileList.csv`, `VolumeTracings.csv`, `Videos/`).
+    EchoNet(PathBuf),
+    /// Multi-frame ultrasound DICOM files (a directory means every file in it).
+    Dicom(Vec<PathBuf>),
+    /// The synthetic phantom generator: writes an EchoNet directory at `dir`,
+    /// then reads it like [`Source::EchoNet`].
+    Synthetic {
+        /// Where to write the generated dataset.
+        dir: PathBuf,
+        /// Generator settings.
+        config: PhantomConfig,
+    },
+}
+
+/// One video of a source, not yet read.
+#[derive(Clone, Debug)]
+pub enum VideoRef {
+    /// A video of an EchoNet directory.
+    EchoNet {
+        /// The opened dataset (CSV files parsed).
+        dataset: std::sync::Arc<EchoNetDataset>,
+        /// The `FileName` of the video.
+        name: String,
+    },
+    /// A DICOM file.
+    Dicom(PathBuf),
+}
+
+/// A decoded source video with what the source says about it.
+#[derive(Clone, Debug)]
+pub struct SourceVideo {
+    /// The video's name (EchoNet `FileName`, or the DICOM file name).
+    pub name: String,
+    /// The decoded frames.
+    pub video: GrayVideo,
+    /// ED/ES frames from the tracings, if any.
+    pub key_frames: Option<KeyFrames>,
+    /// The source's own EF label in percent (EchoNet `FileList.csv`), if any.
+    pub label_ef: Option<f64>,
+}
+
+impl Source {
+    /// Lists the source's videos (generating the synthetic dataset first).
+    pub fn videos(&self) -> Result<Vec<VideoRef>> {
+        match self {
+            Source::EchoNet(dir) => echonet_videos(dir),
+            Source::Synthetic { dir, config } => {
+                blindfold_echo::write_dataset(dir, config)?;
+                echonet_videos(dir)
+            }
+            Source::Dicom(paths) => {
+                let mut files = Vec::new();
+                for p in paths {
+                    if p.is_dir() {
+                        let entries =
+                            std::fs::read_dir(p).map_err(|e| ClientError::io("reading", p, e))?;
+                        let mut inside: Vec<PathBuf> = entries
+                            .filter_map(|e| e.ok().map(|e| e.path()))
+                            .filter(|p| p.is_file())
+                            .collect();
+                        inside.sort();
+                        files.extend(inside);
+                    } else if p.is_file() {
+                        files.push(p.clone());
+                    } else {
+                        return Err(ClientError::Usage(format!(
+                            "DICOM input {} does not exist",
+                            p.display()
+                        )));
+                    }
+                }
+                if files.is_empty() {
+                    return Err(ClientError::Usage("no DICOM files given".into()));
+                }
+                Ok(files.into_iter().map(VideoRef::Dicom).collect())
+            }
+        }
+    }
+}
+
+fn echonet_videos(dir: &Path) -> Result<Vec<VideoRef>> {
+    let dataset = std::sync::Arc::new(EchoNetDataset::open(dir)?);
+    Ok(dataset
+        .entries()
+        .iter()
+        .map(|e| VideoRef::EchoNet {
+            dataset: dataset.clone(),
+            name: e.file_name.clone(),
+        })
+        .collect())
+}
+
+impl VideoRef {
+    /// The video's name: what the owner's ledger records for its submission.
+    pub fn name(&self) -> String {
+        match self {
+            VideoRef::EchoNet { name, .. } => name.clone(),
+            VideoRef::Dicom(path) => path.display().to_string(),
+        }
+    }
+
+    /// Reads and decodes the video.
+    pub fn read(&self) -> Result<SourceVideo> {
+        match self {
+            VideoRef::EchoNet { dataset, name } => Ok(SourceVideo {
+                name: name.clone(),
+                video: dataset.read_video(name)?,
+                key_frames: dataset.key_frames(name).ok(),
+                label_ef: dataset.entry(name).ok().map(|e| e.ef),
+            }),
+            VideoRef::Dicom(path) => Ok(SourceVideo {
+                name: path.display().to_string(),
+                video: blindfold_echo::read_dicom_video(path)?,
+                key_frames: None,
+                label_ef: None,
+            }),
+        }
+    }
+}
+
+/// Preprocesses a decoded video into the [`PlainVideo`] that gets encrypted.
+pub fn prepare(source: &SourceVideo, spec: &PrepSpec) -> Result<PlainVideo> {
+    let frames = match spec.frames {
+        FrameSpec::EdEs => {
+            let k = match source.key_frames {
+                Some(k) => k,
+                None => key_frames_from_areas(&source.video, spec)?,
+            };
+            preprocess(&source.video, &spec.config(FrameSelection::EdEs { ed: k.ed, es: k.es }))?
+                .frames
+        }
+        FrameSpec::Stride { start, step, count } => {
+            let mut pre =
+                preprocess(&source.video, &spec.config(FrameSelection::Stride { start, step }))?;
+            if pre.frames.len() < count {
+                return Err(ClientError::Usage(format!(
+                    "{}: frame selection {} needs {count} frames, the video gives {}",
+                    source.name,
+                    spec.frames,
+                    pre.frames.len()
+                )));
+            }
+            pre.frames.truncate(count);
+            pre.frames
+        }
+    };
+    Ok(PlainVideo::new(
+        spec.width,
+        spec.height,
+        spec.bits,
+        frames,
+        PARAM_SET,
+    )?)
+}
+
+/// ED = the frame of largest plaintext LV area, ES = the smallest.
+fn key_frames_from_areas(video: &GrayVideo, spec: &PrepSpec) -> Result<KeyFrames> {
+    let pre = preprocess(video, &spec.config(FrameSelection::All))?;
+    let params =
+        blindfold_echo::LvAreaParams::default_for(pre.width, pre.height, pre.bits);
+    let areas = blindfold_echo::lv_areas(&pre, &params)?;
+    let arg = |better: fn(u32, u32) -> bool| {
+        let mut best = 0;
+        for (i, &a) in areas.iter().enumerate() {
+            if better(a, areas[best]) {
+                best = i;
+            }
+        }
+        best
+    };
+    let (ed, es) = (arg(|a, b| a > b), arg(|a, b| a < b));
+    if areas.len() < 2 || ed == es {
+        return Err(ClientError::Usage(format!(
+            "{}: cannot find distinct end-diastolic and end-systolic frames \
+             ({} frames, LV area constant); use --frames stride:<start>:<step>:<count>",
+            video.source.display(),
+            areas.len()
+        )));
+    }
+    Ok(KeyFrames { ed, es })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_specs_parse_and_print() {
+        for text in ["ed-es", "stride:0:4:8"] {
+            assert_eq!(text.parse::<FrameSpec>().unwrap().to_string(), text);
+        }
+        for bad in ["all", "stride:0:0:3", "stride:1:2", "stride:a:1:1"] {
+            let err = bad.parse::<FrameSpec>().unwrap_err();
+            assert!(err.to_string().contains("ed-es"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn metadata_round_trip() {
+        let spec = PrepSpec {
+            width: 16,
+            height: 12,
+            bits: 3,
+            frames: FrameSpec::Stride {
+                start: 1,
+                step: 2,
+                count: 5,
+            },
+            roi: Some(Roi {
+                x: 4,
+                y: 2,
+                width: 100,
+                height: 90,
+            }),
+        };
+        let m = DatasetMetadata {
+            format: blindfold_market::blobs::DATASET_FORMAT.into(),
+            name: "t".into(),
+            param_set: PARAM_SET.name().into(),
+            geometry: spec.geometry().unwrap(),
+            preprocessing: spec.preprocessing_text(),
+            frame_selection: spec.frames.to_string(),
+            server_key: hex::encode([0; 32]),
+            backend: blindfold_market::blobs::BACKEND_CPU.into(),
+            aggregates_only: false,
+        };
+        assert_eq!(PrepSpec::from_metadata(&m).unwrap(), spec);
+        assert!(PrepSpec { bits: 5, ..spec }.geometry().is_err());
+    }
+
+    #[test]
+    fn phantom_videos_prepare_with_and_without_tracings() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = PhantomConfig {
+            videos: 1,
+            frames: 12,
+            width: 16,
+            height: 16,
+            ..PhantomConfig::default()
+        };
+        let source = Source::Synthetic {
+            dir: dir.path().to_path_buf(),
+            config,
+        };
+        let videos = source.videos().unwrap();
+        let mut v = videos[0].read().unwrap();
+        assert!(v.key_frames.is_some() && v.label_ef.is_some());
+        let spec = PrepSpec {
+            width: 8,
+            height: 8,
+            bits: 2,
+            ..PrepSpec::default()
+        };
+        let plain = prepare(&v, &spec).unwrap();
+        assert_eq!(plain.geometry(), spec.geometry().unwrap());
+        v.key_frames = None;
+        assert_eq!(prepare(&v, &spec).unwrap().frames.len(), 2);
+        let too_many = PrepSpec {
+            frames: FrameSpec::Stride {
+                start: 0,
+                step: 1,
+                count: 50,
+            },
+            ..spec
+        };
+        let err = prepare(&v, &too_many).unwrap_err();
+        assert!(err.to_string().contains("needs 50 frames"), "{err}");
+    }
+}

@@ -1,0 +1,160 @@
+//! `blindfold-bench`: Blindfold's benchmark suite (driven by `scripts/bench.sh`).
+//!
+//! ```text
+//! blindfold-bench fhe    [--quick] [--threads N] [--out FILE]
+//! blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
+//! blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
+//! ```
+//!
+//! * `fhe` ([`fhe`]): per-stage plaintext vs FHE costs (keygen, encrypt,
+//!   compute, serialise, hash, decrypt), PBS counts and efficiency, bytes,
+//!   and scaling in ROI side, frames, videos per job and threads.
+//! * `chain` ([`chain`]): gas and storage deposit of every marketplace
+//!   message from its dry run, and transaction latency, on the embedded chain
+//!   or a node.
+//! * `report` ([`report`]): `docs/BENCHMARKS.md`, PNG plots under `docs/`
+//!   ([`plot`]) and `docs/summary.json` from the raw JSON results.
+//!
+//! `--quick` uses small sizes (CI keeps the suite running with it and asserts
+//! no timing). Progress goes to stderr. The command recorded in the results is
+//! `BLINDFOLD_BENCH_COMMAND` when set (scripts/bench.sh sets it), else this
+//! binary's arguments.
+
+mod chain;
+mod fhe;
+mod meta;
+mod plot;
+mod report;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "usage:
+  blindfold-bench fhe    [--quick] [--threads N] [--out FILE]
+  blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
+  blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
+Defaults: --out docs/bench-raw/{fhe,chain}.json, --chain embedded,
+--wasm artifacts/marketplace.wasm, --raw docs/bench-raw, --docs docs.";
+
+/// Parsed flags of one subcommand.
+#[derive(Debug, Default)]
+struct Args {
+    quick: bool,
+    threads: Option<usize>,
+    out: Option<PathBuf>,
+    chain: Option<String>,
+    wasm: Option<PathBuf>,
+    raw: Option<PathBuf>,
+    docs: Option<PathBuf>,
+    demo: Option<PathBuf>,
+}
+
+fn parse(args: &[String]) -> Result<Args> {
+    let mut a = Args::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--quick" => a.quick = true,
+            "--threads" => {
+                let n: usize = value()?.parse().context("--threads N")?;
+                if n == 0 {
+                    bail!("--threads must be at least 1");
+                }
+                a.threads = Some(n);
+            }
+            "--out" => a.out = Some(value()?.into()),
+            "--chain" => a.chain = Some(value()?),
+            "--wasm" => a.wasm = Some(value()?.into()),
+            "--raw" => a.raw = Some(value()?.into()),
+            "--docs" => a.docs = Some(value()?.into()),
+            "--demo" => a.demo = Some(value()?.into()),
+            other => bail!("unknown argument '{other}'\n{USAGE}"),
+        }
+    }
+    Ok(a)
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(value)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    fhe::say(&format!("wrote {}", path.display()));
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = argv.split_first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    match cmd.as_str() {
+        "fhe" => {
+            let a = parse(rest)?;
+            let raw = fhe::run(a.quick, a.threads)?;
+            write_json(
+                &a.out.unwrap_or_else(|| "docs/bench-raw/fhe.json".into()),
+                &raw,
+            )
+        }
+        "chain" => {
+            let a = parse(rest)?;
+            let spec = a.chain.unwrap_or_else(|| "embedded".into());
+            let wasm = a
+                .wasm
+                .unwrap_or_else(|| "artifacts/marketplace.wasm".into());
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let raw = rt.block_on(chain::run(a.quick, &spec, &wasm))?;
+            write_json(
+                &a.out.unwrap_or_else(|| "docs/bench-raw/chain.json".into()),
+                &raw,
+            )
+        }
+        "report" => {
+            let a = parse(rest)?;
+            let raw = a.raw.unwrap_or_else(|| "docs/bench-raw".into());
+            let docs = a.docs.unwrap_or_else(|| "docs".into());
+            for path in report::run(&raw, &docs, a.demo.as_deref())? {
+                fhe::say(&format!("wrote {}", path.display()));
+            }
+            Ok(())
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command '{other}'\n{USAGE}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn flags_parse() {
+        let a = parse(&args("--quick --threads 2 --out x.json --chain ws://h:1")).unwrap();
+        assert!(a.quick);
+        assert_eq!(a.threads, Some(2));
+        assert_eq!(a.out.as_deref(), Some(Path::new("x.json")));
+        assert_eq!(a.chain.as_deref(), Some("ws://h:1"));
+        assert!(parse(&args("--threads")).is_err());
+        assert!(parse(&args("--threads 0")).is_err());
+        assert!(parse(&args("--nope")).is_err());
+    }
+}

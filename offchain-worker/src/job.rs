@@ -1,0 +1,283 @@
+//! One job, from claim to reveal.
+//!
+//! [`Worker::process`] is a loop over the job's on-chain state, so it can
+//! start (or restart after a crash) at any point:
+//!
+//! 1. **Prepare** (no claim yet): fetch and check every input
+//!    ([`crate::inputs`]); a bad input refuses the job before anything is sent.
+//! 2. **Claim**, unless the chain already shows this worker's claim.
+//! 3. **Compute** each live input not already in the state file, storing
+//!    each video's result blob as soon as it exists; then store the bundle.
+//! 4. **Commit** `seal(commitment, worker)`, unless the chain shows it.
+//! 5. **Reveal** once the reveal phase opens, unless the chain shows it.
+//!
+//! Deadlines that pass while waiting are pushed along with `advance` (anyone
+//! may call it), so a job never waits on someone else's housekeeping.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blindfold_chain::Chain;
+use blindfold_fhe::params::RESULT_LIMIT;
+use blindfold_fhe::{evaluate, Progress};
+use blindfold_market::{commitment, EventLog, ResultBundle};
+use blindfold_protocol::hash;
+use blindfold_protocol::types::{Claim, JobId, JobInfo, JobStatus};
+use blindfold_protocol::Error as ContractError;
+use blindfold_store::BlobStore;
+
+use crate::inputs::Prepared;
+use crate::retry::with_backoff;
+use crate::state::{parse_hash, Phase};
+use crate::{Worker, WorkerError};
+
+/// How a job ended for this worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Revealed its result; payment follows at finalize.
+    Revealed,
+    /// Not taken: no free slot, the job moved on, or it was refused.
+    Skipped(String),
+}
+
+/// How often to log the progress of a long computation.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
+    async fn job_info(&self, job_id: JobId) -> Result<JobInfo, WorkerError> {
+        Ok(with_backoff("read job", || self.market.job(job_id)).await?)
+    }
+
+    fn my_claim<'a>(&self, job: &'a JobInfo) -> Option<&'a Claim> {
+        job.claim_of(&self.signer.account()).map(|(_, c)| c)
+    }
+
+    fn skip(&self, job_id: JobId, why: String) -> Result<Outcome, WorkerError> {
+        tracing::info!(job = job_id, "skipped: {why}");
+        self.state.update_job(job_id, |r| {
+            r.phase = Phase::Skipped;
+            r.note = Some(why.clone());
+        })?;
+        Ok(Outcome::Skipped(why))
+    }
+
+    /// Takes `job_id` as far as this worker can (see the module docs).
+    pub async fn process(self: &Arc<Self>, job_id: JobId, log: &EventLog) -> Result<Outcome, WorkerError> {
+        let mut job = self.job_info(job_id).await?;
+        if self.my_claim(&job).is_none() {
+            if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
+                return self.skip(job_id, format!("job is {:?}", job.status));
+            }
+            if job.claims.len() >= usize::from(job.slots) {
+                return self.skip(job_id, "no free slot".into());
+            }
+        }
+        self.state.update_job(job_id, |r| {
+            if r.phase == Phase::Skipped {
+                r.phase = Phase::Preparing;
+            }
+        })?;
+
+        let prepared = match self.prepare(job_id, &job, log).await {
+            Ok(p) => p,
+            Err(WorkerError::Refused { job, reason }) => {
+                tracing::error!(job, "refusing the job: {reason}");
+                self.state.update_job(job, |r| {
+                    r.phase = Phase::Skipped;
+                    r.note = Some(format!("refused: {reason}"));
+                })?;
+                return Err(WorkerError::Refused { job, reason });
+            }
+            Err(e) => return Err(e),
+        };
+
+        // 2. Claim.
+        if self.my_claim(&job).is_none() {
+            match with_backoff("claim", || self.market.claim(&self.signer, job_id)).await {
+                Ok(()) => tracing::info!(job = job_id, pipeline = %job.pipeline, inputs = prepared.inputs.len(), "claimed"),
+                Err(e) => match e.contract_error() {
+                    Some(
+                        err @ (ContractError::NoFreeSlot
+                        | ContractError::WrongStatus
+                        | ContractError::DeadlinePassed
+                        | ContractError::AlreadyClaimed),
+                    ) => return self.skip(job_id, format!("claim refused: {err}")),
+                    _ => return Err(e.into()),
+                },
+            }
+            job = self.job_info(job_id).await?;
+        }
+        self.state.update_job(job_id, |r| {
+            if r.phase == Phase::Preparing {
+                r.phase = Phase::Claimed;
+            }
+        })?;
+
+        // 3. Compute.
+        let result_hash = self.compute(&prepared).await?;
+
+        // 4. Commit.
+        let sealed = hash::seal(&commitment(job_id, &job, &result_hash), &self.signer.account());
+        loop {
+            let claim = self.my_claim(&job).cloned();
+            match claim {
+                None => return self.skip(job_id, "our claim is gone (slashed for a missed deadline?)".into()),
+                Some(c) if c.sealed.is_some() => break,
+                Some(_) => {}
+            }
+            match with_backoff("commit", || self.market.commit(&self.signer, job_id, sealed)).await {
+                Ok(()) => {
+                    tracing::info!(job = job_id, result = %hex::encode(result_hash), "committed");
+                    break;
+                }
+                Err(e) => match e.contract_error() {
+                    Some(err @ (ContractError::WrongStatus | ContractError::DeadlinePassed)) => {
+                        return self.skip(job_id, format!("commit refused: {err}"))
+                    }
+                    _ => return Err(e.into()),
+                },
+            }
+        }
+        self.state.update_job(job_id, |r| r.phase = Phase::Committed)?;
+
+        // 5. Reveal, once the reveal phase opens.
+        loop {
+            job = self.job_info(job_id).await?;
+            let Some(claim) = self.my_claim(&job).cloned() else {
+                return self.skip(job_id, "our claim is gone".into());
+            };
+            if claim.result_blob_hash.is_some() {
+                break;
+            }
+            match job.status {
+                JobStatus::Revealing => {
+                    match with_backoff("reveal", || self.market.reveal(&self.signer, job_id, result_hash)).await {
+                        Ok(()) => {
+                            tracing::info!(job = job_id, "revealed");
+                            break;
+                        }
+                        Err(e) if e.contract_error().is_some() => {
+                            return self.skip(job_id, format!("reveal refused: {e}"))
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                JobStatus::Open | JobStatus::Disputed => {
+                    // Waiting for the other replicas to commit, or for the deadline.
+                    self.nudge(job_id, &job).await?;
+                    self.pause(self.config.poll).await?;
+                }
+                status => return self.skip(job_id, format!("job moved to {status:?} before our reveal")),
+            }
+        }
+        self.state.update_job(job_id, |r| r.phase = Phase::Revealed)?;
+        Ok(Outcome::Revealed)
+    }
+
+    /// Calls `advance` when the job's current deadline has passed.
+    async fn nudge(&self, job_id: JobId, job: &JobInfo) -> Result<(), WorkerError> {
+        let now = self.market.chain().now().await.map_err(blindfold_market::MarketError::from)?;
+        if now >= job.deadline {
+            match self.market.advance(&self.signer, job_id).await {
+                Ok(status) => tracing::info!(job = job_id, ?status, "deadline passed: advanced"),
+                Err(e) if e.contract_error().is_some() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Computes (or finds already computed) the job's result bundle and
+    /// returns its hash. Each video's result is stored and recorded as soon
+    /// as it exists, so a crash loses at most the video in progress.
+    async fn compute(self: &Arc<Self>, p: &Prepared) -> Result<blindfold_protocol::types::Hash, WorkerError> {
+        let job_id = p.job_id;
+        if let Some(hash) = self.state.job(job_id).and_then(|r| r.result_hash()) {
+            if self.store.contains(&hash).await? {
+                tracing::info!(job = job_id, "result already computed before a restart");
+                return Ok(hash);
+            }
+        }
+        let total_pbs: u64 = p
+            .spec
+            .params
+            .pbs_count(&p.metadata.geometry)
+            .unwrap_or(0)
+            .saturating_mul(p.inputs.len() as u64);
+        let started = Instant::now();
+        let mut bundle = ResultBundle::default();
+        let mut done_pbs = 0u64;
+        for (n, input) in p.inputs.iter().enumerate() {
+            if self.shutting_down() {
+                return Err(WorkerError::Shutdown);
+            }
+            let known = self
+                .state
+                .job(job_id)
+                .and_then(|r| r.partial.get(&input.index).and_then(|h| parse_hash(h)));
+            let per_video = p.spec.params.pbs_count(&p.metadata.geometry).unwrap_or(0);
+            if let Some(hash) = known {
+                match self.store.get(&hash, RESULT_LIMIT).await {
+                    Ok(bytes) => {
+                        tracing::info!(job = job_id, video = n + 1, of = p.inputs.len(), "reusing the result computed before a restart");
+                        bundle.items.push((input.index, bytes));
+                        done_pbs += per_video;
+                        continue;
+                    }
+                    Err(e) => tracing::warn!(job = job_id, "stored partial result unusable ({e}); recomputing"),
+                }
+            }
+            let video = self.load_video(job_id, input, &p.metadata).await?;
+            let progress = Progress::new();
+            let worker = self.clone();
+            let key = p.server_key.clone();
+            let params = p.spec.params.clone();
+            let task_progress = progress.clone();
+            let mut task = tokio::task::spawn_blocking(move || {
+                worker
+                    .pool
+                    .install(|| evaluate(&key, &params, &video, &task_progress))
+                    .and_then(|r| r.to_bytes())
+            });
+            let bytes = loop {
+                tokio::select! {
+                    out = &mut task => break out,
+                    _ = tokio::time::sleep(PROGRESS_EVERY) => {
+                        let done = done_pbs + progress.pbs_done();
+                        let elapsed = started.elapsed().as_secs_f64();
+                        let eta = if done > 0 { elapsed * (total_pbs.saturating_sub(done)) as f64 / done as f64 } else { f64::NAN };
+                        tracing::info!(
+                            job = job_id,
+                            video = n + 1,
+                            of = p.inputs.len(),
+                            "computing: {done}/{total_pbs} PBS ({:.0}%), ETA {eta:.0} s",
+                            100.0 * done as f64 / total_pbs.max(1) as f64
+                        );
+                    }
+                }
+            }
+            .map_err(|e| WorkerError::Config(format!("evaluation task failed: {e}")))?
+            .map_err(|source| WorkerError::Fhe { job: job_id, source })?;
+            done_pbs += per_video;
+            let hash = self.store.put(bytes.clone()).await?;
+            self.state.update_job(job_id, |r| {
+                r.partial.insert(input.index, hex::encode(hash));
+            })?;
+            bundle.items.push((input.index, bytes));
+        }
+        let hash = self.store.put(bundle.to_bytes()).await?;
+        self.state.update_job(job_id, |r| {
+            r.result = Some(hex::encode(hash));
+            r.phase = Phase::Computed;
+        })?;
+        tracing::info!(
+            job = job_id,
+            videos = p.inputs.len(),
+            pbs = total_pbs,
+            seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+            result = %hex::encode(hash),
+            "computed"
+        );
+        Ok(hash)
+    }
+}

@@ -1,0 +1,144 @@
+//! The worker's event loop, in the shape of mini-redis's server:
+//! `run(worker, shutdown)` polls the chain, spawns one task per job (at
+//! most `max_jobs` computing at once), and on shutdown stops taking jobs,
+//! lets running tasks stop at their next step boundary, and waits for them.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+
+use blindfold_chain::Chain;
+use blindfold_market::EventLog;
+use blindfold_protocol::events::MarketEvent;
+use blindfold_protocol::types::JobId;
+use blindfold_protocol::Error as ContractError;
+use blindfold_store::BlobStore;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::job::Outcome;
+use crate::retry::with_backoff;
+use crate::{Worker, WorkerError};
+
+impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
+    /// Stakes `config.stake` when the worker's free stake cannot cover one
+    /// claim (or it never staked).
+    pub async fn ensure_staked(&self) -> Result<(), WorkerError> {
+        let me = self.signer.account();
+        let claim_stake = with_backoff("read state", || self.market.state()).await?.params.claim_stake;
+        let free = match self.market.worker(&me).await {
+            Ok(info) => info.free(),
+            Err(e) if e.contract_error() == Some(ContractError::NotWorker) => 0,
+            Err(e) => return Err(e.into()),
+        };
+        if free < claim_stake {
+            let total = with_backoff("stake", || self.market.stake(&self.signer, self.config.stake)).await?;
+            tracing::info!(account = %hex::encode(me), staked = self.config.stake, total, "staked");
+        }
+        Ok(())
+    }
+
+    /// Jobs worth a look after reading the events in `log` from `from_block`:
+    /// new requests, disputes (a tie-break slot opened), and jobs the state
+    /// file left unfinished.
+    fn candidates(&self, log: &EventLog, from_block: u64) -> Vec<JobId> {
+        let state = self.state.snapshot();
+        let mut out: Vec<JobId> = state
+            .jobs
+            .iter()
+            .filter(|(_, r)| !r.phase.is_final())
+            .map(|(id, _)| *id)
+            .collect();
+        for e in log.events.iter().filter(|e| e.block >= from_block) {
+            match &e.event {
+                MarketEvent::JobRequested(r) if !state.jobs.contains_key(&r.job_id) => out.push(r.job_id),
+                MarketEvent::JobDisputed(d) => out.push(d.job_id),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// Runs the worker until `shutdown` completes or a fatal error occurs.
+pub async fn run<C, S>(worker: Arc<Worker<C, S>>, shutdown: impl Future<Output = ()>) -> Result<(), WorkerError>
+where
+    C: Chain + 'static,
+    S: BlobStore + 'static,
+{
+    worker.ensure_staked().await?;
+    tracing::info!(
+        account = %hex::encode(worker.signer.account()),
+        chain = %worker.market.chain().describe(),
+        threads = worker.config.threads,
+        max_jobs = worker.config.max_jobs,
+        "worker running"
+    );
+    let permits = Arc::new(Semaphore::new(worker.config.max_jobs));
+    let mut tasks: JoinSet<(JobId, Result<Outcome, WorkerError>)> = JoinSet::new();
+    let mut running: HashSet<JobId> = HashSet::new();
+    let mut log = EventLog::default();
+    tokio::pin!(shutdown);
+
+    let result = loop {
+        // Read new events; the full history stays in memory because a job's
+        // inputs are rebuilt from its dataset's submission events.
+        let from_block = worker.state.snapshot().next_block;
+        match with_backoff("read events", || async {
+            let mut next = log.clone();
+            next.refresh(&worker.market).await.map(|_| next)
+        })
+        .await
+        {
+            Ok(next) => log = next,
+            Err(e) => break Err(e.into()),
+        }
+        for job_id in worker.candidates(&log, from_block) {
+            if !running.insert(job_id) {
+                continue;
+            }
+            let (worker, permits, log) = (worker.clone(), permits.clone(), log.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                (job_id, worker.process(job_id, &log).await)
+            });
+        }
+        if let Err(e) = worker.state.update(|s| s.next_block = log.cursor.next_block) {
+            break Err(e);
+        }
+
+        // Wait for the next poll, a finished task, or shutdown.
+        tokio::select! {
+            _ = &mut shutdown => break Ok(()),
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok((job_id, outcome)) = done {
+                    running.remove(&job_id);
+                    report(job_id, outcome);
+                }
+            }
+            _ = tokio::time::sleep(worker.config.poll) => {}
+        }
+    };
+
+    tracing::info!("shutting down: waiting for running jobs to reach a safe point");
+    worker.request_shutdown();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((job_id, outcome)) = done {
+            report(job_id, outcome);
+        }
+    }
+    tracing::info!("worker stopped");
+    result
+}
+
+fn report(job_id: JobId, outcome: Result<Outcome, WorkerError>) {
+    match outcome {
+        Ok(Outcome::Revealed) => tracing::info!(job = job_id, "done: result revealed"),
+        Ok(Outcome::Skipped(why)) => tracing::debug!(job = job_id, "done: skipped ({why})"),
+        Err(WorkerError::Shutdown) => tracing::info!(job = job_id, "paused for shutdown; resumes on restart"),
+        Err(e @ WorkerError::Refused { .. }) => tracing::error!(job = job_id, "{e}"),
+        Err(e) => tracing::error!(job = job_id, "failed: {e}; will retry at the next poll"),
+    }
+}

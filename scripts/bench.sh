@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs Blindfold's benchmarks and writes the report:
+#   docs/BENCHMARKS.md      the report (measured vs extrapolated, machine, command, date)
+#   docs/bench-*.png        scaling plots
+#   docs/summary.json       machine-readable summary
+#   docs/bench-raw/         raw results (git-ignored): fhe.json, chain.json
+#
+# Usage: scripts/bench.sh [--quick] [--node ws://HOST:PORT]
+#   --quick   small sizes (a few minutes on 2 cores); CI runs this only to keep
+#             the suite working and asserts no timings.
+#   --node    measure gas, storage deposit and latency on a running
+#             substrate-contracts-node instead of the embedded chain.
+# Full mode (no flag) takes about 10-25 minutes on 2 cores; run it on a quiet machine.
+#
+# End-to-end timings: if $BLINDFOLD_DEMO_TIMINGS (a file) or docs/bench-raw/demo.json
+# exists (written by scripts/demo.sh), the report includes the chain's share of a job.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+quick=()
+chain="embedded"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=(--quick) ;;
+        --node)
+            [ $# -ge 2 ] || die "--node needs a ws:// URL"
+            chain="$2"
+            shift
+            ;;
+        --node=*) chain="${1#--node=}" ;;
+        -h | --help)
+            sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *) die "unknown argument '$1' (usage: scripts/bench.sh [--quick] [--node URL])" ;;
+    esac
+    shift
+done
+case "$chain" in
+    embedded | ws://* | wss://*) ;;
+    *) die "--node needs a ws:// or wss:// URL, got '$chain'" ;;
+esac
+
+cd "$BF_ROOT"
+start=$(date +%s)
+raw="$BF_ROOT/docs/bench-raw"
+mkdir -p "$raw"
+rm -f "$raw/fhe.json" "$raw/chain.json"
+# Recorded in every result file and figure caption.
+command_line="scripts/bench.sh${quick:+ ${quick[*]}}"
+[ "$chain" = "embedded" ] || command_line="$command_line --node $chain"
+export BLINDFOLD_BENCH_COMMAND="$command_line"
+
+if [ ! -f artifacts/marketplace.wasm ]; then
+    say "artifacts/marketplace.wasm is missing: building the contract"
+    if ! scripts/build-contract.sh; then
+        say "WARNING: the contract did not build; the chain section will say it was not measured"
+    fi
+fi
+
+say "building blindfold-bench (release)"
+cargo build --release -p blindfold-bench
+bin="$CARGO_TARGET_DIR/release/blindfold-bench"
+
+say "FHE measurements${quick:+ (quick)}"
+"$bin" fhe "${quick[@]}" --out "$raw/fhe.json"
+
+say "chain measurements on $chain"
+"$bin" chain "${quick[@]}" --chain "$chain" --wasm artifacts/marketplace.wasm --out "$raw/chain.json"
+
+demo_args=()
+demo="${BLINDFOLD_DEMO_TIMINGS:-$raw/demo.json}"
+if [ -f "$demo" ]; then
+    say "including end-to-end timings from $demo"
+    demo_args=(--demo "$demo")
+else
+    say "no demo timings ($demo): the report says the end-to-end split was not measured (scripts/demo.sh writes it)"
+fi
+"$bin" report --raw "$raw" --docs docs "${demo_args[@]}"
+
+say "done in $(($(date +%s) - start)) s: docs/BENCHMARKS.md, docs/summary.json, docs/bench-*.png"

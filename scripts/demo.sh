@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The Blindfold marketplace end to end, the way a newcomer first meets it.
+#
+#   scripts/demo.sh            on the embedded chain (real pallet-contracts in-process)
+#   scripts/demo.sh --node     on a real substrate-contracts-node started by scripts/node.sh
+#
+# Runs scripts/setup.sh and scripts/build-contract.sh first (seconds when
+# everything is present), then `blindfold-demo`: a hospital encrypts 8
+# synthetic echocardiograms (32x32, 4-bit, ED+ES), a researcher pays for an
+# lv-area ejection-fraction job, two workers compute it under TFHE with
+# replication 2 and agree, the hospital releases the cohort result, and the
+# escrow settles. Per-stage timings go to docs/bench-raw/demo.json for the
+# benchmark report. The last line is
+#   DEMO OK videos=<n> ef_mae=<x.x> agreed=<true|false> settled=<true|false> seconds=<s>
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$BF_ROOT"
+
+chain=embedded
+videos=8
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --node) chain=node; shift ;;
+        --videos) videos="${2:?--videos needs a number}"; shift 2 ;;
+        *) die "unknown argument '$1' (usage: scripts/demo.sh [--node] [--videos N])" ;;
+    esac
+done
+
+"$BF_ROOT/scripts/setup.sh" >/dev/null
+"$BF_ROOT/scripts/build-contract.sh" >/dev/null
+say "building the demo (release)"
+cargo build --release --quiet -p blindfold-e2e --bin blindfold-demo
+
+url=embedded
+node_port=9960
+if [ "$chain" = node ]; then
+    have_node || die "no substrate-contracts-node binary: run scripts/node.sh build first (about 100 min on 2 cores)"
+    "$BF_ROOT/scripts/node.sh" start --port "$node_port"
+    trap '"$BF_ROOT/scripts/node.sh" stop --port "$node_port" >/dev/null 2>&1 || true' EXIT
+    url="ws://127.0.0.1:$node_port"
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"; [ "$chain" = node ] && "$BF_ROOT/scripts/node.sh" stop --port "$node_port" >/dev/null 2>&1 || true' EXIT
+mkdir -p "$BF_ROOT/docs/bench-raw"
+"$CARGO_TARGET_DIR/release/blindfold-demo" --chain "$url" --videos "$videos" \
+    --dir "$BF_CACHE/demo" --timings "$BF_ROOT/docs/bench-raw/demo.json" | tee "$out"
+last=$(tail -n 1 "$out")
+case "$last" in
+    "DEMO OK "*) ;;
+    *) die "the demo did not finish" ;;
+esac

@@ -1,0 +1,440 @@
+//! End-to-end scenarios of the Blindfold marketplace, shared by the test
+//! cases in `tests/` and the demo binary (`blindfold-demo`).
+//!
+//! Everything is real: the release `marketplace.wasm` on real
+//! pallet-contracts (the embedded chain, or a substrate-contracts-node),
+//! real TFHE, the real worker service and the real client library. Parts:
+//!
+//! - [`Scenario`]: one deployed marketplace, a blob store, and the cast:
+//!   operator `//Alice`, data owner `//Bob`, researcher `//Charlie`, and
+//!   workers `//Dave`, `//Eve`, `//Ferdie`;
+//! - [`Scenario::dataset`]: keygen, register, and submit synthetic videos;
+//! - [`Scenario::run_workers_until`]: run worker services until a job
+//!   reaches a state, then shut them down gracefully;
+//! - [`Ledger`]: everyone's free balance and unpaid earnings, so cases can
+//!   assert how money moved.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use blindfold_chain::{AnyChain, Chain, Signer};
+use blindfold_client::owner::{self, DatasetSpec, SubmitOptions};
+use blindfold_client::researcher::{self, RequestOptions};
+use blindfold_client::sources::{prepare, FrameSpec, PrepSpec, Source};
+use blindfold_client::{Client, OwnerKeys};
+use blindfold_echo::PhantomConfig;
+use blindfold_fhe::{PipelineParams, PlainVideo};
+use blindfold_market::{Market, UNIT};
+use blindfold_protocol::types::{
+    Balance, DatasetId, JobId, JobInfo, Params, PipelineId, PipelineSet, Policy,
+};
+use blindfold_store::DirStore;
+use blindfold_worker::{service, Worker, WorkerConfig};
+use indicatif::ProgressBar;
+
+/// The chain type every scenario uses: either implementation, shared.
+pub type SharedChain = Arc<AnyChain>;
+/// The worker type of a scenario.
+pub type ScenarioWorker = Arc<Worker<SharedChain, DirStore>>;
+
+/// Where the release contract is: `$BLINDFOLD_WASM`, else
+/// `artifacts/marketplace.wasm` at the workspace root.
+pub fn wasm_path() -> PathBuf {
+    std::env::var_os("BLINDFOLD_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/marketplace.wasm")
+        })
+}
+
+/// Contract settings for a chain: the demo defaults on the embedded chain
+/// (whose clock only moves when told), windows of seconds on a real node.
+pub fn params_for(chain: &AnyChain) -> Params {
+    let mut p = blindfold_market::default_params();
+    if chain.as_embedded().is_none() {
+        p.min_compute_window = 1_000;
+        p.reveal_window = 30_000;
+        p.challenge_window = 5_000;
+        p.tiebreak_window = 120_000;
+        p.release_window = 120_000;
+    }
+    p
+}
+
+/// A dataset a scenario registered.
+#[derive(Debug)]
+pub struct Dataset {
+    /// Its id.
+    pub id: DatasetId,
+    /// The owner's keys.
+    pub keys: OwnerKeys,
+    /// Ground-truth EF (percent) per submission, from the generator.
+    pub truth_ef: Vec<f64>,
+    /// The preprocessed plaintext of each submission (the owner's copy).
+    pub plain: Vec<PlainVideo>,
+}
+
+/// How to build a dataset.
+#[derive(Clone, Debug)]
+pub struct DatasetConfig {
+    /// Synthetic videos.
+    pub videos: usize,
+    /// Preprocessed side (pixels).
+    pub side: u16,
+    /// Bits per pixel.
+    pub bits: u8,
+    /// Policy: minimum cohort.
+    pub min_cohort: u32,
+    /// Policy: replication factor.
+    pub replication: u8,
+    /// Policy: DP budget (thousandths of epsilon).
+    pub dp_budget: Option<u64>,
+    /// Price per job (base units).
+    pub price: Balance,
+    /// Release aggregates only.
+    pub aggregates_only: bool,
+    /// Generator seed.
+    pub seed: u64,
+}
+
+impl DatasetConfig {
+    /// Tiny and fast: `videos` 8x8 4-bit videos (ED+ES), replication 2.
+    pub fn tiny(videos: usize) -> Self {
+        DatasetConfig {
+            videos,
+            side: 8,
+            bits: 4,
+            min_cohort: 2,
+            replication: 2,
+            dp_budget: None,
+            price: 5 * UNIT,
+            aggregates_only: false,
+            seed: 7,
+        }
+    }
+}
+
+/// One deployed marketplace and its cast.
+pub struct Scenario {
+    /// The chain.
+    pub chain: SharedChain,
+    /// Files: the blob store, keys, generated data, worker state.
+    pub dir: PathBuf,
+    /// The client library, for the data owner, researcher and verifier.
+    pub client: Client<SharedChain, DirStore>,
+    /// Deploys the contract; receives slashed stakes.
+    pub operator: Signer,
+    /// The hospital.
+    pub owner: Signer,
+    /// Pays for jobs.
+    pub researcher: Signer,
+    /// Three worker accounts.
+    pub workers: [Signer; 3],
+}
+
+impl std::fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scenario")
+            .field("chain", &self.chain.describe())
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+fn dev(seed: &str) -> Signer {
+    Signer::from_uri(seed).unwrap_or_else(|e| panic!("dev seed {seed}: {e}"))
+}
+
+impl Scenario {
+    /// Opens `chain_spec` (`embedded` or a `ws://` URL), deploys the
+    /// marketplace from [`wasm_path`] and keeps files under `dir`.
+    pub async fn start(chain_spec: &str, dir: &Path) -> Result<Self> {
+        let wasm_file = wasm_path();
+        let wasm = std::fs::read(&wasm_file).with_context(|| {
+            format!(
+                "{}: the release contract is missing; run scripts/build-contract.sh",
+                wasm_file.display()
+            )
+        })?;
+        let chain: SharedChain = Arc::new(AnyChain::open(chain_spec).await?);
+        let operator = dev("//Alice");
+        let params = params_for(&chain);
+        // A fresh salt per scenario, so one node hosts many.
+        let salt = format!("{:?}{}", Instant::now(), dir.display()).into_bytes();
+        let market = Market::deploy(chain.clone(), &operator, &wasm, params, &salt).await?;
+        std::fs::create_dir_all(dir)?;
+        let store = DirStore::open(dir.join("store"))?;
+        Ok(Scenario {
+            chain,
+            dir: dir.to_path_buf(),
+            client: Client::new(market, store),
+            operator,
+            owner: dev("//Bob"),
+            researcher: dev("//Charlie"),
+            workers: [dev("//Dave"), dev("//Eve"), dev("//Ferdie")],
+        })
+    }
+
+    /// The marketplace.
+    pub fn market(&self) -> &Market<SharedChain> {
+        self.client.market()
+    }
+
+    /// A worker for `self.workers[i]` with `threads` FHE threads.
+    pub fn worker(&self, i: usize, threads: usize) -> Result<ScenarioWorker> {
+        let signer = self.workers[i].clone();
+        let mut config = WorkerConfig::new(self.dir.join(format!("worker-{i}.json")));
+        config.threads = threads;
+        config.poll = Duration::from_millis(100);
+        let market = Arc::new(Market::at(self.chain.clone(), self.market().address()));
+        let store = Arc::new(DirStore::open(self.dir.join("store"))?);
+        Ok(Worker::new(market, store, signer, config)?)
+    }
+
+    /// Generates keys, registers a dataset allowing every pipeline, and
+    /// submits `cfg.videos` synthetic videos.
+    pub async fn dataset(&self, cfg: &DatasetConfig) -> Result<Dataset> {
+        let keys_dir = self.dir.join(format!("keys-{}", cfg.seed));
+        let (keys, _) = owner::keygen(&keys_dir, self.client.store(), true).await?;
+        let prep = PrepSpec {
+            width: cfg.side,
+            height: cfg.side,
+            bits: cfg.bits,
+            frames: FrameSpec::EdEs,
+            roi: None,
+        };
+        let spec = DatasetSpec {
+            name: format!("synthetic-{}", cfg.seed),
+            price: cfg.price,
+            policy: Policy {
+                allowed_pipelines: PipelineSet::ALL,
+                min_cohort: cfg.min_cohort,
+                replication: cfg.replication,
+                dp_epsilon_budget: cfg.dp_budget,
+            },
+            prep: prep.clone(),
+            aggregates_only: cfg.aggregates_only,
+        };
+        let registered = owner::register(&self.client, &self.owner, &keys, &spec).await?;
+        let data_dir = self.dir.join(format!("echonet-{}", cfg.seed));
+        let phantom = PhantomConfig {
+            videos: cfg.videos,
+            frames: 16,
+            width: 48,
+            height: 48,
+            seed: cfg.seed,
+            ..PhantomConfig::default()
+        };
+        let source = Source::Synthetic {
+            dir: data_dir.clone(),
+            config: phantom,
+        };
+        owner::submit_videos(
+            &self.client,
+            &self.owner,
+            &keys,
+            registered.dataset_id,
+            &source,
+            &SubmitOptions::default(),
+            &ProgressBar::hidden(),
+        )
+        .await?;
+        // The owner's plaintext copy and the generator's ground truth.
+        let echonet = Source::EchoNet(data_dir.clone());
+        let mut plain = Vec::new();
+        for video in echonet.videos()? {
+            plain.push(prepare(&video.read()?, &prep)?);
+        }
+        let list = blindfold_echo::EchoNetDataset::open(&data_dir)?;
+        let truth_ef = list.entries().iter().map(|e| e.ef).collect();
+        Ok(Dataset {
+            id: registered.dataset_id,
+            keys,
+            truth_ef,
+            plain,
+        })
+    }
+
+    /// Requests an `lv-area` job with the researcher's default parameters.
+    pub async fn request_lv_area(&self, dataset: &Dataset, epsilon_milli: u64) -> Result<JobId> {
+        let (_, metadata) = self.client.dataset(dataset.id).await?;
+        let params = researcher::default_params("lv-area", &metadata.geometry)?;
+        let options = RequestOptions {
+            params,
+            epsilon_milli,
+            compute_window_ms: Some(600_000),
+        };
+        Ok(researcher::request_job(&self.client, &self.researcher, dataset.id, &options)
+            .await?
+            .job_id)
+    }
+
+    /// The job spec's params of `job`.
+    pub async fn params_of(&self, job: JobId) -> Result<PipelineParams> {
+        let info = self.client.job(job).await?;
+        Ok(self.client.job_spec(job, &info).await?.params)
+    }
+
+    /// Runs the worker services of `workers` until `done(job)` holds, then
+    /// shuts them down gracefully. `also` runs at every poll (a test's
+    /// dishonest actor, say). Fails after `timeout`.
+    pub async fn run_workers_until<F, A, Fut>(
+        &self,
+        workers: &[ScenarioWorker],
+        job: JobId,
+        timeout: Duration,
+        done: F,
+        mut also: A,
+    ) -> Result<JobInfo>
+    where
+        F: Fn(&JobInfo) -> bool,
+        A: FnMut(JobInfo) -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
+        let mut handles = Vec::new();
+        let mut stops = Vec::new();
+        for w in workers {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            stops.push(tx);
+            let w = w.clone();
+            handles.push(tokio::spawn(async move {
+                service::run(w, async {
+                    let _ = rx.await;
+                })
+                .await
+            }));
+        }
+        let started = Instant::now();
+        let outcome = loop {
+            let info = self.client.job(job).await?;
+            if done(&info) {
+                break Ok(info);
+            }
+            if let Err(e) = also(info.clone()).await {
+                break Err(e);
+            }
+            if started.elapsed() > timeout {
+                break Err(anyhow!("job {job} still {:?} after {timeout:?}", info.status));
+            }
+            if let Some(h) = handles.iter().find(|h| h.is_finished()) {
+                let _ = h;
+                break Err(anyhow!("a worker service stopped early"));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        for tx in stops {
+            let _ = tx.send(());
+        }
+        for h in handles {
+            match h.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => bail!("worker service failed: {e}"),
+                Err(e) => bail!("worker task panicked: {e}"),
+            }
+        }
+        outcome
+    }
+
+    /// Moves chain time on by `ms`: instantly on the embedded chain, by
+    /// waiting on a node.
+    pub async fn advance(&self, ms: u64) -> Result<()> {
+        match self.chain.as_embedded() {
+            Some(chain) => {
+                chain.advance_time(ms)?;
+            }
+            None => tokio::time::sleep(Duration::from_millis(ms)).await,
+        }
+        Ok(())
+    }
+
+    /// Free balance and unpaid earnings of every member of the cast.
+    pub async fn ledger(&self) -> Result<Ledger> {
+        let mut entries = BTreeMap::new();
+        let cast = [
+            ("operator", &self.operator),
+            ("owner", &self.owner),
+            ("researcher", &self.researcher),
+            ("worker-0", &self.workers[0]),
+            ("worker-1", &self.workers[1]),
+            ("worker-2", &self.workers[2]),
+        ];
+        for (role, signer) in cast {
+            let account = signer.account();
+            let free = self.market().balance(&account).await?;
+            let earned = self.market().earnings(&account).await?;
+            let stake = match self.market().worker(&account).await {
+                Ok(w) => w.stake,
+                Err(e) if e.contract_error().is_some() => 0,
+                Err(e) => return Err(e.into()),
+            };
+            entries.insert(role.to_string(), Money { free, earned, stake });
+        }
+        let totals = self.market().state().await?.totals;
+        let held = self.market().balance(&self.market().address()).await?;
+        Ok(Ledger {
+            entries,
+            contract_free: held,
+            owed: totals
+                .escrow
+                .saturating_add(totals.stakes)
+                .saturating_add(totals.earnings),
+        })
+    }
+}
+
+/// One account's money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Money {
+    /// Free balance on chain.
+    pub free: Balance,
+    /// Unpaid earnings in the contract.
+    pub earned: Balance,
+    /// Stake in the contract.
+    pub stake: Balance,
+}
+
+/// Everyone's money at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ledger {
+    /// By role.
+    pub entries: BTreeMap<String, Money>,
+    /// The contract account's free balance.
+    pub contract_free: Balance,
+    /// What the contract owes: open escrow + stakes + unpaid earnings.
+    pub owed: Balance,
+}
+
+impl Ledger {
+    /// Change of `role`'s earnings from `before` to `self`.
+    pub fn earned_since(&self, before: &Ledger, role: &str) -> i128 {
+        self.entries[role].earned as i128 - before.entries[role].earned as i128
+    }
+
+    /// Change of `role`'s stake from `before` to `self`.
+    pub fn stake_since(&self, before: &Ledger, role: &str) -> i128 {
+        self.entries[role].stake as i128 - before.entries[role].stake as i128
+    }
+
+    /// Money is conserved: what the contract holds above what it owes
+    /// (open escrow + stakes + unpaid earnings) is what it held above that
+    /// at `baseline` (its existential deposit).
+    pub fn check_conservation(&self, baseline: &Ledger) -> Result<()> {
+        let surplus = |l: &Ledger| l.contract_free as i128 - l.owed as i128;
+        if surplus(self) != surplus(baseline) {
+            bail!(
+                "contract holds {} and owes {}: surplus {} changed from {}",
+                self.contract_free,
+                self.owed,
+                surplus(self),
+                surplus(baseline)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The pipeline id of `lv-area` on chain.
+pub const LV_AREA: PipelineId = PipelineId::LvArea;

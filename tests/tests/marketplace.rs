@@ -1,0 +1,391 @@
+//! The marketplace end to end: every case on the embedded chain, and on a
+//! real substrate-contracts-node when `BLINDFOLD_NODE_URL` is set
+//! (`scripts/test.sh` starts one when the cached binary exists and runs the
+//! `node_` cases, which are `#[ignore]`d otherwise).
+//!
+//! Each case asserts how money moved (contract earnings and stakes, and
+//! conservation of the contract's funds), not only job statuses.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use blindfold_chain::Chain;
+use blindfold_client::owner::{self, ReleaseOptions, ReleaseOutcome};
+use blindfold_client::researcher;
+use blindfold_client::verify::verify_job;
+use blindfold_e2e::{DatasetConfig, Ledger, Scenario};
+use blindfold_market::{ResultBundle, UNIT};
+use blindfold_protocol::hash;
+use blindfold_protocol::types::{JobInfo, JobStatus, Policy, PipelineSet};
+use blindfold_protocol::Error as ContractError;
+use blindfold_store::BlobStore;
+use blindfold_worker::state::Phase;
+use indicatif::ProgressBar;
+
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+async fn scenario(chain: &str) -> Result<(tempfile::TempDir, Scenario)> {
+    let dir = tempfile::tempdir()?;
+    let s = Scenario::start(chain, dir.path()).await?;
+    Ok((dir, s))
+}
+
+fn status_is(status: JobStatus) -> impl Fn(&JobInfo) -> bool {
+    move |j| j.status == status
+}
+
+async fn nothing(_: JobInfo) -> Result<()> {
+    Ok(())
+}
+
+/// Fee and stake settings the scenario deployed with.
+async fn fees(s: &Scenario) -> Result<(u128, u128)> {
+    let p = s.market().state().await?.params;
+    Ok((p.worker_fee, p.claim_stake))
+}
+
+/// 1. Two workers agree, the owner releases, everyone is paid.
+async fn happy_path(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(3)).await?;
+    let (fee, _) = fees(&s).await?;
+    let before = s.ledger().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let escrow = s.client.job(job).await?.escrow;
+    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
+    let info = s
+        .run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+        .await?;
+    assert_eq!(info.claims.len(), 2);
+    assert!(info.claims.iter().all(|c| c.result_blob_hash == info.result_blob_hash));
+
+    // The agreed result decrypts to exactly the plaintext twin.
+    let params = s.params_of(job).await?;
+    let bundle_hash = info.result_blob_hash.expect("agreed result");
+    let bundle = ResultBundle::from_bytes(&s.client.store().get(&bundle_hash, 1 << 30).await?)?;
+    assert_eq!(bundle.items.len(), 3);
+    for (index, bytes) in &bundle.items {
+        let result = blindfold_fhe::EncryptedResult::from_bytes(bytes)?;
+        let decrypted = result.decrypt(data.keys.client_key(), &params)?;
+        assert_eq!(decrypted, params.plaintext(&data.plain[*index as usize])?);
+    }
+
+    let report = owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
+    assert!(matches!(report.outcome, ReleaseOutcome::Released { cohort: 3, .. }), "{report:?}");
+    assert!(report.finalized);
+    assert_eq!(s.client.job(job).await?.status, JobStatus::Finalized);
+    let released = researcher::fetch_result(&s.client, job).await?;
+    assert_eq!(released.videos.len(), 3);
+
+    let after = s.ledger().await?;
+    assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128, "owner gets the price");
+    assert_eq!(after.earned_since(&before, "worker-0"), fee as i128, "each agreeing worker gets one fee");
+    assert_eq!(after.earned_since(&before, "worker-1"), fee as i128);
+    // The researcher gets back what the job did not use: the reserve fee.
+    assert_eq!(after.earned_since(&before, "researcher"), (escrow - 5 * UNIT - 2 * fee) as i128);
+    after.check_conservation(&before)?;
+
+    // Withdrawing moves the earnings to the owner's account.
+    let amount = s.market().withdraw(&s.owner).await?;
+    assert_eq!(amount, after.entries["owner"].earned);
+    assert_eq!(s.market().earnings(&s.owner.account()).await?, 0);
+    Ok(())
+}
+
+/// 2. A worker that posts a wrong result is outvoted by a tie-break and
+///    slashed; the honest workers are paid.
+async fn dishonest_worker(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    let (fee, claim_stake) = fees(&s).await?;
+    let liar = s.workers[1].clone();
+    s.market().stake(&liar, 20 * UNIT).await?;
+    let before = s.ledger().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+
+    // The liar takes a slot first and commits to garbage.
+    s.market().claim(&liar, job).await?;
+    let info = s.client.job(job).await?;
+    let garbage = [0xEE; 32];
+    let sealed = hash::seal(&blindfold_market::commitment(job, &info, &garbage), &liar.account());
+    s.market().commit(&liar, job, sealed).await?;
+
+    // The honest worker computes, commits and reveals; the liar reveals its garbage.
+    let honest = [s.worker(0, 2)?];
+    let liar_reveal = |j: JobInfo| {
+        let s = &s;
+        let liar = liar.clone();
+        async move {
+            let mine = j.claims.iter().find(|c| c.worker == liar.account());
+            if j.status == JobStatus::Revealing && mine.is_some_and(|c| c.result_blob_hash.is_none()) {
+                s.market().reveal(&liar, job, garbage).await?;
+            }
+            Ok(())
+        }
+    };
+    s.run_workers_until(&honest, job, TIMEOUT, status_is(JobStatus::Disputed), liar_reveal)
+        .await?;
+
+    // A third worker takes the tie-break slot; the majority wins.
+    let both = [s.worker(0, 1)?, s.worker(2, 1)?];
+    let info = s
+        .run_workers_until(&both, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+        .await?;
+    assert_ne!(info.result_blob_hash, Some(garbage));
+    owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
+
+    let after = s.ledger().await?;
+    assert_eq!(after.earned_since(&before, "worker-0"), fee as i128);
+    assert_eq!(after.earned_since(&before, "worker-2"), fee as i128);
+    assert_eq!(after.earned_since(&before, "worker-1"), 0, "the liar earns nothing");
+    assert_eq!(after.stake_since(&before, "worker-1"), -(claim_stake as i128), "the liar loses its claim stake");
+    assert_eq!(after.earned_since(&before, "operator"), claim_stake as i128, "slashed stake goes to the operator");
+    assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// 3. A worker claims and never delivers: after the deadline the researcher
+///    is refunded and the worker slashed.
+async fn claim_never_delivered(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let mut cfg = DatasetConfig::tiny(2);
+    cfg.replication = 1;
+    let data = s.dataset(&cfg).await?;
+    let (_, claim_stake) = fees(&s).await?;
+    let idle = s.workers[0].clone();
+    s.market().stake(&idle, 20 * UNIT).await?;
+    let before = s.ledger().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let escrow = s.client.job(job).await?.escrow;
+    s.market().claim(&idle, job).await?;
+    let info = s.client.job(job).await?;
+    let now = s.market().chain().now().await?;
+    s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
+    let status = s.market().advance(&s.researcher, job).await?;
+    // Nobody committed: the commit phase closes, and with nothing revealed the job refunds.
+    let status = if status == JobStatus::Refunded {
+        status
+    } else {
+        let info = s.client.job(job).await?;
+        let now = s.market().chain().now().await?;
+        s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
+        s.market().advance(&s.researcher, job).await?
+    };
+    assert_eq!(status, JobStatus::Refunded);
+    let after = s.ledger().await?;
+    assert_eq!(after.earned_since(&before, "researcher"), escrow as i128, "full refund");
+    assert_eq!(after.stake_since(&before, "worker-0"), -(claim_stake as i128), "slashed");
+    assert_eq!(after.earned_since(&before, "owner"), 0);
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// 4. A revoked submission is excluded from a later job's input digest and
+///    from its computation.
+async fn revoked_submission_excluded(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(3)).await?;
+    owner::revoke(&s.client, &s.owner, data.id, 1).await?;
+    let before = s.ledger().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let info = s.client.job(job).await?;
+    assert_eq!(info.cohort(), 2);
+    let inputs = s.market().history().await?.dataset_inputs(data.id);
+    let live: Vec<u64> = inputs.for_job(job, &info)?.iter().map(|i| i.index).collect();
+    assert_eq!(live, vec![0, 2]);
+    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
+    let info = s
+        .run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+        .await?;
+    let bundle = ResultBundle::from_bytes(&s.client.store().get(&info.result_blob_hash.unwrap(), 1 << 30).await?)?;
+    let computed: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
+    assert_eq!(computed, vec![0, 2], "the revoked video was not computed");
+    let report = owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
+    assert!(matches!(report.outcome, ReleaseOutcome::Released { cohort: 2, .. }));
+    let after = s.ledger().await?;
+    assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// 5. A job whose cohort is below the policy minimum is never released, and
+///    the researcher is refunded (the workers did the work and are paid).
+async fn cohort_below_minimum(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    let (fee, _) = fees(&s).await?;
+    let before = s.ledger().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let escrow = s.client.job(job).await?.escrow;
+    // The hospital tightens its policy while the job runs.
+    let policy = Policy {
+        allowed_pipelines: PipelineSet::ALL,
+        min_cohort: 3,
+        replication: 2,
+        dp_epsilon_budget: None,
+    };
+    s.market().update_dataset(&s.owner, data.id, 5 * UNIT, policy).await?;
+    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
+    s.run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+        .await?;
+    let report = owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
+    assert!(matches!(report.outcome, ReleaseOutcome::Refused { cohort: 2, min_cohort: 3 }), "{report:?}");
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Refunded);
+    assert_eq!(info.released_hash, None, "nothing was released");
+    let after = s.ledger().await?;
+    assert_eq!(after.earned_since(&before, "owner"), 0, "the owner is not paid");
+    assert_eq!(after.earned_since(&before, "worker-0"), fee as i128);
+    assert_eq!(after.earned_since(&before, "worker-1"), fee as i128);
+    assert_eq!(after.earned_since(&before, "researcher"), (escrow - 2 * fee) as i128);
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// 6. A tampered ciphertext in the store is detected: the worker refuses the
+///    job, claims nothing and commits nothing.
+async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let info = s.client.job(job).await?;
+    let inputs = s.market().history().await?.dataset_inputs(data.id).for_job(job, &info)?;
+    let victim = s.client.store().path_of(&inputs[1].blob_hash);
+    let mut bytes = std::fs::read(&victim)?;
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&victim, bytes)?;
+
+    let before = s.ledger().await?;
+    let worker = s.worker(0, 1)?;
+    let refused = |_: &JobInfo| false;
+    let mut polls = 0;
+    let _ = s
+        .run_workers_until(&[worker.clone()], job, Duration::from_secs(60), refused, |_| {
+            polls += 1;
+            let phase = worker.state.job(job).map(|r| r.phase);
+            async move {
+                if phase == Some(Phase::Skipped) {
+                    anyhow::bail!("refused")
+                }
+                Ok(())
+            }
+        })
+        .await;
+    let record = worker.state.job(job).expect("the worker recorded the job");
+    assert_eq!(record.phase, Phase::Skipped);
+    let note = record.note.unwrap_or_default();
+    assert!(note.contains("refused") && note.contains("submission 1"), "{note}");
+    let info = s.client.job(job).await?;
+    assert!(info.claims.is_empty(), "no claim, so no commitment: {:?}", info.claims);
+    let after = s.ledger().await?;
+    assert_eq!(after.entries, before.entries, "no money moved");
+    assert!(polls > 0);
+    Ok(())
+}
+
+/// 7. `verify` reports a match on a settled job and a mismatch on a forged
+///    commitment.
+async fn verify_reruns(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let mut cfg = DatasetConfig::tiny(2);
+    cfg.replication = 1;
+    let data = s.dataset(&cfg).await?;
+
+    // Honest, settled.
+    let job = s.request_lv_area(&data, 0).await?;
+    let workers = [s.worker(0, 2)?];
+    s.run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Challenge), nothing)
+        .await?;
+    let info = s.client.job(job).await?;
+    let now = s.market().chain().now().await?;
+    s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
+    assert_eq!(s.market().advance(&s.researcher, job).await?, JobStatus::Computed);
+    owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
+    let report = verify_job(&s.client, job, Some(2), &ProgressBar::hidden()).await?;
+    assert!(report.matches, "{report:?}");
+    assert_eq!(report.ours, report.on_chain);
+
+    // A lone worker forges its result; nobody challenges in time.
+    let forger = s.workers[1].clone();
+    s.market().stake(&forger, 20 * UNIT).await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    s.market().claim(&forger, job).await?;
+    let info = s.client.job(job).await?;
+    let forged = s.client.store().put(b"not a real result".to_vec()).await?;
+    let sealed = hash::seal(&blindfold_market::commitment(job, &info, &forged), &forger.account());
+    s.market().commit(&forger, job, sealed).await?;
+    s.market().reveal(&forger, job, forged).await?;
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Challenge);
+    let now = s.market().chain().now().await?;
+    s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
+    assert_eq!(s.market().advance(&s.researcher, job).await?, JobStatus::Computed);
+    let report = verify_job(&s.client, job, Some(2), &ProgressBar::hidden()).await?;
+    assert!(!report.matches, "a forged commitment must not verify: {report:?}");
+    assert_ne!(report.ours, report.on_chain);
+    Ok(())
+}
+
+/// 8. A request that would overspend the dataset's DP budget is refused,
+///    and nothing is charged.
+async fn dp_budget_enforced(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let mut cfg = DatasetConfig::tiny(2);
+    cfg.dp_budget = Some(1_000);
+    let data = s.dataset(&cfg).await?;
+    let first = s.request_lv_area(&data, 600).await?;
+    assert_eq!(s.client.job(first).await?.epsilon, 600);
+    assert_eq!(s.market().dataset(data.id).await?.epsilon_spent, 600);
+    let before: Ledger = s.ledger().await?;
+    let err = s.request_lv_area(&data, 600).await.unwrap_err();
+    let contract_error = err
+        .downcast_ref::<blindfold_client::ClientError>()
+        .and_then(|e| e.contract_error());
+    assert_eq!(contract_error, Some(ContractError::EpsilonBudgetExhausted), "{err:#}");
+    let after = s.ledger().await?;
+    assert_eq!(after, before, "the refused request moved no money (the dry run stopped it)");
+    assert_eq!(s.market().dataset(data.id).await?.epsilon_spent, 600);
+    // What is left can still be spent.
+    s.request_lv_area(&data, 400).await?;
+    assert_eq!(s.market().dataset(data.id).await?.epsilon_spent, 1_000);
+    Ok(())
+}
+
+fn node_url() -> Option<String> {
+    let url = std::env::var("BLINDFOLD_NODE_URL").ok();
+    if url.is_none() {
+        eprintln!("SKIPPED: BLINDFOLD_NODE_URL is not set (scripts/test.sh sets it when scripts/node.sh build has run)");
+    }
+    url
+}
+
+macro_rules! on_both_chains {
+    ($($case:ident => $embedded:ident, $node:ident;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $embedded() -> Result<()> {
+            $case("embedded").await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[ignore = "needs a substrate-contracts-node: BLINDFOLD_NODE_URL"]
+        async fn $node() -> Result<()> {
+            match node_url() {
+                Some(url) => $case(&url).await,
+                None => Ok(()),
+            }
+        }
+    )*};
+}
+
+on_both_chains! {
+    happy_path => embedded_happy_path, node_happy_path;
+    dishonest_worker => embedded_dishonest_worker, node_dishonest_worker;
+    claim_never_delivered => embedded_claim_never_delivered, node_claim_never_delivered;
+    revoked_submission_excluded => embedded_revoked_submission_excluded, node_revoked_submission_excluded;
+    cohort_below_minimum => embedded_cohort_below_minimum, node_cohort_below_minimum;
+    tampered_ciphertext_refused => embedded_tampered_ciphertext_refused, node_tampered_ciphertext_refused;
+    verify_reruns => embedded_verify_reruns, node_verify_reruns;
+    dp_budget_enforced => embedded_dp_budget_enforced, node_dp_budget_enforced;
+}
