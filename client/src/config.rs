@@ -73,7 +73,10 @@ impl Settings {
             ClientError::Config(format!("cannot read config file {}: {e}", path.display()))
         })?;
         let bad = |reason: String| {
-            ClientError::Config(format!("config file {} is not valid: {reason}", path.display()))
+            ClientError::Config(format!(
+                "config file {} is not valid: {reason}",
+                path.display()
+            ))
         };
         if is_json(path) {
             serde_json::from_str(&text).map_err(|e| bad(e.to_string()))
@@ -190,7 +193,8 @@ pub fn record_contract(path: &Path, contract: &str, chain: &str, store: &str) ->
 }
 
 fn is_json(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// TOML errors span several lines (a source excerpt); keep the first.
@@ -267,14 +271,22 @@ mod tests {
     fn missing_account_and_contract_say_what_to_do() {
         let c = resolve(Settings::default(), None, env_of(&[])).unwrap();
         assert!(c.account().unwrap_err().to_string().contains("--account"));
-        assert!(c.contract().unwrap_err().to_string().contains("blindfold deploy"));
+        assert!(c
+            .contract()
+            .unwrap_err()
+            .to_string()
+            .contains("blindfold deploy"));
     }
 
     #[test]
     fn deploy_records_the_contract_keeping_other_keys() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("blindfold.toml");
-        std::fs::write(&file, "account = \"//Dave\"\nchain = \"embedded:a.chain\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "account = \"//Dave\"\nchain = \"embedded:a.chain\"\n",
+        )
+        .unwrap();
         record_contract(&file, "0x01", "embedded:b.chain", "blobs").unwrap();
         let s = Settings::from_file(&file).unwrap();
         assert_eq!(s.contract.as_deref(), Some("0x01"));
@@ -284,6 +296,9 @@ mod tests {
 
         let json = dir.path().join("c.json");
         record_contract(&json, "0x02", "embedded", "blobs").unwrap();
-        assert_eq!(Settings::from_file(&json).unwrap().contract.as_deref(), Some("0x02"));
+        assert_eq!(
+            Settings::from_file(&json).unwrap().contract.as_deref(),
+            Some("0x02")
+        );
     }
 }

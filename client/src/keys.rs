@@ -44,7 +44,10 @@ impl std::fmt::Debug for OwnerKeys {
         f.debug_struct("OwnerKeys")
             .field("dir", &self.dir)
             .field("param_set", &self.client.param_set().name())
-            .field("server_key_hash", &crate::units::hex32(&self.server_key_hash))
+            .field(
+                "server_key_hash",
+                &crate::units::hex32(&self.server_key_hash),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -86,7 +89,10 @@ impl OwnerKeys {
         let bytes =
             std::fs::read(&client_path).map_err(|e| ClientError::io("reading", &client_path, e))?;
         let client = ClientKey::from_bytes(&bytes, PARAM_SET).map_err(|e| {
-            ClientError::Key(format!("{} is not a usable client key: {e}", client_path.display()))
+            ClientError::Key(format!(
+                "{} is not a usable client key: {e}",
+                client_path.display()
+            ))
         })?;
         let server = server_key_bytes(dir)?;
         Ok(OwnerKeys {

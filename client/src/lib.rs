@@ -103,7 +103,11 @@ impl<C: Chain, S: BlobStore> Client<C, S> {
         })?;
         let what = format!("metadata of dataset {id}");
         let bytes = self
-            .get(&info.metadata_hash, blindfold_market::blobs::JSON_LIMIT, &what)
+            .get(
+                &info.metadata_hash,
+                blindfold_market::blobs::JSON_LIMIT,
+                &what,
+            )
             .await?;
         let metadata = DatasetMetadata::from_bytes(&bytes)?;
         Ok((info, metadata))

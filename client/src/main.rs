@@ -65,6 +65,7 @@ struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 struct Global {
     /// Config file, TOML (or JSON if named *.json) [default: ./blindfold.toml when it exists]
     #[arg(long, global = true, value_name = "PATH")]
@@ -171,7 +172,11 @@ struct RegisterArgs {
     #[arg(long, value_name = "UNITS")]
     price: String,
     /// Pipelines researchers may run, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "lv-area,histogram,conv3x3,linear-model")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "lv-area,histogram,conv3x3,linear-model"
+    )]
     pipelines: Vec<String>,
     /// Fewest videos a job may cover and a release may come from
     #[arg(long, default_value_t = 5)]
@@ -348,7 +353,10 @@ type AnyClient = Client<AnyChain, AnyStore>;
 /// Prints `value` as JSON, or `text()` for people.
 fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
     } else {
         let t = text();
         print!("{t}");
@@ -438,9 +446,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 dataset_id: DatasetId,
                 index: u64,
             }
-            emit(json, &Revoked { dataset_id: a.dataset, index }, || {
-                format!("revoked submission {index} of dataset {}; jobs requested from now on exclude it", a.dataset)
-            });
+            emit(
+                json,
+                &Revoked {
+                    dataset_id: a.dataset,
+                    index,
+                },
+                || {
+                    format!("revoked submission {index} of dataset {}; jobs requested from now on exclude it", a.dataset)
+                },
+            );
             Ok(())
         }
         Command::Release(a) => {
@@ -471,12 +486,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let interval = Duration::from_secs(a.interval.max(1));
-            owner::watch(&client, &signer, &keys, &options, interval, a.once, |job, r| {
-                match r {
+            owner::watch(
+                &client,
+                &signer,
+                &keys,
+                &options,
+                interval,
+                a.once,
+                |job, r| match r {
                     Ok(report) => emit(json, report, || release_line(report)),
                     Err(e) => eprintln!("error: job {job}: {e}"),
-                }
-            })
+                },
+            )
             .await?;
             Ok(())
         }
@@ -528,7 +549,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "job {}: {}\n  our commitment    {}\n  chain commitment  {}\n  \
                      re-ran {} inputs ({} PBS) on {} threads in {:.2} s",
                     report.job_id,
-                    if report.matches { "MATCHES the chain" } else { "DOES NOT MATCH the chain" },
+                    if report.matches {
+                        "MATCHES the chain"
+                    } else {
+                        "DOES NOT MATCH the chain"
+                    },
                     hex32(&report.ours),
                     hex32(&report.on_chain),
                     report.inputs,
@@ -599,14 +624,20 @@ fn release_line(report: &owner::ReleaseReport) -> String {
         report.job_id,
         report.dataset_id,
         owner::describe_outcome(&report.outcome),
-        if report.finalized { "; finalised, everyone paid" } else { "" }
+        if report.finalized {
+            "; finalised, everyone paid"
+        } else {
+            ""
+        }
     )
 }
 
 async fn deploy(cfg: &Config, json: bool, a: DeployArgs) -> anyhow::Result<()> {
     let wasm = operator::read_wasm(&a.wasm)?;
     let signer = signer(cfg)?;
-    let chain = AnyChain::open(&cfg.chain).await.map_err(ClientError::from)?;
+    let chain = AnyChain::open(&cfg.chain)
+        .await
+        .map_err(ClientError::from)?;
     let market = operator::deploy(chain, &signer, &wasm, a.salt.as_bytes()).await?;
     let address = hex32(&market.address());
     if !a.no_record {
@@ -626,7 +657,11 @@ async fn deploy(cfg: &Config, json: bool, a: DeployArgs) -> anyhow::Result<()> {
         config: (!a.no_record).then(|| cfg.file.clone()),
     };
     emit(json, &out, || {
-        let mut s = format!("marketplace deployed at {address} on {} (owner {})", cfg.chain, signer.name());
+        let mut s = format!(
+            "marketplace deployed at {address} on {} (owner {})",
+            cfg.chain,
+            signer.name()
+        );
         if !a.no_record {
             s.push_str(&format!("\naddress recorded in {}", cfg.file.display()));
         }
@@ -636,7 +671,9 @@ async fn deploy(cfg: &Config, json: bool, a: DeployArgs) -> anyhow::Result<()> {
 }
 
 async fn chain(cfg: &Config, json: bool, command: ChainCommand) -> anyhow::Result<()> {
-    let chain = AnyChain::open(&cfg.chain).await.map_err(ClientError::from)?;
+    let chain = AnyChain::open(&cfg.chain)
+        .await
+        .map_err(ClientError::from)?;
     let name = match &command {
         ChainCommand::Advance { .. } => "advance",
         ChainCommand::Fund { .. } => "fund",
@@ -653,9 +690,14 @@ async fn chain(cfg: &Config, json: bool, command: ChainCommand) -> anyhow::Resul
                 seconds: u64,
                 now_ms: u64,
             }
-            emit(json, &Advanced { seconds, now_ms: now }, || {
-                format!("chain clock moved {seconds} s forward (now {now} ms)")
-            });
+            emit(
+                json,
+                &Advanced {
+                    seconds,
+                    now_ms: now,
+                },
+                || format!("chain clock moved {seconds} s forward (now {now} ms)"),
+            );
         }
         ChainCommand::Fund { account, units } => {
             let embedded = chain
@@ -670,9 +712,14 @@ async fn chain(cfg: &Config, json: bool, command: ChainCommand) -> anyhow::Resul
                 #[serde(with = "blindfold_client::units::units_str")]
                 amount: u128,
             }
-            emit(json, &Funded { account: hex32(&id), amount }, || {
-                format!("minted {} units into {account}", format_units(amount))
-            });
+            emit(
+                json,
+                &Funded {
+                    account: hex32(&id),
+                    amount,
+                },
+                || format!("minted {} units into {account}", format_units(amount)),
+            );
         }
         ChainCommand::Info => {
             use blindfold_chain::Chain as _;
@@ -728,7 +775,12 @@ async fn register(cfg: &Config, json: bool, a: RegisterArgs) -> anyhow::Result<(
         .size
         .split_once('x')
         .and_then(|(w, h)| Some((w.parse::<u16>().ok()?, h.parse::<u16>().ok()?)))
-        .ok_or_else(|| ClientError::Usage(format!("invalid --size '{}': write WxH, e.g. 32x32", a.size)))?;
+        .ok_or_else(|| {
+            ClientError::Usage(format!(
+                "invalid --size '{}': write WxH, e.g. 32x32",
+                a.size
+            ))
+        })?;
     let prep = PrepSpec {
         width: w,
         height: h,

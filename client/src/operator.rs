@@ -45,7 +45,14 @@ pub async fn deploy<C: Chain>(
     wasm: &[u8],
     salt: &[u8],
 ) -> Result<Market<C>> {
-    Ok(Market::deploy(chain, signer, wasm, blindfold_market::default_params(), salt).await?)
+    Ok(Market::deploy(
+        chain,
+        signer,
+        wasm,
+        blindfold_market::default_params(),
+        salt,
+    )
+    .await?)
 }
 
 /// The refusal for a demo helper on a real node.

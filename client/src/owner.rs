@@ -13,8 +13,9 @@
 //! - [`revoke`]: withdraws one submission from later jobs.
 //! - [`release_job`]: decrypts a job's agreed result, applies the
 //!   [`policy`](crate::policy), publishes the released result and posts its
-//!   hash, then finalises (pays out). [`watch`] does this for every job
-//!   that becomes ready on the owner's datasets.
+//!   hash, then finalises (pays out). A replication-1 job whose challenge
+//!   window passed unchallenged is first `advance`d to `Computed`. [`watch`]
+//!   does all this for every job that becomes ready on the owner's datasets.
 //! - [`withdraw`]: transfers the account's earnings to it.
 
 use std::collections::BTreeSet;
@@ -26,9 +27,7 @@ use blindfold_chain::{AccountId, Chain, Signer};
 use blindfold_fhe::EncryptedResult;
 use blindfold_market::blobs::{DpNoise, BACKEND_CPU, DATASET_FORMAT};
 use blindfold_market::{DatasetMetadata, ResultBundle};
-use blindfold_protocol::types::{
-    Balance, DatasetId, Hash, JobId, JobStatus, Policy, MAX_BATCH,
-};
+use blindfold_protocol::types::{Balance, DatasetId, Hash, JobId, JobStatus, Policy, MAX_BATCH};
 use blindfold_store::BlobStore;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -148,7 +147,13 @@ pub async fn register<C: Chain, S: BlobStore>(
     let metadata_hash = client.put(metadata.to_bytes()).await?;
     let dataset_id = client
         .market()
-        .register_dataset(owner, metadata_hash, server_key_hash, spec.price, spec.policy)
+        .register_dataset(
+            owner,
+            metadata_hash,
+            server_key_hash,
+            spec.price,
+            spec.policy,
+        )
         .await?;
     Ok(Registered {
         dataset_id,
@@ -185,7 +190,10 @@ pub struct Ledger {
 impl Ledger {
     /// Where the ledger of `dataset` on `contract` lives.
     pub fn path(keys_dir: &Path, contract: &AccountId, dataset: DatasetId) -> PathBuf {
-        keys_dir.join(format!("ledger-{}-{dataset}.json", hex::encode(&contract[..8])))
+        keys_dir.join(format!(
+            "ledger-{}-{dataset}.json",
+            hex::encode(&contract[..8])
+        ))
     }
 
     /// Reads a ledger (empty if there is none yet).
@@ -193,7 +201,10 @@ impl Ledger {
         let path = Self::path(keys_dir, contract, dataset);
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                ClientError::Key(format!("submission ledger {} is corrupt: {e}", path.display()))
+                ClientError::Key(format!(
+                    "submission ledger {} is corrupt: {e}",
+                    path.display()
+                ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger::default()),
             Err(e) => Err(ClientError::io("reading", &path, e)),
@@ -208,7 +219,10 @@ impl Ledger {
 
     /// The submission index of the source video `name`, if submitted.
     pub fn index_of(&self, name: &str) -> Option<u64> {
-        self.entries.iter().find(|e| e.source == name).map(|e| e.index)
+        self.entries
+            .iter()
+            .find(|e| e.source == name)
+            .map(|e| e.index)
     }
 }
 
@@ -310,10 +324,28 @@ pub async fn submit_videos<C: Chain, S: BlobStore>(
         pending.push((name, label, hash));
         progress.inc(1);
         if pending.len() == MAX_BATCH as usize {
-            flush(client, owner, keys, dataset, &mut pending, &mut ledger, &mut report).await?;
+            flush(
+                client,
+                owner,
+                keys,
+                dataset,
+                &mut pending,
+                &mut ledger,
+                &mut report,
+            )
+            .await?;
         }
     }
-    flush(client, owner, keys, dataset, &mut pending, &mut ledger, &mut report).await?;
+    flush(
+        client,
+        owner,
+        keys,
+        dataset,
+        &mut pending,
+        &mut ledger,
+        &mut report,
+    )
+    .await?;
     progress.finish_and_clear();
     Ok(report)
 }
@@ -457,7 +489,8 @@ pub struct ReleaseReport {
 
 /// Decrypts job `job_id`'s agreed result, applies the dataset's policy,
 /// publishes the released result, posts its hash and (with
-/// `options.finalize`) finalises the job.
+/// `options.finalize`) finalises the job. A job in an expired challenge
+/// window (replication 1) is advanced to `Computed` first.
 pub async fn release_job<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
@@ -465,9 +498,14 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     job_id: JobId,
     options: &ReleaseOptions,
 ) -> Result<ReleaseReport> {
-    let job = client.job(job_id).await?;
+    let mut job = client.job(job_id).await?;
     let (info, metadata) = client.dataset(job.dataset_id).await?;
     check_owner(&info.owner, owner, job.dataset_id)?;
+    if challenge_over(client, &job).await? {
+        // Replication 1: nobody challenged the result in time; agree on it.
+        client.market().advance(owner, job_id).await?;
+        job = client.job(job_id).await?;
+    }
     let mut report = ReleaseReport {
         job_id,
         dataset_id: job.dataset_id,
@@ -491,9 +529,9 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         }
         status => {
             return Err(ClientError::State(format!(
-                "job {job_id} is {}: only a Computed job (workers agreed on a result) can be released",
-                status_name(status)
-            )))
+            "job {job_id} is {}: only a Computed job (workers agreed on a result) can be released",
+            status_name(status)
+        )))
         }
     }
     keys.check_server_key(&job.server_key_hash, &format!("job {job_id}"))?;
@@ -507,12 +545,18 @@ pub async fn release_job<C: Chain, S: BlobStore>(
 
     let spec = client.job_spec(job_id, &job).await?;
     let history = client.market().history().await?;
-    let inputs = history.dataset_inputs(job.dataset_id).for_job(job_id, &job)?;
+    let inputs = history
+        .dataset_inputs(job.dataset_id)
+        .for_job(job_id, &job)?;
     let result_hash = job.result_blob_hash.ok_or_else(|| {
         ClientError::Integrity(format!("job {job_id} is Computed but has no result hash"))
     })?;
     let bundle_bytes = client
-        .get(&result_hash, RESULT_BUNDLE_LIMIT, &format!("result of job {job_id}"))
+        .get(
+            &result_hash,
+            RESULT_BUNDLE_LIMIT,
+            &format!("result of job {job_id}"),
+        )
         .await?;
     let bundle = ResultBundle::from_bytes(&bundle_bytes)?;
     let indices: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
@@ -565,7 +609,10 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         }
     };
     let released_hash = client.put(released.to_bytes()).await?;
-    client.market().release(owner, job_id, released_hash).await?;
+    client
+        .market()
+        .release(owner, job_id, released_hash)
+        .await?;
     report.outcome = ReleaseOutcome::Released {
         released_hash,
         cohort: released.cohort,
@@ -579,8 +626,18 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     Ok(report)
 }
 
-/// Jobs on datasets owned by `owner` that wait for a release (status
-/// `Computed`), skipping ids in `done` (jobs known to be over).
+/// Whether `job` is in its challenge window (replication 1) and the window
+/// has passed, so `advance` makes it `Computed`.
+async fn challenge_over<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    job: &blindfold_protocol::types::JobInfo,
+) -> Result<bool> {
+    Ok(job.status == JobStatus::Challenge && client.market().chain().now().await? >= job.deadline)
+}
+
+/// Jobs on datasets owned by `owner` that wait for a release: status
+/// `Computed`, or `Challenge` with the challenge window over. Skips ids in
+/// `done` (jobs known to be over, or on other owners' datasets).
 pub async fn releasable_jobs<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &AccountId,
@@ -598,7 +655,7 @@ pub async fn releasable_jobs<C: Chain, S: BlobStore>(
             done.insert(id);
             continue;
         }
-        if job.status != JobStatus::Computed {
+        if job.status != JobStatus::Computed && !challenge_over(client, &job).await? {
             continue;
         }
         let dataset_owner = match owners.get(&job.dataset_id) {
@@ -677,7 +734,10 @@ pub fn describe_outcome(outcome: &ReleaseOutcome) -> String {
             } else {
                 "aggregates only"
             };
-            format!("released {what} over {cohort} videos as {}", hex32(released_hash))
+            format!(
+                "released {what} over {cohort} videos as {}",
+                hex32(released_hash)
+            )
         }
         ReleaseOutcome::AlreadyReleased { released_hash } => {
             format!("already released as {}", hex32(released_hash))

@@ -56,9 +56,10 @@ fn font() -> std::result::Result<(), String> {
 pub fn write_plots(result: &ReleasedResult, dir: &Path) -> Result<PlotReport> {
     let mut report = PlotReport::default();
     if result.pipeline != "lv-area" {
-        report
-            .notes
-            .push(format!("no plots for {} results (only lv-area)", result.pipeline));
+        report.notes.push(format!(
+            "no plots for {} results (only lv-area)",
+            result.pipeline
+        ));
         return Ok(report);
     }
     if result.videos.is_empty() {
@@ -79,10 +80,20 @@ pub fn write_plots(result: &ReleasedResult, dir: &Path) -> Result<PlotReport> {
     let lines: Vec<Vec<(f64, f64)>> = result
         .videos
         .iter()
-        .map(|v| v.values.iter().enumerate().map(|(i, &a)| (i as f64, a)).collect())
+        .map(|v| {
+            v.values
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| (i as f64, a))
+                .collect()
+        })
         .collect();
     let area = dir.join("area.png");
-    let title = format!("Job {}: LV area per frame ({} videos)", result.job_id, result.videos.len());
+    let title = format!(
+        "Job {}: LV area per frame ({} videos)",
+        result.job_id,
+        result.videos.len()
+    );
     write_png_file(&area, &draw_lines(&title, &lines, text)?)?;
     report.files.push(area);
 
@@ -101,7 +112,8 @@ pub fn write_plots(result: &ReleasedResult, dir: &Path) -> Result<PlotReport> {
 }
 
 fn write_png_file(path: &Path, rgb: &[u8]) -> Result<()> {
-    std::fs::write(path, write_png(WIDTH, HEIGHT, rgb)).map_err(|e| ClientError::io("writing", path, e))
+    std::fs::write(path, write_png(WIDTH, HEIGHT, rgb))
+        .map_err(|e| ClientError::io("writing", path, e))
 }
 
 fn plot_error(e: impl std::fmt::Debug) -> ClientError {
@@ -123,12 +135,7 @@ fn color(i: usize) -> RGBColor {
 /// One line per video: (frame, area). Returns the RGB buffer.
 fn draw_lines(title: &str, lines: &[Vec<(f64, f64)>], text: bool) -> Result<Vec<u8>> {
     let frames = lines.iter().map(Vec::len).max().unwrap_or(1).max(2);
-    let y_max = lines
-        .iter()
-        .flatten()
-        .map(|p| p.1)
-        .fold(1.0, f64::max)
-        * 1.1;
+    let y_max = lines.iter().flatten().map(|p| p.1).fold(1.0, f64::max) * 1.1;
     let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
@@ -217,10 +224,15 @@ fn draw_histogram(title: &str, efs: &[f64], text: bool) -> Result<Vec<u8>> {
             frame(chart.plotting_area())?;
         }
         chart
-            .draw_series(bins.iter().enumerate().filter(|(_, &c)| c > 0).map(|(i, &c)| {
-                let x0 = i as f64 * EF_BIN;
-                Rectangle::new([(x0, 0.0), (x0 + EF_BIN, f64::from(c))], color(0).filled())
-            }))
+            .draw_series(
+                bins.iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(i, &c)| {
+                        let x0 = i as f64 * EF_BIN;
+                        Rectangle::new([(x0, 0.0), (x0 + EF_BIN, f64::from(c))], color(0).filled())
+                    }),
+            )
             .map_err(plot_error)?;
         root.present().map_err(plot_error)?;
     }
@@ -229,10 +241,13 @@ fn draw_histogram(title: &str, efs: &[f64], text: bool) -> Result<Vec<u8>> {
 
 /// A thin border around the plotting area (the axes, when there is no text).
 fn frame<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::cartesian::Cartesian2d<
-        plotters::coord::types::RangedCoordf64,
-        plotters::coord::types::RangedCoordf64,
-    >>,
+    area: &DrawingArea<
+        DB,
+        plotters::coord::cartesian::Cartesian2d<
+            plotters::coord::types::RangedCoordf64,
+            plotters::coord::types::RangedCoordf64,
+        >,
+    >,
 ) -> Result<()> {
     let (x, y) = (area.get_x_range(), area.get_y_range());
     area.draw(&Rectangle::new(
@@ -256,7 +271,11 @@ pub fn write_png(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
     chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 9));
+    chunk(
+        &mut png,
+        b"IDAT",
+        &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 9),
+    );
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -329,7 +348,10 @@ mod tests {
 
     #[test]
     fn plots_with_and_without_text() {
-        let r = result(vec![video(0, &[40.0, 20.0], 64.6), video(1, &[30.0, 25.0], 23.9)]);
+        let r = result(vec![
+            video(0, &[40.0, 20.0], 64.6),
+            video(1, &[30.0, 25.0], 23.9),
+        ]);
         let dir = tempfile::tempdir().unwrap();
         // Without a font: the same plots, no text.
         for text in [false, true] {

@@ -124,7 +124,9 @@ pub fn decide(
         let scale = sensitivity / epsilon;
         let mut rng = ChaCha20Rng::seed_from_u64(policy.seed);
         for (name, value) in values {
-            result.aggregates.insert(name, value + laplace(&mut rng, scale));
+            result
+                .aggregates
+                .insert(name, value + laplace(&mut rng, scale));
         }
         result.dp = Some(DpNoise {
             epsilon_milli: policy.epsilon_milli,
@@ -151,7 +153,10 @@ pub fn laplace(rng: &mut impl Rng, scale: f64) -> f64 {
 /// frame, histogram bins, filtered pixels, or the score) and, for `lv-area`
 /// with at least two frames, the EF estimate
 /// `ef_percent(max area, min area)`.
-pub fn video_values(params: &PipelineParams, output: &PlainOutput) -> Result<(Vec<f64>, Option<f64>)> {
+pub fn video_values(
+    params: &PipelineParams,
+    output: &PlainOutput,
+) -> Result<(Vec<f64>, Option<f64>)> {
     let mismatch = || {
         ClientError::Integrity(format!(
             "a decrypted output does not belong to pipeline {}",
@@ -171,10 +176,9 @@ pub fn video_values(params: &PipelineParams, output: &PlainOutput) -> Result<(Ve
         (PipelineParams::Histogram(_), PlainOutput::Histogram { bins }) => {
             (bins.iter().map(|&b| b as f64).collect(), None)
         }
-        (PipelineParams::Conv3x3(_), PlainOutput::Conv3x3 { frames, .. }) => (
-            frames.iter().flatten().map(|&v| v as f64).collect(),
-            None,
-        ),
+        (PipelineParams::Conv3x3(_), PlainOutput::Conv3x3 { frames, .. }) => {
+            (frames.iter().flatten().map(|&v| v as f64).collect(), None)
+        }
         (PipelineParams::LinearModel(_), PlainOutput::LinearModel { score }) => {
             (vec![*score as f64], None)
         }
@@ -235,7 +239,10 @@ pub fn aggregates(params: &PipelineParams, videos: &[ReleasedVideo]) -> BTreeMap
         }
         PipelineParams::Histogram(_) => per_index_means(&mut out, "mean_bin", videos),
         PipelineParams::Conv3x3(_) => {
-            let all: Vec<f64> = videos.iter().flat_map(|v| v.values.iter().copied()).collect();
+            let all: Vec<f64> = videos
+                .iter()
+                .flat_map(|v| v.values.iter().copied())
+                .collect();
             if let Some([m, _, min, max]) = describe(&all) {
                 out.insert("mean_value".into(), m);
                 out.insert("min_value".into(), min);
@@ -243,7 +250,10 @@ pub fn aggregates(params: &PipelineParams, videos: &[ReleasedVideo]) -> BTreeMap
             }
         }
         PipelineParams::LinearModel(_) => {
-            let scores: Vec<f64> = videos.iter().filter_map(|v| v.values.first().copied()).collect();
+            let scores: Vec<f64> = videos
+                .iter()
+                .filter_map(|v| v.values.first().copied())
+                .collect();
             insert_described(&mut out, "score", &scores);
         }
     }
@@ -300,8 +310,16 @@ fn dp_vector(
             (values, 2.0 * total / n)
         }
         PipelineParams::Conv3x3(p) => {
-            let lo: f64 = p.kernel.iter().map(|&k| f64::from(k.min(0)) * max_pixel).sum();
-            let hi: f64 = p.kernel.iter().map(|&k| f64::from(k.max(0)) * max_pixel).sum();
+            let lo: f64 = p
+                .kernel
+                .iter()
+                .map(|&k| f64::from(k.min(0)) * max_pixel)
+                .sum();
+            let hi: f64 = p
+                .kernel
+                .iter()
+                .map(|&k| f64::from(k.max(0)) * max_pixel)
+                .sum();
             let m = clamped_mean(&|v| mean(v.values.iter().copied()).unwrap_or(0.0), lo, hi);
             (vec![("mean_value".into(), m)], (hi - lo) / n)
         }
@@ -388,7 +406,16 @@ mod tests {
                 min_cohort: 2
             }
         );
-        let none = decide(3, &lv_params(), &geometry(), &[], &ReleasePolicy { min_cohort: 0, ..policy() });
+        let none = decide(
+            3,
+            &lv_params(),
+            &geometry(),
+            &[],
+            &ReleasePolicy {
+                min_cohort: 0,
+                ..policy()
+            },
+        );
         assert!(matches!(none.unwrap(), Decision::Refuse { cohort: 0, .. }));
     }
 
@@ -435,7 +462,16 @@ mod tests {
         let a = released(decide(3, &lv_params(), &geometry(), &items, &p).unwrap());
         let b = released(decide(3, &lv_params(), &geometry(), &items, &p).unwrap());
         assert_eq!(a, b, "same seed, same noise");
-        let c = released(decide(3, &lv_params(), &geometry(), &items, &ReleasePolicy { seed: 8, ..p }).unwrap());
+        let c = released(
+            decide(
+                3,
+                &lv_params(),
+                &geometry(),
+                &items,
+                &ReleasePolicy { seed: 8, ..p },
+            )
+            .unwrap(),
+        );
         assert_ne!(a.aggregates, c.aggregates, "another seed, other noise");
         // Only the noisy mean EF leaves, never per-video values.
         assert!(a.videos.is_empty());
@@ -497,8 +533,17 @@ mod tests {
             submission: 0,
             output: PlainOutput::LinearModel { score: 1 },
         }];
-        let err = decide(1, &lv_params(), &geometry(), &items, &ReleasePolicy { min_cohort: 1, ..policy() })
-            .unwrap_err();
+        let err = decide(
+            1,
+            &lv_params(),
+            &geometry(),
+            &items,
+            &ReleasePolicy {
+                min_cohort: 1,
+                ..policy()
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("does not belong"), "{err}");
     }
 }

@@ -18,9 +18,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use blindfold_chain::{Chain, Signer};
-use blindfold_fhe::{
-    Conv3x3Params, Geometry, HistogramParams, LvAreaParams, Mask, PipelineParams,
-};
+use blindfold_fhe::{Conv3x3Params, Geometry, HistogramParams, LvAreaParams, Mask, PipelineParams};
 use blindfold_market::blobs::JSON_LIMIT;
 use blindfold_market::{DatasetMetadata, JobSpec, ReleasedResult};
 use blindfold_protocol::types::{
@@ -115,8 +113,17 @@ pub fn datasets_table(list: &[DatasetListing]) -> String {
         return "no datasets registered yet\n".into();
     }
     let mut t = Table::new(&[
-        "id", "name", "videos", "geometry", "pipelines", "price", "escrow", "min cohort", "repl",
-        "DP budget", "active",
+        "id",
+        "name",
+        "videos",
+        "geometry",
+        "pipelines",
+        "price",
+        "escrow",
+        "min cohort",
+        "repl",
+        "DP budget",
+        "active",
     ]);
     for d in list {
         let (name, geometry) = match &d.metadata {
@@ -134,7 +141,11 @@ pub fn datasets_table(list: &[DatasetListing]) -> String {
             None => ("?".into(), "metadata missing".into()),
         };
         let dp = match d.dp_budget_milli {
-            Some(b) => format!("{} of {}", format_epsilon(d.dp_spent_milli), format_epsilon(b)),
+            Some(b) => format!(
+                "{} of {}",
+                format_epsilon(d.dp_spent_milli),
+                format_epsilon(b)
+            ),
             None => "none".into(),
         };
         t.row(vec![
@@ -276,11 +287,17 @@ pub async fn request_job<C: Chain, S: BlobStore>(
                 metadata.geometry.bits
             ))
         })?;
-    let pipeline: PipelineId = params.id().as_str().parse().map_err(|_| {
-        ClientError::Usage(format!("pipeline {} has no on-chain id", params.id()))
-    })?;
+    let pipeline: PipelineId =
+        params.id().as_str().parse().map_err(|_| {
+            ClientError::Usage(format!("pipeline {} has no on-chain id", params.id()))
+        })?;
     if !info.policy.allowed_pipelines.contains(pipeline) {
-        let allowed: Vec<&str> = info.policy.allowed_pipelines.iter().map(|p| p.as_str()).collect();
+        let allowed: Vec<&str> = info
+            .policy
+            .allowed_pipelines
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
         return Err(ClientError::Usage(format!(
             "dataset {dataset} does not allow {pipeline} (allowed: {})",
             allowed.join(", ")
@@ -437,7 +454,11 @@ pub async fn fetch_result<C: Chain, S: BlobStore>(
         ))
     })?;
     let bytes = client
-        .get(&hash, JSON_LIMIT, &format!("released result of job {job_id}"))
+        .get(
+            &hash,
+            JSON_LIMIT,
+            &format!("released result of job {job_id}"),
+        )
         .await?;
     if blindfold_store::sha256(&bytes) != hash {
         return Err(ClientError::Integrity(format!(
@@ -484,7 +505,12 @@ pub fn result_table(r: &ReleasedResult) -> String {
     let mut t = Table::new(&["submission", "EF %", "values"]);
     for v in &r.videos {
         const SHOWN: usize = 8;
-        let mut values: Vec<String> = v.values.iter().take(SHOWN).map(|x| format!("{x}")).collect();
+        let mut values: Vec<String> = v
+            .values
+            .iter()
+            .take(SHOWN)
+            .map(|x| format!("{x}"))
+            .collect();
         if v.values.len() > SHOWN {
             values.push(format!("… ({} values)", v.values.len()));
         }
@@ -567,10 +593,16 @@ mod tests {
         };
         assert_eq!(lv.threshold, blindfold_echo::default_threshold(4));
         let Mask::Pixels(px) = &lv.mask else { panic!() };
-        let inside = blindfold_echo::default_lv_mask(32, 32).iter().filter(|&&b| b).count();
+        let inside = blindfold_echo::default_lv_mask(32, 32)
+            .iter()
+            .filter(|&&b| b)
+            .count();
         assert_eq!(px.len(), inside);
         assert_eq!(p.pbs_count(&g).unwrap(), 2 * inside as u64);
-        assert!(default_params("linear-model", &g).unwrap_err().to_string().contains("--params"));
+        assert!(default_params("linear-model", &g)
+            .unwrap_err()
+            .to_string()
+            .contains("--params"));
         assert!(default_params("nope", &g).unwrap_err().is_usage());
     }
 

@@ -158,7 +158,10 @@ impl PrepSpec {
                 m.name, m.preprocessing, m.frame_selection
             ))
         };
-        let frames: FrameSpec = m.frame_selection.parse().map_err(|_| bad("frame selection"))?;
+        let frames: FrameSpec = m
+            .frame_selection
+            .parse()
+            .map_err(|_| bad("frame selection"))?;
         let mut roi = None;
         for field in m.preprocessing.split(';').map(str::trim) {
             if let Some(r) = field.strip_prefix("roi=") {
@@ -344,12 +347,17 @@ pub fn prepare(source: &SourceVideo, spec: &PrepSpec) -> Result<PlainVideo> {
                 Some(k) => k,
                 None => key_frames_from_areas(&source.video, spec)?,
             };
-            preprocess(&source.video, &spec.config(FrameSelection::EdEs { ed: k.ed, es: k.es }))?
-                .frames
+            preprocess(
+                &source.video,
+                &spec.config(FrameSelection::EdEs { ed: k.ed, es: k.es }),
+            )?
+            .frames
         }
         FrameSpec::Stride { start, step, count } => {
-            let mut pre =
-                preprocess(&source.video, &spec.config(FrameSelection::Stride { start, step }))?;
+            let mut pre = preprocess(
+                &source.video,
+                &spec.config(FrameSelection::Stride { start, step }),
+            )?;
             if pre.frames.len() < count {
                 return Err(ClientError::Usage(format!(
                     "{}: frame selection {} needs {count} frames, the video gives {}",
@@ -374,8 +382,7 @@ pub fn prepare(source: &SourceVideo, spec: &PrepSpec) -> Result<PlainVideo> {
 /// ED = the frame of largest plaintext LV area, ES = the smallest.
 fn key_frames_from_areas(video: &GrayVideo, spec: &PrepSpec) -> Result<KeyFrames> {
     let pre = preprocess(video, &spec.config(FrameSelection::All))?;
-    let params =
-        blindfold_echo::LvAreaParams::default_for(pre.width, pre.height, pre.bits);
+    let params = blindfold_echo::LvAreaParams::default_for(pre.width, pre.height, pre.bits);
     let areas = blindfold_echo::lv_areas(&pre, &params)?;
     let arg = |better: fn(u32, u32) -> bool| {
         let mut best = 0;

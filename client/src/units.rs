@@ -87,7 +87,9 @@ pub fn parse_epsilon(text: &str) -> Result<MilliEpsilon> {
     } else {
         whole.parse().map_err(|_| bad("too large"))?
     };
-    let frac: u64 = format!("{frac:0<3}").parse().map_err(|_| bad("not a number"))?;
+    let frac: u64 = format!("{frac:0<3}")
+        .parse()
+        .map_err(|_| bad("not a number"))?;
     whole
         .checked_mul(1000)
         .and_then(|w| w.checked_add(frac))
@@ -196,7 +198,10 @@ mod tests {
         assert_eq!(format_units(1), "0.000000000001");
         for bad in ["", "-1", "1e3", "1.0000000000001", "abc", "1.2.3"] {
             let err = parse_units(bad).unwrap_err();
-            assert!(err.is_usage() && err.to_string().contains("invalid amount"), "{bad}: {err}");
+            assert!(
+                err.is_usage() && err.to_string().contains("invalid amount"),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -215,7 +220,10 @@ mod tests {
         let h = [0xab; 32];
         assert_eq!(parse_hex32(&hex32(&h), "hash").unwrap(), h);
         assert_eq!(parse_hex32(&hex::encode(h), "hash").unwrap(), h);
-        assert!(parse_hex32("0x1234", "hash").unwrap_err().to_string().contains("64 hex"));
+        assert!(parse_hex32("0x1234", "hash")
+            .unwrap_err()
+            .to_string()
+            .contains("64 hex"));
         let bob = parse_account("//Bob").unwrap();
         assert_eq!(parse_account(&hex32(&bob)).unwrap(), bob);
         assert!(parse_account("not an account").is_err());

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use blindfold_chain::{AnyChain, Chain, Signer};
+use blindfold_chain::{AnyChain, Chain, Metered, Signer};
 use blindfold_client::owner::{self, DatasetSpec, SubmitOptions};
 use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{prepare, FrameSpec, PrepSpec, Source};
@@ -35,8 +35,8 @@ use blindfold_store::DirStore;
 use blindfold_worker::{service, Worker, WorkerConfig};
 use indicatif::ProgressBar;
 
-/// The chain type every scenario uses: either implementation, shared.
-pub type SharedChain = Arc<AnyChain>;
+/// The chain type every scenario uses: either implementation, metered, shared.
+pub type SharedChain = Arc<Metered<AnyChain>>;
 /// The worker type of a scenario.
 pub type ScenarioWorker = Arc<Worker<SharedChain, DirStore>>;
 
@@ -159,9 +159,9 @@ impl Scenario {
                 wasm_file.display()
             )
         })?;
-        let chain: SharedChain = Arc::new(AnyChain::open(chain_spec).await?);
+        let chain: SharedChain = Arc::new(Metered::new(AnyChain::open(chain_spec).await?));
         let operator = dev("//Alice");
-        let params = params_for(&chain);
+        let params = params_for(chain.inner());
         // A fresh salt per scenario, so one node hosts many.
         let salt = format!("{:?}{}", Instant::now(), dir.display()).into_bytes();
         let market = Market::deploy(chain.clone(), &operator, &wasm, params, &salt).await?;
@@ -341,7 +341,7 @@ impl Scenario {
     /// Moves chain time on by `ms`: instantly on the embedded chain, by
     /// waiting on a node.
     pub async fn advance(&self, ms: u64) -> Result<()> {
-        match self.chain.as_embedded() {
+        match self.chain.inner().as_embedded() {
             Some(chain) => {
                 chain.advance_time(ms)?;
             }

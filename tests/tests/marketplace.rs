@@ -257,8 +257,9 @@ async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
     bytes[at] ^= 0x01;
     std::fs::write(&victim, bytes)?;
 
-    let before = s.ledger().await?;
     let worker = s.worker(0, 1)?;
+    worker.ensure_staked().await?;
+    let before = s.ledger().await?;
     let refused = |_: &JobInfo| false;
     let mut polls = 0;
     let _ = s
@@ -281,6 +282,8 @@ async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
     assert!(info.claims.is_empty(), "no claim, so no commitment: {:?}", info.claims);
     let after = s.ledger().await?;
     assert_eq!(after.entries, before.entries, "no money moved");
+    let stake = s.market().worker(&s.workers[0].account()).await?;
+    assert_eq!(stake.locked, 0, "no stake locked by a claim");
     assert!(polls > 0);
     Ok(())
 }

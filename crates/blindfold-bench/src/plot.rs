@@ -121,7 +121,14 @@ pub fn draw(fig: &Figure, path: &Path) -> Result<()> {
         .collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
-    let (y0, y1) = (y0 / 3.0, y1 * 3.0);
+    // Head room above the data for the legend (upper left), on the log axis:
+    // the data keep the bottom (1 - f) of the plot height.
+    let (y0, y1) = (y0 / 3.0, y1 * 1.5);
+    let plot_h = f64::from(HEIGHT - CAPTION_H - 110);
+    let legend_h = 20.0 + 20.0 * series.len() as f64;
+    let f = (legend_h / plot_h).min(0.6);
+    let decades = (y1 / y0).log10().max(0.3);
+    let y1 = y0 * 10f64.powf(decades / (1.0 - f));
 
     let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {

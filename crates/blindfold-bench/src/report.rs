@@ -137,6 +137,7 @@ fn fmt_int(v: u64) -> String {
 fn fmt_x(r: Option<f64>) -> String {
     match r {
         None => "n/a".into(),
+        Some(r) if r >= 1e5 => format!("×{r:.1e}"),
         Some(r) if r >= 10.0 => format!("×{}", fmt_int(r.round() as u64)),
         Some(r) => format!("×{r:.2}"),
     }
@@ -695,7 +696,7 @@ fn chain_label(c: &ChainRaw) -> String {
 fn message_row(md: &mut String, m: &Message) {
     let _ = writeln!(
         md,
-        "| `{}` | {} | {} | `{}` | {} | {} | {} ({}) | {:.2} | {} |",
+        "| `{}` | {} | {} | `{}` | {} | {} | {} | {:.2} | {} |",
         m.name,
         m.case,
         m.kind,
@@ -703,14 +704,20 @@ fn message_row(md: &mut String, m: &Message) {
         fmt_int(m.ref_time),
         fmt_int(m.proof_size),
         m.storage_deposit,
-        format_units(m.storage_deposit),
         m.dry_run_ms,
         m.tx_ms.map_or_else(|| "–".into(), |t| format!("{t:.2}")),
     );
 }
 
-fn format_units(v: i128) -> String {
-    format!("{:.6} units", v as f64 / UNIT as f64)
+/// A deposit in the smallest unit, with its value in tokens when that is
+/// readable (the embedded sandbox's prices make deposits tiny).
+fn format_deposit(v: i128) -> String {
+    let units = v as f64 / UNIT as f64;
+    if units.abs() >= 1e-6 {
+        format!("{} ({units:.6} units)", v)
+    } else {
+        v.to_string()
+    }
 }
 
 fn markdown(
@@ -1011,9 +1018,18 @@ fn markdown(
             );
             md.push_str(
                 "Gas (ref_time, proof_size) and storage deposit are from the dry run that precedes every call \
-                 (deposit in the chain's smallest unit; 1 unit = 10^12). *dry run* is the latency of one \
-                 dry run; *call* is the whole `Chain::call`: dry run, signing, submission and inclusion.\n\n",
+                 (deposit in the chain's smallest unit; 1 unit = 10^12; negative = refund). *dry run* is the \
+                 latency of one dry run; *call* is the whole `Chain::call`: dry run, signing, submission and \
+                 inclusion.\n\n",
             );
+            if c.kind == "embedded" {
+                md.push_str(
+                    "On the embedded chain, ink_sandbox's runtime prices storage at 1 per byte and 1 per \
+                     storage item, so a deposit here is the storage the call adds (bytes + items); a node \
+                     multiplies the same growth by its own prices. Gas is the same pallet-contracts weight \
+                     either way.\n\n",
+                );
+            }
             md.push_str("| message | case | kind | selector | ref_time | proof_size | storage deposit | dry run ms | call ms |\n|---|---|---|---|---|---|---|---|---|\n");
             for m in &c.messages {
                 message_row(&mut md, m);
@@ -1075,7 +1091,7 @@ fn markdown(
                     fmt_int(ECHONET_VIDEOS),
                     calls,
                     fmt_int(batch.ref_time.saturating_mul(calls)),
-                    format_units(batch.storage_deposit.saturating_mul(calls as i128)),
+                    format_deposit(batch.storage_deposit.saturating_mul(calls as i128)),
                     batch.tx_ms.unwrap_or(0.0) * calls as f64 / 1e3,
                 );
             }

@@ -24,19 +24,22 @@
 //! - this file: the trait and the types every implementation shares;
 //! - [`signer`]: accounts from dev seeds (`//Alice`) or key files;
 //! - [`embedded`] and [`node`]: the two implementations;
-//! - [`any`]: [`AnyChain`], either of them, chosen at run time by a `--chain` spec.
+//! - [`any`]: [`AnyChain`], either of them, chosen at run time by a `--chain` spec;
+//! - [`metered`]: [`Metered`], any chain with its calls counted and timed.
 //!
 //! The layer is deliberately untyped: messages are SCALE bytes in and out.
 //! The typed marketplace client sits on top of it in `blindfold-market`.
 
 pub mod any;
 pub mod embedded;
+pub mod metered;
 pub mod node;
 pub mod signer;
 
 use std::future::Future;
 
 pub use any::AnyChain;
+pub use metered::Metered;
 pub use signer::Signer;
 
 /// A 32-byte account id (sr25519 public key), as pallet-contracts uses it.

@@ -220,6 +220,12 @@ async fn run(args: Args) -> Result<()> {
     }
     let total = stages.total();
     println!("  {:<48} {:>9.1}", "total", total);
+    println!(
+        "  time inside {} chain calls (all actors, polling included): {:.1} s ({:.0}% of the total)",
+        s.chain.calls(),
+        s.chain.spent().as_secs_f64(),
+        100.0 * s.chain.spent().as_secs_f64() / total
+    );
 
     if let Some(path) = &args.timings {
         let json = serde_json::json!({
@@ -227,7 +233,8 @@ async fn run(args: Args) -> Result<()> {
             "side": args.side,
             "chain": s.chain.describe(),
             "stages": stages.rows.iter().map(|(n, s)| serde_json::json!({"name": n, "seconds": s})).collect::<Vec<_>>(),
-            "chain_seconds": serde_json::Value::Null,
+            "chain_seconds": s.chain.spent().as_secs_f64(),
+            "chain_calls": s.chain.calls(),
             "total_seconds": total,
         });
         if let Some(dir) = path.parent() {

@@ -1,0 +1,345 @@
+//! The client's roles in-process on the embedded chain, with the release
+//! `artifacts/marketplace.wasm` (built by `scripts/build-contract.sh`; the
+//! test prints SKIPPED and passes when it is missing).
+//!
+//! keygen → register → submit 2 tiny synthetic videos (8x8, 2 bits, ED/ES)
+//! → request; then two workers simulated here compute, commit and reveal;
+//! the owner releases, the researcher fetches and plots, and a verifier
+//! re-runs the job. A second job shows the cohort refusal.
+
+use std::path::PathBuf;
+
+use blindfold_chain::embedded::EmbeddedChain;
+use blindfold_chain::Signer;
+use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, ReleaseOutcome, SubmitOptions};
+use blindfold_client::researcher::{self, RequestOptions};
+use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
+use blindfold_client::{operator, plot, verify, Client, OwnerKeys};
+use blindfold_echo::PhantomConfig;
+use blindfold_fhe::{evaluate, CompressedServerKey, EncryptedVideo, Progress};
+use blindfold_market::{commitment, JobSpec, ResultBundle, UNIT};
+use blindfold_protocol::hash;
+use blindfold_protocol::types::{JobId, JobStatus, PipelineSet, Policy};
+use blindfold_store::{BlobStore, DirStore};
+use indicatif::ProgressBar;
+
+type TestClient = Client<EmbeddedChain, DirStore>;
+
+fn wasm() -> Option<Vec<u8>> {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../artifacts/marketplace.wasm"
+    ));
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(_) => {
+            println!(
+                "SKIPPED: {} is missing; build it with scripts/build-contract.sh",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// What a worker does: evaluate every input, bundle, store the bundle.
+/// Returns the bundle's hash.
+async fn compute(client: &TestClient, job_id: JobId) -> [u8; 32] {
+    let job = client.market().job(job_id).await.unwrap();
+    let spec_bytes = client.store().get(&job.params_hash, 1 << 22).await.unwrap();
+    let spec = JobSpec::from_bytes(&spec_bytes).unwrap();
+    let key_bytes = client
+        .store()
+        .get(&job.server_key_hash, 1 << 28)
+        .await
+        .unwrap();
+    let inputs = client
+        .market()
+        .history()
+        .await
+        .unwrap()
+        .dataset_inputs(job.dataset_id)
+        .for_job(job_id, &job)
+        .unwrap();
+    let mut videos = Vec::new();
+    for input in &inputs {
+        videos.push((
+            input.index,
+            client.store().get(&input.blob_hash, 1 << 28).await.unwrap(),
+        ));
+    }
+    let bundle = tokio::task::spawn_blocking(move || {
+        let param_set = blindfold_fhe::ParamSet::V1;
+        let key = CompressedServerKey::from_bytes(&key_bytes, param_set)
+            .unwrap()
+            .decompress();
+        let items = videos
+            .iter()
+            .map(|(i, bytes)| {
+                let video = EncryptedVideo::from_bytes(bytes, param_set).unwrap();
+                let r = evaluate(&key, &spec.params, &video, &Progress::new()).unwrap();
+                (*i, r.to_bytes().unwrap())
+            })
+            .collect();
+        ResultBundle { items }
+    })
+    .await
+    .unwrap();
+    client.store().put(bundle.to_bytes()).await.unwrap()
+}
+
+/// Workers claim, commit and reveal the same result: the job becomes Computed.
+async fn agree(client: &TestClient, workers: &[&Signer], job_id: JobId, result: [u8; 32]) {
+    let m = client.market();
+    for w in workers {
+        m.claim(w, job_id).await.unwrap();
+    }
+    let job = m.job(job_id).await.unwrap();
+    let c = commitment(job_id, &job, &result);
+    for w in workers {
+        m.commit(w, job_id, hash::seal(&c, &w.account()))
+            .await
+            .unwrap();
+    }
+    for w in workers {
+        m.reveal(w, job_id, result).await.unwrap();
+    }
+    assert_eq!(m.job(job_id).await.unwrap().status, JobStatus::Computed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
+    let Some(wasm) = wasm() else { return };
+    let [alice, bob, charlie, dave, eve] =
+        ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve"].map(|s| Signer::from_uri(s).unwrap());
+    let market = operator::deploy(EmbeddedChain::new(), &alice, &wasm, b"")
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStore::open(tmp.path().join("blobs")).unwrap();
+    let client = Client::new(market, store);
+
+    // Data owner (Bob): keys, dataset, two tiny synthetic videos.
+    let keys_dir = tmp.path().join("keys");
+    let (keys, report) = owner::keygen(&keys_dir, client.store(), false)
+        .await
+        .unwrap();
+    assert!(client
+        .store()
+        .contains(&report.server_key_hash)
+        .await
+        .unwrap());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(keys_dir.join("client.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = owner::keygen(&keys_dir, client.store(), false)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("--force"), "{again}");
+    let keys = OwnerKeys::load(keys.dir()).unwrap();
+
+    let spec = DatasetSpec {
+        name: "tiny phantoms".into(),
+        price: 5 * UNIT,
+        policy: Policy {
+            allowed_pipelines: PipelineSet::ALL,
+            min_cohort: 2,
+            replication: 2,
+            dp_epsilon_budget: None,
+        },
+        prep: PrepSpec {
+            width: 8,
+            height: 8,
+            bits: 2,
+            frames: FrameSpec::EdEs,
+            roi: None,
+        },
+        aggregates_only: false,
+    };
+    let registered = owner::register(&client, &bob, &keys, &spec).await.unwrap();
+    let ds = registered.dataset_id;
+    let source = Source::Synthetic {
+        dir: tmp.path().join("phantoms"),
+        config: PhantomConfig {
+            videos: 2,
+            frames: 12,
+            width: 16,
+            height: 16,
+            seed: 3,
+            ..PhantomConfig::default()
+        },
+    };
+    let hidden = ProgressBar::hidden();
+    let submitted = owner::submit_videos(
+        &client,
+        &bob,
+        &keys,
+        ds,
+        &source,
+        &SubmitOptions::default(),
+        &hidden,
+    )
+    .await
+    .unwrap();
+    assert_eq!(submitted.submitted.len(), 2);
+    assert_eq!(submitted.submission_count, 2);
+    // A second run skips what the ledger says was submitted.
+    let rerun = owner::submit_videos(
+        &client,
+        &bob,
+        &keys,
+        ds,
+        &source,
+        &SubmitOptions::default(),
+        &hidden,
+    )
+    .await
+    .unwrap();
+    assert!(rerun.submitted.is_empty());
+    assert_eq!(rerun.skipped.len(), 2);
+    // Someone else's submission is refused before any work.
+    let err = owner::submit_videos(
+        &client,
+        &charlie,
+        &keys,
+        ds,
+        &source,
+        &SubmitOptions::default(),
+        &hidden,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("belongs to"), "{err}");
+
+    // Researcher (Charlie): list, request lv-area with default params.
+    let list = researcher::list_datasets(&client).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].cohort, 2);
+    assert_eq!(list[0].metadata.as_ref().unwrap().geometry.frames, 2);
+    let geometry = list[0].metadata.as_ref().unwrap().geometry;
+    let params = researcher::default_params("lv-area", &geometry).unwrap();
+    let request = RequestOptions {
+        params,
+        epsilon_milli: 0,
+        compute_window_ms: None,
+    };
+    let before = client.market().balance(&charlie.account()).await.unwrap();
+    let requested = researcher::request_job(&client, &charlie, ds, &request)
+        .await
+        .unwrap();
+    let job_id = requested.job_id;
+    // price + worker_fee x (replication + 1) = 5 + 1 x 3 units.
+    assert_eq!(requested.escrow, 8 * UNIT);
+    let after = client.market().balance(&charlie.account()).await.unwrap();
+    assert!(before - after >= 8 * UNIT);
+    let status = researcher::job_status(&client, job_id).await.unwrap();
+    assert_eq!(status.status, "Open");
+    assert_eq!(status.cohort, 2);
+    let err = researcher::fetch_result(&client, job_id).await.unwrap_err();
+    assert!(err.to_string().contains("no released result yet"), "{err}");
+    let err = verify::verify_job(&client, job_id, Some(1), &hidden)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nothing to verify"), "{err}");
+
+    // Two workers (Dave, Eve) agree on the result.
+    for w in [&dave, &eve] {
+        client.market().stake(w, 10 * UNIT).await.unwrap();
+    }
+    let result = compute(&client, job_id).await;
+    agree(&client, &[&dave, &eve], job_id, result).await;
+
+    // The owner releases: decrypt, policy, publish, finalise.
+    let released = owner::release_job(&client, &bob, &keys, job_id, &ReleaseOptions::default())
+        .await
+        .unwrap();
+    assert!(released.finalized);
+    let ReleaseOutcome::Released {
+        cohort,
+        per_video,
+        dp,
+        ..
+    } = released.outcome
+    else {
+        panic!("{released:?}")
+    };
+    assert_eq!((cohort, per_video, dp), (2, true, None));
+    assert_eq!(
+        client.market().job(job_id).await.unwrap().status,
+        JobStatus::Finalized
+    );
+    let earned = owner::withdraw(&client, &bob).await.unwrap();
+    assert_eq!(earned, 5 * UNIT);
+
+    // The researcher fetches, checks, tabulates and plots.
+    let r = researcher::fetch_result(&client, job_id).await.unwrap();
+    assert_eq!(r.cohort, 2);
+    assert_eq!(r.videos.len(), 2);
+    assert!(r
+        .videos
+        .iter()
+        .all(|v| v.values.len() == 2 && v.ef_percent.is_some()));
+    assert!(r.aggregates.contains_key("mean_ef_percent"));
+    let table = researcher::result_table(&r);
+    assert!(table.contains("mean_ef_percent"), "{table}");
+    let plots = plot::write_plots(&r, &tmp.path().join("plots")).unwrap();
+    assert_eq!(plots.files.len(), 2, "{plots:?}");
+
+    // Anyone re-runs the job and matches the chain's commitment.
+    let v = verify::verify_job(&client, job_id, Some(2), &hidden)
+        .await
+        .unwrap();
+    assert!(v.matches, "{v:?}");
+    assert_eq!(
+        Some(v.result_hash),
+        client.market().job(job_id).await.unwrap().result_blob_hash
+    );
+    assert_eq!(v.inputs, 2);
+    assert!(v.pbs > 0 && v.seconds > 0.0);
+
+    // Cohort refusal: the owner raises its minimum after a job was requested.
+    let job2 = researcher::request_job(&client, &charlie, ds, &request)
+        .await
+        .unwrap()
+        .job_id;
+    let result2 = compute(&client, job2).await;
+    agree(&client, &[&dave, &eve], job2, result2).await;
+    let stricter = Policy {
+        min_cohort: 3,
+        ..spec.policy
+    };
+    client
+        .market()
+        .update_dataset(&bob, ds, spec.price, stricter)
+        .await
+        .unwrap();
+    let refused = owner::release_job(&client, &bob, &keys, job2, &ReleaseOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.outcome,
+        ReleaseOutcome::Refused {
+            cohort: 2,
+            min_cohort: 3
+        }
+    );
+    assert_eq!(
+        client.market().job(job2).await.unwrap().status,
+        JobStatus::Refunded
+    );
+
+    // Revocation: job 3 would cover one video, below the minimum.
+    owner::revoke(&client, &bob, ds, 1).await.unwrap();
+    let err = owner::revoke(&client, &bob, ds, 7).await.unwrap_err();
+    assert!(err.to_string().contains("no index 7"), "{err}");
+    let err = researcher::request_job(&client, &charlie, ds, &request)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("min_cohort"), "{err}");
+}
