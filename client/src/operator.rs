@@ -105,6 +105,10 @@ pub async fn account_info<C: Chain, S: BlobStore>(
         account: *account,
         balance: m.balance(account).await?,
         earnings: m.earnings(account).await?,
-        stake: m.worker(account).await?.stake,
+        stake: match m.worker(account).await {
+            Ok(w) => w.stake,
+            Err(e) if e.contract_error() == Some(blindfold_protocol::Error::NotWorker) => 0,
+            Err(e) => return Err(e.into()),
+        },
     })
 }

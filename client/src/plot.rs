@@ -157,6 +157,7 @@ fn draw_lines(title: &str, lines: &[Vec<(f64, f64)>], text: bool) -> Result<Vec<
                 .x_desc("encrypted frame")
                 .y_desc("LV area (pixels)")
                 .x_labels(frames.min(12))
+                .x_label_formatter(&|v| format!("{v:.0}"))
                 .label_style(("sans-serif", 14))
                 .axis_desc_style(("sans-serif", 16))
                 .light_line_style(RGBColor(235, 235, 235))
@@ -214,6 +215,9 @@ fn draw_histogram(title: &str, efs: &[f64], text: bool) -> Result<Vec<u8>> {
                 .x_desc("EF estimate (%)")
                 .y_desc("videos")
                 .x_labels(11)
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                // Whole counts only: at most 11 ticks over 0..top.
+                .y_labels((top as usize).min(10) + 1)
                 .y_label_formatter(&|v| format!("{v:.0}"))
                 .label_style(("sans-serif", 14))
                 .axis_desc_style(("sans-serif", 16))
@@ -230,7 +234,11 @@ fn draw_histogram(title: &str, efs: &[f64], text: bool) -> Result<Vec<u8>> {
                     .filter(|(_, &c)| c > 0)
                     .map(|(i, &c)| {
                         let x0 = i as f64 * EF_BIN;
-                        Rectangle::new([(x0, 0.0), (x0 + EF_BIN, f64::from(c))], color(0).filled())
+                        let gap = EF_BIN * 0.05;
+                        Rectangle::new(
+                            [(x0 + gap, 0.0), (x0 + EF_BIN - gap, f64::from(c))],
+                            color(0).filled(),
+                        )
                     }),
             )
             .map_err(plot_error)?;

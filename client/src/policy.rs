@@ -31,7 +31,7 @@
 //!
 //! Aggregates without DP: `lv-area` gives `mean/sd/min/max_ef_percent`,
 //! `mean_area_max`, `mean_area_min` and `mean_area_frame_FF`; `histogram`
-//! gives `mean_bin_VV`; `conv3x3` gives `mean/min/max_value`; `linear-model`
+//! gives `mean_bin_VV` for every value a pixel can take; `conv3x3` gives `mean/min/max_value`; `linear-model`
 //! gives `mean/sd/min/max_score`. Standard deviations are population ones.
 
 use std::collections::BTreeMap;
@@ -135,7 +135,7 @@ pub fn decide(
         });
         return Ok(Decision::Release(result));
     }
-    result.aggregates = aggregates(params, &videos);
+    result.aggregates = aggregates(params, geometry, &videos);
     if !policy.aggregates_only {
         result.videos = videos;
     }
@@ -215,8 +215,13 @@ fn insert_described(out: &mut BTreeMap<String, f64>, name: &str, values: &[f64])
     }
 }
 
-/// Cohort aggregates without noise (see the module docs for the names).
-pub fn aggregates(params: &PipelineParams, videos: &[ReleasedVideo]) -> BTreeMap<String, f64> {
+/// Cohort aggregates without noise (see the module docs for the names), for
+/// videos of geometry `g`.
+pub fn aggregates(
+    params: &PipelineParams,
+    g: &Geometry,
+    videos: &[ReleasedVideo],
+) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     match params {
         PipelineParams::LvArea(_) => {
@@ -235,9 +240,10 @@ pub fn aggregates(params: &PipelineParams, videos: &[ReleasedVideo]) -> BTreeMap
             if let Some(m) = mean(mins) {
                 out.insert("mean_area_min".into(), m);
             }
-            per_index_means(&mut out, "mean_area_frame", videos);
+            per_index_means(&mut out, "mean_area_frame", videos, usize::MAX);
         }
-        PipelineParams::Histogram(_) => per_index_means(&mut out, "mean_bin", videos),
+        // Only the values a `bits`-bit pixel can take.
+        PipelineParams::Histogram(_) => per_index_means(&mut out, "mean_bin", videos, 1 << g.bits),
         PipelineParams::Conv3x3(_) => {
             let all: Vec<f64> = videos
                 .iter()
@@ -260,9 +266,19 @@ pub fn aggregates(params: &PipelineParams, videos: &[ReleasedVideo]) -> BTreeMap
     out
 }
 
-/// `{prefix}_{i:02}` = the mean over videos of value `i`.
-fn per_index_means(out: &mut BTreeMap<String, f64>, prefix: &str, videos: &[ReleasedVideo]) {
-    let len = videos.iter().map(|v| v.values.len()).max().unwrap_or(0);
+/// `{prefix}_{i:02}` = the mean over videos of value `i`, for `i < limit`.
+fn per_index_means(
+    out: &mut BTreeMap<String, f64>,
+    prefix: &str,
+    videos: &[ReleasedVideo],
+    limit: usize,
+) {
+    let len = videos
+        .iter()
+        .map(|v| v.values.len())
+        .max()
+        .unwrap_or(0)
+        .min(limit);
     for i in 0..len {
         if let Some(m) = mean(videos.iter().filter_map(|v| v.values.get(i).copied())) {
             out.insert(format!("{prefix}_{i:02}"), m);
@@ -525,6 +541,14 @@ mod tests {
         assert_eq!(dp.sensitivity, 32.0);
         assert_eq!(dp.laplace_scale, 16.0);
         assert_eq!(r.aggregates.len(), 4, "only values a 2-bit pixel can take");
+        let plain = released(decide(9, &params, &geometry(), &items, &policy()).unwrap());
+        let names: Vec<&String> = plain.aggregates.keys().collect();
+        assert_eq!(
+            names,
+            ["mean_bin_00", "mean_bin_01", "mean_bin_02", "mean_bin_03"]
+        );
+        assert_eq!(plain.aggregates["mean_bin_00"], 60.0);
+        assert_eq!(plain.videos[0].values.len(), 16);
     }
 
     #[test]

@@ -670,7 +670,16 @@ impl<'a, C: Chain> Flow<'a, C> {
     }
 
     async fn request(&mut self, bob: &Signer, ds: u32, escrow: u128, case: &str) -> Result<u64> {
-        let deadline = self.chain.now().await? + 3_600_000;
+        // The embedded clock stands still; a node's next block takes the wall
+        // clock, which may be ahead of its last block's timestamp.
+        let mut now = self.chain.now().await?;
+        if self.embedded.is_none() {
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            now = now.max(wall);
+        }
+        let deadline = now + 3_600_000;
         let data = self
             .tx(
                 bob,

@@ -772,6 +772,22 @@ fn markdown(
         }
         None => md.push_str("- Chain run: **not measured** (no `chain.json`).\n"),
     }
+    let busiest = fhe
+        .points
+        .iter()
+        .filter_map(|p| p.load_avg)
+        .chain(fhe.meta.load_start)
+        .fold(0.0f64, f64::max);
+    if busiest >= fhe.meta.machine.nproc as f64 {
+        let _ = writeln!(
+            md,
+            "- **The machine was busy during this run** (1-minute load average up to {busiest:.1} on {} \
+             CPUs): wall-clock times, the threads axis and the wall-clock PBS efficiency include time spent \
+             waiting for a CPU. The CPU-efficiency column (process CPU time) is the better guide to the \
+             pipelines' own cost; rerun on a quiet machine for wall-clock figures.",
+            fhe.meta.machine.nproc
+        );
+    }
     md.push_str(
         "- **Measured vs extrapolated.** Every number below is measured unless its table, row or \
          column says *model* or *extrapolated*. In the plots, measurements are solid lines with dots; \
