@@ -61,16 +61,21 @@ fn refused(job: JobId, reason: impl Into<String>) -> WorkerError {
 /// blobs refuse the job; I/O trouble is just an error.
 fn store_refusal(job: JobId, what: &str, e: StoreError) -> WorkerError {
     match e {
-        StoreError::HashMismatch { .. } | StoreError::NotFound { .. } | StoreError::TooLarge { .. } => {
-            refused(job, format!("{what}: {e}"))
-        }
+        StoreError::HashMismatch { .. }
+        | StoreError::NotFound { .. }
+        | StoreError::TooLarge { .. } => refused(job, format!("{what}: {e}")),
         other => WorkerError::Store(other),
     }
 }
 
 impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     /// Fetches and checks every input of `job_id` (see the module docs).
-    pub async fn prepare(&self, job_id: JobId, job: &JobInfo, log: &EventLog) -> Result<Prepared, WorkerError> {
+    pub async fn prepare(
+        &self,
+        job_id: JobId,
+        job: &JobInfo,
+        log: &EventLog,
+    ) -> Result<Prepared, WorkerError> {
         let store = &self.store;
         let dataset = self.market.dataset(job.dataset_id).await?;
 
@@ -78,7 +83,8 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             .get(&dataset.metadata_hash, JSON_LIMIT)
             .await
             .map_err(|e| store_refusal(job_id, "dataset metadata", e))?;
-        let metadata = DatasetMetadata::from_bytes(&metadata).map_err(|e| refused(job_id, e.to_string()))?;
+        let metadata =
+            DatasetMetadata::from_bytes(&metadata).map_err(|e| refused(job_id, e.to_string()))?;
         if metadata.server_key_hash() != Some(job.server_key_hash) {
             return Err(refused(
                 job_id,
@@ -107,11 +113,19 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             ));
         }
         if !self.config.pipelines.contains(job.pipeline) {
-            return Err(refused(job_id, format!("this worker does not serve {}", job.pipeline)));
+            return Err(refused(
+                job_id,
+                format!("this worker does not serve {}", job.pipeline),
+            ));
         }
         spec.params
             .validate(param_set, &metadata.geometry)
-            .map_err(|e| refused(job_id, format!("job parameters do not fit the dataset: {e}")))?;
+            .map_err(|e| {
+                refused(
+                    job_id,
+                    format!("job parameters do not fit the dataset: {e}"),
+                )
+            })?;
 
         let inputs = log
             .dataset_inputs(job.dataset_id)

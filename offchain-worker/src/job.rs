@@ -62,7 +62,11 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     }
 
     /// Takes `job_id` as far as this worker can (see the module docs).
-    pub async fn process(self: &Arc<Self>, job_id: JobId, log: &EventLog) -> Result<Outcome, WorkerError> {
+    pub async fn process(
+        self: &Arc<Self>,
+        job_id: JobId,
+        log: &EventLog,
+    ) -> Result<Outcome, WorkerError> {
         let mut job = self.job_info(job_id).await?;
         if self.my_claim(&job).is_none() {
             if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
@@ -94,7 +98,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         // 2. Claim.
         if self.my_claim(&job).is_none() {
             match with_backoff("claim", || self.market.claim(&self.signer, job_id)).await {
-                Ok(()) => tracing::info!(job = job_id, pipeline = %job.pipeline, inputs = prepared.inputs.len(), "claimed"),
+                Ok(()) => {
+                    tracing::info!(job = job_id, pipeline = %job.pipeline, inputs = prepared.inputs.len(), "claimed")
+                }
                 Err(e) => match e.contract_error() {
                     Some(
                         err @ (ContractError::NoFreeSlot
@@ -117,18 +123,24 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         let result_hash = self.compute(&prepared).await?;
 
         // 4. Commit.
-        let sealed = hash::seal(&commitment(job_id, &job, &result_hash), &self.signer.account());
-        loop {
-            let claim = self.my_claim(&job).cloned();
-            match claim {
-                None => return self.skip(job_id, "our claim is gone (slashed for a missed deadline?)".into()),
-                Some(c) if c.sealed.is_some() => break,
-                Some(_) => {}
-            }
-            match with_backoff("commit", || self.market.commit(&self.signer, job_id, sealed)).await {
+        let sealed = hash::seal(
+            &commitment(job_id, &job, &result_hash),
+            &self.signer.account(),
+        );
+        let Some(claim) = self.my_claim(&job) else {
+            return self.skip(
+                job_id,
+                "our claim is gone (slashed for a missed deadline?)".into(),
+            );
+        };
+        if claim.sealed.is_none() {
+            match with_backoff("commit", || {
+                self.market.commit(&self.signer, job_id, sealed)
+            })
+            .await
+            {
                 Ok(()) => {
-                    tracing::info!(job = job_id, result = %hex::encode(result_hash), "committed");
-                    break;
+                    tracing::info!(job = job_id, result = %hex::encode(result_hash), "committed")
                 }
                 Err(e) => match e.contract_error() {
                     Some(err @ (ContractError::WrongStatus | ContractError::DeadlinePassed)) => {
@@ -138,7 +150,8 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 },
             }
         }
-        self.state.update_job(job_id, |r| r.phase = Phase::Committed)?;
+        self.state
+            .update_job(job_id, |r| r.phase = Phase::Committed)?;
 
         // 5. Reveal, once the reveal phase opens.
         loop {
@@ -151,7 +164,11 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             }
             match job.status {
                 JobStatus::Revealing => {
-                    match with_backoff("reveal", || self.market.reveal(&self.signer, job_id, result_hash)).await {
+                    match with_backoff("reveal", || {
+                        self.market.reveal(&self.signer, job_id, result_hash)
+                    })
+                    .await
+                    {
                         Ok(()) => {
                             tracing::info!(job = job_id, "revealed");
                             break;
@@ -167,16 +184,24 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                     self.nudge(job_id, &job).await?;
                     self.pause(self.config.poll).await?;
                 }
-                status => return self.skip(job_id, format!("job moved to {status:?} before our reveal")),
+                status => {
+                    return self.skip(job_id, format!("job moved to {status:?} before our reveal"))
+                }
             }
         }
-        self.state.update_job(job_id, |r| r.phase = Phase::Revealed)?;
+        self.state
+            .update_job(job_id, |r| r.phase = Phase::Revealed)?;
         Ok(Outcome::Revealed)
     }
 
     /// Calls `advance` when the job's current deadline has passed.
     async fn nudge(&self, job_id: JobId, job: &JobInfo) -> Result<(), WorkerError> {
-        let now = self.market.chain().now().await.map_err(blindfold_market::MarketError::from)?;
+        let now = self
+            .market
+            .chain()
+            .now()
+            .await
+            .map_err(blindfold_market::MarketError::from)?;
         if now >= job.deadline {
             match self.market.advance(&self.signer, job_id).await {
                 Ok(status) => tracing::info!(job = job_id, ?status, "deadline passed: advanced"),
@@ -190,7 +215,10 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     /// Computes (or finds already computed) the job's result bundle and
     /// returns its hash. Each video's result is stored and recorded as soon
     /// as it exists, so a crash loses at most the video in progress.
-    async fn compute(self: &Arc<Self>, p: &Prepared) -> Result<blindfold_protocol::types::Hash, WorkerError> {
+    async fn compute(
+        self: &Arc<Self>,
+        p: &Prepared,
+    ) -> Result<blindfold_protocol::types::Hash, WorkerError> {
         let job_id = p.job_id;
         if let Some(hash) = self.state.job(job_id).and_then(|r| r.result_hash()) {
             if self.store.contains(&hash).await? {
@@ -219,12 +247,20 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             if let Some(hash) = known {
                 match self.store.get(&hash, RESULT_LIMIT).await {
                     Ok(bytes) => {
-                        tracing::info!(job = job_id, video = n + 1, of = p.inputs.len(), "reusing the result computed before a restart");
+                        tracing::info!(
+                            job = job_id,
+                            video = n + 1,
+                            of = p.inputs.len(),
+                            "reusing the result computed before a restart"
+                        );
                         bundle.items.push((input.index, bytes));
                         done_pbs += per_video;
                         continue;
                     }
-                    Err(e) => tracing::warn!(job = job_id, "stored partial result unusable ({e}); recomputing"),
+                    Err(e) => tracing::warn!(
+                        job = job_id,
+                        "stored partial result unusable ({e}); recomputing"
+                    ),
                 }
             }
             let video = self.load_video(job_id, input, &p.metadata).await?;

@@ -166,7 +166,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             .num_threads(config.threads)
             .thread_name(|i| format!("fhe-{i}"))
             .build()
-            .map_err(|e| WorkerError::Config(format!("cannot start {} FHE threads: {e}", config.threads)))?;
+            .map_err(|e| {
+                WorkerError::Config(format!("cannot start {} FHE threads: {e}", config.threads))
+            })?;
         let (shutdown_tx, shutdown) = tokio::sync::watch::channel(false);
         Ok(Arc::new(Worker {
             market,

@@ -24,7 +24,11 @@ use blindfold_worker::{service, Worker, WorkerConfig};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "offchain-worker", version, about = "Claims Blindfold marketplace jobs, computes them homomorphically, commits and reveals the results")]
+#[command(
+    name = "offchain-worker",
+    version,
+    about = "Claims Blindfold marketplace jobs, computes them homomorphically, commits and reveals the results"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -120,7 +124,10 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         let ids = args
             .pipelines
             .iter()
-            .map(|p| p.parse::<PipelineId>().map_err(|_| anyhow!("unknown pipeline '{p}' in --pipelines")))
+            .map(|p| {
+                p.parse::<PipelineId>()
+                    .map_err(|_| anyhow!("unknown pipeline '{p}' in --pipelines"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         pipelines = PipelineSet::of(&ids);
     }

@@ -61,6 +61,10 @@ mod tests {
         })
         .await;
         assert!(out.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "definite answers are not retried");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "definite answers are not retried"
+        );
     }
 }

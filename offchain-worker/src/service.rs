@@ -25,14 +25,20 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     /// claim (or it never staked).
     pub async fn ensure_staked(&self) -> Result<(), WorkerError> {
         let me = self.signer.account();
-        let claim_stake = with_backoff("read state", || self.market.state()).await?.params.claim_stake;
+        let claim_stake = with_backoff("read state", || self.market.state())
+            .await?
+            .params
+            .claim_stake;
         let free = match self.market.worker(&me).await {
             Ok(info) => info.free(),
             Err(e) if e.contract_error() == Some(ContractError::NotWorker) => 0,
             Err(e) => return Err(e.into()),
         };
         if free < claim_stake {
-            let total = with_backoff("stake", || self.market.stake(&self.signer, self.config.stake)).await?;
+            let total = with_backoff("stake", || {
+                self.market.stake(&self.signer, self.config.stake)
+            })
+            .await?;
             tracing::info!(account = %hex::encode(me), staked = self.config.stake, total, "staked");
         }
         Ok(())
@@ -51,7 +57,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             .collect();
         for e in log.events.iter().filter(|e| e.block >= from_block) {
             match &e.event {
-                MarketEvent::JobRequested(r) if !state.jobs.contains_key(&r.job_id) => out.push(r.job_id),
+                MarketEvent::JobRequested(r) if !state.jobs.contains_key(&r.job_id) => {
+                    out.push(r.job_id)
+                }
                 MarketEvent::JobDisputed(d) => out.push(d.job_id),
                 _ => {}
             }
@@ -63,7 +71,10 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
 }
 
 /// Runs the worker until `shutdown` completes or a fatal error occurs.
-pub async fn run<C, S>(worker: Arc<Worker<C, S>>, shutdown: impl Future<Output = ()>) -> Result<(), WorkerError>
+pub async fn run<C, S>(
+    worker: Arc<Worker<C, S>>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), WorkerError>
 where
     C: Chain + 'static,
     S: BlobStore + 'static,
@@ -105,7 +116,10 @@ where
                 (job_id, worker.process(job_id, &log).await)
             });
         }
-        if let Err(e) = worker.state.update(|s| s.next_block = log.cursor.next_block) {
+        if let Err(e) = worker
+            .state
+            .update(|s| s.next_block = log.cursor.next_block)
+        {
             break Err(e);
         }
 
@@ -137,7 +151,9 @@ fn report(job_id: JobId, outcome: Result<Outcome, WorkerError>) {
     match outcome {
         Ok(Outcome::Revealed) => tracing::info!(job = job_id, "done: result revealed"),
         Ok(Outcome::Skipped(why)) => tracing::debug!(job = job_id, "done: skipped ({why})"),
-        Err(WorkerError::Shutdown) => tracing::info!(job = job_id, "paused for shutdown; resumes on restart"),
+        Err(WorkerError::Shutdown) => {
+            tracing::info!(job = job_id, "paused for shutdown; resumes on restart")
+        }
         Err(e @ WorkerError::Refused { .. }) => tracing::error!(job = job_id, "{e}"),
         Err(e) => tracing::error!(job = job_id, "failed: {e}; will retry at the next poll"),
     }

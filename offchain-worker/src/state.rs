@@ -118,7 +118,10 @@ impl StateFile {
                 if state.version != STATE_VERSION {
                     return Err(WorkerError::CorruptState {
                         path: path.to_path_buf(),
-                        reason: format!("format version {} (expected {STATE_VERSION})", state.version),
+                        reason: format!(
+                            "format version {} (expected {STATE_VERSION})",
+                            state.version
+                        ),
                     });
                 }
                 if state.account != account {

@@ -18,7 +18,17 @@ use blindfold_worker::state::WorkerState;
 fn spawn_worker(dir: &Path, chain: &str, contract: &[u8; 32], log: &str) -> Child {
     let log = std::fs::File::create(dir.join(log)).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_offchain-worker"))
-        .args(["run", "--chain", chain, "--account", "//Dave", "--threads", "1", "--poll-ms", "100"])
+        .args([
+            "run",
+            "--chain",
+            chain,
+            "--account",
+            "//Dave",
+            "--threads",
+            "1",
+            "--poll-ms",
+            "100",
+        ])
         .arg("--store")
         .arg(dir.join("store"))
         .arg("--state")
@@ -60,8 +70,14 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
                 }
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "the worker never finished a video");
-        assert!(first.try_wait().unwrap().is_none(), "the worker exited early");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the worker never finished a video"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the worker exited early"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     first.kill().unwrap(); // SIGKILL: no chance to clean up
@@ -79,8 +95,15 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
         if info.status == JobStatus::Challenge {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "job still {:?}", info.status);
-        assert!(second.try_wait().unwrap().is_none(), "the restarted worker exited early");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "job still {:?}",
+            info.status
+        );
+        assert!(
+            second.try_wait().unwrap().is_none(),
+            "the restarted worker exited early"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // SIGTERM: a graceful stop with status 0.
@@ -105,15 +128,20 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
     }
     let second_log = std::fs::read_to_string(dir.join("second.log")).unwrap();
     assert_eq!(
-        second_log.matches("reusing the result computed before a restart").count(),
+        second_log
+            .matches("reusing the result computed before a restart")
+            .count(),
         partial.len(),
         "{second_log}"
     );
     assert!(second_log.contains("revealed"), "{second_log}");
     assert!(second_log.contains("worker stopped"), "{second_log}");
     let info = s.client.job(job).await.unwrap();
-    assert_eq!(info.claims[0].result_blob_hash, rec.result.as_deref().map(|h| {
-        let v = hex::decode(h).unwrap();
-        <[u8; 32]>::try_from(v).unwrap()
-    }));
+    assert_eq!(
+        info.claims[0].result_blob_hash,
+        rec.result.as_deref().map(|h| {
+            let v = hex::decode(h).unwrap();
+            <[u8; 32]>::try_from(v).unwrap()
+        })
+    );
 }

@@ -215,7 +215,7 @@ impl Scenario {
                 replication: cfg.replication,
                 dp_epsilon_budget: cfg.dp_budget,
             },
-            prep: prep.clone(),
+            prep,
             aggregates_only: cfg.aggregates_only,
         };
         let registered = owner::register(&self.client, &self.owner, &keys, &spec).await?;
@@ -267,9 +267,11 @@ impl Scenario {
             epsilon_milli,
             compute_window_ms: Some(600_000),
         };
-        Ok(researcher::request_job(&self.client, &self.researcher, dataset.id, &options)
-            .await?
-            .job_id)
+        Ok(
+            researcher::request_job(&self.client, &self.researcher, dataset.id, &options)
+                .await?
+                .job_id,
+        )
     }
 
     /// The job spec's params of `job`.
@@ -317,7 +319,10 @@ impl Scenario {
                 break Err(e);
             }
             if started.elapsed() > timeout {
-                break Err(anyhow!("job {job} still {:?} after {timeout:?}", info.status));
+                break Err(anyhow!(
+                    "job {job} still {:?} after {timeout:?}",
+                    info.status
+                ));
             }
             if let Some(h) = handles.iter().find(|h| h.is_finished()) {
                 let _ = h;
@@ -370,7 +375,14 @@ impl Scenario {
                 Err(e) if e.contract_error().is_some() => 0,
                 Err(e) => return Err(e.into()),
             };
-            entries.insert(role.to_string(), Money { free, earned, stake });
+            entries.insert(
+                role.to_string(),
+                Money {
+                    free,
+                    earned,
+                    stake,
+                },
+            );
         }
         let totals = self.market().state().await?.totals;
         let held = self.market().balance(&self.market().address()).await?;

@@ -16,7 +16,7 @@ use blindfold_client::verify::verify_job;
 use blindfold_e2e::{DatasetConfig, Ledger, Scenario};
 use blindfold_market::{ResultBundle, UNIT};
 use blindfold_protocol::hash;
-use blindfold_protocol::types::{JobInfo, JobStatus, Policy, PipelineSet};
+use blindfold_protocol::types::{JobInfo, JobStatus, PipelineSet, Policy};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::BlobStore;
 use blindfold_worker::state::Phase;
@@ -54,10 +54,19 @@ async fn happy_path(chain: &str) -> Result<()> {
     let escrow = s.client.job(job).await?.escrow;
     let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
     let info = s
-        .run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+        .run_workers_until(
+            &workers,
+            job,
+            TIMEOUT,
+            status_is(JobStatus::Computed),
+            nothing,
+        )
         .await?;
     assert_eq!(info.claims.len(), 2);
-    assert!(info.claims.iter().all(|c| c.result_blob_hash == info.result_blob_hash));
+    assert!(info
+        .claims
+        .iter()
+        .all(|c| c.result_blob_hash == info.result_blob_hash));
 
     // The agreed result decrypts to exactly the plaintext twin.
     let params = s.params_of(job).await?;
@@ -70,19 +79,43 @@ async fn happy_path(chain: &str) -> Result<()> {
         assert_eq!(decrypted, params.plaintext(&data.plain[*index as usize])?);
     }
 
-    let report = owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
-    assert!(matches!(report.outcome, ReleaseOutcome::Released { cohort: 3, .. }), "{report:?}");
+    let report = owner::release_job(
+        &s.client,
+        &s.owner,
+        &data.keys,
+        job,
+        &ReleaseOptions {
+            seed: Some(1),
+            finalize: true,
+        },
+    )
+    .await?;
+    assert!(
+        matches!(report.outcome, ReleaseOutcome::Released { cohort: 3, .. }),
+        "{report:?}"
+    );
     assert!(report.finalized);
     assert_eq!(s.client.job(job).await?.status, JobStatus::Finalized);
     let released = researcher::fetch_result(&s.client, job).await?;
     assert_eq!(released.videos.len(), 3);
 
     let after = s.ledger().await?;
-    assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128, "owner gets the price");
-    assert_eq!(after.earned_since(&before, "worker-0"), fee as i128, "each agreeing worker gets one fee");
+    assert_eq!(
+        after.earned_since(&before, "owner"),
+        5 * UNIT as i128,
+        "owner gets the price"
+    );
+    assert_eq!(
+        after.earned_since(&before, "worker-0"),
+        fee as i128,
+        "each agreeing worker gets one fee"
+    );
     assert_eq!(after.earned_since(&before, "worker-1"), fee as i128);
     // The researcher gets back what the job did not use: the reserve fee.
-    assert_eq!(after.earned_since(&before, "researcher"), (escrow - 5 * UNIT - 2 * fee) as i128);
+    assert_eq!(
+        after.earned_since(&before, "researcher"),
+        (escrow - 5 * UNIT - 2 * fee) as i128
+    );
     after.check_conservation(&before)?;
 
     // Withdrawing moves the earnings to the owner's account.
@@ -107,7 +140,10 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     s.market().claim(&liar, job).await?;
     let info = s.client.job(job).await?;
     let garbage = [0xEE; 32];
-    let sealed = hash::seal(&blindfold_market::commitment(job, &info, &garbage), &liar.account());
+    let sealed = hash::seal(
+        &blindfold_market::commitment(job, &info, &garbage),
+        &liar.account(),
+    );
     s.market().commit(&liar, job, sealed).await?;
 
     // The honest worker computes, commits and reveals; the liar reveals its garbage.
@@ -117,14 +153,22 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
         let liar = liar.clone();
         async move {
             let mine = j.claims.iter().find(|c| c.worker == liar.account());
-            if j.status == JobStatus::Revealing && mine.is_some_and(|c| c.result_blob_hash.is_none()) {
+            if j.status == JobStatus::Revealing
+                && mine.is_some_and(|c| c.result_blob_hash.is_none())
+            {
                 s.market().reveal(&liar, job, garbage).await?;
             }
             Ok(())
         }
     };
-    s.run_workers_until(&honest, job, TIMEOUT, status_is(JobStatus::Disputed), liar_reveal)
-        .await?;
+    s.run_workers_until(
+        &honest,
+        job,
+        TIMEOUT,
+        status_is(JobStatus::Disputed),
+        liar_reveal,
+    )
+    .await?;
 
     // A third worker takes the tie-break slot; the majority wins.
     let both = [s.worker(0, 1)?, s.worker(2, 1)?];
@@ -132,14 +176,36 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
         .run_workers_until(&both, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
         .await?;
     assert_ne!(info.result_blob_hash, Some(garbage));
-    owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
+    owner::release_job(
+        &s.client,
+        &s.owner,
+        &data.keys,
+        job,
+        &ReleaseOptions {
+            seed: Some(1),
+            finalize: true,
+        },
+    )
+    .await?;
 
     let after = s.ledger().await?;
     assert_eq!(after.earned_since(&before, "worker-0"), fee as i128);
     assert_eq!(after.earned_since(&before, "worker-2"), fee as i128);
-    assert_eq!(after.earned_since(&before, "worker-1"), 0, "the liar earns nothing");
-    assert_eq!(after.stake_since(&before, "worker-1"), -(claim_stake as i128), "the liar loses its claim stake");
-    assert_eq!(after.earned_since(&before, "operator"), claim_stake as i128, "slashed stake goes to the operator");
+    assert_eq!(
+        after.earned_since(&before, "worker-1"),
+        0,
+        "the liar earns nothing"
+    );
+    assert_eq!(
+        after.stake_since(&before, "worker-1"),
+        -(claim_stake as i128),
+        "the liar loses its claim stake"
+    );
+    assert_eq!(
+        after.earned_since(&before, "operator"),
+        claim_stake as i128,
+        "slashed stake goes to the operator"
+    );
     assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
     after.check_conservation(&before)?;
     Ok(())
@@ -174,8 +240,16 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
     };
     assert_eq!(status, JobStatus::Refunded);
     let after = s.ledger().await?;
-    assert_eq!(after.earned_since(&before, "researcher"), escrow as i128, "full refund");
-    assert_eq!(after.stake_since(&before, "worker-0"), -(claim_stake as i128), "slashed");
+    assert_eq!(
+        after.earned_since(&before, "researcher"),
+        escrow as i128,
+        "full refund"
+    );
+    assert_eq!(
+        after.stake_since(&before, "worker-0"),
+        -(claim_stake as i128),
+        "slashed"
+    );
     assert_eq!(after.earned_since(&before, "owner"), 0);
     after.check_conservation(&before)?;
     Ok(())
@@ -192,17 +266,45 @@ async fn revoked_submission_excluded(chain: &str) -> Result<()> {
     let info = s.client.job(job).await?;
     assert_eq!(info.cohort(), 2);
     let inputs = s.market().history().await?.dataset_inputs(data.id);
-    let live: Vec<u64> = inputs.for_job(job, &info)?.iter().map(|i| i.index).collect();
+    let live: Vec<u64> = inputs
+        .for_job(job, &info)?
+        .iter()
+        .map(|i| i.index)
+        .collect();
     assert_eq!(live, vec![0, 2]);
     let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
     let info = s
-        .run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+        .run_workers_until(
+            &workers,
+            job,
+            TIMEOUT,
+            status_is(JobStatus::Computed),
+            nothing,
+        )
         .await?;
-    let bundle = ResultBundle::from_bytes(&s.client.store().get(&info.result_blob_hash.unwrap(), 1 << 30).await?)?;
+    let bundle = ResultBundle::from_bytes(
+        &s.client
+            .store()
+            .get(&info.result_blob_hash.unwrap(), 1 << 30)
+            .await?,
+    )?;
     let computed: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
     assert_eq!(computed, vec![0, 2], "the revoked video was not computed");
-    let report = owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
-    assert!(matches!(report.outcome, ReleaseOutcome::Released { cohort: 2, .. }));
+    let report = owner::release_job(
+        &s.client,
+        &s.owner,
+        &data.keys,
+        job,
+        &ReleaseOptions {
+            seed: Some(1),
+            finalize: true,
+        },
+    )
+    .await?;
+    assert!(matches!(
+        report.outcome,
+        ReleaseOutcome::Released { cohort: 2, .. }
+    ));
     let after = s.ledger().await?;
     assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
     after.check_conservation(&before)?;
@@ -225,20 +327,54 @@ async fn cohort_below_minimum(chain: &str) -> Result<()> {
         replication: 2,
         dp_epsilon_budget: None,
     };
-    s.market().update_dataset(&s.owner, data.id, 5 * UNIT, policy).await?;
-    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
-    s.run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+    s.market()
+        .update_dataset(&s.owner, data.id, 5 * UNIT, policy)
         .await?;
-    let report = owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
-    assert!(matches!(report.outcome, ReleaseOutcome::Refused { cohort: 2, min_cohort: 3 }), "{report:?}");
+    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
+    s.run_workers_until(
+        &workers,
+        job,
+        TIMEOUT,
+        status_is(JobStatus::Computed),
+        nothing,
+    )
+    .await?;
+    let report = owner::release_job(
+        &s.client,
+        &s.owner,
+        &data.keys,
+        job,
+        &ReleaseOptions {
+            seed: Some(1),
+            finalize: true,
+        },
+    )
+    .await?;
+    assert!(
+        matches!(
+            report.outcome,
+            ReleaseOutcome::Refused {
+                cohort: 2,
+                min_cohort: 3
+            }
+        ),
+        "{report:?}"
+    );
     let info = s.client.job(job).await?;
     assert_eq!(info.status, JobStatus::Refunded);
     assert_eq!(info.released_hash, None, "nothing was released");
     let after = s.ledger().await?;
-    assert_eq!(after.earned_since(&before, "owner"), 0, "the owner is not paid");
+    assert_eq!(
+        after.earned_since(&before, "owner"),
+        0,
+        "the owner is not paid"
+    );
     assert_eq!(after.earned_since(&before, "worker-0"), fee as i128);
     assert_eq!(after.earned_since(&before, "worker-1"), fee as i128);
-    assert_eq!(after.earned_since(&before, "researcher"), (escrow - 2 * fee) as i128);
+    assert_eq!(
+        after.earned_since(&before, "researcher"),
+        (escrow - 2 * fee) as i128
+    );
     after.check_conservation(&before)?;
     Ok(())
 }
@@ -250,7 +386,12 @@ async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
     let data = s.dataset(&DatasetConfig::tiny(2)).await?;
     let job = s.request_lv_area(&data, 0).await?;
     let info = s.client.job(job).await?;
-    let inputs = s.market().history().await?.dataset_inputs(data.id).for_job(job, &info)?;
+    let inputs = s
+        .market()
+        .history()
+        .await?
+        .dataset_inputs(data.id)
+        .for_job(job, &info)?;
     let victim = s.client.store().path_of(&inputs[1].blob_hash);
     let mut bytes = std::fs::read(&victim)?;
     let at = bytes.len() / 2;
@@ -263,23 +404,36 @@ async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
     let refused = |_: &JobInfo| false;
     let mut polls = 0;
     let _ = s
-        .run_workers_until(&[worker.clone()], job, Duration::from_secs(60), refused, |_| {
-            polls += 1;
-            let phase = worker.state.job(job).map(|r| r.phase);
-            async move {
-                if phase == Some(Phase::Skipped) {
-                    anyhow::bail!("refused")
+        .run_workers_until(
+            std::slice::from_ref(&worker),
+            job,
+            Duration::from_secs(60),
+            refused,
+            |_| {
+                polls += 1;
+                let phase = worker.state.job(job).map(|r| r.phase);
+                async move {
+                    if phase == Some(Phase::Skipped) {
+                        anyhow::bail!("refused")
+                    }
+                    Ok(())
                 }
-                Ok(())
-            }
-        })
+            },
+        )
         .await;
     let record = worker.state.job(job).expect("the worker recorded the job");
     assert_eq!(record.phase, Phase::Skipped);
     let note = record.note.unwrap_or_default();
-    assert!(note.contains("refused") && note.contains("submission 1"), "{note}");
+    assert!(
+        note.contains("refused") && note.contains("submission 1"),
+        "{note}"
+    );
     let info = s.client.job(job).await?;
-    assert!(info.claims.is_empty(), "no claim, so no commitment: {:?}", info.claims);
+    assert!(
+        info.claims.is_empty(),
+        "no claim, so no commitment: {:?}",
+        info.claims
+    );
     let after = s.ledger().await?;
     assert_eq!(after.entries, before.entries, "no money moved");
     let stake = s.market().worker(&s.workers[0].account()).await?;
@@ -299,13 +453,32 @@ async fn verify_reruns(chain: &str) -> Result<()> {
     // Honest, settled.
     let job = s.request_lv_area(&data, 0).await?;
     let workers = [s.worker(0, 2)?];
-    s.run_workers_until(&workers, job, TIMEOUT, status_is(JobStatus::Challenge), nothing)
-        .await?;
+    s.run_workers_until(
+        &workers,
+        job,
+        TIMEOUT,
+        status_is(JobStatus::Challenge),
+        nothing,
+    )
+    .await?;
     let info = s.client.job(job).await?;
     let now = s.market().chain().now().await?;
     s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
-    assert_eq!(s.market().advance(&s.researcher, job).await?, JobStatus::Computed);
-    owner::release_job(&s.client, &s.owner, &data.keys, job, &ReleaseOptions { seed: Some(1), finalize: true }).await?;
+    assert_eq!(
+        s.market().advance(&s.researcher, job).await?,
+        JobStatus::Computed
+    );
+    owner::release_job(
+        &s.client,
+        &s.owner,
+        &data.keys,
+        job,
+        &ReleaseOptions {
+            seed: Some(1),
+            finalize: true,
+        },
+    )
+    .await?;
     let report = verify_job(&s.client, job, Some(2), &ProgressBar::hidden()).await?;
     assert!(report.matches, "{report:?}");
     assert_eq!(report.ours, report.on_chain);
@@ -317,16 +490,25 @@ async fn verify_reruns(chain: &str) -> Result<()> {
     s.market().claim(&forger, job).await?;
     let info = s.client.job(job).await?;
     let forged = s.client.store().put(b"not a real result".to_vec()).await?;
-    let sealed = hash::seal(&blindfold_market::commitment(job, &info, &forged), &forger.account());
+    let sealed = hash::seal(
+        &blindfold_market::commitment(job, &info, &forged),
+        &forger.account(),
+    );
     s.market().commit(&forger, job, sealed).await?;
     s.market().reveal(&forger, job, forged).await?;
     let info = s.client.job(job).await?;
     assert_eq!(info.status, JobStatus::Challenge);
     let now = s.market().chain().now().await?;
     s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
-    assert_eq!(s.market().advance(&s.researcher, job).await?, JobStatus::Computed);
+    assert_eq!(
+        s.market().advance(&s.researcher, job).await?,
+        JobStatus::Computed
+    );
     let report = verify_job(&s.client, job, Some(2), &ProgressBar::hidden()).await?;
-    assert!(!report.matches, "a forged commitment must not verify: {report:?}");
+    assert!(
+        !report.matches,
+        "a forged commitment must not verify: {report:?}"
+    );
     assert_ne!(report.ours, report.on_chain);
     Ok(())
 }
@@ -346,9 +528,16 @@ async fn dp_budget_enforced(chain: &str) -> Result<()> {
     let contract_error = err
         .downcast_ref::<blindfold_client::ClientError>()
         .and_then(|e| e.contract_error());
-    assert_eq!(contract_error, Some(ContractError::EpsilonBudgetExhausted), "{err:#}");
+    assert_eq!(
+        contract_error,
+        Some(ContractError::EpsilonBudgetExhausted),
+        "{err:#}"
+    );
     let after = s.ledger().await?;
-    assert_eq!(after, before, "the refused request moved no money (the dry run stopped it)");
+    assert_eq!(
+        after, before,
+        "the refused request moved no money (the dry run stopped it)"
+    );
     assert_eq!(s.market().dataset(data.id).await?.epsilon_spent, 600);
     // What is left can still be spent.
     s.request_lv_area(&data, 400).await?;

@@ -12,14 +12,14 @@
 
 use crate::embedded::EmbeddedChain;
 use crate::node::NodeChain;
-use crate::{AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun};
 use crate::Signer;
+use crate::{AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun};
 
 /// Either chain implementation, chosen at run time.
 #[derive(Debug)]
 pub enum AnyChain {
-    /// The in-process chain.
-    Embedded(EmbeddedChain),
+    /// The in-process chain (boxed: it holds a whole runtime).
+    Embedded(Box<EmbeddedChain>),
     /// A real node.
     Node(NodeChain),
 }
@@ -29,7 +29,7 @@ impl AnyChain {
     pub async fn open(spec: &str) -> Result<Self, ChainError> {
         let spec = spec.trim();
         if spec == "embedded" {
-            return Ok(AnyChain::Embedded(EmbeddedChain::new()));
+            return Ok(AnyChain::Embedded(Box::default()));
         }
         if let Some(file) = spec.strip_prefix("embedded:") {
             if file.is_empty() {
@@ -37,7 +37,7 @@ impl AnyChain {
                     "--chain embedded:<file> needs a file name after the colon".into(),
                 ));
             }
-            return Ok(AnyChain::Embedded(EmbeddedChain::open(file)?));
+            return Ok(AnyChain::Embedded(Box::new(EmbeddedChain::open(file)?)));
         }
         if spec.starts_with("ws://") || spec.starts_with("wss://") {
             return Ok(AnyChain::Node(NodeChain::connect(spec).await?));
@@ -127,6 +127,10 @@ mod tests {
         assert!(err.to_string().contains("unknown chain 'ftp://x'"), "{err}");
         let err = AnyChain::open("embedded:").await.unwrap_err();
         assert!(err.to_string().contains("needs a file name"), "{err}");
-        assert!(AnyChain::open("embedded").await.unwrap().as_embedded().is_some());
+        assert!(AnyChain::open("embedded")
+            .await
+            .unwrap()
+            .as_embedded()
+            .is_some());
     }
 }

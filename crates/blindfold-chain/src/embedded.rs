@@ -66,15 +66,20 @@ struct Inner {
     generation: u64,
 }
 
+/// Raw storage: key -> (value, reference count), as `ink_sandbox` snapshots it.
+type RawStorage = Vec<(Vec<u8>, (Vec<u8>, i32))>;
+/// One logged event: block, contract, topics, data.
+type LoggedEvent = (u64, AccountId, Vec<[u8; 32]>, Vec<u8>);
+
 /// The state file's contents.
 #[derive(Encode, Decode)]
 struct Persisted {
     version: u32,
     generation: u64,
     clock_ms: u64,
-    storage: Vec<(Vec<u8>, (Vec<u8>, i32))>,
+    storage: RawStorage,
     storage_root: [u8; 32],
-    log: Vec<(u64, AccountId, Vec<[u8; 32]>, Vec<u8>)>,
+    log: Vec<LoggedEvent>,
 }
 
 impl Inner {
@@ -108,7 +113,7 @@ impl Inner {
         u64::from(self.sandbox.block_number())
     }
 
-    fn to_persisted(&mut self) -> Persisted {
+    fn snapshot(&mut self) -> Persisted {
         let Snapshot {
             storage,
             storage_root,
@@ -359,7 +364,7 @@ fn decode_state(path: &Path, bytes: &[u8]) -> Result<Persisted, ChainError> {
 
 fn write_state(path: &Path, inner: &mut Inner) -> std::io::Result<()> {
     inner.generation = inner.generation.wrapping_add(1).max(1);
-    let bytes = inner.to_persisted().encode();
+    let bytes = inner.snapshot().encode();
     let tmp = path.with_extension("tmp");
     {
         use std::io::Write;

@@ -9,7 +9,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Signer};
+use crate::{
+    AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Signer,
+};
 
 /// A chain whose calls are counted and timed.
 #[derive(Debug)]
@@ -76,7 +78,8 @@ impl<C: Chain> Chain for Metered<C> {
         data: Vec<u8>,
         value: Balance,
     ) -> Result<CallReceipt, ChainError> {
-        self.time(self.inner.call(signer, contract, data, value)).await
+        self.time(self.inner.call(signer, contract, data, value))
+            .await
     }
 
     async fn query(
@@ -86,7 +89,8 @@ impl<C: Chain> Chain for Metered<C> {
         data: Vec<u8>,
         value: Balance,
     ) -> Result<DryRun, ChainError> {
-        self.time(self.inner.query(origin, contract, data, value)).await
+        self.time(self.inner.query(origin, contract, data, value))
+            .await
     }
 
     async fn events(

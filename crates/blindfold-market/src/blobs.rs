@@ -75,9 +75,15 @@ fn check_format(what: &'static str, found: &str, expected: &'static str) -> Resu
     }
 }
 
-fn from_json<T: for<'de> Deserialize<'de>>(what: &'static str, bytes: &[u8]) -> Result<T, BlobError> {
+fn from_json<T: for<'de> Deserialize<'de>>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, BlobError> {
     if bytes.len() as u64 > JSON_LIMIT {
-        return Err(malformed(what, format!("{} bytes exceed the {JSON_LIMIT}-byte limit", bytes.len())));
+        return Err(malformed(
+            what,
+            format!("{} bytes exceed the {JSON_LIMIT}-byte limit", bytes.len()),
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| malformed(what, e))
 }
@@ -172,7 +178,10 @@ impl JobSpec {
         if spec.backend != BACKEND_CPU {
             return Err(malformed(
                 "job spec",
-                format!("backend '{}' is not supported (only '{BACKEND_CPU}')", spec.backend),
+                format!(
+                    "backend '{}' is not supported (only '{BACKEND_CPU}')",
+                    spec.backend
+                ),
             ));
         }
         Ok(spec)
@@ -223,7 +232,9 @@ impl ResultBundle {
         }
         fn take_u64(rest: &mut &[u8]) -> Result<u64, BlobError> {
             let b = take(rest, 8)?;
-            Ok(u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            Ok(u64::from_be_bytes([
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+            ]))
         }
         let count = take_u64(&mut rest)?;
         let mut items = Vec::new();
@@ -307,11 +318,17 @@ mod tests {
         let bytes = bundle.to_bytes();
         assert_eq!(ResultBundle::from_bytes(&bytes).unwrap(), bundle);
         for cut in [0, 5, RESULT_MAGIC.len() + 4, bytes.len() - 1] {
-            assert!(ResultBundle::from_bytes(&bytes[..cut]).is_err(), "cut {cut}");
+            assert!(
+                ResultBundle::from_bytes(&bytes[..cut]).is_err(),
+                "cut {cut}"
+            );
         }
         let mut long = bytes.clone();
         long.push(0);
-        assert!(ResultBundle::from_bytes(&long).unwrap_err().to_string().contains("trailing"));
+        assert!(ResultBundle::from_bytes(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("trailing"));
         let mut huge = bytes.clone();
         let at = RESULT_MAGIC.len() + 8 + 8;
         huge[at..at + 8].copy_from_slice(&u64::MAX.to_be_bytes());

@@ -84,15 +84,17 @@ fn call_data(selector: Selector, args: impl Encode) -> Vec<u8> {
 fn decode_answer<T: Decode>(message: &'static str, bytes: &[u8]) -> Result<T> {
     let outer = <std::result::Result<std::result::Result<T, Error>, u8>>::decode(&mut &bytes[..])
         .map_err(|e| MarketError::Decode {
-            message,
-            reason: e.to_string(),
-        })?;
+        message,
+        reason: e.to_string(),
+    })?;
     match outer {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(MarketError::Contract { message, error }),
         Err(lang) => Err(MarketError::Decode {
             message,
-            reason: format!("ink! dispatcher error (LangError {lang}): wrong contract or selector?"),
+            reason: format!(
+                "ink! dispatcher error (LangError {lang}): wrong contract or selector?"
+            ),
         }),
     }
 }
@@ -207,8 +209,14 @@ impl<C: Chain> Market<C> {
         policy: Policy,
     ) -> Result<DatasetId> {
         let args = (metadata_hash, server_key_hash, price, policy);
-        self.tx("register_dataset", owner, selectors::REGISTER_DATASET, args, 0)
-            .await
+        self.tx(
+            "register_dataset",
+            owner,
+            selectors::REGISTER_DATASET,
+            args,
+            0,
+        )
+        .await
     }
 
     /// Changes a dataset's price and policy (owner only).
@@ -226,8 +234,14 @@ impl<C: Chain> Market<C> {
 
     /// Deactivates a dataset (owner only).
     pub async fn deactivate_dataset(&self, owner: &Signer, dataset: DatasetId) -> Result<()> {
-        self.tx("deactivate_dataset", owner, selectors::DEACTIVATE_DATASET, dataset, 0)
-            .await
+        self.tx(
+            "deactivate_dataset",
+            owner,
+            selectors::DEACTIVATE_DATASET,
+            dataset,
+            0,
+        )
+        .await
     }
 
     /// Records a batch of ciphertext blob hashes; returns the new count.
@@ -238,8 +252,14 @@ impl<C: Chain> Market<C> {
         blob_hashes: Vec<Hash>,
     ) -> Result<u64> {
         let args = (dataset, blob_hashes);
-        self.tx("add_submissions", owner, selectors::ADD_SUBMISSIONS, args, 0)
-            .await
+        self.tx(
+            "add_submissions",
+            owner,
+            selectors::ADD_SUBMISSIONS,
+            args,
+            0,
+        )
+        .await
     }
 
     /// Revokes submission `index` (withdrawn consent).
@@ -250,8 +270,14 @@ impl<C: Chain> Market<C> {
         index: u64,
     ) -> Result<()> {
         let args = (dataset, index);
-        self.tx("revoke_submission", owner, selectors::REVOKE_SUBMISSION, args, 0)
-            .await
+        self.tx(
+            "revoke_submission",
+            owner,
+            selectors::REVOKE_SUBMISSION,
+            args,
+            0,
+        )
+        .await
     }
 
     // ---- workers ------------------------------------------------------------------
@@ -263,8 +289,14 @@ impl<C: Chain> Market<C> {
 
     /// Withdraws `amount` of free stake.
     pub async fn withdraw_stake(&self, worker: &Signer, amount: Balance) -> Result<()> {
-        self.tx("withdraw_stake", worker, selectors::WITHDRAW_STAKE, amount, 0)
-            .await
+        self.tx(
+            "withdraw_stake",
+            worker,
+            selectors::WITHDRAW_STAKE,
+            amount,
+            0,
+        )
+        .await
     }
 
     // ---- jobs ---------------------------------------------------------------------
@@ -288,7 +320,8 @@ impl<C: Chain> Market<C> {
 
     /// Cancels an unclaimed job (researcher only).
     pub async fn cancel(&self, researcher: &Signer, job: JobId) -> Result<()> {
-        self.tx("cancel", researcher, selectors::CANCEL, job, 0).await
+        self.tx("cancel", researcher, selectors::CANCEL, job, 0)
+            .await
     }
 
     /// Claims a slot of `job`.
@@ -333,12 +366,14 @@ impl<C: Chain> Market<C> {
 
     /// Pays out a released job.
     pub async fn finalize(&self, anyone: &Signer, job: JobId) -> Result<()> {
-        self.tx("finalize", anyone, selectors::FINALIZE, job, 0).await
+        self.tx("finalize", anyone, selectors::FINALIZE, job, 0)
+            .await
     }
 
     /// Withdraws the caller's earnings; returns the amount.
     pub async fn withdraw(&self, account: &Signer) -> Result<Balance> {
-        self.tx("withdraw", account, selectors::WITHDRAW, (), 0).await
+        self.tx("withdraw", account, selectors::WITHDRAW, (), 0)
+            .await
     }
 
     // ---- admin --------------------------------------------------------------------
@@ -382,7 +417,8 @@ impl<C: Chain> Market<C> {
 
     /// Global state: owner, params, money totals, counts.
     pub async fn state(&self) -> Result<MarketState> {
-        self.read("state", &self.address, selectors::STATE, ()).await
+        self.read("state", &self.address, selectors::STATE, ())
+            .await
     }
 
     /// Whether submission `index` of `dataset` is revoked.

@@ -56,11 +56,12 @@ impl DatasetInputs {
         };
         for e in events {
             match &e.event {
-                MarketEvent::SubmissionsAdded(a) if a.dataset_id == dataset_id => {
-                    // Events arrive in order; `first_index` guards against gaps.
-                    if a.first_index == inputs.blob_hashes.len() as u64 {
-                        inputs.blob_hashes.extend_from_slice(&a.blob_hashes);
-                    }
+                // Events arrive in order; `first_index` guards against gaps.
+                MarketEvent::SubmissionsAdded(a)
+                    if a.dataset_id == dataset_id
+                        && a.first_index == inputs.blob_hashes.len() as u64 =>
+                {
+                    inputs.blob_hashes.extend_from_slice(&a.blob_hashes);
                 }
                 MarketEvent::SubmissionRevoked(r) if r.dataset_id == dataset_id => {
                     inputs.revoked.push(r.index);
@@ -198,6 +199,8 @@ mod tests {
         let err = inputs.for_job(3, &forged).unwrap_err();
         assert!(err.to_string().contains("digest differs"), "{err}");
         // Other dataset's events show nothing.
-        assert!(DatasetInputs::from_events(8, &events).blob_hashes.is_empty());
+        assert!(DatasetInputs::from_events(8, &events)
+            .blob_hashes
+            .is_empty());
     }
 }

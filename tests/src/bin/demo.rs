@@ -17,8 +17,8 @@ use blindfold_chain::Chain;
 use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, ReleaseOutcome, SubmitOptions};
 use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
-use blindfold_echo::{EchoNetDataset, PhantomConfig};
 use blindfold_e2e::{Ledger, Scenario};
+use blindfold_echo::{EchoNetDataset, PhantomConfig};
 use blindfold_market::UNIT;
 use blindfold_protocol::types::{JobStatus, PipelineSet, Policy};
 use clap::Parser;
@@ -81,8 +81,9 @@ fn units(v: i128) -> String {
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,blindfold_worker=info")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,blindfold_worker=info")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -95,7 +96,8 @@ async fn main() {
 async fn run(args: Args) -> Result<()> {
     let mut stages = Stages::new();
     if args.dir.exists() {
-        std::fs::remove_dir_all(&args.dir).with_context(|| format!("clearing {}", args.dir.display()))?;
+        std::fs::remove_dir_all(&args.dir)
+            .with_context(|| format!("clearing {}", args.dir.display()))?;
     }
     let s = Scenario::start(&args.chain, &args.dir).await?;
     stages.done("deploy marketplace");
@@ -103,7 +105,8 @@ async fn run(args: Args) -> Result<()> {
     let chain_started = before.clone();
 
     // The hospital: keys, dataset, encrypted submissions.
-    let (keys, keygen) = owner::keygen(&args.dir.join("hospital-keys"), s.client.store(), true).await?;
+    let (keys, keygen) =
+        owner::keygen(&args.dir.join("hospital-keys"), s.client.store(), true).await?;
     stages.done("owner: generate TFHE keys");
     let prep = PrepSpec {
         width: args.side,
@@ -121,7 +124,7 @@ async fn run(args: Args) -> Result<()> {
             replication: 2,
             dp_epsilon_budget: None,
         },
-        prep: prep.clone(),
+        prep,
         aggregates_only: false,
     };
     let registered = owner::register(&s.client, &s.owner, &keys, &spec).await?;
@@ -136,7 +139,16 @@ async fn run(args: Args) -> Result<()> {
         config: phantom,
     };
     let bar = ProgressBar::new(args.videos as u64);
-    owner::submit_videos(&s.client, &s.owner, &keys, registered.dataset_id, &source, &SubmitOptions::default(), &bar).await?;
+    owner::submit_videos(
+        &s.client,
+        &s.owner,
+        &keys,
+        registered.dataset_id,
+        &source,
+        &SubmitOptions::default(),
+        &bar,
+    )
+    .await?;
     bar.finish_and_clear();
     stages.done("owner: generate, preprocess, encrypt, submit");
 
@@ -160,13 +172,33 @@ async fn run(args: Args) -> Result<()> {
     // Two workers compute, commit, reveal and agree.
     let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
     let info = s
-        .run_workers_until(&workers, job, Duration::from_secs(3_600), |j| j.status == JobStatus::Computed, |_| async { Ok(()) })
+        .run_workers_until(
+            &workers,
+            job,
+            Duration::from_secs(3_600),
+            |j| j.status == JobStatus::Computed,
+            |_| async { Ok(()) },
+        )
         .await?;
     stages.done("workers: compute (FHE), commit, reveal");
-    let agreed = info.claims.len() == 2 && info.claims.iter().all(|c| c.result_blob_hash == info.result_blob_hash);
+    let agreed = info.claims.len() == 2
+        && info
+            .claims
+            .iter()
+            .all(|c| c.result_blob_hash == info.result_blob_hash);
 
     // The hospital releases; the escrow pays out.
-    let report = owner::release_job(&s.client, &s.owner, &keys, job, &ReleaseOptions { seed: Some(7), finalize: true }).await?;
+    let report = owner::release_job(
+        &s.client,
+        &s.owner,
+        &keys,
+        job,
+        &ReleaseOptions {
+            seed: Some(7),
+            finalize: true,
+        },
+    )
+    .await?;
     stages.done("owner: decrypt, apply policy, release, finalize");
     let released = researcher::fetch_result(&s.client, job).await?;
     let settled = report.finalized && s.client.job(job).await?.status == JobStatus::Finalized;
@@ -177,7 +209,11 @@ async fn run(args: Args) -> Result<()> {
     // Summary.
     let truth = EchoNetDataset::open(&data_dir)?;
     println!();
-    println!("Blindfold demo on {} ({} videos)", s.chain.describe(), args.videos);
+    println!(
+        "Blindfold demo on {} ({} videos)",
+        s.chain.describe(),
+        args.videos
+    );
     println!(
         "  preprocessing: whole 112x112 frame area-averaged to {}x{}, 4-bit pixels, frames ED+ES; lv-area mask {} pixels, {} PBS per video",
         args.side,
@@ -191,28 +227,61 @@ async fn run(args: Args) -> Result<()> {
         },
         requested.pbs_per_video
     );
-    println!("  server key: {} bytes (hash {})", keygen.server_key_bytes, hex::encode(&keygen.server_key_hash[..8]));
+    println!(
+        "  server key: {} bytes (hash {})",
+        keygen.server_key_bytes,
+        hex::encode(&keygen.server_key_hash[..8])
+    );
     println!();
-    println!("  {:<32} {:>10} {:>10} {:>8}", "video", "EF (FHE)", "EF truth", "error");
+    println!(
+        "  {:<32} {:>10} {:>10} {:>8}",
+        "video", "EF (FHE)", "EF truth", "error"
+    );
     let mut errors = Vec::new();
     for (v, entry) in released.videos.iter().zip(truth.entries()) {
         let ef = v.ef_percent.unwrap_or(f64::NAN);
         errors.push((ef - entry.ef).abs());
-        println!("  {:<32} {:>9.1}% {:>9.1}% {:>8.1}", entry.file_name, ef, entry.ef, ef - entry.ef);
+        println!(
+            "  {:<32} {:>9.1}% {:>9.1}% {:>8.1}",
+            entry.file_name,
+            ef,
+            entry.ef,
+            ef - entry.ef
+        );
     }
     let mae = errors.iter().sum::<f64>() / errors.len().max(1) as f64;
-    println!("  EF mean absolute error: {mae:.1} EF points over {} videos", errors.len());
+    println!(
+        "  EF mean absolute error: {mae:.1} EF points over {} videos",
+        errors.len()
+    );
     println!();
-    println!("  agreed commitment: {}", info.commitment.map(hex::encode).unwrap_or_default());
-    println!("  released result:   {}", match &report.outcome {
-        ReleaseOutcome::Released { released_hash, .. } => hex::encode(released_hash),
-        other => format!("{other:?}"),
-    });
-    println!("  plots:             {}", plots.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    println!(
+        "  agreed commitment: {}",
+        info.commitment.map(hex::encode).unwrap_or_default()
+    );
+    println!(
+        "  released result:   {}",
+        match &report.outcome {
+            ReleaseOutcome::Released { released_hash, .. } => hex::encode(released_hash),
+            other => format!("{other:?}"),
+        }
+    );
+    println!(
+        "  plots:             {}",
+        plots
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!();
     print_money(&before, &after);
     after.check_conservation(&chain_started)?;
-    println!("  contract funds conserved: holds {} = owes {} + deposit", after.contract_free, after.owed);
+    println!(
+        "  contract funds conserved: holds {} = owes {} + deposit",
+        after.contract_free, after.owed
+    );
     println!();
     println!("  {:<48} {:>9}", "stage", "seconds");
     for (name, secs) in &stages.rows {
@@ -252,7 +321,10 @@ async fn run(args: Args) -> Result<()> {
 }
 
 fn print_money(before: &Ledger, after: &Ledger) {
-    println!("  {:<12} {:>14} {:>14} {:>14}", "role", "earned (unit)", "stake (unit)", "free balance");
+    println!(
+        "  {:<12} {:>14} {:>14} {:>14}",
+        "role", "earned (unit)", "stake (unit)", "free balance"
+    );
     for (role, label) in [
         ("operator", "operator"),
         ("owner", "hospital"),
