@@ -5,11 +5,13 @@
 #   docs/summary.json       machine-readable summary
 #   docs/bench-raw/         raw results (git-ignored): fhe.json, chain.json
 #
-# Usage: scripts/bench.sh [--quick] [--node ws://HOST:PORT]
+# Usage: scripts/bench.sh [--quick] [--node ws://HOST:PORT] [--out DIR]
 #   --quick   small sizes (a few minutes on 2 cores); CI runs this only to keep
 #             the suite working and asserts no timings.
 #   --node    measure gas, storage deposit and latency on a running
 #             substrate-contracts-node instead of the embedded chain.
+#   --out     write the report under DIR instead of docs/ (scripts/test.sh uses
+#             this so the CI run never touches the committed report).
 # Full mode (no flag) takes about 10-25 minutes on 2 cores; run it on a quiet machine.
 #
 # End-to-end timings: if $BLINDFOLD_DEMO_TIMINGS (a file) or docs/bench-raw/demo.json
@@ -19,6 +21,7 @@ source "$(dirname "$0")/lib.sh"
 
 quick=()
 chain="embedded"
+docs="docs"
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=(--quick) ;;
@@ -28,6 +31,11 @@ while [ $# -gt 0 ]; do
             shift
             ;;
         --node=*) chain="${1#--node=}" ;;
+        --out)
+            [ $# -ge 2 ] || die "--out needs a directory"
+            docs="$2"
+            shift
+            ;;
         -h | --help)
             sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
@@ -43,7 +51,9 @@ esac
 
 cd "$BF_ROOT"
 start=$(date +%s)
-raw="$BF_ROOT/docs/bench-raw"
+mkdir -p "$docs"
+docs=$(cd "$docs" && pwd)
+raw="$docs/bench-raw"
 mkdir -p "$raw"
 rm -f "$raw/fhe.json" "$raw/chain.json"
 # Recorded in every result file and figure caption.
@@ -69,13 +79,13 @@ say "chain measurements on $chain"
 "$bin" chain "${quick[@]}" --chain "$chain" --wasm artifacts/marketplace.wasm --out "$raw/chain.json"
 
 demo_args=()
-demo="${BLINDFOLD_DEMO_TIMINGS:-$raw/demo.json}"
+demo="${BLINDFOLD_DEMO_TIMINGS:-$BF_ROOT/docs/bench-raw/demo.json}"
 if [ -f "$demo" ]; then
     say "including end-to-end timings from $demo"
     demo_args=(--demo "$demo")
 else
     say "no demo timings ($demo): the report says the end-to-end split was not measured (scripts/demo.sh writes it)"
 fi
-"$bin" report --raw "$raw" --docs docs "${demo_args[@]}"
+"$bin" report --raw "$raw" --docs "$docs" "${demo_args[@]}"
 
-say "done in $(($(date +%s) - start)) s: docs/BENCHMARKS.md, docs/summary.json, docs/bench-*.png"
+say "done in $(($(date +%s) - start)) s: $docs/BENCHMARKS.md, $docs/summary.json, $docs/bench-*.png"

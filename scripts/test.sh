@@ -5,7 +5,9 @@
 #   2. scripts/build-contract.sh   (release .wasm used by every chain test)
 #   3. scripts/fetch-test-data.sh  (real ultrasound DICOM files from pydicom's wheels)
 #   4. cargo fmt --check, the contract's own tests, the host workspace's tests
-#   5. the node suite, against a real substrate-contracts-node started here, when the
+#   5. scripts/bench.sh --quick into a temporary directory (keeps the benchmarks
+#      running; asserts no timings)
+#   6. the node suite, against a real substrate-contracts-node started here, when the
 #      cached node binary exists; otherwise one SKIPPED line naming how to build it
 # The last line sums the runners' results: "summary: N passed, N failed".
 set -euo pipefail
@@ -25,6 +27,9 @@ step() { say "== $*"; "$@" 2>&1 | tee -a "$log"; }
 step cargo fmt --all -- --check
 step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
 step cargo test --workspace --release
+bench_out=$(mktemp -d)
+step "$BF_ROOT/scripts/bench.sh" --quick --out "$bench_out"
+rm -rf "$bench_out"
 
 node_port=9951
 if have_node; then
