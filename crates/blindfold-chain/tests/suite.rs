@@ -93,10 +93,13 @@ async fn suite(chain: &impl Chain, salt: &[u8]) {
     let total: u128 = decode_result(&receipt.data).expect("stake result");
     assert_eq!(total, 25 * UNIT);
     let after = chain.balance(&bob.account()).await.expect("balance");
+    // The new stake entry's storage deposit is charged to Bob too.
+    let deposit = u128::try_from(receipt.storage_deposit.max(0)).unwrap();
+    assert!(deposit > 0, "a new worker entry costs a storage deposit");
     assert_eq!(
         before - after,
-        25 * UNIT + receipt.fee,
-        "stake plus fee left Bob's account"
+        25 * UNIT + receipt.fee + deposit,
+        "stake, fee and storage deposit left Bob's account"
     );
 
     let (events, next) = chain.events(&contract, start).await.expect("events");
