@@ -136,7 +136,7 @@ async fn suite(chain: &impl Chain, salt: &[u8]) {
         panic!("expected a revert, got {err}")
     };
     let err = decode_result::<()>(&data).expect_err("contract error");
-    assert_eq!(err, MarketError::InsufficientStake);
+    assert_eq!(err, MarketError::InvalidAmount, "more than the stake");
     let info = chain
         .query(
             &bob.account(),
