@@ -5,23 +5,19 @@
 //!
 //! Both need per-video values, so a result released as aggregates only
 //! gives no plots (and [`write_plots`] says so). Plotters draws into an RGB
-//! buffer (its bitmap backend, no `image` crate) and [`write_png`] encodes
-//! it with miniz_oxide. Text uses plotters' `ab_glyph` backend with the
+//! buffer (its bitmap backend, no `image` crate) and `blindfold_png::encode`
+//! writes the PNG. Text uses plotters' `ab_glyph` backend with the
 //! TrueType font at `BLINDFOLD_FONT` or Debian's `fonts-dejavu-core`
-//! ([`DEFAULT_FONT`]); when no font can be read the plots are drawn without
+//! (`blindfold_png::DEFAULT_FONT`); when no font can be read the plots are drawn without
 //! text rather than not at all.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use blindfold_market::ReleasedResult;
 use plotters::prelude::*;
 use serde::Serialize;
 
 use crate::error::{ClientError, Result};
-
-/// The font used unless `BLINDFOLD_FONT` names another.
-pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 600;
@@ -35,21 +31,6 @@ pub struct PlotReport {
     pub files: Vec<PathBuf>,
     /// Why a plot is missing or has no text.
     pub notes: Vec<String>,
-}
-
-/// Registers the font once; `Err` says why text cannot be drawn.
-fn font() -> std::result::Result<(), String> {
-    static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    FONT.get_or_init(|| {
-        let path = std::env::var("BLINDFOLD_FONT").unwrap_or_else(|_| DEFAULT_FONT.into());
-        let bytes = std::fs::read(&path).map_err(|e| {
-            format!("font {path}: {e} (install fonts-dejavu-core or set BLINDFOLD_FONT); plots have no text")
-        })?;
-        let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-        plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
-            .map_err(|_| format!("font {path} is not a usable TrueType font; plots have no text"))
-    })
-    .clone()
 }
 
 /// Writes the plots of `result` into `dir` (created if needed).
@@ -69,7 +50,7 @@ pub fn write_plots(result: &ReleasedResult, dir: &Path) -> Result<PlotReport> {
         return Ok(report);
     }
     std::fs::create_dir_all(dir).map_err(|e| ClientError::io("creating", dir, e))?;
-    let text = match font() {
+    let text = match blindfold_png::register_font() {
         Ok(()) => true,
         Err(note) => {
             report.notes.push(note);
@@ -112,24 +93,12 @@ pub fn write_plots(result: &ReleasedResult, dir: &Path) -> Result<PlotReport> {
 }
 
 fn write_png_file(path: &Path, rgb: &[u8]) -> Result<()> {
-    std::fs::write(path, write_png(WIDTH, HEIGHT, rgb))
+    std::fs::write(path, blindfold_png::encode(WIDTH, HEIGHT, rgb))
         .map_err(|e| ClientError::io("writing", path, e))
 }
 
 fn plot_error(e: impl std::fmt::Debug) -> ClientError {
     ClientError::State(format!("drawing a plot failed: {e:?}"))
-}
-
-fn color(i: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 6] = [
-        RGBColor(31, 119, 180),
-        RGBColor(214, 39, 40),
-        RGBColor(44, 160, 44),
-        RGBColor(148, 103, 189),
-        RGBColor(255, 127, 14),
-        RGBColor(127, 127, 127),
-    ];
-    PALETTE[i % PALETTE.len()]
 }
 
 /// One line per video: (frame, area). Returns the RGB buffer.
@@ -167,7 +136,7 @@ fn draw_lines(title: &str, lines: &[Vec<(f64, f64)>], text: bool) -> Result<Vec<
             frame(chart.plotting_area())?;
         }
         for (i, line) in lines.iter().enumerate() {
-            let c = color(i);
+            let c = blindfold_png::color(i);
             chart
                 .draw_series(LineSeries::new(line.clone(), c.stroke_width(2)))
                 .map_err(plot_error)?;
@@ -237,7 +206,7 @@ fn draw_histogram(title: &str, efs: &[f64], text: bool) -> Result<Vec<u8>> {
                         let gap = EF_BIN * 0.05;
                         Rectangle::new(
                             [(x0 + gap, 0.0), (x0 + EF_BIN - gap, f64::from(c))],
-                            color(0).filled(),
+                            blindfold_png::color(0).filled(),
                         )
                     }),
             )
@@ -263,54 +232,6 @@ fn frame<DB: DrawingBackend>(
         BLACK.stroke_width(1),
     ))
     .map_err(plot_error)
-}
-
-/// Encodes an 8-bit RGB image as PNG (one IDAT, no filtering, zlib level 9).
-pub fn write_png(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
-    let row = width as usize * 3;
-    let mut raw = Vec::with_capacity((row + 1) * height as usize);
-    for line in rgb.chunks(row).take(height as usize) {
-        raw.push(0); // filter: none
-        raw.extend_from_slice(line);
-    }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
-    chunk(&mut png, b"IHDR", &ihdr);
-    chunk(
-        &mut png,
-        b"IDAT",
-        &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 9),
-    );
-    chunk(&mut png, b"IEND", &[]);
-    png
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
-/// CRC-32 (IEEE, reflected, polynomial 0xEDB88320), as PNG uses it.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[cfg(test)]
@@ -339,14 +260,6 @@ mod tests {
     }
 
     #[test]
-    fn crc_and_png_header() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        let png = write_png(2, 1, &[0, 0, 0, 255, 255, 255]);
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        assert!(png.ends_with(&[0xAE, 0x42, 0x60, 0x82]));
-    }
-
-    #[test]
     fn ef_bins_clamp_to_the_ends() {
         let bins = ef_bins(&[-3.0, 0.0, 4.9, 5.0, 99.0, 130.0]);
         assert_eq!(bins[0], 3);
@@ -363,7 +276,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // Without a font: the same plots, no text.
         for text in [false, true] {
-            if text && font().is_err() {
+            if text && blindfold_png::register_font().is_err() {
                 continue;
             }
             let lines = draw_lines("t", &[vec![(0.0, 1.0), (1.0, 2.0)]], text).unwrap();
