@@ -442,6 +442,113 @@ async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
     Ok(())
 }
 
+/// 6b. The worker's other refusals: a submission whose blob has the right
+///     hash but is not a ciphertext, and a dataset whose metadata names
+///     another server key than the chain. No claim, no commitment.
+async fn bad_inputs_refused(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+
+    // Hash-correct garbage as a third submission.
+    let garbage = s
+        .client
+        .store()
+        .put(b"not a tfhe ciphertext".to_vec())
+        .await?;
+    s.market()
+        .add_submissions(&s.owner, data.id, vec![garbage])
+        .await?;
+    let job_bad_blob = s.request_lv_area(&data, 0).await?;
+
+    // A second dataset: the same videos, but the chain names a server key
+    // the metadata does not.
+    let info = s.market().dataset(data.id).await?;
+    let other_key = s.client.store().put(b"some other key".to_vec()).await?;
+    let ds2 = s
+        .market()
+        .register_dataset(
+            &s.owner,
+            info.metadata_hash,
+            other_key,
+            info.price,
+            info.policy,
+        )
+        .await?;
+    let videos = s
+        .market()
+        .history()
+        .await?
+        .dataset_inputs(data.id)
+        .blob_hashes;
+    s.market()
+        .add_submissions(&s.owner, ds2, videos[..2].to_vec())
+        .await?;
+    let spec_job = s.client.job(job_bad_blob).await?;
+    let escrow = spec_job.escrow;
+    let deadline = s.market().chain().now().await? + 600_000;
+    let job_bad_key = s
+        .market()
+        .request(
+            &s.researcher,
+            ds2,
+            spec_job.pipeline,
+            spec_job.params_hash,
+            0,
+            deadline,
+            escrow,
+        )
+        .await?;
+
+    let worker = s.worker(0, 1)?;
+    let both_refused = |w: &blindfold_e2e::ScenarioWorker| {
+        [job_bad_blob, job_bad_key]
+            .iter()
+            .all(|j| w.state.job(*j).map(|r| r.phase) == Some(Phase::Skipped))
+    };
+    let w = worker.clone();
+    let _ = s
+        .run_workers_until(
+            std::slice::from_ref(&worker),
+            job_bad_key,
+            Duration::from_secs(120),
+            |_| false,
+            |_| {
+                let done = both_refused(&w);
+                async move {
+                    if done {
+                        anyhow::bail!("both refused")
+                    }
+                    Ok(())
+                }
+            },
+        )
+        .await;
+    let note = |j| worker.state.job(j).and_then(|r| r.note).unwrap_or_default();
+    assert!(
+        note(job_bad_blob).contains("submission 2"),
+        "{}",
+        note(job_bad_blob)
+    );
+    assert!(
+        note(job_bad_blob).contains("deserial"),
+        "{}",
+        note(job_bad_blob)
+    );
+    assert!(
+        note(job_bad_key).contains("server key hash differs"),
+        "{}",
+        note(job_bad_key)
+    );
+    for job in [job_bad_blob, job_bad_key] {
+        assert!(
+            s.client.job(job).await?.claims.is_empty(),
+            "job {job} was claimed"
+        );
+    }
+    assert_eq!(s.market().worker(&s.workers[0].account()).await?.locked, 0);
+    Ok(())
+}
+
 /// 7. `verify` reports a match on a settled job and a mismatch on a forged
 ///    commitment.
 async fn verify_reruns(chain: &str) -> Result<()> {
@@ -578,6 +685,7 @@ on_both_chains! {
     revoked_submission_excluded => embedded_revoked_submission_excluded, node_revoked_submission_excluded;
     cohort_below_minimum => embedded_cohort_below_minimum, node_cohort_below_minimum;
     tampered_ciphertext_refused => embedded_tampered_ciphertext_refused, node_tampered_ciphertext_refused;
+    bad_inputs_refused => embedded_bad_inputs_refused, node_bad_inputs_refused;
     verify_reruns => embedded_verify_reruns, node_verify_reruns;
     dp_budget_enforced => embedded_dp_budget_enforced, node_dp_budget_enforced;
 }
