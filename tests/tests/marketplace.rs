@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 use blindfold_chain::Chain;
-use blindfold_client::owner::{self, ReleaseOptions, ReleaseOutcome};
+use blindfold_client::owner::{self, ReleaseOptions, ReleaseOutcome, ReleaseReport};
 use blindfold_client::researcher;
 use blindfold_client::verify::verify_job;
-use blindfold_e2e::{DatasetConfig, Ledger, Scenario};
+use blindfold_e2e::{Dataset, DatasetConfig, Ledger, Scenario};
 use blindfold_market::{ResultBundle, UNIT};
 use blindfold_protocol::hash;
-use blindfold_protocol::types::{JobInfo, JobStatus, PipelineSet, Policy};
+use blindfold_protocol::types::{JobId, JobInfo, JobStatus, PipelineSet, Policy};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::BlobStore;
 use blindfold_worker::state::Phase;
@@ -42,6 +42,15 @@ async fn nothing(_: JobInfo) -> Result<()> {
 async fn fees(s: &Scenario) -> Result<(u128, u128)> {
     let p = s.market().state().await?.params;
     Ok((p.worker_fee, p.claim_stake))
+}
+
+/// The hospital releases `job` (fixed DP seed) and finalises it.
+async fn release(s: &Scenario, data: &Dataset, job: JobId) -> Result<ReleaseReport> {
+    let options = ReleaseOptions {
+        seed: Some(1),
+        finalize: true,
+    };
+    Ok(owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await?)
 }
 
 /// 1. Two workers agree, the owner releases, everyone is paid.
@@ -79,17 +88,7 @@ async fn happy_path(chain: &str) -> Result<()> {
         assert_eq!(decrypted, params.plaintext(&data.plain[*index as usize])?);
     }
 
-    let report = owner::release_job(
-        &s.client,
-        &s.owner,
-        &data.keys,
-        job,
-        &ReleaseOptions {
-            seed: Some(1),
-            finalize: true,
-        },
-    )
-    .await?;
+    let report = release(&s, &data, job).await?;
     assert!(
         matches!(report.outcome, ReleaseOutcome::Released { cohort: 3, .. }),
         "{report:?}"
@@ -176,17 +175,7 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
         .run_workers_until(&both, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
         .await?;
     assert_ne!(info.result_blob_hash, Some(garbage));
-    owner::release_job(
-        &s.client,
-        &s.owner,
-        &data.keys,
-        job,
-        &ReleaseOptions {
-            seed: Some(1),
-            finalize: true,
-        },
-    )
-    .await?;
+    release(&s, &data, job).await?;
 
     let after = s.ledger().await?;
     assert_eq!(after.earned_since(&before, "worker-0"), fee as i128);
@@ -290,17 +279,7 @@ async fn revoked_submission_excluded(chain: &str) -> Result<()> {
     )?;
     let computed: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
     assert_eq!(computed, vec![0, 2], "the revoked video was not computed");
-    let report = owner::release_job(
-        &s.client,
-        &s.owner,
-        &data.keys,
-        job,
-        &ReleaseOptions {
-            seed: Some(1),
-            finalize: true,
-        },
-    )
-    .await?;
+    let report = release(&s, &data, job).await?;
     assert!(matches!(
         report.outcome,
         ReleaseOutcome::Released { cohort: 2, .. }
@@ -339,17 +318,7 @@ async fn cohort_below_minimum(chain: &str) -> Result<()> {
         nothing,
     )
     .await?;
-    let report = owner::release_job(
-        &s.client,
-        &s.owner,
-        &data.keys,
-        job,
-        &ReleaseOptions {
-            seed: Some(1),
-            finalize: true,
-        },
-    )
-    .await?;
+    let report = release(&s, &data, job).await?;
     assert!(
         matches!(
             report.outcome,
@@ -575,17 +544,7 @@ async fn verify_reruns(chain: &str) -> Result<()> {
         s.market().advance(&s.researcher, job).await?,
         JobStatus::Computed
     );
-    owner::release_job(
-        &s.client,
-        &s.owner,
-        &data.keys,
-        job,
-        &ReleaseOptions {
-            seed: Some(1),
-            finalize: true,
-        },
-    )
-    .await?;
+    release(&s, &data, job).await?;
     let report = verify_job(&s.client, job, Some(2), &ProgressBar::hidden()).await?;
     assert!(report.matches, "{report:?}");
     assert_eq!(report.ours, report.on_chain);
