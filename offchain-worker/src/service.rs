@@ -97,20 +97,24 @@ where
         // Read new events; the full history stays in memory because a job's
         // inputs are rebuilt from its dataset's submission events.
         let from_block = worker.state.snapshot().next_block;
-        match with_backoff("read events", || async {
-            let mut next = log.clone();
-            next.refresh(&worker.market).await.map(|_| next)
-        })
-        .await
-        {
-            Ok(next) => log = next,
+        let cursor = log.cursor;
+        match with_backoff("read events", || worker.market.events(cursor)).await {
+            Ok((new, next)) => {
+                log.events.extend(new);
+                log.cursor = next;
+            }
             Err(e) => break Err(e.into()),
         }
+        // Tasks share one snapshot of the history, taken only when one starts.
+        let mut snapshot: Option<Arc<EventLog>> = None;
         for job_id in worker.candidates(&log, from_block) {
             if !running.insert(job_id) {
                 continue;
             }
-            let (worker, permits, log) = (worker.clone(), permits.clone(), log.clone());
+            let log = snapshot
+                .get_or_insert_with(|| Arc::new(log.clone()))
+                .clone();
+            let (worker, permits) = (worker.clone(), permits.clone());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 (job_id, worker.process(job_id, &log).await)
