@@ -53,6 +53,19 @@ async fn release(s: &Scenario, data: &Dataset, job: JobId) -> Result<ReleaseRepo
     Ok(owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await?)
 }
 
+/// Workers 0 and 1 (one FHE thread each) run until `job` is computed.
+async fn two_workers_compute(s: &Scenario, job: JobId) -> Result<JobInfo> {
+    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
+    s.run_workers_until(
+        &workers,
+        job,
+        TIMEOUT,
+        status_is(JobStatus::Computed),
+        nothing,
+    )
+    .await
+}
+
 /// 1. Two workers agree, the owner releases, everyone is paid.
 async fn happy_path(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
@@ -61,16 +74,7 @@ async fn happy_path(chain: &str) -> Result<()> {
     let before = s.ledger().await?;
     let job = s.request_lv_area(&data, 0).await?;
     let escrow = s.client.job(job).await?.escrow;
-    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
-    let info = s
-        .run_workers_until(
-            &workers,
-            job,
-            TIMEOUT,
-            status_is(JobStatus::Computed),
-            nothing,
-        )
-        .await?;
+    let info = two_workers_compute(&s, job).await?;
     assert_eq!(info.claims.len(), 2);
     assert!(info
         .claims
@@ -261,16 +265,7 @@ async fn revoked_submission_excluded(chain: &str) -> Result<()> {
         .map(|i| i.index)
         .collect();
     assert_eq!(live, vec![0, 2]);
-    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
-    let info = s
-        .run_workers_until(
-            &workers,
-            job,
-            TIMEOUT,
-            status_is(JobStatus::Computed),
-            nothing,
-        )
-        .await?;
+    let info = two_workers_compute(&s, job).await?;
     let bundle = ResultBundle::from_bytes(
         &s.client
             .store()
@@ -309,15 +304,7 @@ async fn cohort_below_minimum(chain: &str) -> Result<()> {
     s.market()
         .update_dataset(&s.owner, data.id, 5 * UNIT, policy)
         .await?;
-    let workers = [s.worker(0, 1)?, s.worker(1, 1)?];
-    s.run_workers_until(
-        &workers,
-        job,
-        TIMEOUT,
-        status_is(JobStatus::Computed),
-        nothing,
-    )
-    .await?;
+    two_workers_compute(&s, job).await?;
     let report = release(&s, &data, job).await?;
     assert!(
         matches!(
