@@ -3,13 +3,15 @@
 #   docs/BENCHMARKS.md      the report (measured vs extrapolated, machine, command, date)
 #   docs/bench-*.png        scaling plots
 #   docs/summary.json       machine-readable summary
-#   docs/bench-raw/         raw results (git-ignored): fhe.json, chain.json
+#   docs/bench-raw/         raw results (git-ignored): fhe.json, chain.json,
+#                           chain-node.json (with --node)
 #
 # Usage: scripts/bench.sh [--quick] [--node ws://HOST:PORT] [--out DIR]
 #   --quick   small sizes (a few minutes on 2 cores); CI runs this only to keep
 #             the suite working and asserts no timings.
-#   --node    measure gas, storage deposit and latency on a running
-#             substrate-contracts-node instead of the embedded chain.
+#   --node    also measure gas, storage deposit and latency on a running
+#             substrate-contracts-node (scripts/node.sh start), next to the
+#             embedded chain.
 #   --out     write the report under DIR instead of docs/ (scripts/test.sh uses
 #             this so the CI run never touches the committed report).
 # Full mode (no flag) takes about 10-25 minutes on 2 cores; run it on a quiet machine.
@@ -20,33 +22,33 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 quick=()
-chain="embedded"
+node=""
 docs="docs"
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=(--quick) ;;
         --node)
             [ $# -ge 2 ] || die "--node needs a ws:// URL"
-            chain="$2"
+            node="$2"
             shift
             ;;
-        --node=*) chain="${1#--node=}" ;;
+        --node=*) node="${1#--node=}" ;;
         --out)
             [ $# -ge 2 ] || die "--out needs a directory"
             docs="$2"
             shift
             ;;
         -h | --help)
-            sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *) die "unknown argument '$1' (usage: scripts/bench.sh [--quick] [--node URL])" ;;
     esac
     shift
 done
-case "$chain" in
-    embedded | ws://* | wss://*) ;;
-    *) die "--node needs a ws:// or wss:// URL, got '$chain'" ;;
+case "$node" in
+    "" | ws://* | wss://*) ;;
+    *) die "--node needs a ws:// or wss:// URL, got '$node'" ;;
 esac
 
 cd "$BF_ROOT"
@@ -55,10 +57,10 @@ mkdir -p "$docs"
 docs=$(cd "$docs" && pwd)
 raw="$docs/bench-raw"
 mkdir -p "$raw"
-rm -f "$raw/fhe.json" "$raw/chain.json"
+rm -f "$raw/fhe.json" "$raw/chain.json" "$raw/chain-node.json"
 # Recorded in every result file and figure caption.
 command_line="scripts/bench.sh${quick:+ ${quick[*]}}"
-[ "$chain" = "embedded" ] || command_line="$command_line --node $chain"
+[ -z "$node" ] || command_line="$command_line --node $node"
 export BLINDFOLD_BENCH_COMMAND="$command_line"
 
 if [ ! -f artifacts/marketplace.wasm ]; then
@@ -75,8 +77,12 @@ bin="$CARGO_TARGET_DIR/release/blindfold-bench"
 say "FHE measurements${quick:+ (quick)}"
 "$bin" fhe "${quick[@]}" --out "$raw/fhe.json"
 
-say "chain measurements on $chain"
-"$bin" chain "${quick[@]}" --chain "$chain" --wasm artifacts/marketplace.wasm --out "$raw/chain.json"
+say "chain measurements on the embedded chain"
+"$bin" chain "${quick[@]}" --chain embedded --wasm artifacts/marketplace.wasm --out "$raw/chain.json"
+if [ -n "$node" ]; then
+    say "chain measurements on the node at $node"
+    "$bin" chain "${quick[@]}" --chain "$node" --wasm artifacts/marketplace.wasm --out "$raw/chain-node.json"
+fi
 
 demo_args=()
 demo="${BLINDFOLD_DEMO_TIMINGS:-$BF_ROOT/docs/bench-raw/demo.json}"

@@ -66,7 +66,11 @@ start)
     if rpc_health; then
         die "port $port already answers RPC but was not started by this script; pick another --port"
     fi
-    nohup "$NODE_BIN" --dev --tmp --rpc-port "$port" --rpc-methods unsafe \
+    # --state-pruning archive: workers and clients rebuild a contract's
+    # history (datasets, submissions, jobs) from its events, which live in
+    # each block's state; the default keeps only the last 256 blocks' state,
+    # and the dev node makes a block per transaction.
+    nohup "$NODE_BIN" --dev --tmp --state-pruning archive --rpc-port "$port" --rpc-methods unsafe \
         --no-prometheus --no-telemetry --listen-addr /ip4/127.0.0.1/tcp/0 \
         >"$log_file" 2>&1 &
     echo $! >"$pid_file"

@@ -316,9 +316,26 @@ pub async fn request_job<C: Chain, S: BlobStore>(
         .compute_window_ms
         .unwrap_or(DEFAULT_COMPUTE_WINDOW_MS)
         .clamp(p.min_compute_window, p.max_compute_window);
-    let now = client.market().chain().now().await?;
-    let deadline = now.saturating_add(window);
     let params_hash = client.put(JobSpec::new(params.clone()).to_bytes()).await?;
+    // The contract's answer first, so that a refused request sends nothing.
+    let chain = client.market().chain();
+    let now = chain.now().await?;
+    client
+        .market()
+        .check_request(
+            &researcher.account(),
+            dataset,
+            pipeline,
+            params_hash,
+            options.epsilon_milli,
+            now.saturating_add(window),
+            escrow,
+        )
+        .await?;
+    // The deadline counts from the chain's time, brought up to date first
+    // (an idle instant-seal node's clock stands still until a block is made).
+    let now = chain.catch_up(researcher).await?;
+    let deadline = now.saturating_add(window);
     let job_id = client
         .market()
         .request(

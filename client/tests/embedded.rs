@@ -26,10 +26,12 @@ use indicatif::ProgressBar;
 type TestClient = Client<EmbeddedChain, DirStore>;
 
 fn wasm() -> Option<Vec<u8>> {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../artifacts/marketplace.wasm"
-    ));
+    // Cargo sets CARGO_MANIFEST_DIR when it runs a test; the compiled-in
+    // path may name another checkout that shared the target directory.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let path = crate_dir.join("../artifacts/marketplace.wasm");
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(_) => {

@@ -194,14 +194,21 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         Ok(Outcome::Revealed)
     }
 
-    /// Calls `advance` when the job's current deadline has passed.
+    /// Calls `advance` when the job's current deadline has passed. When only
+    /// the wall clock says so, the chain's clock is first made to catch up
+    /// (an idle instant-seal node makes no blocks by itself).
     async fn nudge(&self, job_id: JobId, job: &JobInfo) -> Result<(), WorkerError> {
-        let now = self
-            .market
-            .chain()
+        let chain = self.market.chain();
+        let mut now = chain
             .now()
             .await
             .map_err(blindfold_market::MarketError::from)?;
+        if now < job.deadline && blindfold_chain::wall_clock_ms() >= job.deadline {
+            now = chain
+                .catch_up(&self.signer)
+                .await
+                .map_err(blindfold_market::MarketError::from)?;
+        }
         if now >= job.deadline {
             match self.market.advance(&self.signer, job_id).await {
                 Ok(status) => tracing::info!(job = job_id, ?status, "deadline passed: advanced"),

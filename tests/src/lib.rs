@@ -42,12 +42,18 @@ pub type ScenarioWorker = Arc<Worker<SharedChain, DirStore>>;
 
 /// Where the release contract is: `$BLINDFOLD_WASM`, else
 /// `artifacts/marketplace.wasm` at the workspace root.
+///
+/// The root is found from `CARGO_MANIFEST_DIR` as cargo sets it when it runs
+/// a test, and only then from the path compiled in: a shared target
+/// directory may hold binaries built from a checkout elsewhere.
 pub fn wasm_path() -> PathBuf {
-    std::env::var_os("BLINDFOLD_WASM")
+    if let Some(path) = std::env::var_os("BLINDFOLD_WASM") {
+        return PathBuf::from(path);
+    }
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/marketplace.wasm")
-        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    crate_dir.join("../artifacts/marketplace.wasm")
 }
 
 /// Contract settings for a chain: the demo defaults on the embedded chain
@@ -148,6 +154,41 @@ fn dev(seed: &str) -> Signer {
     Signer::from_uri(seed).unwrap_or_else(|e| panic!("dev seed {seed}: {e}"))
 }
 
+/// What `//Alice` gives each member of a scenario's cast on a node.
+const NODE_ENDOWMENT: Balance = 10_000 * UNIT;
+
+/// The cast: operator, owner, researcher and three workers.
+///
+/// On the embedded chain (one chain per scenario) they are the dev accounts
+/// `//Alice` … `//Ferdie`. On a node, scenarios run side by side and each
+/// checks every member's balance, so each gets accounts of its own, derived
+/// from the dev seeds with the scenario's salt and funded by `//Alice`.
+async fn cast(chain: &AnyChain, salt: &[u8]) -> Result<[Signer; 6]> {
+    const SEEDS: [&str; 6] = [
+        "//Alice",
+        "//Bob",
+        "//Charlie",
+        "//Dave",
+        "//Eve",
+        "//Ferdie",
+    ];
+    let Some(node) = chain.as_node() else {
+        return Ok(SEEDS.map(dev));
+    };
+    let tag = hex::encode(&blindfold_store::sha256(salt)[..6]);
+    let alice = dev("//Alice");
+    let mut cast = Vec::new();
+    for seed in SEEDS {
+        let signer = dev(&format!("{seed}//scenario-{tag}"));
+        node.transfer(&alice, &signer.account(), NODE_ENDOWMENT)
+            .await?;
+        cast.push(signer);
+    }
+    Ok(cast
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("six seeds make six signers")))
+}
+
 impl Scenario {
     /// Opens `chain_spec` (`embedded` or a `ws://` URL), deploys the
     /// marketplace from [`wasm_path`] and keeps files under `dir`.
@@ -160,10 +201,10 @@ impl Scenario {
             )
         })?;
         let chain: SharedChain = Arc::new(Metered::new(AnyChain::open(chain_spec).await?));
-        let operator = dev("//Alice");
         let params = params_for(chain.inner());
         // A fresh salt per scenario, so one node hosts many.
         let salt = format!("{:?}{}", Instant::now(), dir.display()).into_bytes();
+        let [operator, owner, researcher, w0, w1, w2] = cast(chain.inner(), &salt).await?;
         let market = Market::deploy(chain.clone(), &operator, &wasm, params, &salt).await?;
         std::fs::create_dir_all(dir)?;
         let store = DirStore::open(dir.join("store"))?;
@@ -172,9 +213,9 @@ impl Scenario {
             dir: dir.to_path_buf(),
             client: Client::new(market, store),
             operator,
-            owner: dev("//Bob"),
-            researcher: dev("//Charlie"),
-            workers: [dev("//Dave"), dev("//Eve"), dev("//Ferdie")],
+            owner,
+            researcher,
+            workers: [w0, w1, w2],
         })
     }
 
@@ -258,14 +299,27 @@ impl Scenario {
         })
     }
 
-    /// Requests an `lv-area` job with the researcher's default parameters.
+    /// Requests an `lv-area` job with the researcher's default parameters
+    /// and a 10-minute compute window.
     pub async fn request_lv_area(&self, dataset: &Dataset, epsilon_milli: u64) -> Result<JobId> {
+        self.request_lv_area_within(dataset, epsilon_milli, 600_000)
+            .await
+    }
+
+    /// Requests an `lv-area` job whose compute window is `window_ms` (a test
+    /// that waits for the deadline on a node waits that long).
+    pub async fn request_lv_area_within(
+        &self,
+        dataset: &Dataset,
+        epsilon_milli: u64,
+        window_ms: u64,
+    ) -> Result<JobId> {
         let (_, metadata) = self.client.dataset(dataset.id).await?;
         let params = researcher::default_params("lv-area", &metadata.geometry)?;
         let options = RequestOptions {
             params,
             epsilon_milli,
-            compute_window_ms: Some(600_000),
+            compute_window_ms: Some(window_ms),
         };
         Ok(
             researcher::request_job(&self.client, &self.researcher, dataset.id, &options)
@@ -343,14 +397,17 @@ impl Scenario {
         outcome
     }
 
-    /// Moves chain time on by `ms`: instantly on the embedded chain, by
-    /// waiting on a node.
+    /// Moves chain time on by `ms`: instantly on the embedded chain; on a
+    /// node by waiting, then sealing a block so dry runs see the new time.
     pub async fn advance(&self, ms: u64) -> Result<()> {
         match self.chain.inner().as_embedded() {
             Some(chain) => {
                 chain.advance_time(ms)?;
             }
-            None => tokio::time::sleep(Duration::from_millis(ms)).await,
+            None => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                self.chain.catch_up(&self.operator).await?;
+            }
         }
         Ok(())
     }

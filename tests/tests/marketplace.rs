@@ -215,7 +215,8 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
     let idle = s.workers[0].clone();
     s.market().stake(&idle, 20 * UNIT).await?;
     let before = s.ledger().await?;
-    let job = s.request_lv_area(&data, 0).await?;
+    // A short window: on a node the test waits it out.
+    let job = s.request_lv_area_within(&data, 0, 20_000).await?;
     let escrow = s.client.job(job).await?.escrow;
     s.market().claim(&idle, job).await?;
     let info = s.client.job(job).await?;

@@ -348,17 +348,15 @@ impl<'a, C: Chain> Flow<'a, C> {
     }
 
     /// Lets `ms` of chain time pass: the embedded chain's clock moves; on a
-    /// node the bench sleeps, then seals a block with a small transaction so
-    /// that dry runs see the new timestamp.
+    /// node the bench sleeps, then seals a block (`Chain::catch_up`) so that
+    /// dry runs see the new timestamp.
     async fn pass_time(&mut self, ms: u64, poke: &Signer) -> Result<()> {
         if let Some(chain) = self.embedded {
             chain.advance_time(ms)?;
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(ms + 1_000)).await;
-        self.chain
-            .call(poke, &self.contract, selectors::STAKE.to_vec(), UNIT)
-            .await?;
+        self.chain.catch_up(poke).await?;
         Ok(())
     }
 

@@ -2,7 +2,8 @@
 //! the PNG plots and `docs/summary.json`.
 //!
 //! Inputs (in `--raw`, default `docs/bench-raw/`): `fhe.json` (required),
-//! `chain.json` (optional) and the demo's timings (`--demo`, optional; format
+//! `chain.json` (optional, the embedded chain), `chain-node.json` (optional,
+//! a substrate-contracts-node) and the demo's timings (`--demo`, optional; format
 //! `{"videos":n,"stages":[{"name":"...","seconds":f}],"chain_seconds":f,"total_seconds":f}`).
 //! Everything derived from a model rather than timed is labelled as such.
 
@@ -40,20 +41,22 @@ pub struct DemoStage {
     pub seconds: f64,
 }
 
+/// The chain runs a report includes, in this order, when present.
+const CHAIN_FILES: [&str; 2] = ["chain.json", "chain-node.json"];
+
 /// ROI sides the extrapolation covers (the issue's axis), whatever was measured.
 const EXTRAPOLATION_SIDES: [u16; 4] = [16, 32, 56, 112];
 
 /// Writes the report. Returns the paths written.
 pub fn run(raw_dir: &Path, docs: &Path, demo: Option<&Path>) -> Result<Vec<PathBuf>> {
     let fhe: FheRaw = read_json(&raw_dir.join("fhe.json"))?;
-    let chain: Option<ChainRaw> = {
-        let p = raw_dir.join("chain.json");
+    let mut chains: Vec<ChainRaw> = Vec::new();
+    for name in CHAIN_FILES {
+        let p = raw_dir.join(name);
         if p.exists() {
-            Some(read_json(&p)?)
-        } else {
-            None
+            chains.push(read_json(&p)?);
         }
-    };
+    }
     let demo: Option<Demo> = match demo {
         Some(p) => Some(read_json(p)?),
         None => None,
@@ -77,19 +80,12 @@ pub fn run(raw_dir: &Path, docs: &Path, demo: Option<&Path>) -> Result<Vec<PathB
         }
     }
 
-    let summary = summary(&fhe, chain.as_ref(), demo.as_ref())?;
+    let summary = summary(&fhe, &chains, demo.as_ref())?;
     let path = docs.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")?;
     written.push(path);
 
-    let md = markdown(
-        &fhe,
-        chain.as_ref(),
-        demo.as_ref(),
-        &summary,
-        &figures,
-        &drawn,
-    )?;
+    let md = markdown(&fhe, &chains, demo.as_ref(), &summary, &figures, &drawn)?;
     let path = docs.join("BENCHMARKS.md");
     std::fs::write(&path, md)?;
     written.push(path);
@@ -299,7 +295,7 @@ fn point_json(fhe: &FheRaw, p: &Point) -> Value {
     })
 }
 
-fn summary(fhe: &FheRaw, chain: Option<&ChainRaw>, demo: Option<&Demo>) -> Result<Value> {
+fn summary(fhe: &FheRaw, chains: &[ChainRaw], demo: Option<&Demo>) -> Result<Value> {
     let lv = stage_point(fhe, "lv-area").context("no lv-area stage point")?;
     let conv = stage_point(fhe, "conv3x3").context("no conv3x3 stage point")?;
     let mut scaling = serde_json::Map::new();
@@ -330,12 +326,9 @@ fn summary(fhe: &FheRaw, chain: Option<&ChainRaw>, demo: Option<&Demo>) -> Resul
             "ciphertext_bytes": r.video_bytes * ECHONET_VIDEOS as f64,
         })).collect::<Vec<_>>(),
     });
-    let chain_json = match chain {
-        None => json!({"status": "not measured", "reason": "no chain.json"}),
-        Some(c) if c.skipped.is_some() => {
-            json!({"status": "not measured", "reason": c.skipped, "chain": c.kind})
-        }
-        Some(c) => json!({
+    let chain_json = |c: &ChainRaw| match &c.skipped {
+        Some(reason) => json!({"status": "not measured", "reason": reason, "chain": c.kind}),
+        None => json!({
             "status": "measured",
             "measured_on": c.kind,
             "chain": c.chain,
@@ -356,6 +349,11 @@ fn summary(fhe: &FheRaw, chain: Option<&ChainRaw>, demo: Option<&Demo>) -> Resul
             })).collect::<Vec<_>>(),
             "latency": c.latency,
         }),
+    };
+    let chains_json: Vec<Value> = if chains.is_empty() {
+        vec![json!({"status": "not measured", "reason": "no chain.json"})]
+    } else {
+        chains.iter().map(chain_json).collect()
     };
     let e2e = match demo {
         Some(d) => json!({
@@ -389,7 +387,7 @@ fn summary(fhe: &FheRaw, chain: Option<&ChainRaw>, demo: Option<&Demo>) -> Resul
         "keys": fhe.keys,
         "scaling": scaling,
         "extrapolation": extrapolation,
-        "chain": chain_json,
+        "chains": chains_json,
         "e2e": e2e,
     }))
 }
@@ -720,9 +718,121 @@ fn format_deposit(v: i128) -> String {
     }
 }
 
+/// One chain run's part of the Chain section: gas, deposit and latency per
+/// message.
+fn chain_section(md: &mut String, c: &ChainRaw) {
+    match &c.skipped {
+        None => {
+            let _ = writeln!(
+                md,
+                "### On the {}\n\nMeasured on {}. _{}._\n",
+                if c.kind == "embedded" {
+                    "embedded chain"
+                } else {
+                    "node"
+                },
+                chain_label(c),
+                c.meta.caption()
+            );
+            let _ = writeln!(
+                md,
+                "Contract `artifacts/marketplace.wasm`: {} bytes; deploy (upload + instantiate): {:.1} ms.\n",
+                fmt_int(c.wasm_bytes as u64),
+                c.deploy_ms
+            );
+            md.push_str(
+                "Gas (ref_time, proof_size) and storage deposit are from the dry run that precedes every call \
+                 (deposit in the chain's smallest unit; 1 unit = 10^12; negative = refund). *dry run* is the \
+                 latency of one dry run; *call* is the whole `Chain::call`: dry run, signing, submission and \
+                 inclusion.\n\n",
+            );
+            if c.kind == "embedded" {
+                md.push_str(
+                    "On the embedded chain, ink_sandbox's runtime prices storage at 1 per byte and 1 per \
+                     storage item, so a deposit here is the storage the call adds (bytes + items); a node \
+                     multiplies the same growth by its own prices. Gas is the same pallet-contracts weight \
+                     either way.\n\n",
+                );
+            }
+            md.push_str("| message | case | kind | selector | ref_time | proof_size | storage deposit | dry run ms | call ms |\n|---|---|---|---|---|---|---|---|---|\n");
+            for m in &c.messages {
+                message_row(md, m);
+            }
+            let seen: Vec<&str> = c.messages.iter().map(|m| m.name.as_str()).collect();
+            let missing: Vec<&str> = blindfold_protocol::selectors::MESSAGES
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| !seen.contains(n))
+                .collect();
+            if !missing.is_empty() {
+                let _ = writeln!(
+                    md,
+                    "\nNot measured: {}{}.",
+                    missing
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if missing.contains(&"set_code_hash") {
+                        " (`set_code_hash` needs a second uploaded code)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            md.push_str("\nTransaction latency (the same message repeated):\n\n| what | samples | p50 ms | p90 ms | max ms | mean ms |\n|---|---|---|---|---|---|\n");
+            for l in &c.latency {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                    l.what, l.samples, l.p50_ms, l.p90_ms, l.max_ms, l.mean_ms
+                );
+            }
+            let _ = writeln!(
+                md,
+                "\nOne replicated job's chain traffic (request, 2 claims, 2 commits, 2 reveals, release, \
+                 finalize; excluding dataset setup and the workers' own queries): {:.1} ms of calls.\n",
+                c.job_lifecycle_ms
+            );
+            if let Some(batch) = c
+                .messages
+                .iter()
+                .filter(|m| m.name == "add_submissions")
+                .max_by_key(|m| m.case.split(' ').next().and_then(|n| n.parse::<u64>().ok()))
+            {
+                let per = batch
+                    .case
+                    .split(' ')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(1);
+                let calls = ECHONET_VIDEOS.div_ceil(per);
+                let _ = writeln!(
+                    md,
+                    "Extrapolated, not measured: registering all {} EchoNet-Dynamic videos takes {} \
+                     `add_submissions` calls of up to {per} hashes: about {} ref_time and {} of storage \
+                     deposit in total, and {:.1} s of calls at this chain's latency.\n",
+                    fmt_int(ECHONET_VIDEOS),
+                    calls,
+                    fmt_int(batch.ref_time.saturating_mul(calls)),
+                    format_deposit(batch.storage_deposit.saturating_mul(calls as i128)),
+                    batch.tx_ms.unwrap_or(0.0) * calls as f64 / 1e3,
+                );
+            }
+        }
+        Some(reason) => {
+            let _ = writeln!(
+                md,
+                "**Not measured** ({}): {reason}. Run `scripts/build-contract.sh` (after `scripts/setup.sh`), then `scripts/bench.sh`.\n",
+                c.kind
+            );
+        }
+    }
+}
+
 fn markdown(
     fhe: &FheRaw,
-    chain: Option<&ChainRaw>,
+    chains: &[ChainRaw],
     demo: Option<&Demo>,
     summary: &Value,
     figures: &[(String, Figure)],
@@ -754,23 +864,23 @@ fn markdown(
         fhe.meta.caption(),
         fhe.meta.elapsed_s
     );
-    match chain {
-        Some(c) if c.skipped.is_none() => {
-            let _ = writeln!(
-                md,
-                "- Chain run: {}; on {}.",
-                c.meta.caption(),
-                chain_label(c)
-            );
+    for c in chains {
+        match &c.skipped {
+            None => {
+                let _ = writeln!(
+                    md,
+                    "- Chain run: {}; on {}.",
+                    c.meta.caption(),
+                    chain_label(c)
+                );
+            }
+            Some(reason) => {
+                let _ = writeln!(md, "- Chain run ({}): **not measured**: {reason}.", c.kind);
+            }
         }
-        Some(c) => {
-            let _ = writeln!(
-                md,
-                "- Chain run: **not measured**: {}.",
-                c.skipped.as_deref().unwrap_or("")
-            );
-        }
-        None => md.push_str("- Chain run: **not measured** (no `chain.json`).\n"),
+    }
+    if chains.is_empty() {
+        md.push_str("- Chain run: **not measured** (no `chain.json`).\n");
     }
     let busiest = fhe
         .points
@@ -1018,108 +1128,11 @@ fn markdown(
 
     // Chain.
     md.push_str("## Chain\n\n");
-    match chain {
-        Some(c) if c.skipped.is_none() => {
-            let _ = writeln!(
-                md,
-                "Measured on {}. _{}._\n",
-                chain_label(c),
-                c.meta.caption()
-            );
-            let _ = writeln!(
-                md,
-                "Contract `artifacts/marketplace.wasm`: {} bytes; deploy (upload + instantiate): {:.1} ms.\n",
-                fmt_int(c.wasm_bytes as u64),
-                c.deploy_ms
-            );
-            md.push_str(
-                "Gas (ref_time, proof_size) and storage deposit are from the dry run that precedes every call \
-                 (deposit in the chain's smallest unit; 1 unit = 10^12; negative = refund). *dry run* is the \
-                 latency of one dry run; *call* is the whole `Chain::call`: dry run, signing, submission and \
-                 inclusion.\n\n",
-            );
-            if c.kind == "embedded" {
-                md.push_str(
-                    "On the embedded chain, ink_sandbox's runtime prices storage at 1 per byte and 1 per \
-                     storage item, so a deposit here is the storage the call adds (bytes + items); a node \
-                     multiplies the same growth by its own prices. Gas is the same pallet-contracts weight \
-                     either way.\n\n",
-                );
-            }
-            md.push_str("| message | case | kind | selector | ref_time | proof_size | storage deposit | dry run ms | call ms |\n|---|---|---|---|---|---|---|---|---|\n");
-            for m in &c.messages {
-                message_row(&mut md, m);
-            }
-            let seen: Vec<&str> = c.messages.iter().map(|m| m.name.as_str()).collect();
-            let missing: Vec<&str> = blindfold_protocol::selectors::MESSAGES
-                .iter()
-                .map(|(n, _)| *n)
-                .filter(|n| !seen.contains(n))
-                .collect();
-            if !missing.is_empty() {
-                let _ = writeln!(
-                    md,
-                    "\nNot measured: {}{}.",
-                    missing
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if missing.contains(&"set_code_hash") {
-                        " (`set_code_hash` needs a second uploaded code)"
-                    } else {
-                        ""
-                    }
-                );
-            }
-            md.push_str("\nTransaction latency (the same message repeated):\n\n| what | samples | p50 ms | p90 ms | max ms | mean ms |\n|---|---|---|---|---|---|\n");
-            for l in &c.latency {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
-                    l.what, l.samples, l.p50_ms, l.p90_ms, l.max_ms, l.mean_ms
-                );
-            }
-            let _ = writeln!(
-                md,
-                "\nOne replicated job's chain traffic (request, 2 claims, 2 commits, 2 reveals, release, \
-                 finalize; excluding dataset setup and the workers' own queries): {:.1} ms of calls.\n",
-                c.job_lifecycle_ms
-            );
-            if let Some(batch) = c
-                .messages
-                .iter()
-                .filter(|m| m.name == "add_submissions")
-                .max_by_key(|m| m.case.split(' ').next().and_then(|n| n.parse::<u64>().ok()))
-            {
-                let per = batch
-                    .case
-                    .split(' ')
-                    .next()
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .unwrap_or(1);
-                let calls = ECHONET_VIDEOS.div_ceil(per);
-                let _ = writeln!(
-                    md,
-                    "Extrapolated, not measured: registering all {} EchoNet-Dynamic videos takes {} \
-                     `add_submissions` calls of up to {per} hashes: about {} ref_time and {} of storage \
-                     deposit in total, and {:.1} s of calls at this chain's latency.\n",
-                    fmt_int(ECHONET_VIDEOS),
-                    calls,
-                    fmt_int(batch.ref_time.saturating_mul(calls)),
-                    format_deposit(batch.storage_deposit.saturating_mul(calls as i128)),
-                    batch.tx_ms.unwrap_or(0.0) * calls as f64 / 1e3,
-                );
-            }
-        }
-        Some(c) => {
-            let _ = writeln!(
-                md,
-                "**Not measured**: {}. Run `scripts/build-contract.sh` (after `scripts/setup.sh`), then `scripts/bench.sh`.\n",
-                c.skipped.as_deref().unwrap_or("")
-            );
-        }
-        None => md.push_str("**Not measured** (no `docs/bench-raw/chain.json`).\n\n"),
+    if chains.is_empty() {
+        md.push_str("**Not measured** (no `docs/bench-raw/chain.json`).\n\n");
+    }
+    for c in chains {
+        chain_section(&mut md, c);
     }
 
     // End to end.
@@ -1158,7 +1171,7 @@ fn markdown(
                  writes `docs/bench-raw/demo.json` (or set `BLINDFOLD_DEMO_TIMINGS` to its timings file), \
                  and the next `scripts/bench.sh` reports it here.\n",
             );
-            if let Some(c) = chain.filter(|c| c.skipped.is_none()) {
+            if let Some(c) = chains.iter().find(|c| c.skipped.is_none()) {
                 let compute = lv.fhe_s;
                 let _ = writeln!(
                     md,
@@ -1377,7 +1390,7 @@ mod tests {
         assert!(s["single_pbs_ms"].is_number());
         assert!(s["conv3x3"]["pbs_efficiency"].is_null());
         assert_eq!(s["e2e"]["status"], "not measured");
-        assert_eq!(s["chain"]["measured_on"], "embedded");
+        assert_eq!(s["chains"][0]["measured_on"], "embedded");
         assert_eq!(s["extrapolation"]["rows"].as_array().unwrap().len(), 4);
 
         let md = std::fs::read_to_string(docs.join("BENCHMARKS.md")).unwrap();

@@ -54,6 +54,15 @@ impl AnyChain {
             AnyChain::Node(_) => None,
         }
     }
+
+    /// The node, when this is one (for node-only operations such as
+    /// [`NodeChain::transfer`]).
+    pub fn as_node(&self) -> Option<&NodeChain> {
+        match self {
+            AnyChain::Embedded(_) => None,
+            AnyChain::Node(chain) => Some(chain),
+        }
+    }
 }
 
 macro_rules! dispatch {
@@ -114,6 +123,10 @@ impl Chain for AnyChain {
 
     async fn now(&self) -> Result<u64, ChainError> {
         dispatch!(self, c => c.now().await)
+    }
+
+    async fn catch_up(&self, signer: &Signer) -> Result<u64, ChainError> {
+        dispatch!(self, c => c.catch_up(signer).await)
     }
 }
 

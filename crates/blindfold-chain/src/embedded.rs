@@ -492,4 +492,9 @@ impl Chain for EmbeddedChain {
     async fn now(&self) -> Result<u64, ChainError> {
         self.with_state(false, |inner| inner.clock_ms)
     }
+
+    /// The embedded clock moves only with [`EmbeddedChain::advance_time`].
+    async fn catch_up(&self, _signer: &Signer) -> Result<u64, ChainError> {
+        self.now().await
+    }
 }

@@ -9,7 +9,9 @@
 //! - [`Chain::query`] reads state with a dry run;
 //! - [`Chain::events`] follows the contract's events from finalized blocks with
 //!   a resumable [`Cursor`];
-//! - [`Chain::balance`] reads an account's free balance.
+//! - [`Chain::balance`] reads an account's free balance;
+//! - [`Chain::now`] reads the chain's clock, and [`Chain::catch_up`] makes an
+//!   idle instant-seal node's clock catch up with the wall clock.
 //!
 //! Two implementations:
 //!
@@ -198,6 +200,27 @@ pub trait Chain: Send + Sync {
     /// The chain's current time in milliseconds (the `pallet-timestamp` value
     /// contracts see as `block_timestamp`).
     fn now(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
+
+    /// Brings the chain's clock up to the wall clock where blocks are only
+    /// made on demand, then returns [`Chain::now`].
+    ///
+    /// A substrate-contracts-node seals a block only when a transaction
+    /// arrives (instant seal), so on an idle node time stands still and a
+    /// passed deadline stays unpassed for every dry run. There this seals a
+    /// block with an empty `System::remark` signed by `signer`, when the
+    /// latest block is more than a second behind the local clock. The
+    /// embedded chain's clock moves only when told: there this reads it.
+    fn catch_up(&self, signer: &Signer) -> impl Future<Output = Result<u64, ChainError>> + Send;
+}
+
+/// The local wall clock in milliseconds since the Unix epoch, the scale of
+/// [`Chain::now`] on a node. Compare it with a deadline to know whether a
+/// [`Chain::catch_up`] is worth a transaction.
+pub fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// A shared chain is a chain: one in-process chain can serve the client, a
@@ -254,5 +277,9 @@ impl<T: Chain> Chain for std::sync::Arc<T> {
 
     fn now(&self) -> impl Future<Output = Result<u64, ChainError>> + Send {
         (**self).now()
+    }
+
+    fn catch_up(&self, signer: &Signer) -> impl Future<Output = Result<u64, ChainError>> + Send {
+        (**self).catch_up(signer)
     }
 }

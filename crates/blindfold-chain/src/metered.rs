@@ -108,4 +108,8 @@ impl<C: Chain> Chain for Metered<C> {
     async fn now(&self) -> Result<u64, ChainError> {
         self.time(self.inner.now()).await
     }
+
+    async fn catch_up(&self, signer: &Signer) -> Result<u64, ChainError> {
+        self.time(self.inner.catch_up(signer)).await
+    }
 }

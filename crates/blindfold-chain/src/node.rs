@@ -5,11 +5,17 @@
 //!   so no generated metadata types are required.
 //! - **Transactions** are dynamic `Contracts::call` / `instantiate_with_code`
 //!   extrinsics, signed with sr25519, submitted, and awaited until finalized
-//!   (the dev node seals and finalizes each transaction at once).
+//!   (the dev node seals and finalizes each transaction at once). One lock
+//!   per signing account, shared by every connection in the process, keeps
+//!   nonces apart; a nonce taken by another process is retried.
 //! - **Events** are read block by block from the cursor up to the finalized
 //!   head: `Contracts::ContractEmitted` of the chosen contract, with topics.
+//!   Events are block state, so following a contract from its deployment
+//!   needs a node that keeps old state (`--state-pruning archive`).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use parity_scale_codec::{Compact, Decode, Encode, Input};
 use subxt::backend::legacy::LegacyRpcMethods;
@@ -32,8 +38,6 @@ pub struct NodeChain {
     url: String,
     api: OnlineClient<Config>,
     rpc: LegacyRpcMethods<Config>,
-    /// Serialises submissions so nonces from one process never collide.
-    submit: Mutex<()>,
 }
 
 impl std::fmt::Debug for NodeChain {
@@ -64,7 +68,6 @@ impl NodeChain {
             url: url.to_string(),
             api,
             rpc: LegacyRpcMethods::new(client),
-            submit: Mutex::new(()),
         })
     }
 
@@ -94,14 +97,30 @@ impl NodeChain {
         signer: &Signer,
         call: subxt::tx::DefaultPayload<subxt::ext::scale_value::Composite<()>>,
     ) -> Result<(subxt::blocks::ExtrinsicEvents<Config>, u64, Balance), ChainError> {
-        let _guard = self.submit.lock().await;
+        let account = signer.account();
+        let lock = account_lock(&account);
+        let _guard = lock.lock().await;
         let pair = signer.keypair();
-        let progress = self
-            .api
-            .tx()
-            .sign_and_submit_then_watch_default(&call, pair)
-            .await
-            .map_err(rpc_err)?;
+        let mut attempt = 0u32;
+        let progress = loop {
+            match self
+                .api
+                .tx()
+                .sign_and_submit_then_watch_default(&call, pair)
+                .await
+            {
+                Ok(progress) => break progress,
+                // Another process signing as the same account took our nonce
+                // between our read of it and the pool's check. The pool
+                // refused the transaction outright, so signing again with the
+                // next nonce cannot send it twice.
+                Err(e) if is_nonce_race(&e) && attempt < NONCE_RETRIES => {
+                    attempt = attempt.saturating_add(1);
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(rpc_err(e)),
+            }
+        };
         let in_block = progress.wait_for_finalized().await.map_err(rpc_err)?;
         let block_hash = in_block.block_hash();
         let events = in_block.wait_for_success().await.map_err(|e| match e {
@@ -126,6 +145,25 @@ impl NodeChain {
             }
         }
         Ok((events, u64::from(header.number), fee))
+    }
+
+    /// Transfers `amount` from `from` to `to` (`Balances::transfer_keep_alive`),
+    /// for example to fund a fresh account derived from a dev seed.
+    pub async fn transfer(
+        &self,
+        from: &Signer,
+        to: &AccountId,
+        amount: Balance,
+    ) -> Result<(), ChainError> {
+        let call = subxt::dynamic::tx(
+            "Balances",
+            "transfer_keep_alive",
+            vec![
+                Value::unnamed_variant("Id", [Value::from_bytes(to)]),
+                Value::u128(amount),
+            ],
+        );
+        self.submit(from, call).await.map(|_| ())
     }
 
     async fn dry_run_call(
@@ -162,6 +200,33 @@ impl NodeChain {
             _ => Err(self.dispatch_error(input)),
         }
     }
+}
+
+/// How far (ms) the latest block may lag the local clock before
+/// [`Chain::catch_up`] seals a new one.
+const CLOCK_LAG_MS: u64 = 1_000;
+
+/// How often a submission refused for a stale nonce is signed again.
+const NONCE_RETRIES: u32 = 5;
+
+/// The submission lock of `account`, shared by every [`NodeChain`] in this
+/// process: subxt reads the next nonce from the node, so two submissions by
+/// one account must not overlap, even through two connections (as parallel
+/// tests, or a client and a worker in one process, make them).
+fn account_lock(account: &AccountId) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<std::sync::Mutex<HashMap<AccountId, Arc<Mutex<()>>>>> = OnceLock::new();
+    let locks = LOCKS.get_or_init(Default::default);
+    // A poisoned map only means another thread panicked while inserting;
+    // the map itself is still whole.
+    let mut locks = locks.lock().unwrap_or_else(|p| p.into_inner());
+    Arc::clone(locks.entry(*account).or_default())
+}
+
+/// Whether the pool refused a transaction because its nonce was already used
+/// (`Transaction is outdated`) or is in the pool (`Priority is too low`).
+fn is_nonce_race(e: &subxt::Error) -> bool {
+    let text = e.to_string();
+    text.contains("Transaction is outdated") || text.contains("Priority is too low")
 }
 
 /// Every remaining byte of a runtime API answer.
@@ -202,17 +267,23 @@ impl ResultHead {
     }
 }
 
+/// The gas limit sent with a transaction: twice the dry run's, plus a little.
+///
+/// State may move between the dry run and inclusion: a worker's `reveal`
+/// dry-run before the other worker's reveal lands does not pay for settling
+/// the job, which the included one then must. Unused gas is refunded, so a
+/// generous limit costs nothing but block room.
 fn weight(gas: (u64, u64)) -> Value {
-    // 10% headroom over the dry run: state may move between dry run and inclusion.
-    let pad = |v: u64| v.saturating_add(v / 10);
+    let ref_time = gas.0.saturating_mul(2).saturating_add(1_000_000_000);
+    let proof_size = gas.1.saturating_mul(2).saturating_add(64 * 1024);
     Value::named_composite([
         (
             "ref_time",
-            Value::u128(u128::from(pad(gas.0).min(MAX_REF_TIME))),
+            Value::u128(u128::from(ref_time.min(MAX_REF_TIME))),
         ),
         (
             "proof_size",
-            Value::u128(u128::from(pad(gas.1).min(MAX_PROOF_SIZE))),
+            Value::u128(u128::from(proof_size.min(MAX_PROOF_SIZE))),
         ),
     ])
 }
@@ -349,7 +420,18 @@ impl Chain for NodeChain {
                 .await
                 .map_err(rpc_err)?
                 .ok_or_else(|| ChainError::Rpc(format!("no block {number} on the node")))?;
-            let events = self.api.events().at(hash).await.map_err(rpc_err)?;
+            let events = self.api.events().at(hash).await.map_err(|e| {
+                let text = e.to_string();
+                if text.contains("State already discarded") {
+                    ChainError::Rpc(format!(
+                        "the node no longer keeps the state of block {number}, so its events \
+                         cannot be read: run an archive node (--state-pruning archive, as \
+                         scripts/node.sh start does)"
+                    ))
+                } else {
+                    rpc_err(text)
+                }
+            })?;
             for ev in events.iter() {
                 let ev = ev.map_err(rpc_err)?;
                 if ev.pallet_name() != "Contracts" || ev.variant_name() != "ContractEmitted" {
@@ -385,6 +467,16 @@ impl Chain for NodeChain {
         let bytes = info.encoded();
         let mut input = bytes.get(16..).unwrap_or_default();
         u128::decode(&mut input).map_err(rpc_err)
+    }
+
+    async fn catch_up(&self, signer: &Signer) -> Result<u64, ChainError> {
+        let now = self.now().await?;
+        if crate::wall_clock_ms().saturating_sub(now) <= CLOCK_LAG_MS {
+            return Ok(now);
+        }
+        let remark = subxt::dynamic::tx("System", "remark", vec![Value::from_bytes([])]);
+        self.submit(signer, remark).await?;
+        self.now().await
     }
 
     async fn now(&self) -> Result<u64, ChainError> {

@@ -21,12 +21,18 @@ use parity_scale_codec::{Decode, Encode};
 const UNIT: u128 = 1_000_000_000_000;
 
 fn wasm() -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../artifacts/marketplace.wasm"
-    );
-    std::fs::read(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}; run scripts/build-contract.sh first"))
+    // Cargo sets CARGO_MANIFEST_DIR when it runs a test; the compiled-in
+    // path may name another checkout that shared the target directory.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let path = crate_dir.join("../../artifacts/marketplace.wasm");
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run scripts/build-contract.sh first",
+            path.display()
+        )
+    })
 }
 
 fn params() -> Params {

@@ -177,9 +177,23 @@ impl<C: Chain> Market<C> {
         selector: Selector,
         args: impl Encode,
     ) -> Result<T> {
+        self.dry_run(message, origin, selector, args, 0).await
+    }
+
+    /// Dry-runs `selector(args)` as `origin` with `value` attached: the
+    /// answer the message would give now, or the contract's refusal. Sends
+    /// nothing.
+    pub async fn dry_run<T: Decode>(
+        &self,
+        message: &'static str,
+        origin: &AccountId,
+        selector: Selector,
+        args: impl Encode,
+        value: Balance,
+    ) -> Result<T> {
         let dry = self
             .chain
-            .query(origin, &self.address, call_data(selector, args), 0)
+            .query(origin, &self.address, call_data(selector, args), value)
             .await?;
         decode_answer(message, &dry.data)
     }
@@ -315,6 +329,24 @@ impl<C: Chain> Market<C> {
     ) -> Result<JobId> {
         let args = (dataset, pipeline, params_hash, epsilon, deadline);
         self.tx("request", researcher, selectors::REQUEST, args, escrow)
+            .await
+    }
+
+    /// Dry-runs [`Market::request`]: the id the job would get, or the
+    /// contract's refusal. Sends nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn check_request(
+        &self,
+        researcher: &AccountId,
+        dataset: DatasetId,
+        pipeline: PipelineId,
+        params_hash: Hash,
+        epsilon: MilliEpsilon,
+        deadline: Timestamp,
+        escrow: Balance,
+    ) -> Result<JobId> {
+        let args = (dataset, pipeline, params_hash, epsilon, deadline);
+        self.dry_run("request", researcher, selectors::REQUEST, args, escrow)
             .await
     }
 
