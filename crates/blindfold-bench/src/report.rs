@@ -750,8 +750,17 @@ fn chain_section(md: &mut String, c: &ChainRaw) {
                 md.push_str(
                     "On the embedded chain, ink_sandbox's runtime prices storage at 1 per byte and 1 per \
                      storage item, so a deposit here is the storage the call adds (bytes + items); a node \
-                     multiplies the same growth by its own prices. Gas is the same pallet-contracts weight \
-                     either way.\n\n",
+                     multiplies the same growth by its own prices. Its gas is pallet-contracts' default \
+                     weights, not a production runtime's benchmarked ones: compare messages with each \
+                     other here, and take absolute gas from a node.\n\n",
+                );
+            }
+            if c.kind != "embedded" {
+                md.push_str(
+                    "On a substrate-contracts-node (dev mode) a call waits for finality, which the node \
+                     gives each block after `--finalize-delay-sec` (default 1 s): that second, not \
+                     execution, is most of a call's latency. Gas is the node runtime's weights, and the \
+                     deposit its storage prices.\n\n",
                 );
             }
             md.push_str("| message | case | kind | selector | ref_time | proof_size | storage deposit | dry run ms | call ms |\n|---|---|---|---|---|---|---|---|---|\n");
