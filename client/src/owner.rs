@@ -633,16 +633,8 @@ async fn challenge_over<C: Chain, S: BlobStore>(
     owner: &Signer,
     job: &blindfold_protocol::types::JobInfo,
 ) -> Result<bool> {
-    if job.status != JobStatus::Challenge {
-        return Ok(false);
-    }
-    let chain = client.market().chain();
-    let mut now = chain.now().await?;
-    if now < job.deadline && blindfold_chain::wall_clock_ms() >= job.deadline {
-        // An idle instant-seal node's clock stands still until a block is made.
-        now = chain.catch_up(owner).await?;
-    }
-    Ok(now >= job.deadline)
+    Ok(job.status == JobStatus::Challenge
+        && blindfold_chain::deadline_passed(client.market().chain(), owner, job.deadline).await?)
 }
 
 /// Jobs on datasets owned by `owner` that wait for a release: status

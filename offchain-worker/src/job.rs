@@ -194,22 +194,14 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         Ok(Outcome::Revealed)
     }
 
-    /// Calls `advance` when the job's current deadline has passed. When only
-    /// the wall clock says so, the chain's clock is first made to catch up
-    /// (an idle instant-seal node makes no blocks by itself).
+    /// Calls `advance` when the job's current deadline has passed (on an
+    /// idle instant-seal node, after making the chain's clock catch up).
     async fn nudge(&self, job_id: JobId, job: &JobInfo) -> Result<(), WorkerError> {
-        let chain = self.market.chain();
-        let mut now = chain
-            .now()
-            .await
-            .map_err(blindfold_market::MarketError::from)?;
-        if now < job.deadline && blindfold_chain::wall_clock_ms() >= job.deadline {
-            now = chain
-                .catch_up(&self.signer)
+        let passed =
+            blindfold_chain::deadline_passed(self.market.chain(), &self.signer, job.deadline)
                 .await
                 .map_err(blindfold_market::MarketError::from)?;
-        }
-        if now >= job.deadline {
+        if passed {
             match self.market.advance(&self.signer, job_id).await {
                 Ok(status) => tracing::info!(job = job_id, ?status, "deadline passed: advanced"),
                 Err(e) if e.contract_error().is_some() => {}

@@ -11,7 +11,8 @@
 //!   a resumable [`Cursor`];
 //! - [`Chain::balance`] reads an account's free balance;
 //! - [`Chain::now`] reads the chain's clock, and [`Chain::catch_up`] makes an
-//!   idle instant-seal node's clock catch up with the wall clock.
+//!   idle instant-seal node's clock catch up with the wall clock;
+//!   [`deadline_passed`] uses both to decide whether a deadline has passed.
 //!
 //! Two implementations:
 //!
@@ -213,10 +214,27 @@ pub trait Chain: Send + Sync {
     fn catch_up(&self, signer: &Signer) -> impl Future<Output = Result<u64, ChainError>> + Send;
 }
 
+/// Whether `deadline` (chain time, ms) has passed for the chain's next call.
+///
+/// When the chain's clock says no but the wall clock says yes, the chain is
+/// first made to [`Chain::catch_up`] (a block signed by `signer` on an idle
+/// instant-seal node), so that a dry run sees the deadline passed too. No
+/// transaction is sent while the deadline is still ahead.
+pub async fn deadline_passed<C: Chain>(
+    chain: &C,
+    signer: &Signer,
+    deadline: u64,
+) -> Result<bool, ChainError> {
+    let mut now = chain.now().await?;
+    if now < deadline && wall_clock_ms() >= deadline {
+        now = chain.catch_up(signer).await?;
+    }
+    Ok(now >= deadline)
+}
+
 /// The local wall clock in milliseconds since the Unix epoch, the scale of
-/// [`Chain::now`] on a node. Compare it with a deadline to know whether a
-/// [`Chain::catch_up`] is worth a transaction.
-pub fn wall_clock_ms() -> u64 {
+/// [`Chain::now`] on a node.
+fn wall_clock_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
