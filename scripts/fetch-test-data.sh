@@ -8,6 +8,13 @@
 #   pydicom 3.0.2       examples_ybr_color.dcm    30-frame US, JPEG baseline, YBR_FULL_422
 #   pydicom-data 1.0.0  color3d_jpeg_baseline.dcm 120-frame US, JPEG baseline
 #                       US1_UNCR.dcm              US, uncompressed RGB
+#                       US1_UNCI.dcm              US, uncompressed RGB, single frame
+#                       US1_J2KR.dcm              US, JPEG 2000 lossless, YBR_RCT
+#                       US1_J2KI.dcm              US, JPEG 2000 lossy, YBR_ICT
+#                       OBXXXX1A_2frame.dcm       2-frame US, PALETTE COLOR 8-bit
+#                       OBXXXX1A_expb_2frame.dcm  the same, explicit VR big endian
+#                       OBXXXX1A_rle_2frame.dcm   the same, RLE Lossless
+#                       gdcm-US-ALOKA-16.dcm      US, PALETTE COLOR 16-bit, segmented LUT
 #
 # Destination: ${BLINDFOLD_CACHE:-$HOME/.cache/blindfold}/testdata (the tests also
 # honour BLINDFOLD_TESTDATA). Idempotent: files already present are kept and no
@@ -24,6 +31,13 @@ wanted=(
     "pydicom==3.0.2 examples_ybr_color.dcm"
     "pydicom-data==1.0.0 color3d_jpeg_baseline.dcm"
     "pydicom-data==1.0.0 US1_UNCR.dcm"
+    "pydicom-data==1.0.0 US1_UNCI.dcm"
+    "pydicom-data==1.0.0 US1_J2KR.dcm"
+    "pydicom-data==1.0.0 US1_J2KI.dcm"
+    "pydicom-data==1.0.0 OBXXXX1A_2frame.dcm"
+    "pydicom-data==1.0.0 OBXXXX1A_expb_2frame.dcm"
+    "pydicom-data==1.0.0 OBXXXX1A_rle_2frame.dcm"
+    "pydicom-data==1.0.0 gdcm-US-ALOKA-16.dcm"
 )
 
 pip_cmd() {

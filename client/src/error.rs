@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use blindfold_chain::ChainError;
 use blindfold_echo::EchoError;
 use blindfold_fhe::FheError;
+use blindfold_job::{JobError, Mismatch};
 use blindfold_market::{BlobError, InputMismatch, MarketError};
+use blindfold_protocol::types::JobId;
 use blindfold_store::StoreError;
 
 /// Everything a client operation can refuse or fail with.
@@ -69,6 +71,20 @@ pub enum ClientError {
     /// The submission events do not match a job's input digest.
     #[error("{0}")]
     Inputs(InputMismatch),
+    /// A job's public context could not be loaded, evaluated or verified.
+    #[error(transparent)]
+    Job(JobError),
+    /// The agreed result of a job is not what its public inputs give: the
+    /// data owner decrypted nothing.
+    #[error("job {job}: refusing to decrypt: {mismatch}; nothing was decrypted{disputed}")]
+    Unverified {
+        /// The job.
+        job: JobId,
+        /// What differed.
+        mismatch: Box<Mismatch>,
+        /// What the owner did about it on chain, in words (may be empty).
+        disputed: String,
+    },
 }
 
 /// Result alias of this crate.
@@ -117,6 +133,7 @@ wrap!(
     Echo(EchoError),
     Blob(BlobError),
     Inputs(InputMismatch),
+    Job(JobError),
 );
 
 /// A blocking task (run with `tokio::task::spawn_blocking`) that could not

@@ -17,6 +17,13 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use blindfold_fhe::{EncryptedResult, Geometry, PipelineParams, PlainOutput};
+use blindfold_job::Verified;
+use blindfold_protocol::types::JobId;
+use sha2::{Digest, Sha256};
 
 use blindfold_fhe::{ClientKey, ParamSet};
 use blindfold_protocol::types::Hash;
@@ -31,11 +38,19 @@ pub const SERVER_KEY_FILE: &str = "server-key.bin";
 pub const PARAM_SET: ParamSet = ParamSet::V1;
 
 /// A loaded key directory: the client key and the hash of its server key.
+///
+/// Besides encrypting, the client key keys two things, through a secret
+/// derived from it ([`OwnerKeys::new`]): which inputs a sampled verification
+/// recomputes, and the DP noise of each job's release. Decryption goes only
+/// through [`OwnerKeys::decrypt_verified`], which takes a result the job
+/// layer verified and counts what it decrypts.
 #[derive(Clone)]
 pub struct OwnerKeys {
     dir: PathBuf,
     client: ClientKey,
     server_key_hash: Hash,
+    secret: [u8; 32],
+    decryptions: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for OwnerKeys {
@@ -67,12 +82,21 @@ impl std::fmt::Display for OwnerKeys {
 impl OwnerKeys {
     /// Keys already in memory (tests, demos); `server_key_hash` is the
     /// SHA-256 of the compressed server key blob.
-    pub fn new(dir: impl Into<PathBuf>, client: ClientKey, server_key_hash: Hash) -> Self {
-        OwnerKeys {
+    pub fn new(dir: impl Into<PathBuf>, client: ClientKey, server_key_hash: Hash) -> Result<Self> {
+        // A secret of the owner's that is not the key itself: SHA-256 under
+        // a domain tag of the client key's canonical bytes.
+        let secret = Sha256::new()
+            .chain_update(b"blindfold/v1/owner-secret")
+            .chain_update(client.to_bytes()?)
+            .finalize()
+            .into();
+        Ok(OwnerKeys {
             dir: dir.into(),
             client,
             server_key_hash,
-        }
+            secret,
+            decryptions: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// Loads the key directory `dir`: the client key (which must not be
@@ -95,11 +119,7 @@ impl OwnerKeys {
             ))
         })?;
         let server = server_key_bytes(dir)?;
-        Ok(OwnerKeys {
-            dir: dir.to_path_buf(),
-            client,
-            server_key_hash: blindfold_store::sha256(&server),
-        })
+        OwnerKeys::new(dir, client, blindfold_store::sha256(&server))
     }
 
     /// The key directory.
@@ -110,6 +130,59 @@ impl OwnerKeys {
     /// The client (secret) key.
     pub fn client_key(&self) -> &ClientKey {
         &self.client
+    }
+
+    /// The key of a sampled verification's choice of inputs.
+    pub fn sample_key(&self) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"blindfold/v1/sample-key")
+            .chain_update(self.secret)
+            .finalize()
+            .into()
+    }
+
+    /// The seed of job `job`'s DP noise on `contract`: the same on every
+    /// retry, different for every job.
+    pub fn dp_seed(&self, contract: &[u8; 32], job: JobId) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"blindfold/v1/dp-seed")
+            .chain_update(self.secret)
+            .chain_update(contract)
+            .chain_update(job.to_be_bytes())
+            .finalize()
+            .into()
+    }
+
+    /// Decrypts the items of a verified result whose submission passes
+    /// `keep`, as `params` on videos of the dataset's `geometry`. Each
+    /// item's shape is checked against the params and geometry before
+    /// anything is decoded.
+    pub fn decrypt_verified(
+        &self,
+        verified: &Verified,
+        params: &PipelineParams,
+        geometry: &Geometry,
+        keep: impl Fn(u64) -> bool,
+    ) -> Result<Vec<(u64, PlainOutput)>> {
+        verified
+            .bundle()
+            .items
+            .iter()
+            .filter(|(submission, _)| keep(*submission))
+            .map(|(submission, bytes)| {
+                let result = EncryptedResult::from_bytes(bytes)?;
+                self.decryptions.fetch_add(1, Ordering::Relaxed);
+                Ok((
+                    *submission,
+                    result.decrypt_as(&self.client, params, geometry)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// How many result items these keys decrypted (shared by clones).
+    pub fn decryptions(&self) -> u64 {
+        self.decryptions.load(Ordering::Relaxed)
     }
 
     /// SHA-256 of the compressed server key blob (the on-chain `server_key_hash`).
@@ -186,7 +259,7 @@ pub fn generate(dir: &Path, force: bool) -> Result<Generated> {
     write_private(&client_path, &secret)?;
     let server_path = dir.join(SERVER_KEY_FILE);
     write_atomic(&server_path, &server_key, None)?;
-    let keys = OwnerKeys::new(dir, client, blindfold_store::sha256(&server_key));
+    let keys = OwnerKeys::new(dir, client, blindfold_store::sha256(&server_key))?;
     Ok(Generated { keys, server_key })
 }
 
@@ -273,7 +346,7 @@ mod tests {
     fn debug_and_display_never_show_key_bytes() {
         let client = ClientKey::generate(PARAM_SET);
         let secret = client.to_bytes().unwrap();
-        let keys = OwnerKeys::new("/keys", client, [7; 32]);
+        let keys = OwnerKeys::new("/keys", client, [7; 32]).unwrap();
         for shown in [format!("{keys:?}"), format!("{keys:#?}"), keys.to_string()] {
             assert!(shown.len() < 400, "{shown}");
             // No run of 8 key bytes appears, in hex or as a byte list.

@@ -13,11 +13,12 @@
 //! - [`sources`]: EchoNet directories, DICOM files and the synthetic
 //!   generator, and the preprocessing recorded in the dataset metadata.
 //! - [`owner`]: the data owner: `keygen`, `register`, `submit_videos`,
-//!   `revoke`, `release_job`, `watch`, `withdraw`.
+//!   `revoke`, `release_job` (verify before decrypt), `watch`, `withdraw`.
 //! - [`policy`]: what a release may contain (minimum cohort, aggregates
-//!   only, Laplace noise); pure functions.
+//!   only, integer discrete-Laplace noise); pure functions.
 //! - [`researcher`]: `list_datasets`, `request_job`, `job_status`,
 //!   `fetch_result`, and the result table.
+//! - [`seal`]: sealed releases, encrypted to the researcher's `age` key.
 //! - [`plot`]: the researcher's PNG plots (area over time, EF histogram).
 //! - [`verify`]: anyone re-runs a job from public data and compares commitments.
 //! - [`operator`]: deploying the contract; the embedded chain's clock and faucet.
@@ -35,6 +36,7 @@ pub mod owner;
 pub mod plot;
 pub mod policy;
 pub mod researcher;
+pub mod seal;
 pub mod sources;
 pub mod units;
 pub mod verify;

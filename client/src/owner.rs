@@ -11,11 +11,13 @@
 //!   directory remembers which source video each submission index is, so a
 //!   second run skips videos already submitted and `revoke --source` works.
 //! - [`revoke`]: withdraws one submission from later jobs.
-//! - [`release_job`]: decrypts a job's agreed result, applies the
-//!   [`policy`](crate::policy), publishes the released result and posts its
-//!   hash, then finalises (pays out). A replication-1 job whose challenge
-//!   window passed unchallenged is first `advance`d to `Computed`. [`watch`]
-//!   does all this for every job that becomes ready on the owner's datasets.
+//! - [`release_job`]: verifies a job's agreed result against its own
+//!   recomputation (the job layer's, [`blindfold_job`]) and decrypts only a
+//!   verified one; applies the [`policy`](crate::policy), posts the released
+//!   result's hash and publishes it, then finalises (pays out). A mismatch
+//!   decrypts nothing and is challenged on chain where the contract allows.
+//!   [`watch`] does all this for every job that becomes ready on the owner's
+//!   datasets.
 //! - [`withdraw`]: transfers the account's earnings to it.
 
 use std::collections::BTreeSet;
@@ -24,9 +26,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blindfold_chain::{AccountId, Chain, Signer};
-use blindfold_fhe::EncryptedResult;
+use blindfold_job::{JobContext, Mismatch, Verification, VerifyPolicy};
 use blindfold_market::blobs::{DpNoise, BACKEND_CPU, DATASET_FORMAT};
-use blindfold_market::{DatasetMetadata, ResultBundle};
+use blindfold_market::DatasetMetadata;
 use blindfold_protocol::types::{Balance, DatasetId, Hash, JobId, JobStatus, Policy, MAX_BATCH};
 use blindfold_store::BlobStore;
 use indicatif::ProgressBar;
@@ -35,12 +37,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{join_error, ClientError, Result};
 use crate::keys::{self, OwnerKeys, PARAM_SET};
 use crate::policy::{self, Decision, Decrypted, ReleasePolicy};
+use crate::seal;
 use crate::sources::{prepare, PrepSpec, Source};
 use crate::units::{hex32, short_hex};
 use crate::{status_name, Client};
-
-/// Largest result bundle the owner reads (bytes).
-pub const RESULT_BUNDLE_LIMIT: u64 = 4 << 30;
 
 // ---- keys ----------------------------------------------------------------------
 
@@ -97,6 +97,11 @@ pub struct DatasetSpec {
     pub prep: PrepSpec,
     /// Release only cohort aggregates, never per-video values.
     pub aggregates_only: bool,
+    /// Allow releases in the clear for jobs that name no release key.
+    pub public_releases: bool,
+    /// How results are verified before decryption (kept in the owner's
+    /// private record of the dataset, not on chain).
+    pub verify: VerifyPolicy,
 }
 
 /// A registered dataset.
@@ -143,6 +148,7 @@ pub async fn register<C: Chain, S: BlobStore>(
         server_key: hex::encode(server_key_hash),
         backend: BACKEND_CPU.into(),
         aggregates_only: spec.aggregates_only,
+        public_releases: spec.public_releases,
     };
     let metadata_hash = client.put(metadata.to_bytes()).await?;
     let dataset_id = client
@@ -155,6 +161,10 @@ pub async fn register<C: Chain, S: BlobStore>(
             spec.policy,
         )
         .await?;
+    let contract = client.market().address();
+    let mut ledger = Ledger::load(keys.dir(), &contract, dataset_id)?;
+    ledger.verify = Some(spec.verify.to_string());
+    ledger.save(keys.dir(), &contract, dataset_id)?;
     Ok(Registered {
         dataset_id,
         metadata_hash,
@@ -185,6 +195,10 @@ pub struct LedgerEntry {
 pub struct Ledger {
     /// Every submission, in index order.
     pub entries: Vec<LedgerEntry>,
+    /// How results of this dataset are verified before decryption
+    /// (`full` or `sample:F`; absent: `full`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<String>,
 }
 
 impl Ledger {
@@ -215,6 +229,16 @@ impl Ledger {
         let path = Self::path(keys_dir, contract, dataset);
         let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
         keys::write_private(&path, &bytes)
+    }
+
+    /// The dataset's verification policy (`full` unless set).
+    pub fn verify_policy(&self) -> Result<VerifyPolicy> {
+        match &self.verify {
+            None => Ok(VerifyPolicy::Full),
+            Some(p) => p
+                .parse()
+                .map_err(|e| ClientError::Key(format!("the submission ledger's {e}"))),
+        }
     }
 
     /// The submission index of the source video `name`, if submitted.
@@ -426,8 +450,11 @@ pub async fn revoke<C: Chain, S: BlobStore>(
 /// Options of [`release_job`].
 #[derive(Clone, Copy, Debug)]
 pub struct ReleaseOptions {
-    /// Seed of the DP noise; `None` draws one from the operating system.
-    pub seed: Option<u64>,
+    /// How much of the agreed result to recompute before decrypting it;
+    /// `None`: the dataset's policy in the owner's record (default `full`).
+    pub verify: Option<VerifyPolicy>,
+    /// Threads of the verification's evaluation pool (`None`: one per core).
+    pub threads: Option<usize>,
     /// Call `finalize` after releasing, so everyone is paid.
     pub finalize: bool,
 }
@@ -435,7 +462,8 @@ pub struct ReleaseOptions {
 impl Default for ReleaseOptions {
     fn default() -> Self {
         ReleaseOptions {
-            seed: None,
+            verify: None,
+            threads: None,
             finalize: true,
         }
     }
@@ -485,12 +513,31 @@ pub struct ReleaseReport {
     pub outcome: ReleaseOutcome,
     /// Whether the job was finalised (paid out) by this call.
     pub finalized: bool,
+    /// How the agreed result was verified before decryption (`None` when
+    /// nothing was decrypted by this call).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<VerifiedSummary>,
 }
 
-/// Decrypts job `job_id`'s agreed result, applies the dataset's policy,
-/// publishes the released result, posts its hash and (with
-/// `options.finalize`) finalises the job. A job in an expired challenge
-/// window (replication 1) is advanced to `Computed` first.
+/// Verifies job `job_id`'s agreed result, decrypts it, applies the
+/// dataset's policy, posts the released result's hash, publishes it and
+/// (with `options.finalize`) finalises the job.
+///
+/// 1. **Verify before decrypt.** The agreed result is checked against a
+///    recomputation from the public inputs ([`JobContext::verify_result`],
+///    the code the workers and `verify` run) under the dataset's
+///    [`VerifyPolicy`]. On a mismatch nothing is decrypted: the owner
+///    challenges on chain with the correct result when the job is still in
+///    its challenge window, and the call fails with
+///    [`ClientError::Unverified`], naming the submissions that differ.
+/// 2. A replication-1 job whose challenge window is over is `advance`d to
+///    `Computed`; one whose window is still open is left alone.
+/// 3. Submissions revoked since the job was requested are left out, and
+///    never decrypted; the released cohort counts only what is left, and
+///    below the minimum cohort nothing is released.
+/// 4. The released result's hash goes on chain before the blob is
+///    published; the blob is first saved in the key directory, so a crash
+///    in between loses nothing, and the next run publishes it.
 pub async fn release_job<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
@@ -501,11 +548,6 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     let mut job = client.job(job_id).await?;
     let (info, metadata) = client.dataset(job.dataset_id).await?;
     check_owner(&info.owner, owner, job.dataset_id)?;
-    if challenge_over(client, owner, &job).await? {
-        // Replication 1: nobody challenged the result in time; agree on it.
-        client.market().advance(owner, job_id).await?;
-        job = client.job(job_id).await?;
-    }
     let mut report = ReleaseReport {
         job_id,
         dataset_id: job.dataset_id,
@@ -514,13 +556,14 @@ pub async fn release_job<C: Chain, S: BlobStore>(
             min_cohort: info.policy.min_cohort,
         },
         finalized: false,
+        verified: None,
     };
     match job.status {
-        JobStatus::Computed => {}
+        JobStatus::Computed | JobStatus::Challenge => {}
         JobStatus::Released => {
-            report.outcome = ReleaseOutcome::AlreadyReleased {
-                released_hash: job.released_hash.unwrap_or_default(),
-            };
+            let released_hash = job.released_hash.unwrap_or_default();
+            publish_saved(client, keys, job_id, &released_hash).await?;
+            report.outcome = ReleaseOutcome::AlreadyReleased { released_hash };
             if options.finalize {
                 client.market().finalize(owner, job_id).await?;
                 report.finalized = true;
@@ -529,90 +572,154 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         }
         status => {
             return Err(ClientError::State(format!(
-            "job {job_id} is {}: only a Computed job (workers agreed on a result) can be released",
-            status_name(status)
-        )))
+                "job {job_id} is {}: only a job whose workers agreed on a result \
+                 (Computed, or Challenge for replication 1) can be released",
+                status_name(status)
+            )))
         }
     }
     keys.check_server_key(&job.server_key_hash, &format!("job {job_id}"))?;
 
     // Minimum cohort, as the contract counts it: refuse, and let the
     // contract refund the researcher now rather than at the release deadline.
-    if job.cohort() < u64::from(info.policy.min_cohort) {
+    if job.status == JobStatus::Computed && job.cohort() < u64::from(info.policy.min_cohort) {
         client.market().release(owner, job_id, [0; 32]).await?;
         return Ok(report);
     }
 
-    let spec = client.job_spec(job_id, &job).await?;
+    // 1. Verify before decrypt.
     let history = client.market().history().await?;
-    let inputs = history
-        .dataset_inputs(job.dataset_id)
-        .for_job(job_id, &job)?;
-    let result_hash = job.result_blob_hash.ok_or_else(|| {
-        ClientError::Integrity(format!("job {job_id} is Computed but has no result hash"))
-    })?;
-    let bundle_bytes = client
-        .get(
-            &result_hash,
-            RESULT_BUNDLE_LIMIT,
-            &format!("result of job {job_id}"),
+    let ctx = JobContext::load(
+        client.market(),
+        client.store(),
+        job_id,
+        job.clone(),
+        &history,
+    )
+    .await?;
+    match &ctx.spec.release_to {
+        Some(recipient) => {
+            seal::parse_recipient(recipient)?;
+        }
+        None if metadata.public_releases => {}
+        None => {
+            return Err(ClientError::State(format!(
+                "job {job_id} names no release key and dataset {} does not allow public releases: \
+                 nothing was decrypted",
+                job.dataset_id
+            )))
+        }
+    }
+    let contract = client.market().address();
+    let policy = match options.verify {
+        Some(p) => p,
+        None => Ledger::load(keys.dir(), &contract, job.dataset_id)?.verify_policy()?,
+    };
+    let key = ctx.fetch_server_key(client.store()).await?;
+    let verification = ctx
+        .verify_result(
+            client.store(),
+            key,
+            policy,
+            &keys.sample_key(),
+            options.threads,
+            || {},
         )
         .await?;
-    let bundle = ResultBundle::from_bytes(&bundle_bytes)?;
-    let indices: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
-    let expected: Vec<u64> = inputs.iter().map(|i| i.index).collect();
-    if indices != expected {
-        return Err(ClientError::Integrity(format!(
-            "the result of job {job_id} covers submissions {indices:?}, the job's inputs are {expected:?}"
-        )));
+    let verified = match verification {
+        Verification::Verified(v) => v,
+        Verification::Mismatch(mismatch) => {
+            let disputed = dispute(client, owner, &ctx, &mismatch).await?;
+            return Err(ClientError::Unverified {
+                job: job_id,
+                mismatch,
+                disputed,
+            });
+        }
+    };
+    report.verified = Some(VerifiedSummary {
+        policy: policy.to_string(),
+        recomputed: verified.recomputed(),
+        pbs: verified.pbs(),
+        seconds: verified.seconds(),
+    });
+
+    // 2. The challenge window of a replication-1 job.
+    if job.status == JobStatus::Challenge {
+        if !challenge_over(client, owner, &job).await? {
+            return Err(ClientError::State(format!(
+                "job {job_id}'s result verified, but its challenge window is open until {} ms; \
+                 release it after that",
+                job.deadline
+            )));
+        }
+        client.market().advance(owner, job_id).await?;
+        job = client.job(job_id).await?;
+        if job.cohort() < u64::from(info.policy.min_cohort) {
+            client.market().release(owner, job_id, [0; 32]).await?;
+            return Ok(report);
+        }
     }
 
-    let key = Arc::new(keys.client_key().clone());
-    let params = spec.params.clone();
-    let decrypted = tokio::task::spawn_blocking(move || -> Result<Vec<Decrypted>> {
-        bundle
-            .items
-            .iter()
-            .map(|(submission, bytes)| {
-                let output = EncryptedResult::from_bytes(bytes)?.decrypt(&key, &params)?;
-                Ok(Decrypted {
-                    submission: *submission,
-                    output,
-                })
-            })
-            .collect()
+    // 3. Decrypt what is still consented to.
+    let revoked: BTreeSet<u64> = history
+        .dataset_inputs(job.dataset_id)
+        .revoked
+        .into_iter()
+        .collect();
+    let decrypting = keys.clone();
+    let params = ctx.spec.params.clone();
+    let geometry = metadata.geometry;
+    let decrypted = tokio::task::spawn_blocking(move || {
+        decrypting.decrypt_verified(&verified, &params, &geometry, |i| !revoked.contains(&i))
     })
     .await
     .map_err(|e| join_error("decryption", e))??;
+    let decrypted: Vec<Decrypted> = decrypted
+        .into_iter()
+        .map(|(submission, output)| Decrypted { submission, output })
+        .collect();
 
+    // 4. The policy, then the hash on chain, then the blob.
     let release_policy = ReleasePolicy {
         min_cohort: info.policy.min_cohort,
         aggregates_only: metadata.aggregates_only,
         epsilon_milli: job.epsilon,
-        seed: options.seed.unwrap_or_else(rand::random),
+        seed: keys.dp_seed(&contract, job_id),
     };
     let released = match policy::decide(
         job_id,
-        &spec.params,
+        &ctx.spec.params,
         &metadata.geometry,
         &decrypted,
         &release_policy,
     )? {
         Decision::Release(r) => r,
-        Decision::Refuse { .. } => {
-            // Cannot happen: the cohort was checked against the chain above.
-            return Err(ClientError::Integrity(format!(
-                "job {job_id}: the decrypted cohort ({}) differs from the job's ({})",
-                decrypted.len(),
-                job.cohort()
+        Decision::Refuse { cohort, min_cohort } => {
+            // Revocations since the request took the cohort below the minimum.
+            client.market().release(owner, job_id, [0; 32]).await?;
+            report.outcome = ReleaseOutcome::Refused { cohort, min_cohort };
+            return Ok(report);
+        }
+    };
+    let bytes = match &ctx.spec.release_to {
+        Some(recipient) => seal::seal(&released.to_bytes(), &seal::parse_recipient(recipient)?)?,
+        None if metadata.public_releases => released.to_bytes(),
+        None => {
+            // Checked before decrypting too; kept here so no path skips it.
+            return Err(ClientError::State(format!(
+                "job {job_id} names no release key and dataset {} does not allow public releases",
+                job.dataset_id
             )));
         }
     };
-    let released_hash = client.put(released.to_bytes()).await?;
+    let released_hash = blindfold_store::sha256(&bytes);
+    keys::write_private(&saved_release_path(keys, &contract, job_id), &bytes)?;
     client
         .market()
         .release(owner, job_id, released_hash)
         .await?;
+    publish_saved(client, keys, job_id, &released_hash).await?;
     report.outcome = ReleaseOutcome::Released {
         released_hash,
         cohort: released.cohort,
@@ -624,6 +731,105 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         report.finalized = true;
     }
     Ok(report)
+}
+
+/// How a release's verification went.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerifiedSummary {
+    /// The policy (`full`, `sample:F`).
+    pub policy: String,
+    /// Inputs recomputed.
+    pub recomputed: usize,
+    /// PBS the recomputation ran.
+    pub pbs: u64,
+    /// Seconds its evaluation took.
+    pub seconds: f64,
+}
+
+/// Where the owner keeps a released result between deciding it and
+/// publishing it.
+fn saved_release_path(keys: &OwnerKeys, contract: &AccountId, job_id: JobId) -> PathBuf {
+    keys.dir().join(format!(
+        "released-{}-{job_id}.bin",
+        hex::encode(&contract[..8])
+    ))
+}
+
+/// Makes sure the released blob `released_hash` of `job_id` is in the
+/// store, publishing the copy saved in the key directory if it is not.
+async fn publish_saved<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    keys: &OwnerKeys,
+    job_id: JobId,
+    released_hash: &Hash,
+) -> Result<()> {
+    if *released_hash == [0; 32] || client.store().contains(released_hash).await? {
+        return Ok(());
+    }
+    let path = saved_release_path(keys, &client.market().address(), job_id);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ClientError::State(format!(
+                "job {job_id} was released as {}, but that blob is neither in the store nor saved at {}",
+                hex32(released_hash),
+                path.display()
+            )))
+        }
+        Err(e) => return Err(ClientError::io("reading", &path, e)),
+    };
+    if blindfold_store::sha256(&bytes) != *released_hash {
+        return Err(ClientError::Integrity(format!(
+            "{} does not hash to the released hash {} of job {job_id}",
+            path.display(),
+            hex32(released_hash)
+        )));
+    }
+    client.put(bytes).await?;
+    Ok(())
+}
+
+/// Disputes a mismatched result on chain where the contract allows it:
+/// within a replication-1 job's challenge window, the owner publishes the
+/// correct result and challenges with it (staking one claim stake if its
+/// free stake is short). Returns what it did, in words, for the error.
+async fn dispute<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    owner: &Signer,
+    ctx: &JobContext,
+    mismatch: &Mismatch,
+) -> Result<String> {
+    let job = client.job(ctx.job_id).await?;
+    let open = job.status == JobStatus::Challenge && !challenge_over(client, owner, &job).await?;
+    if !open {
+        return Ok(if job.status == JobStatus::Computed {
+            "; the contract offers no way to reject an agreed result, so the release \
+             window will lapse and refund the researcher"
+                .into()
+        } else {
+            format!(
+                "; the job is {} and cannot be challenged",
+                status_name(job.status)
+            )
+        });
+    }
+    let correct = client.put(mismatch.correct.bundle.to_bytes()).await?;
+    let free = match client.market().worker(&owner.account()).await {
+        Ok(w) => w.free(),
+        Err(e) if e.contract_error().is_some() => 0,
+        Err(e) => return Err(e.into()),
+    };
+    if free < job.claim_stake {
+        client.market().stake(owner, job.claim_stake - free).await?;
+    }
+    client
+        .market()
+        .challenge(owner, ctx.job_id, correct)
+        .await?;
+    Ok(format!(
+        "; challenged on chain with the correct result {}",
+        hex32(&correct)
+    ))
 }
 
 /// Whether `job` is in its challenge window (replication 1) and the window
@@ -693,7 +899,8 @@ pub async fn watch<C: Chain, S: BlobStore>(
     loop {
         for job_id in releasable_jobs(client, owner, &mut done).await? {
             let result = release_job(client, owner, keys, job_id, options).await;
-            if result.is_ok() {
+            // A result that failed verification is not recomputed every pass.
+            if matches!(result, Ok(_) | Err(ClientError::Unverified { .. })) {
                 done.insert(job_id);
             }
             on_release(job_id, &result);

@@ -9,9 +9,9 @@
 //! 2. **Differential privacy.** When the job spent epsilon (charged to the
 //!    dataset's budget on chain when it was requested), only a small vector
 //!    of cohort means is released, each input clamped to a public range,
-//!    with Laplace noise of scale `b = sensitivity / epsilon` added to every
-//!    component, where `sensitivity` is the L1 sensitivity of the vector
-//!    (neighbouring cohorts differ by replacing one video):
+//!    with discrete Laplace noise added to every component, where
+//!    `sensitivity` is the L1 sensitivity of the vector (neighbouring cohorts
+//!    differ by replacing one video):
 //!
 //!    | pipeline | released | clamp per video | L1 sensitivity |
 //!    |---|---|---|---|
@@ -23,11 +23,23 @@
 //!
 //!    (`T` = pixels per video the histogram counts; the ranges follow from
 //!    the public job parameters and geometry.) Per-video values are never
-//!    released under DP. The noise comes from ChaCha20 seeded with
-//!    [`ReleasePolicy::seed`], so a seed reproduces it exactly.
+//!    released under DP.
+//!
+//!    The mechanism is integer-only, so it has none of the holes of
+//!    floating-point Laplace (Mironov 2012): each value is rounded to a grid
+//!    of `1/DP_GRID`, and an exact discrete Laplace sample
+//!    ([`discrete_laplace`], Canonne–Kamath–Steinke 2020) of scale
+//!    `(ceil(sensitivity * DP_GRID) + 1) / epsilon` grid steps is added (the
+//!    `+ 1` pays for the rounding). The randomness is ChaCha20 keyed with
+//!    [`ReleasePolicy::seed`], which the data owner derives from its secret
+//!    and the job (`OwnerKeys::dp_seed`): a retried release publishes the
+//!    same numbers, so epsilon is spent once, and no two jobs share noise.
 //! 3. **Aggregates only** (the dataset metadata's rule): the per-video list is
 //!    left empty and only the cohort aggregates are released.
 //! 4. Otherwise every video's values ([`video_values`]) plus the aggregates.
+//!
+//! Under aggregates only, `min_*` and `max_*` (which are single videos'
+//! values, not aggregates) are left out.
 //!
 //! Aggregates without DP: `lv-area` gives `mean/sd/min/max_ef_percent`,
 //! `mean_area_max`, `mean_area_min` and `mean_area_frame_FF`; `histogram`
@@ -40,7 +52,6 @@ use blindfold_fhe::{FeatureKind, Geometry, Mask, PipelineParams, PlainOutput};
 use blindfold_market::blobs::{DpNoise, ReleasedVideo, RELEASED_FORMAT};
 use blindfold_market::ReleasedResult;
 use blindfold_protocol::types::{JobId, MilliEpsilon};
-use rand::distributions::Open01;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -55,8 +66,8 @@ pub struct ReleasePolicy {
     pub aggregates_only: bool,
     /// Epsilon the job spent (thousandths); 0 = no differential privacy.
     pub epsilon_milli: MilliEpsilon,
-    /// Seed of the Laplace noise.
-    pub seed: u64,
+    /// Key of the noise's randomness (derived from the owner's secret and the job).
+    pub seed: [u8; 32],
 }
 
 /// One video's decrypted pipeline output.
@@ -120,33 +131,88 @@ pub fn decide(
     };
     if policy.epsilon_milli > 0 {
         let (values, sensitivity) = dp_vector(params, geometry, &videos)?;
-        let epsilon = policy.epsilon_milli as f64 / 1000.0;
-        let scale = sensitivity / epsilon;
-        let mut rng = ChaCha20Rng::seed_from_u64(policy.seed);
+        // Scale in grid steps: units / epsilon = units * 1000 / epsilon_milli.
+        let units = (sensitivity * DP_GRID as f64).ceil() as u64 + 1;
+        let t = units.saturating_mul(1000);
+        let s = policy.epsilon_milli;
+        let mut rng = ChaCha20Rng::from_seed(policy.seed);
         for (name, value) in values {
+            let on_grid = (value * DP_GRID as f64).round() as i64;
+            let noisy = on_grid.saturating_add(discrete_laplace(&mut rng, s, t));
             result
                 .aggregates
-                .insert(name, value + laplace(&mut rng, scale));
+                .insert(name, noisy as f64 / DP_GRID as f64);
         }
         result.dp = Some(DpNoise {
             epsilon_milli: policy.epsilon_milli,
-            laplace_scale: scale,
+            laplace_scale: t as f64 / s as f64 / DP_GRID as f64,
             sensitivity,
         });
         return Ok(Decision::Release(result));
     }
     result.aggregates = aggregates(params, geometry, &videos);
-    if !policy.aggregates_only {
+    if policy.aggregates_only {
+        // A minimum or maximum is one video's value: not an aggregate.
+        result
+            .aggregates
+            .retain(|name, _| !name.starts_with("min_") && !name.starts_with("max_"));
+    } else {
         result.videos = videos;
     }
     Ok(Decision::Release(result))
 }
 
-/// One draw of Laplace(0, `scale`) by inverse transform sampling.
-pub fn laplace(rng: &mut impl Rng, scale: f64) -> f64 {
-    // u in the open interval (-1/2, 1/2), so the logarithm stays finite.
-    let u: f64 = rng.sample::<f64, _>(Open01) - 0.5;
-    -scale * u.signum() * (1.0 - 2.0 * u.abs()).ln()
+/// DP values are released on a grid of `1 / DP_GRID` of their unit.
+pub const DP_GRID: u64 = 1000;
+
+/// One exact draw of the discrete Laplace distribution with scale `t / s`
+/// (`P(x) ∝ exp(-|x| s / t)` over the integers), by the integer-only
+/// algorithm of Canonne, Kamath and Steinke ("The discrete Gaussian for
+/// differential privacy", 2020, algorithm 2). `s` and `t` must be at least 1.
+pub fn discrete_laplace(rng: &mut impl Rng, s: u64, t: u64) -> i64 {
+    let (s, t) = (s.max(1), t.max(1));
+    loop {
+        let u = rng.gen_range(0..t);
+        if !bernoulli_exp(rng, u, t) {
+            continue;
+        }
+        let mut v: u64 = 0;
+        while bernoulli_exp(rng, 1, 1) {
+            v = v.saturating_add(1);
+        }
+        let x = u128::from(u) + u128::from(t) * u128::from(v);
+        let y = i64::try_from(x / u128::from(s)).unwrap_or(i64::MAX);
+        let negative = rng.gen_bool(0.5);
+        if negative && y == 0 {
+            continue;
+        }
+        return if negative { -y } else { y };
+    }
+}
+
+/// Bernoulli(exp(-num/den)), exactly, for any `num/den >= 0`.
+fn bernoulli_exp(rng: &mut impl Rng, mut num: u64, den: u64) -> bool {
+    while num > den {
+        if !bernoulli_exp_le1(rng, 1, 1) {
+            return false;
+        }
+        num -= den;
+    }
+    bernoulli_exp_le1(rng, num, den)
+}
+
+/// Bernoulli(exp(-num/den)) for `0 <= num/den <= 1`: the parity of the
+/// first k with a failed Bernoulli(num / (den k)).
+fn bernoulli_exp_le1(rng: &mut impl Rng, num: u64, den: u64) -> bool {
+    let mut k: u128 = 1;
+    loop {
+        let d = u128::from(den).saturating_mul(k);
+        if rng.gen_range(0..d) < u128::from(num) {
+            k += 1;
+        } else {
+            return k % 2 == 1;
+        }
+    }
 }
 
 /// A video's released numbers: the pipeline output as floats (areas per
@@ -400,7 +466,7 @@ mod tests {
             min_cohort: 2,
             aggregates_only: false,
             epsilon_milli: 0,
-            seed: 7,
+            seed: [7; 32],
         }
     }
 
@@ -464,6 +530,13 @@ mod tests {
         let r = released(decide(3, &lv_params(), &geometry(), &items, &p).unwrap());
         assert!(r.videos.is_empty());
         assert!(r.aggregates.contains_key("mean_ef_percent"));
+        assert!(
+            r.aggregates
+                .keys()
+                .all(|k| !k.starts_with("min_") && !k.starts_with("max_")),
+            "one video's min or max is not an aggregate: {:?}",
+            r.aggregates.keys()
+        );
         let json = String::from_utf8(r.to_bytes()).unwrap();
         assert!(!json.contains("\"submission\""), "{json}");
     }
@@ -484,7 +557,7 @@ mod tests {
                 &lv_params(),
                 &geometry(),
                 &items,
-                &ReleasePolicy { seed: 8, ..p },
+                &ReleasePolicy { seed: [8; 32], ..p },
             )
             .unwrap(),
         );
@@ -493,28 +566,44 @@ mod tests {
         assert!(a.videos.is_empty());
         assert_eq!(a.aggregates.keys().collect::<Vec<_>>(), ["mean_ef_percent"]);
         let dp = a.dp.unwrap();
-        // sensitivity 100 / n with n = 4; scale = sensitivity / epsilon.
+        // sensitivity 100 / n with n = 4; scale = (25 + 1 grid step) / epsilon.
         assert_eq!(dp.sensitivity, 25.0);
-        assert_eq!(dp.laplace_scale, 50.0);
+        assert!(
+            (dp.laplace_scale - 50.002).abs() < 1e-9,
+            "{}",
+            dp.laplace_scale
+        );
+        // Released values lie on the grid.
+        let v = a.aggregates["mean_ef_percent"] * DP_GRID as f64;
+        assert!((v - v.round()).abs() < 1e-6, "{v}");
         assert_eq!(dp.epsilon_milli, 500);
     }
 
     #[test]
-    fn laplace_has_the_right_scale() {
+    fn discrete_laplace_has_the_right_distribution() {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let scale = 3.0;
+        // Scale t / s = 3: P(x) ∝ exp(-|x| / 3).
+        let (s, t) = (2, 6);
         let n = 200_000;
-        let draws: Vec<f64> = (0..n).map(|_| laplace(&mut rng, scale)).collect();
-        let m = draws.iter().sum::<f64>() / n as f64;
-        // E|X| = b and Var X = 2 b^2 for Laplace(0, b).
-        let mad = draws.iter().map(|x| x.abs()).sum::<f64>() / n as f64;
-        let var = draws.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n as f64;
-        assert!(m.abs() < 0.05, "mean {m}");
-        assert!((mad - scale).abs() < 0.05, "mean |x| {mad}");
-        assert!((var - 2.0 * scale * scale).abs() < 0.4, "variance {var}");
-        assert!(draws.iter().all(|x| x.is_finite()));
+        let draws: Vec<i64> = (0..n).map(|_| discrete_laplace(&mut rng, s, t)).collect();
+        let q = (-1.0f64 / 3.0).exp();
+        let mean = draws.iter().sum::<i64>() as f64 / n as f64;
+        // P(0) = (1 - q) / (1 + q); Var = 2q / (1 - q)^2.
+        let p0 = draws.iter().filter(|&&x| x == 0).count() as f64 / n as f64;
+        let var = draws
+            .iter()
+            .map(|&x| (x as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n as f64;
+        assert!(mean.abs() < 0.05, "mean {mean}");
+        assert!((p0 - (1.0 - q) / (1.0 + q)).abs() < 0.005, "P(0) {p0}");
+        let want = 2.0 * q / (1.0 - q).powi(2);
+        assert!(
+            (var - want).abs() / want < 0.03,
+            "variance {var}, want {want}"
+        );
         let mut again = ChaCha20Rng::seed_from_u64(1);
-        assert_eq!(laplace(&mut again, scale), draws[0]);
+        assert_eq!(discrete_laplace(&mut again, s, t), draws[0]);
     }
 
     #[test]
@@ -536,10 +625,14 @@ mod tests {
             ..policy()
         };
         let r = released(decide(9, &params, &geometry(), &items, &p).unwrap());
-        // T = 1 frame x 64 pixels; L1 = 2T / n = 32; scale = 16.
+        // T = 1 frame x 64 pixels; L1 = 2T / n = 32; scale = (32 + 0.001) / 2.
         let dp = r.dp.unwrap();
         assert_eq!(dp.sensitivity, 32.0);
-        assert_eq!(dp.laplace_scale, 16.0);
+        assert!(
+            (dp.laplace_scale - 16.0005).abs() < 1e-9,
+            "{}",
+            dp.laplace_scale
+        );
         assert_eq!(r.aggregates.len(), 4, "only values a 2-bit pixel can take");
         let plain = released(decide(9, &params, &geometry(), &items, &policy()).unwrap());
         let names: Vec<&String> = plain.aggregates.keys().collect();

@@ -242,6 +242,10 @@ pub struct RequestOptions {
     /// Time from now to the commit deadline; clamped into the contract's
     /// allowed window. Default [`DEFAULT_COMPUTE_WINDOW_MS`].
     pub compute_window_ms: Option<u64>,
+    /// The researcher's `age` recipient (`age1…`) the release is sealed
+    /// to. `None` asks for a release in the clear, which only a dataset
+    /// with public releases allows.
+    pub release_to: Option<String>,
 }
 
 /// A requested job.
@@ -316,7 +320,21 @@ pub async fn request_job<C: Chain, S: BlobStore>(
         .compute_window_ms
         .unwrap_or(DEFAULT_COMPUTE_WINDOW_MS)
         .clamp(p.min_compute_window, p.max_compute_window);
-    let params_hash = client.put(JobSpec::new(params.clone()).to_bytes()).await?;
+    let release_to = match &options.release_to {
+        Some(text) => Some(crate::seal::parse_recipient(text)?.to_string()),
+        None if metadata.public_releases => None,
+        None => {
+            return Err(ClientError::Usage(format!(
+                "dataset {dataset} releases results only sealed to the researcher: \
+                 create a release key with `blindfold researcher-key` (or pass --release-to age1…)"
+            )))
+        }
+    };
+    let spec = JobSpec {
+        release_to,
+        ..JobSpec::new(params.clone())
+    };
+    let params_hash = client.put(spec.to_bytes()).await?;
     // The contract's answer first, so that a refused request sends nothing.
     let chain = client.market().chain();
     let now = chain.now().await?;
@@ -462,6 +480,7 @@ impl JobReport {
 pub async fn fetch_result<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     job_id: JobId,
+    identity: Option<&age::x25519::Identity>,
 ) -> Result<ReleasedResult> {
     let job = client.job(job_id).await?;
     let hash = job.released_hash.ok_or_else(|| {
@@ -470,19 +489,24 @@ pub async fn fetch_result<C: Chain, S: BlobStore>(
             status_name(job.status)
         ))
     })?;
-    let bytes = client
-        .get(
-            &hash,
-            JSON_LIMIT,
-            &format!("released result of job {job_id}"),
-        )
-        .await?;
-    if blindfold_store::sha256(&bytes) != hash {
-        return Err(ClientError::Integrity(format!(
-            "the released result of job {job_id} does not hash to {} recorded on chain",
-            short_hex(&hash)
+    if hash == [0; 32] {
+        return Err(ClientError::State(format!(
+            "job {job_id} was refused by the data owner's policy: nothing was released"
         )));
     }
+    // The store checks the bytes against the hash recorded on chain.
+    let what = format!("released result of job {job_id}");
+    let bytes = client.get(&hash, JSON_LIMIT, &what).await?;
+    let spec = client.job_spec(job_id, &job).await?;
+    let bytes = match (&spec.release_to, identity) {
+        (None, _) => bytes,
+        (Some(_), Some(identity)) => crate::seal::open(&bytes, identity, &what)?,
+        (Some(recipient), None) => {
+            return Err(ClientError::Key(format!(
+                "the {what} is sealed to {recipient}: pass the identity file that holds its key (--keys)"
+            )))
+        }
+    };
     let result = ReleasedResult::from_bytes(&bytes)?;
     if result.job_id != job_id || result.pipeline != job.pipeline.as_str() {
         return Err(ClientError::Integrity(format!(

@@ -448,6 +448,7 @@ mod tests {
             server_key: hex::encode([0; 32]),
             backend: blindfold_market::blobs::BACKEND_CPU.into(),
             aggregates_only: false,
+            public_releases: false,
         };
         assert_eq!(PrepSpec::from_metadata(&m).unwrap(), spec);
         assert!(PrepSpec { bits: 5, ..spec }.geometry().is_err());

@@ -9,23 +9,20 @@
 //!    against the job's input digest;
 //! 3. evaluates the pipeline on every input ciphertext in a rayon pool
 //!    (TFHE evaluation is deterministic bit for bit, whatever the thread count);
-//! 4. bundles the results ([`ResultBundle`]), hashes the bundle, computes the
-//!    commitment and compares it with the agreed commitment on chain.
-
-use std::sync::Arc;
-use std::time::Instant;
+//! 4. bundles the results, hashes the bundle, computes the commitment and
+//!    compares it with the agreed commitment on chain.
+//!
+//! Steps 1-4 are the job layer's ([`blindfold_job`]): the worker and the data
+//! owner's verify-before-decrypt run the same code.
 
 use blindfold_chain::Chain;
-use blindfold_fhe::params::{COMPRESSED_SERVER_KEY_LIMIT, VIDEO_LIMIT};
-use blindfold_fhe::{evaluate, CompressedServerKey, EncryptedVideo, Progress};
-use blindfold_market::{commitment, ResultBundle};
+use blindfold_job::JobContext;
 use blindfold_protocol::types::{Hash, JobId};
 use blindfold_store::BlobStore;
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{join_error, ClientError, Result};
+use crate::error::{ClientError, Result};
 use crate::{status_name, Client};
 
 /// The outcome of a re-run.
@@ -72,78 +69,29 @@ pub async fn verify_job<C: Chain, S: BlobStore>(
             status_name(job.status)
         ))
     })?;
-    let spec = client.job_spec(job_id, &job).await?;
-    let (_, metadata) = client.dataset(job.dataset_id).await?;
-    let param_set = metadata.param_set();
-    let key_bytes = client
-        .get(
-            &job.server_key_hash,
-            COMPRESSED_SERVER_KEY_LIMIT,
-            &format!("server key of job {job_id}"),
-        )
-        .await?;
-    let inputs = client
-        .market()
-        .history()
-        .await?
-        .dataset_inputs(job.dataset_id)
-        .for_job(job_id, &job)?;
-    let mut videos = Vec::with_capacity(inputs.len());
-    for input in &inputs {
-        let what = format!("submission {} of dataset {}", input.index, job.dataset_id);
-        let bytes = client.get(&input.blob_hash, VIDEO_LIMIT, &what).await?;
-        videos.push((input.index, bytes));
-    }
-
-    let pool = {
-        let mut builder = rayon::ThreadPoolBuilder::new();
-        if let Some(n) = threads {
-            builder = builder.num_threads(n.max(1));
-        }
-        builder
-            .build()
-            .map_err(|e| ClientError::State(format!("cannot start the thread pool: {e}")))?
-    };
-    let threads = pool.current_num_threads();
-    progress.set_length(videos.len() as u64);
+    let result_hash_on_chain = job.result_blob_hash;
+    let history = client.market().history().await?;
+    let ctx = JobContext::load(client.market(), client.store(), job_id, job, &history).await?;
+    let started = std::time::Instant::now();
+    let key = ctx.fetch_server_key(client.store()).await?;
+    progress.set_length(ctx.inputs.len() as u64);
     let bar = progress.clone();
-    let params = Arc::new(spec.params);
-    let (bundle, pbs, seconds) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let start = Instant::now();
-        let items = pool.install(|| -> Result<Vec<(u64, Vec<u8>, u64)>> {
-            let key = CompressedServerKey::from_bytes(&key_bytes, param_set)?.decompress();
-            videos
-                .par_iter()
-                .map(|(index, bytes)| {
-                    let video = EncryptedVideo::from_bytes(bytes, param_set)?;
-                    // One counter per evaluation: `evaluate` restarts it at 0.
-                    let progress = Progress::new();
-                    let result = evaluate(&key, &params, &video, &progress)?;
-                    bar.inc(1);
-                    Ok((*index, result.to_bytes()?, progress.pbs_done()))
-                })
-                .collect()
-        })?;
-        let pbs = items.iter().map(|(_, _, pbs)| pbs).sum::<u64>();
-        let items = items.into_iter().map(|(i, bytes, _)| (i, bytes)).collect();
-        Ok((ResultBundle { items }, pbs, start.elapsed().as_secs_f64()))
-    })
-    .await
-    .map_err(|e| join_error("the re-run", e))??;
+    let ours = ctx
+        .recompute(client.store(), key, &ctx.inputs, threads, move || {
+            bar.inc(1)
+        })
+        .await?;
     progress.finish_and_clear();
-
-    let result_hash = blindfold_store::sha256(&bundle.to_bytes());
-    let ours = commitment(job_id, &job, &result_hash);
     Ok(VerifyReport {
         job_id,
-        matches: ours == on_chain,
-        ours,
+        matches: ours.commitment == on_chain,
+        ours: ours.commitment,
         on_chain,
-        result_hash,
-        result_hash_on_chain: job.result_blob_hash,
-        inputs: bundle.items.len(),
-        pbs,
-        threads,
-        seconds,
+        result_hash: ours.result_hash,
+        result_hash_on_chain,
+        inputs: ours.bundle.items.len(),
+        pbs: ours.pbs,
+        threads: ours.threads,
+        seconds: started.elapsed().as_secs_f64(),
     })
 }

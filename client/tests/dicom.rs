@@ -4,7 +4,7 @@
 //! tracings, so the ED/ES frames are the largest and smallest plaintext LV
 //! areas.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use blindfold_client::sources::{prepare, FrameSpec, PrepSpec, Source};
 use blindfold_echo::{generate_video, PhantomConfig};
@@ -106,4 +106,61 @@ fn dicom_files_prepare_with_ed_es_from_plaintext_areas() {
         .videos()
         .unwrap_err();
     assert!(missing.to_string().contains("does not exist"), "{missing}");
+}
+
+/// A real file fetched by scripts/fetch-test-data.sh: `$BLINDFOLD_TESTDATA`,
+/// else `${BLINDFOLD_CACHE:-$HOME/.cache/blindfold}/testdata`.
+fn testdata(file: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("BLINDFOLD_TESTDATA")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("BLINDFOLD_CACHE")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/blindfold"))
+                })
+                .map(|c| c.join("testdata"))
+        })?;
+    let p = dir.join(file);
+    if p.is_file() {
+        Some(p)
+    } else {
+        println!(
+            "SKIPPED: {} not found; run scripts/fetch-test-data.sh",
+            p.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn single_frame_dicom_needs_an_explicit_frame_selection() {
+    let Some(path) = testdata("US1_UNCI.dcm") else {
+        return;
+    };
+    let videos = Source::Dicom(vec![path]).videos().unwrap();
+    let video = videos[0].read().unwrap();
+    assert_eq!(video.video.frames.len(), 1);
+    let spec = PrepSpec {
+        width: 16,
+        height: 16,
+        bits: 4,
+        frames: FrameSpec::EdEs,
+        roi: None,
+    };
+    // One frame has no distinct ED and ES: the refusal names the option to use.
+    let err = prepare(&video, &spec).unwrap_err().to_string();
+    assert!(
+        err.contains("US1_UNCI.dcm") && err.contains("--frames stride:"),
+        "{err}"
+    );
+    let one = PrepSpec {
+        frames: FrameSpec::Stride {
+            start: 0,
+            step: 1,
+            count: 1,
+        },
+        ..spec
+    };
+    assert_eq!(prepare(&video, &one).unwrap().frames.len(), 1);
 }

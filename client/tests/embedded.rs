@@ -14,7 +14,7 @@ use blindfold_chain::Signer;
 use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, ReleaseOutcome, SubmitOptions};
 use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
-use blindfold_client::{operator, plot, verify, Client, OwnerKeys};
+use blindfold_client::{operator, plot, seal, verify, Client, OwnerKeys};
 use blindfold_echo::PhantomConfig;
 use blindfold_fhe::{evaluate, CompressedServerKey, EncryptedVideo, Progress};
 use blindfold_market::{commitment, JobSpec, ResultBundle, UNIT};
@@ -163,6 +163,8 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
             roi: None,
         },
         aggregates_only: false,
+        public_releases: false,
+        verify: blindfold_job::VerifyPolicy::Full,
     };
     let registered = owner::register(&client, &bob, &keys, &spec).await.unwrap();
     let ds = registered.dataset_id;
@@ -226,10 +228,22 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
     assert_eq!(list[0].metadata.as_ref().unwrap().geometry.frames, 2);
     let geometry = list[0].metadata.as_ref().unwrap().geometry;
     let params = researcher::default_params("lv-area", &geometry).unwrap();
-    let request = RequestOptions {
-        params,
+    // The researcher's release key: results are sealed to it.
+    let recipient = seal::generate_identity(&tmp.path().join("charlie"), false).unwrap();
+    let identity = seal::load_identity(&seal::identity_path(&tmp.path().join("charlie"))).unwrap();
+    let clear = RequestOptions {
+        params: params.clone(),
         epsilon_milli: 0,
         compute_window_ms: None,
+        release_to: None,
+    };
+    let err = researcher::request_job(&client, &charlie, ds, &clear)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("researcher-key"), "{err}");
+    let request = RequestOptions {
+        release_to: Some(recipient.to_string()),
+        ..clear
     };
     let before = client.market().balance(&charlie.account()).await.unwrap();
     let requested = researcher::request_job(&client, &charlie, ds, &request)
@@ -243,7 +257,9 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
     let status = researcher::job_status(&client, job_id).await.unwrap();
     assert_eq!(status.status, "Open");
     assert_eq!(status.cohort, 2);
-    let err = researcher::fetch_result(&client, job_id).await.unwrap_err();
+    let err = researcher::fetch_result(&client, job_id, Some(&identity))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no released result yet"), "{err}");
     let err = verify::verify_job(&client, job_id, Some(1), &hidden)
         .await
@@ -279,8 +295,32 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
     let earned = owner::withdraw(&client, &bob).await.unwrap();
     assert_eq!(earned, 5 * UNIT);
 
+    // Anyone who reads the store sees ciphertext; a wrong key or none is a clear error.
+    let released_hash = client
+        .market()
+        .job(job_id)
+        .await
+        .unwrap()
+        .released_hash
+        .unwrap();
+    let sealed = client.store().get(&released_hash, 1 << 20).await.unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("mean_ef_percent"));
+    let err = researcher::fetch_result(&client, job_id, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is sealed to age1"), "{err}");
+    let stranger = seal::generate_identity(&tmp.path().join("mallory"), false).unwrap();
+    assert_ne!(stranger.to_string(), recipient.to_string());
+    let mallory = seal::load_identity(&seal::identity_path(&tmp.path().join("mallory"))).unwrap();
+    let err = researcher::fetch_result(&client, job_id, Some(&mallory))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("does not open"), "{err}");
+
     // The researcher fetches, checks, tabulates and plots.
-    let r = researcher::fetch_result(&client, job_id).await.unwrap();
+    let r = researcher::fetch_result(&client, job_id, Some(&identity))
+        .await
+        .unwrap();
     assert_eq!(r.cohort, 2);
     assert_eq!(r.videos.len(), 2);
     assert!(r

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use blindfold_chain::Chain;
 use blindfold_fhe::params::RESULT_LIMIT;
-use blindfold_fhe::{evaluate, Progress};
-use blindfold_market::{commitment, EventLog, ResultBundle};
+use blindfold_fhe::Progress;
+use blindfold_job::evaluate_input;
+use blindfold_market::{EventLog, ResultBundle};
 use blindfold_protocol::hash;
 use blindfold_protocol::types::{Claim, JobId, JobInfo, JobStatus};
 use blindfold_protocol::Error as ContractError;
@@ -99,7 +100,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         if self.my_claim(&job).is_none() {
             match with_backoff("claim", || self.market.claim(&self.signer, job_id)).await {
                 Ok(()) => {
-                    tracing::info!(job = job_id, pipeline = %job.pipeline, inputs = prepared.inputs.len(), "claimed")
+                    tracing::info!(job = job_id, pipeline = %job.pipeline, inputs = prepared.ctx.inputs.len(), "claimed")
                 }
                 Err(e) => match e.contract_error() {
                     Some(
@@ -124,7 +125,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
 
         // 4. Commit.
         let sealed = hash::seal(
-            &commitment(job_id, &job, &result_hash),
+            &prepared.ctx.commitment(&result_hash),
             &self.signer.account(),
         );
         let Some(claim) = self.my_claim(&job) else {
@@ -218,23 +219,20 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         self: &Arc<Self>,
         p: &Prepared,
     ) -> Result<blindfold_protocol::types::Hash, WorkerError> {
-        let job_id = p.job_id;
+        let ctx = &p.ctx;
+        let job_id = ctx.job_id;
         if let Some(hash) = self.state.job(job_id).and_then(|r| r.result_hash()) {
             if self.store.contains(&hash).await? {
                 tracing::info!(job = job_id, "result already computed before a restart");
                 return Ok(hash);
             }
         }
-        let total_pbs: u64 = p
-            .spec
-            .params
-            .pbs_count(&p.metadata.geometry)
-            .unwrap_or(0)
-            .saturating_mul(p.inputs.len() as u64);
+        let per_video = ctx.pbs_per_input();
+        let total_pbs = per_video.saturating_mul(ctx.inputs.len() as u64);
         let started = Instant::now();
         let mut bundle = ResultBundle::default();
         let mut done_pbs = 0u64;
-        for (n, input) in p.inputs.iter().enumerate() {
+        for (n, input) in ctx.inputs.iter().enumerate() {
             if self.shutting_down() {
                 return Err(WorkerError::Shutdown);
             }
@@ -242,14 +240,13 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 .state
                 .job(job_id)
                 .and_then(|r| r.partial.get(&input.index).and_then(|h| parse_hash(h)));
-            let per_video = p.spec.params.pbs_count(&p.metadata.geometry).unwrap_or(0);
             if let Some(hash) = known {
                 match self.store.get(&hash, RESULT_LIMIT).await {
                     Ok(bytes) => {
                         tracing::info!(
                             job = job_id,
                             video = n + 1,
-                            of = p.inputs.len(),
+                            of = ctx.inputs.len(),
                             "reusing the result computed before a restart"
                         );
                         bundle.items.push((input.index, bytes));
@@ -262,17 +259,16 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                     ),
                 }
             }
-            let video = self.load_video(job_id, input, &p.metadata).await?;
+            let video = self.load_video(ctx, input).await?;
             let progress = Progress::new();
             let worker = self.clone();
             let key = p.server_key.clone();
-            let params = p.spec.params.clone();
+            let params = ctx.spec.params.clone();
             let task_progress = progress.clone();
             let mut task = tokio::task::spawn_blocking(move || {
                 worker
                     .pool
-                    .install(|| evaluate(&key, &params, &video, &task_progress))
-                    .and_then(|r| r.to_bytes())
+                    .install(|| evaluate_input(&key, &params, &video, &task_progress))
             });
             let bytes = loop {
                 tokio::select! {
@@ -284,7 +280,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                         tracing::info!(
                             job = job_id,
                             video = n + 1,
-                            of = p.inputs.len(),
+                            of = ctx.inputs.len(),
                             "computing: {done}/{total_pbs} PBS ({:.0}%), ETA {eta:.0} s",
                             100.0 * done as f64 / total_pbs.max(1) as f64
                         );
@@ -307,7 +303,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         })?;
         tracing::info!(
             job = job_id,
-            videos = p.inputs.len(),
+            videos = ctx.inputs.len(),
             pbs = total_pbs,
             seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
             result = %hex::encode(hash),

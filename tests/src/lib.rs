@@ -6,8 +6,8 @@
 //! real TFHE, the real worker service and the real client library. Parts:
 //!
 //! - [`Scenario`]: one deployed marketplace, a blob store, and the cast:
-//!   operator `//Alice`, data owner `//Bob`, researcher `//Charlie`, and
-//!   workers `//Dave`, `//Eve`, `//Ferdie`;
+//!   operator `//Alice`, data owner `//Bob`, researcher `//Charlie` (with
+//!   its release key), and workers `//Dave`, `//Eve`, `//Ferdie`;
 //! - [`Scenario::dataset`]: keygen, register, and submit synthetic videos;
 //! - [`Scenario::run_workers_until`]: run worker services until a job
 //!   reaches a state, then shut them down gracefully;
@@ -24,7 +24,7 @@ use blindfold_chain::{AnyChain, Chain, Metered, Signer};
 use blindfold_client::owner::{self, DatasetSpec, SubmitOptions};
 use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{prepare, FrameSpec, PrepSpec, Source};
-use blindfold_client::{Client, OwnerKeys};
+use blindfold_client::{seal, Client, OwnerKeys};
 use blindfold_echo::PhantomConfig;
 use blindfold_fhe::{PipelineParams, PlainVideo};
 use blindfold_market::{Market, UNIT};
@@ -139,6 +139,8 @@ pub struct Scenario {
     pub researcher: Signer,
     /// Three worker accounts.
     pub workers: [Signer; 3],
+    /// The researcher's release key: released results are sealed to it.
+    pub release_key: seal::Identity,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -208,6 +210,9 @@ impl Scenario {
         let market = Market::deploy(chain.clone(), &operator, &wasm, params, &salt).await?;
         std::fs::create_dir_all(dir)?;
         let store = DirStore::open(dir.join("store"))?;
+        let researcher_keys = dir.join("researcher-keys");
+        seal::generate_identity(&researcher_keys, true)?;
+        let release_key = seal::load_identity(&seal::identity_path(&researcher_keys))?;
         Ok(Scenario {
             chain,
             dir: dir.to_path_buf(),
@@ -216,6 +221,7 @@ impl Scenario {
             owner,
             researcher,
             workers: [w0, w1, w2],
+            release_key,
         })
     }
 
@@ -258,6 +264,8 @@ impl Scenario {
             },
             prep,
             aggregates_only: cfg.aggregates_only,
+            public_releases: false,
+            verify: blindfold_job::VerifyPolicy::Full,
         };
         let registered = owner::register(&self.client, &self.owner, &keys, &spec).await?;
         let data_dir = self.dir.join(format!("echonet-{}", cfg.seed));
@@ -320,6 +328,7 @@ impl Scenario {
             params,
             epsilon_milli,
             compute_window_ms: Some(window_ms),
+            release_to: Some(self.release_key.to_public().to_string()),
         };
         Ok(
             researcher::request_job(&self.client, &self.researcher, dataset.id, &options)

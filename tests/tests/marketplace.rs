@@ -10,13 +10,17 @@ use std::time::Duration;
 
 use anyhow::Result;
 use blindfold_chain::Chain;
+use blindfold_chain::Signer;
 use blindfold_client::owner::{self, ReleaseOptions, ReleaseOutcome, ReleaseReport};
 use blindfold_client::researcher;
 use blindfold_client::verify::verify_job;
+use blindfold_client::ClientError;
 use blindfold_e2e::{Dataset, DatasetConfig, Ledger, Scenario};
+use blindfold_fhe::EncryptedResult;
+use blindfold_job::{JobContext, VerifyPolicy};
 use blindfold_market::{ResultBundle, UNIT};
 use blindfold_protocol::hash;
-use blindfold_protocol::types::{JobId, JobInfo, JobStatus, PipelineSet, Policy};
+use blindfold_protocol::types::{Hash, JobId, JobInfo, JobStatus, PipelineSet, Policy};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::BlobStore;
 use blindfold_worker::state::Phase;
@@ -44,11 +48,11 @@ async fn fees(s: &Scenario) -> Result<(u128, u128)> {
     Ok((p.worker_fee, p.claim_stake))
 }
 
-/// The hospital releases `job` (fixed DP seed) and finalises it.
+/// The hospital verifies and releases `job` (two threads), and finalises it.
 async fn release(s: &Scenario, data: &Dataset, job: JobId) -> Result<ReleaseReport> {
     let options = ReleaseOptions {
-        seed: Some(1),
-        finalize: true,
+        threads: Some(2),
+        ..ReleaseOptions::default()
     };
     Ok(owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await?)
 }
@@ -99,7 +103,7 @@ async fn happy_path(chain: &str) -> Result<()> {
     );
     assert!(report.finalized);
     assert_eq!(s.client.job(job).await?.status, JobStatus::Finalized);
-    let released = researcher::fetch_result(&s.client, job).await?;
+    let released = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
     assert_eq!(released.videos.len(), 3);
 
     let after = s.ledger().await?;
@@ -250,22 +254,23 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
 }
 
 /// 4. A revoked submission is excluded from a later job's input digest and
-///    from its computation.
+///    from its computation; one revoked while a job is in flight is left out
+///    of its release and never decrypted.
 async fn revoked_submission_excluded(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
-    let data = s.dataset(&DatasetConfig::tiny(3)).await?;
+    let data = s.dataset(&DatasetConfig::tiny(4)).await?;
     owner::revoke(&s.client, &s.owner, data.id, 1).await?;
     let before = s.ledger().await?;
     let job = s.request_lv_area(&data, 0).await?;
     let info = s.client.job(job).await?;
-    assert_eq!(info.cohort(), 2);
+    assert_eq!(info.cohort(), 3);
     let inputs = s.market().history().await?.dataset_inputs(data.id);
     let live: Vec<u64> = inputs
         .for_job(job, &info)?
         .iter()
         .map(|i| i.index)
         .collect();
-    assert_eq!(live, vec![0, 2]);
+    assert_eq!(live, vec![0, 2, 3]);
     let info = two_workers_compute(&s, job).await?;
     let bundle = ResultBundle::from_bytes(
         &s.client
@@ -274,12 +279,24 @@ async fn revoked_submission_excluded(chain: &str) -> Result<()> {
             .await?,
     )?;
     let computed: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
-    assert_eq!(computed, vec![0, 2], "the revoked video was not computed");
+    assert_eq!(
+        computed,
+        vec![0, 2, 3],
+        "the revoked video was not computed"
+    );
+
+    // Consent for video 3 is withdrawn while the job is in flight: it is
+    // left out of the release and never decrypted.
+    owner::revoke(&s.client, &s.owner, data.id, 3).await?;
     let report = release(&s, &data, job).await?;
     assert!(matches!(
         report.outcome,
         ReleaseOutcome::Released { cohort: 2, .. }
     ));
+    assert_eq!(data.keys.decryptions(), 2);
+    let released = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
+    let videos: Vec<u64> = released.videos.iter().map(|v| v.submission).collect();
+    assert_eq!(videos, vec![0, 2]);
     let after = s.ledger().await?;
     assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
     after.check_conservation(&before)?;
@@ -599,6 +616,176 @@ async fn dp_budget_enforced(chain: &str) -> Result<()> {
     Ok(())
 }
 
+/// What a key-recovery attacker posts: the honest result of every input
+/// with each value's LWE ciphertexts replaced, keeping every part's scale,
+/// window and length, so the structure check passes. Value `j`'s first part
+/// becomes `a = Δ·e_j, b = Δ` (the rest zero): its decryption would be
+/// `offset + scale·(1 − s_j)`, one bit of the client key per value.
+async fn key_probe_bundle(s: &Scenario, job: JobId) -> Result<ResultBundle> {
+    let info = s.client.job(job).await?;
+    let history = s.market().history().await?;
+    let ctx = JobContext::load(s.market(), s.client.store(), job, info, &history).await?;
+    let key = ctx.fetch_server_key(s.client.store()).await?;
+    let honest = ctx
+        .recompute(s.client.store(), key, &ctx.inputs, Some(2), || {})
+        .await?;
+    let mut forged = ResultBundle::default();
+    for (index, bytes) in honest.bundle.items {
+        let result = EncryptedResult::from_bytes(&bytes)?;
+        let mut value = serde_json::to_value(&result)?;
+        let values = value["values"].as_array_mut().expect("values");
+        for (j, v) in values.iter_mut().enumerate() {
+            let parts = v["parts"].as_array_mut().expect("parts");
+            for (k, part) in parts.iter_mut().enumerate() {
+                let delta = 1u64 << part["log_delta"].as_u64().expect("log_delta");
+                let lwe = part["lwe"].as_array_mut().expect("lwe");
+                let body = lwe.len() - 1;
+                lwe.iter_mut().for_each(|x| *x = 0.into());
+                if k == 0 {
+                    lwe[j % body] = delta.into();
+                    lwe[body] = delta.into();
+                }
+            }
+        }
+        let crafted: EncryptedResult = serde_json::from_value(value)?;
+        forged.items.push((index, crafted.to_bytes()?));
+    }
+    Ok(forged)
+}
+
+/// `account` claims `job` and commits to `result` (sealed).
+async fn claim_and_commit(s: &Scenario, account: &Signer, job: JobId, result: Hash) -> Result<()> {
+    s.market().claim(account, job).await?;
+    let info = s.client.job(job).await?;
+    let sealed = hash::seal(
+        &blindfold_market::commitment(job, &info, &result),
+        &account.account(),
+    );
+    s.market().commit(account, job, sealed).await?;
+    Ok(())
+}
+
+/// The owner's release of `job` was refused as unverified, nothing was
+/// decrypted, and nothing was released.
+async fn assert_refused_unverified(
+    s: &Scenario,
+    data: &Dataset,
+    job: JobId,
+    result: Result<ReleaseReport, ClientError>,
+) -> Result<String> {
+    let err = match result {
+        Err(e @ ClientError::Unverified { .. }) => e,
+        other => anyhow::bail!("a crafted result must not be released: {other:?}"),
+    };
+    assert_eq!(data.keys.decryptions(), 0, "nothing may be decrypted");
+    let info = s.client.job(job).await?;
+    assert_eq!(info.released_hash, None, "no release hash on chain");
+    assert!(
+        researcher::fetch_result(&s.client, job, Some(&s.release_key))
+            .await
+            .is_err(),
+        "no released blob"
+    );
+    Ok(err.to_string())
+}
+
+/// 9. Key recovery, replication 1: a lone worker posts crafted ciphertexts
+///    whose decryption would be bits of the client key. The owner recomputes,
+///    decrypts nothing, and challenges with the correct result; a tie-break
+///    replica sides with the owner, the forger is slashed, and the correct
+///    result is then released.
+async fn key_probe_alone(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let mut cfg = DatasetConfig::tiny(2);
+    cfg.replication = 1;
+    let data = s.dataset(&cfg).await?;
+    let (_, claim_stake) = fees(&s).await?;
+    let forger = s.workers[1].clone();
+    s.market().stake(&forger, 20 * UNIT).await?;
+    let before = s.ledger().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+
+    let forged = key_probe_bundle(&s, job).await?;
+    // The crafted items pass every check the old release path made.
+    let params = s.params_of(job).await?;
+    for (_, bytes) in &forged.items {
+        EncryptedResult::from_bytes(bytes)?.decrypt(data.keys.client_key(), &params)?;
+    }
+    let forged_hash = s.client.store().put(forged.to_bytes()).await?;
+    claim_and_commit(&s, &forger, job, forged_hash).await?;
+    s.market().reveal(&forger, job, forged_hash).await?;
+    assert_eq!(s.client.job(job).await?.status, JobStatus::Challenge);
+
+    let refused = release(&s, &data, job).await;
+    let refused = refused.map_err(|e| e.downcast::<ClientError>().expect("a client error"));
+    let message = assert_refused_unverified(&s, &data, job, refused).await?;
+    assert!(message.contains("challenged on chain"), "{message}");
+    assert_eq!(s.client.job(job).await?.status, JobStatus::Disputed);
+
+    // A blind tie-break replica computes honestly; the majority wins.
+    let info = s
+        .run_workers_until(
+            &[s.worker(0, 2)?],
+            job,
+            TIMEOUT,
+            status_is(JobStatus::Computed),
+            nothing,
+        )
+        .await?;
+    assert_ne!(info.result_blob_hash, Some(forged_hash));
+    let report = release(&s, &data, job).await?;
+    assert!(
+        matches!(report.outcome, ReleaseOutcome::Released { cohort: 2, .. }),
+        "{report:?}"
+    );
+    assert_eq!(data.keys.decryptions(), 2, "the verified result only");
+    let after = s.ledger().await?;
+    assert_eq!(
+        after.stake_since(&before, "worker-1"),
+        -(claim_stake as i128),
+        "the forger loses its claim stake"
+    );
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// 10. Key recovery, replication 2: two colluding accounts take both slots
+///     and agree on the same crafted result. The owner's release refuses
+///     (full and sampled verification alike) and decrypts nothing.
+async fn key_probe_colluding(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    let colluders = [s.workers[1].clone(), s.workers[2].clone()];
+    for c in &colluders {
+        s.market().stake(c, 20 * UNIT).await?;
+    }
+    let job = s.request_lv_area(&data, 0).await?;
+    let forged = key_probe_bundle(&s, job).await?;
+    let forged_hash = s.client.store().put(forged.to_bytes()).await?;
+    for c in &colluders {
+        claim_and_commit(&s, c, job, forged_hash).await?;
+    }
+    for c in &colluders {
+        s.market().reveal(c, job, forged_hash).await?;
+    }
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Computed);
+    assert_eq!(info.result_blob_hash, Some(forged_hash));
+
+    for verify in [VerifyPolicy::Sample(0.5), VerifyPolicy::Full] {
+        let options = ReleaseOptions {
+            verify: Some(verify),
+            threads: Some(2),
+            ..ReleaseOptions::default()
+        };
+        let refused = owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await;
+        let message = assert_refused_unverified(&s, &data, job, refused).await?;
+        assert!(message.contains("2 of 2 submissions differ"), "{message}");
+    }
+    assert_eq!(s.client.job(job).await?.status, JobStatus::Computed);
+    Ok(())
+}
+
 fn node_url() -> Option<String> {
     let url = std::env::var("BLINDFOLD_NODE_URL").ok();
     if url.is_none() {
@@ -635,4 +822,6 @@ on_both_chains! {
     bad_inputs_refused => embedded_bad_inputs_refused, node_bad_inputs_refused;
     verify_reruns => embedded_verify_reruns, node_verify_reruns;
     dp_budget_enforced => embedded_dp_budget_enforced, node_dp_budget_enforced;
+    key_probe_alone => embedded_key_probe_alone, node_key_probe_alone;
+    key_probe_colluding => embedded_key_probe_colluding, node_key_probe_colluding;
 }

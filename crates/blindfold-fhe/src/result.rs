@@ -217,6 +217,24 @@ impl EncryptedResult {
         Ok(())
     }
 
+    /// [`decrypt`](Self::decrypt) a result of a dataset whose videos have
+    /// `geometry`: the shape comes from the dataset, not from the blob, so a
+    /// blob that claims another geometry is refused before anything is decoded.
+    pub fn decrypt_as(
+        &self,
+        key: &ClientKey,
+        params: &PipelineParams,
+        geometry: &Geometry,
+    ) -> Result<PlainOutput> {
+        let claimed = self.geometry()?;
+        if claimed != *geometry {
+            return Err(FheError::InvalidResult(format!(
+                "the result claims geometry {claimed:?}, the dataset's is {geometry:?}"
+            )));
+        }
+        self.decrypt(key, params)
+    }
+
     /// Decrypt (client side): check the structure against `params`, decode
     /// every part and shape the values like the plaintext twin's output.
     pub fn decrypt(&self, key: &ClientKey, params: &PipelineParams) -> Result<PlainOutput> {

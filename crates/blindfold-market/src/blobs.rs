@@ -114,6 +114,10 @@ pub struct DatasetMetadata {
     pub backend: String,
     /// Release rule beyond the on-chain policy: only aggregates leave the owner.
     pub aggregates_only: bool,
+    /// Whether a job that names no release key may be released in the
+    /// clear (readable by anyone who reads the store). Absent: no.
+    #[serde(default)]
+    pub public_releases: bool,
 }
 
 impl DatasetMetadata {
@@ -154,15 +158,21 @@ pub struct JobSpec {
     pub backend: String,
     /// The pipeline and its parameters.
     pub params: PipelineParams,
+    /// The researcher's `age` X25519 recipient (`age1…`): the released
+    /// result is sealed to it. Absent: released in the clear, which only a
+    /// dataset with `public_releases` allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_to: Option<String>,
 }
 
 impl JobSpec {
-    /// A CPU job running `params`.
+    /// A CPU job running `params`, released in the clear.
     pub fn new(params: PipelineParams) -> Self {
         JobSpec {
             format: JOB_FORMAT.into(),
             backend: BACKEND_CPU.into(),
             params,
+            release_to: None,
         }
     }
 

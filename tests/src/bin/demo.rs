@@ -126,6 +126,8 @@ async fn run(args: Args) -> Result<()> {
         },
         prep,
         aggregates_only: false,
+        public_releases: false,
+        verify: blindfold_job::VerifyPolicy::Full,
     };
     let registered = owner::register(&s.client, &s.owner, &keys, &spec).await?;
     let data_dir = args.dir.join("echonet");
@@ -163,6 +165,7 @@ async fn run(args: Args) -> Result<()> {
             params,
             epsilon_milli: 0,
             compute_window_ms: Some(3_600_000),
+            release_to: Some(s.release_key.to_public().to_string()),
         },
     )
     .await?;
@@ -188,19 +191,10 @@ async fn run(args: Args) -> Result<()> {
             .all(|c| c.result_blob_hash == info.result_blob_hash);
 
     // The hospital releases; the escrow pays out.
-    let report = owner::release_job(
-        &s.client,
-        &s.owner,
-        &keys,
-        job,
-        &ReleaseOptions {
-            seed: Some(7),
-            finalize: true,
-        },
-    )
-    .await?;
-    stages.done("owner: decrypt, apply policy, release, finalize");
-    let released = researcher::fetch_result(&s.client, job).await?;
+    let report =
+        owner::release_job(&s.client, &s.owner, &keys, job, &ReleaseOptions::default()).await?;
+    stages.done("owner: verify (recompute), decrypt, apply policy, seal, release, finalize");
+    let released = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
     let settled = report.finalized && s.client.job(job).await?.status == JobStatus::Finalized;
     let plots = blindfold_client::plot::write_plots(&released, &args.dir.join("plots"))?;
     stages.done("researcher: fetch result, plot");

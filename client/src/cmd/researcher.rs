@@ -1,0 +1,210 @@
+//! Researcher commands: the release key, the catalogue, requests, status
+//! and released results.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use blindfold_client::config::Config;
+use blindfold_client::researcher::{self, RequestOptions};
+use blindfold_client::units::{format_units, parse_epsilon};
+use blindfold_client::{plot, seal, ClientError};
+use blindfold_protocol::types::{DatasetId, JobId};
+use clap::Args;
+use serde::Serialize;
+
+use super::{emit, open, signer};
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// The dataset
+    dataset: DatasetId,
+    /// Pipeline, with default parameters for the dataset's geometry
+    #[arg(long, default_value = "lv-area")]
+    pipeline: String,
+    /// Pipeline parameters from a JSON file (any pipeline; overrides --pipeline)
+    #[arg(long, value_name = "FILE")]
+    params: Option<PathBuf>,
+    /// Differential-privacy epsilon to spend (required on datasets with a DP budget)
+    #[arg(long, default_value = "0")]
+    epsilon: String,
+    /// Minutes the workers get until the commit deadline
+    #[arg(long, default_value_t = 60)]
+    window: u64,
+    /// The age recipient (age1…) the release is sealed to [default: the key of `researcher-key`]
+    #[arg(long, value_name = "RECIPIENT")]
+    release_to: Option<String>,
+    /// Ask for a release in the clear (only datasets with public releases allow it)
+    #[arg(long, conflicts_with = "release_to")]
+    public: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The job
+    job: JobId,
+    /// Keep polling until the job is released or over
+    #[arg(long)]
+    watch: bool,
+    /// Seconds between polls with --watch
+    #[arg(long, default_value_t = 5)]
+    interval: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The job
+    job: JobId,
+    /// Directory for released.json and the plots [default: results/job-<JOB>]
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Do not write PNG plots
+    #[arg(long)]
+    no_plots: bool,
+}
+
+/// `researcher-key`: the age identity releases are sealed to.
+pub fn researcher_key(cfg: &Config, json: bool, force: bool) -> anyhow::Result<()> {
+    let recipient = seal::generate_identity(&cfg.keys, force)?;
+    let path = seal::identity_path(&cfg.keys);
+    #[derive(Serialize)]
+    struct Report {
+        identity: PathBuf,
+        recipient: String,
+    }
+    let report = Report {
+        identity: path,
+        recipient: recipient.to_string(),
+    };
+    emit(json, &report, || {
+        format!(
+            "release key in {} (secret, mode 0600; back it up)\nrecipient {} \
+             (`request` seals releases to it)",
+            report.identity.display(),
+            report.recipient
+        )
+    });
+    Ok(())
+}
+
+/// `datasets`: what is on offer.
+pub async fn datasets(cfg: &Config, json: bool) -> anyhow::Result<()> {
+    let client = open(cfg).await?;
+    let list = researcher::list_datasets(&client).await?;
+    emit(json, &list, || researcher::datasets_table(&list));
+    Ok(())
+}
+
+/// `request`: a pipeline run, paid into escrow, sealed to the researcher's key.
+pub async fn request(cfg: &Config, json: bool, a: RequestArgs) -> anyhow::Result<()> {
+    let client = open(cfg).await?;
+    let signer = signer(cfg)?;
+    let params = match &a.params {
+        Some(path) => researcher::read_params_file(path)?,
+        None => {
+            let (_, metadata) = client.dataset(a.dataset).await?;
+            researcher::default_params(&a.pipeline, &metadata.geometry)?
+        }
+    };
+    let identity = seal::identity_path(&cfg.keys);
+    let release_to = match a.release_to {
+        Some(r) => Some(r),
+        None if a.public => None,
+        None if identity.exists() => Some(seal::load_identity(&identity)?.to_public().to_string()),
+        None => {
+            return Err(ClientError::Usage(format!(
+                "no release key at {}: run `blindfold researcher-key` (or pass --release-to age1…, \
+                 or --public on a dataset that allows public releases)",
+                identity.display()
+            ))
+            .into())
+        }
+    };
+    let options = RequestOptions {
+        params,
+        epsilon_milli: parse_epsilon(&a.epsilon)?,
+        compute_window_ms: Some(a.window.saturating_mul(60_000)),
+        release_to,
+    };
+    let r = researcher::request_job(&client, &signer, a.dataset, &options).await?;
+    emit(json, &r, || {
+        format!(
+            "requested job {} ({} on dataset {}), escrow {} paid, {} PBS per video\n\
+             follow it with: blindfold status {} --watch",
+            r.job_id,
+            r.pipeline,
+            r.dataset_id,
+            format_units(r.escrow),
+            r.pbs_per_video,
+            r.job_id
+        )
+    });
+    Ok(())
+}
+
+/// `status`: where a job is, optionally until it is over.
+pub async fn status(cfg: &Config, json: bool, a: StatusArgs) -> anyhow::Result<()> {
+    let client = open(cfg).await?;
+    let mut last = String::new();
+    loop {
+        let report = researcher::job_status(&client, a.job).await?;
+        let line = report.summary();
+        if line != last {
+            emit(json, &report, || line.clone());
+            last = line;
+        }
+        let done = report.terminal || report.released_hash.is_some();
+        if !a.watch || done {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(a.interval.max(1))).await;
+    }
+}
+
+/// `fetch`: open, check, tabulate and plot a released result.
+pub async fn fetch(cfg: &Config, json: bool, a: FetchArgs) -> anyhow::Result<()> {
+    let client = open(cfg).await?;
+    let identity = seal::identity_path(&cfg.keys);
+    let identity = if identity.exists() {
+        Some(seal::load_identity(&identity)?)
+    } else {
+        None
+    };
+    let result = researcher::fetch_result(&client, a.job, identity.as_ref()).await?;
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("results/job-{}", a.job)));
+    std::fs::create_dir_all(&out).map_err(|e| ClientError::io("creating", &out, e))?;
+    let file = out.join("released.json");
+    std::fs::write(&file, result.to_bytes()).map_err(|e| ClientError::io("writing", &file, e))?;
+    let plots = if a.no_plots {
+        plot::PlotReport::default()
+    } else {
+        plot::write_plots(&result, &out)?
+    };
+    #[derive(Serialize)]
+    struct Fetched<'a> {
+        result: &'a blindfold_market::ReleasedResult,
+        file: PathBuf,
+        plots: plot::PlotReport,
+    }
+    let fetched = Fetched {
+        result: &result,
+        file: file.clone(),
+        plots,
+    };
+    emit(json, &fetched, || {
+        let mut s = researcher::result_table(&result);
+        s.push_str(&format!(
+            "\nhash checked against the chain; saved to {}\n",
+            file.display()
+        ));
+        for f in &fetched.plots.files {
+            s.push_str(&format!("plot: {}\n", f.display()));
+        }
+        for n in &fetched.plots.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
+        s
+    });
+    Ok(())
+}

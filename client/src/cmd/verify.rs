@@ -1,0 +1,50 @@
+//! `verify`: anyone re-runs a job from public data.
+
+use blindfold_client::config::Config;
+use blindfold_client::units::hex32;
+use blindfold_client::verify as verifier;
+use blindfold_protocol::types::JobId;
+use clap::Args;
+
+use super::{bar, emit, open};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The job
+    job: JobId,
+    /// Threads for the re-run [default: one per core]
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// `verify`: re-run a job from public data and compare commitments.
+pub async fn verify(cfg: &Config, json: bool, a: VerifyArgs) -> anyhow::Result<()> {
+    let client = open(cfg).await?;
+    let bar = bar(json, "inputs");
+    let report = verifier::verify_job(&client, a.job, a.threads, &bar).await?;
+    emit(json, &report, || {
+        format!(
+            "job {}: {}\n  our commitment    {}\n  chain commitment  {}\n  \
+             re-ran {} inputs ({} PBS) on {} threads in {:.2} s",
+            report.job_id,
+            if report.matches {
+                "MATCHES the chain"
+            } else {
+                "DOES NOT MATCH the chain"
+            },
+            hex32(&report.ours),
+            hex32(&report.on_chain),
+            report.inputs,
+            report.pbs,
+            report.threads,
+            report.seconds
+        )
+    });
+    if !report.matches {
+        anyhow::bail!(
+            "job {}: the re-run's commitment differs from the one on chain",
+            report.job_id
+        );
+    }
+    Ok(())
+}

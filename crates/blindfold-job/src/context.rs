@@ -1,0 +1,186 @@
+//! [`JobContext`]: everything public a job is defined by, each piece
+//! fetched from the blob store by the hash the chain recorded and checked:
+//!
+//! - the dataset metadata (by the dataset's `metadata_hash`), which must
+//!   name the job's server key;
+//! - the job spec (by the job's `params_hash`), which must run the job's
+//!   pipeline with parameters that fit the dataset's geometry;
+//! - the live inputs, rebuilt from the submission events and checked
+//!   against the job's input digest.
+//!
+//! Input ciphertexts and the server key are large, so they are fetched
+//! separately: [`JobContext::fetch_input`] and [`JobContext::fetch_server_key`].
+
+use std::sync::Arc;
+
+use blindfold_chain::Chain;
+use blindfold_fhe::params::{COMPRESSED_SERVER_KEY_LIMIT, VIDEO_LIMIT};
+use blindfold_fhe::{CompressedServerKey, EncryptedVideo, ParamSet, ServerKey};
+use blindfold_market::blobs::JSON_LIMIT;
+use blindfold_market::{commitment, DatasetMetadata, EventLog, Input, JobSpec, Market};
+use blindfold_protocol::types::{Hash, JobId, JobInfo};
+use blindfold_store::BlobStore;
+
+use crate::error::{JobError, Result};
+
+/// A job's public context, checked against the chain.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    /// The job id.
+    pub job_id: JobId,
+    /// The job as the chain had it when the context was loaded.
+    pub job: JobInfo,
+    /// What to run.
+    pub spec: JobSpec,
+    /// The dataset's metadata.
+    pub metadata: DatasetMetadata,
+    /// The live inputs, in submission order.
+    pub inputs: Vec<Input>,
+}
+
+impl JobContext {
+    /// Loads and checks the context of `job_id` (whose on-chain state is
+    /// `job`), reading the submission events from `log`.
+    pub async fn load<C: Chain, S: BlobStore>(
+        market: &Market<C>,
+        store: &S,
+        job_id: JobId,
+        job: JobInfo,
+        log: &EventLog,
+    ) -> Result<Self> {
+        let dataset = market.dataset(job.dataset_id).await?;
+
+        let bytes = store
+            .get(&dataset.metadata_hash, JSON_LIMIT)
+            .await
+            .map_err(|e| JobError::store(job_id, "dataset metadata", e))?;
+        let metadata = DatasetMetadata::from_bytes(&bytes)
+            .map_err(|e| JobError::invalid(job_id, e.to_string()))?;
+        if metadata.server_key_hash() != Some(job.server_key_hash) {
+            return Err(JobError::invalid(
+                job_id,
+                format!(
+                    "server key hash differs: the chain has {}, the dataset metadata names {}",
+                    hex::encode(job.server_key_hash),
+                    metadata.server_key
+                ),
+            ));
+        }
+
+        let bytes = store
+            .get(&job.params_hash, JSON_LIMIT)
+            .await
+            .map_err(|e| JobError::store(job_id, "job spec", e))?;
+        let spec =
+            JobSpec::from_bytes(&bytes).map_err(|e| JobError::invalid(job_id, e.to_string()))?;
+        if spec.params.id().as_str() != job.pipeline.as_str() {
+            return Err(JobError::invalid(
+                job_id,
+                format!(
+                    "the job spec runs {}, the chain says {}",
+                    spec.params.id(),
+                    job.pipeline
+                ),
+            ));
+        }
+        spec.params
+            .validate(metadata.param_set(), &metadata.geometry)
+            .map_err(|e| {
+                JobError::invalid(
+                    job_id,
+                    format!("job parameters do not fit the dataset: {e}"),
+                )
+            })?;
+
+        let inputs = log
+            .dataset_inputs(job.dataset_id)
+            .for_job(job_id, &job)
+            .map_err(|e| JobError::invalid(job_id, e.to_string()))?;
+        Ok(JobContext {
+            job_id,
+            job,
+            spec,
+            metadata,
+            inputs,
+        })
+    }
+
+    /// The dataset's TFHE parameter set.
+    pub fn param_set(&self) -> ParamSet {
+        self.metadata.param_set()
+    }
+
+    /// Programmable bootstraps one input costs (0 if the plan cannot say).
+    pub fn pbs_per_input(&self) -> u64 {
+        self.spec
+            .params
+            .pbs_count(&self.metadata.geometry)
+            .unwrap_or(0)
+    }
+
+    /// The commitment to the result bundle whose SHA-256 is `result_hash`.
+    pub fn commitment(&self, result_hash: &Hash) -> Hash {
+        commitment(self.job_id, &self.job, result_hash)
+    }
+
+    /// Fetches one input ciphertext (hash-checked by the store) and checks
+    /// that it deserialises under the dataset's parameter set with the
+    /// dataset's geometry.
+    pub async fn fetch_input<S: BlobStore>(
+        &self,
+        store: &S,
+        input: &Input,
+    ) -> Result<EncryptedVideo> {
+        let bytes = self.fetch_input_bytes(store, input).await?;
+        self.decode_input(input, &bytes)
+    }
+
+    /// The hash-checked bytes of one input ciphertext.
+    pub async fn fetch_input_bytes<S: BlobStore>(
+        &self,
+        store: &S,
+        input: &Input,
+    ) -> Result<Vec<u8>> {
+        let what = format!("submission {}", input.index);
+        store
+            .get(&input.blob_hash, VIDEO_LIMIT)
+            .await
+            .map_err(|e| JobError::store(self.job_id, &what, e))
+    }
+
+    /// Deserialises and checks one input ciphertext (see [`Self::fetch_input`]).
+    pub fn decode_input(&self, input: &Input, bytes: &[u8]) -> Result<EncryptedVideo> {
+        let what = format!("submission {}", input.index);
+        let video = EncryptedVideo::from_bytes(bytes, self.param_set())
+            .map_err(|e| JobError::invalid(self.job_id, format!("{what}: {e}")))?;
+        if video.geometry() != self.metadata.geometry {
+            return Err(JobError::invalid(
+                self.job_id,
+                format!(
+                    "{what}: geometry {:?} is not the dataset's {:?}",
+                    video.geometry(),
+                    self.metadata.geometry
+                ),
+            ));
+        }
+        Ok(video)
+    }
+
+    /// Fetches the job's compressed server key by the hash on chain and
+    /// decompresses it (seconds, on Tokio's blocking pool).
+    pub async fn fetch_server_key<S: BlobStore>(&self, store: &S) -> Result<Arc<ServerKey>> {
+        let job_id = self.job_id;
+        let bytes = store
+            .get(&self.job.server_key_hash, COMPRESSED_SERVER_KEY_LIMIT)
+            .await
+            .map_err(|e| JobError::store(job_id, "server key", e))?;
+        let param_set = self.param_set();
+        let key = tokio::task::spawn_blocking(move || {
+            CompressedServerKey::from_bytes(&bytes, param_set).map(|k| k.decompress())
+        })
+        .await
+        .map_err(|e| JobError::task("server key decompression", e))?
+        .map_err(|e| JobError::invalid(job_id, format!("server key: {e}")))?;
+        Ok(Arc::new(key))
+    }
+}

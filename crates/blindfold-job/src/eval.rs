@@ -1,0 +1,119 @@
+//! Evaluating a job's inputs.
+//!
+//! - [`evaluate_input`]: one input ciphertext into the bytes of its
+//!   `EncryptedResult`. The worker calls it once per input (storing each
+//!   result as it goes, so a crash loses one input at most).
+//! - [`JobContext::recompute`]: every given input in a rayon pool into a
+//!   [`ResultBundle`], its SHA-256 and the commitment. `verify` and the
+//!   data owner's verification call it.
+//!
+//! Both end in the same bytes: TFHE evaluation here is deterministic bit
+//! for bit whatever the thread count, and the bundle's layout is fixed
+//! ([`ResultBundle::to_bytes`]).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use blindfold_fhe::{evaluate, EncryptedVideo, FheError, PipelineParams, Progress, ServerKey};
+use blindfold_market::{Input, ResultBundle};
+use blindfold_protocol::types::Hash;
+use blindfold_store::BlobStore;
+use rayon::prelude::*;
+
+use crate::context::JobContext;
+use crate::error::{JobError, Result};
+
+/// Runs `params` on one input: the bytes of its `EncryptedResult`, which
+/// the result bundle holds. `progress` counts its PBS.
+pub fn evaluate_input(
+    key: &ServerKey,
+    params: &PipelineParams,
+    video: &EncryptedVideo,
+    progress: &Progress,
+) -> std::result::Result<Vec<u8>, FheError> {
+    evaluate(key, params, video, progress)?.to_bytes()
+}
+
+/// A recomputed result.
+#[derive(Clone, Debug)]
+pub struct Recomputed {
+    /// The result bundle: one item per input, in the order given.
+    pub bundle: ResultBundle,
+    /// SHA-256 of the bundle's bytes.
+    pub result_hash: Hash,
+    /// The commitment to it (meaningful when every live input was recomputed).
+    pub commitment: Hash,
+    /// Programmable bootstraps run.
+    pub pbs: u64,
+    /// Threads of the pool.
+    pub threads: usize,
+    /// Seconds the evaluation took (fetching excluded).
+    pub seconds: f64,
+}
+
+impl JobContext {
+    /// Fetches `inputs` and evaluates them with `key` on a pool of
+    /// `threads` threads (`None`: one per core), calling `on_input` as each
+    /// finishes.
+    pub async fn recompute<S: BlobStore>(
+        &self,
+        store: &S,
+        key: Arc<ServerKey>,
+        inputs: &[Input],
+        threads: Option<usize>,
+        on_input: impl Fn() + Send + Sync + 'static,
+    ) -> Result<Recomputed> {
+        let mut fetched = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            fetched.push((*input, self.fetch_input_bytes(store, input).await?));
+        }
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = threads {
+            builder = builder.num_threads(n.max(1));
+        }
+        let pool = builder.build().map_err(|e| JobError::Pool {
+            threads: threads.unwrap_or(0),
+            reason: e.to_string(),
+        })?;
+        let threads = pool.current_num_threads();
+        let ctx = self.clone();
+        let (items, pbs, seconds) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let start = Instant::now();
+            let items = pool.install(|| {
+                fetched
+                    .par_iter()
+                    .map(|(input, bytes)| {
+                        let video = ctx.decode_input(input, bytes)?;
+                        // One counter per evaluation: `evaluate` restarts it at 0.
+                        let progress = Progress::new();
+                        let result = evaluate_input(&key, &ctx.spec.params, &video, &progress)
+                            .map_err(|source| JobError::Fhe {
+                                job: ctx.job_id,
+                                source,
+                            })?;
+                        on_input();
+                        Ok((input.index, result, progress.pbs_done()))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            Ok((items, start.elapsed().as_secs_f64()))
+        })
+        .await
+        .map_err(|e| JobError::task("evaluation", e))?
+        .map(|(items, seconds)| {
+            let pbs = items.iter().map(|(_, _, pbs)| pbs).sum::<u64>();
+            let items = items.into_iter().map(|(i, bytes, _)| (i, bytes)).collect();
+            (items, pbs, seconds)
+        })?;
+        let bundle = ResultBundle { items };
+        let result_hash = blindfold_store::sha256(&bundle.to_bytes());
+        Ok(Recomputed {
+            commitment: self.commitment(&result_hash),
+            bundle,
+            result_hash,
+            pbs,
+            threads,
+            seconds,
+        })
+    }
+}

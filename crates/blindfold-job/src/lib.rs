@@ -1,0 +1,29 @@
+//! One path from a job to its commitment.
+//!
+//! A worker that computes a job, anyone who re-runs it (`blindfold verify`)
+//! and the data owner who checks a result before decrypting it must produce
+//! bit-identical result bundles, so the path from "job id on chain" to
+//! "commitment" is written here once and all three call it. Parts, in the
+//! order a job is handled:
+//!
+//! - [`context`]: [`JobContext`], a job's public context (spec, dataset
+//!   metadata, live inputs), each piece checked against what the chain
+//!   recorded; fetching one input ciphertext and the server key.
+//! - [`eval`]: [`evaluate_input`], the one call of the FHE pipeline per
+//!   input, and [`JobContext::recompute`], every input in a thread pool into
+//!   a [`ResultBundle`](blindfold_market::ResultBundle) and its commitment.
+//! - [`verify`]: [`JobContext::verify_result`], which compares the agreed
+//!   result with a recomputation under a [`VerifyPolicy`] and returns either
+//!   a [`Verified`] result (the only thing the data owner's client can
+//!   decrypt) or a [`Mismatch`] naming what differed.
+//! - [`error`]: [`JobError`], why a job cannot be loaded, evaluated or verified.
+
+pub mod context;
+pub mod error;
+pub mod eval;
+pub mod verify;
+
+pub use context::JobContext;
+pub use error::{JobError, Result};
+pub use eval::{evaluate_input, Recomputed};
+pub use verify::{Mismatch, Verification, Verified, VerifyPolicy};

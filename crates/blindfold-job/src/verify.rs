@@ -1,0 +1,454 @@
+//! Verify before decrypt.
+//!
+//! A result ciphertext comes from untrusted workers. Decrypting a crafted
+//! one leaks bits of the client key (the IND-CPA^D attacks on exact FHE), so
+//! the data owner decrypts only a result it has matched against its own
+//! recomputation from the public inputs. [`JobContext::verify_result`] does
+//! that under a [`VerifyPolicy`] and returns a [`Verification`]:
+//!
+//! - [`Verification::Verified`] holds a [`Verified`] bundle. Only this
+//!   module can make one, so a function that takes `&Verified` (the owner's
+//!   decryption does) cannot be handed an unchecked bundle.
+//! - [`Verification::Mismatch`] says which submissions differ and carries
+//!   the correct result, which the owner can challenge with.
+//!
+//! ## Policies
+//!
+//! - **`full`** (the default): every input is recomputed and the owner
+//!   decrypts *its own* bundle once its hash equals the agreed one. Nothing
+//!   a worker wrote is ever decrypted. It costs one more evaluation of the
+//!   job.
+//! - **`sample:f`**: each input is recomputed with probability `f`, chosen
+//!   by a keyed hash of the owner's secret and the job, so workers cannot
+//!   tell which; the worker's bundle is decrypted when every sampled item
+//!   matches byte for byte. A result with `k` forged items passes with
+//!   probability about `(1 - f)^k`: a forger who forges one item of a large
+//!   job is caught only with probability `f`, and each unverified item it
+//!   slips through can leak a few key bits. Use it only where every worker
+//!   is accountable, and keep `f` high.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use blindfold_fhe::ServerKey;
+use blindfold_market::{Input, ResultBundle};
+use blindfold_protocol::types::{Hash, JobStatus};
+use blindfold_store::BlobStore;
+use sha2::{Digest, Sha256};
+
+use crate::context::JobContext;
+use crate::error::{JobError, Result};
+use crate::eval::Recomputed;
+
+/// Largest result bundle read (bytes).
+pub const RESULT_BUNDLE_LIMIT: u64 = 4 << 30;
+
+/// How much of a result the data owner recomputes before decrypting it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum VerifyPolicy {
+    /// Recompute every input; decrypt only the owner's own bundle.
+    #[default]
+    Full,
+    /// Recompute each input with this probability (in (0, 1]).
+    Sample(f64),
+}
+
+impl FromStr for VerifyPolicy {
+    type Err = String;
+
+    /// `full` or `sample:F` with `0 < F <= 1`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "full" => Ok(VerifyPolicy::Full),
+            other => {
+                let f = other
+                    .strip_prefix("sample:")
+                    .and_then(|f| f.parse::<f64>().ok())
+                    .ok_or_else(|| {
+                        format!("verification policy '{s}' is neither 'full' nor 'sample:F'")
+                    })?;
+                if f > 0.0 && f <= 1.0 {
+                    Ok(VerifyPolicy::Sample(f))
+                } else {
+                    Err(format!(
+                        "verification policy '{s}': the sampled fraction must be in (0, 1]"
+                    ))
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for VerifyPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyPolicy::Full => f.write_str("full"),
+            VerifyPolicy::Sample(x) => write!(f, "sample:{x}"),
+        }
+    }
+}
+
+/// A result bundle that matched the owner's recomputation.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    bundle: ResultBundle,
+    result_hash: Hash,
+    recomputed: usize,
+    pbs: u64,
+    seconds: f64,
+}
+
+impl Verified {
+    /// The bundle, safe to decrypt.
+    pub fn bundle(&self) -> &ResultBundle {
+        &self.bundle
+    }
+
+    /// Its SHA-256 (the agreed result hash on chain).
+    pub fn result_hash(&self) -> Hash {
+        self.result_hash
+    }
+
+    /// Inputs recomputed to verify it.
+    pub fn recomputed(&self) -> usize {
+        self.recomputed
+    }
+
+    /// PBS the recomputation ran.
+    pub fn pbs(&self) -> u64 {
+        self.pbs
+    }
+
+    /// Seconds the recomputation's evaluation took.
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+}
+
+/// The agreed result is not the one the public inputs give.
+#[derive(Clone, Debug)]
+pub struct Mismatch {
+    /// The agreed result hash on chain.
+    pub agreed: Hash,
+    /// The hash of the correct result.
+    pub correct_hash: Hash,
+    /// Submissions whose result item differs (or is missing, or extra).
+    pub differing: Vec<u64>,
+    /// What was found, in words.
+    pub reason: String,
+    /// The correct result, recomputed in full.
+    pub correct: Recomputed,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the agreed result {} is not what the public inputs give ({}): {}",
+            hex::encode(self.agreed),
+            hex::encode(self.correct_hash),
+            self.reason
+        )
+    }
+}
+
+/// The outcome of [`JobContext::verify_result`].
+#[derive(Clone, Debug)]
+pub enum Verification {
+    /// The result checked out.
+    Verified(Verified),
+    /// It did not; nothing of it may be decrypted.
+    Mismatch(Box<Mismatch>),
+}
+
+impl JobContext {
+    /// Checks the job's agreed result against a recomputation under
+    /// `policy` (see the module docs). `secret` keys the sample choice
+    /// (the owner's secret); `threads` sizes the pool (`None`: one per core).
+    pub async fn verify_result<S: BlobStore>(
+        &self,
+        store: &S,
+        key: Arc<ServerKey>,
+        policy: VerifyPolicy,
+        secret: &[u8; 32],
+        threads: Option<usize>,
+        on_input: impl Fn() + Send + Sync + Clone + 'static,
+    ) -> Result<Verification> {
+        let agreed = self.candidate_result().ok_or_else(|| {
+            JobError::invalid(self.job_id, "the job has no agreed result to verify")
+        })?;
+        if let Some(commitment) = self.job.commitment {
+            if commitment != self.commitment(&agreed) {
+                return Err(JobError::invalid(
+                    self.job_id,
+                    "the agreed commitment does not bind the agreed result hash",
+                ));
+            }
+        }
+        if let VerifyPolicy::Sample(fraction) = policy {
+            // An unreadable agreed bundle falls through to the full check.
+            if let Ok(theirs) = self.agreed_bundle(store, &agreed).await? {
+                let sample = self.sample(fraction, secret);
+                let ours = self
+                    .recompute(store, key.clone(), &sample, threads, on_input.clone())
+                    .await?;
+                if differing(&ours.bundle, &theirs, false).is_empty() {
+                    return Ok(Verification::Verified(Verified {
+                        bundle: theirs,
+                        result_hash: agreed,
+                        recomputed: sample.len(),
+                        pbs: ours.pbs,
+                        seconds: ours.seconds,
+                    }));
+                }
+            }
+        }
+        // Full recomputation: the policy says so, or a sample differed and
+        // the correct result is needed to dispute it.
+        let ours = self
+            .recompute(store, key, &self.inputs, threads, on_input)
+            .await?;
+        if ours.result_hash == agreed {
+            return Ok(Verification::Verified(Verified {
+                result_hash: agreed,
+                recomputed: self.inputs.len(),
+                pbs: ours.pbs,
+                seconds: ours.seconds,
+                bundle: ours.bundle,
+            }));
+        }
+        let (differing, reason) = match self.agreed_bundle(store, &agreed).await? {
+            Ok(theirs) => {
+                let d = differing(&ours.bundle, &theirs, true);
+                let reason = format!(
+                    "{} of {} submissions differ: {}",
+                    d.len(),
+                    self.inputs.len(),
+                    list(&d)
+                );
+                (d, reason)
+            }
+            Err(why) => (ours.bundle.items.iter().map(|(i, _)| *i).collect(), why),
+        };
+        Ok(Verification::Mismatch(Box::new(Mismatch {
+            agreed,
+            correct_hash: ours.result_hash,
+            differing,
+            reason,
+            correct: ours,
+        })))
+    }
+
+    /// The result that stands: the agreed one, or, in a replication-1
+    /// job's challenge window, the one result revealed so far.
+    pub fn candidate_result(&self) -> Option<Hash> {
+        self.job.result_blob_hash.or_else(|| {
+            if self.job.status != JobStatus::Challenge {
+                return None;
+            }
+            self.job.claims.iter().find_map(|c| c.result_blob_hash)
+        })
+    }
+
+    /// The agreed bundle, or why it cannot be read (missing, malformed,
+    /// covering other submissions). Store I/O trouble is an error.
+    async fn agreed_bundle<S: BlobStore>(
+        &self,
+        store: &S,
+        agreed: &Hash,
+    ) -> Result<std::result::Result<ResultBundle, String>> {
+        let bytes = match store.get(agreed, RESULT_BUNDLE_LIMIT).await {
+            Ok(bytes) => bytes,
+            Err(e) => match JobError::store(self.job_id, "agreed result", e) {
+                JobError::Invalid { reason, .. } => return Ok(Err(reason)),
+                other => return Err(other),
+            },
+        };
+        let bundle = match ResultBundle::from_bytes(&bytes) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(format!("agreed result: {e}"))),
+        };
+        let indices: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
+        let expected: Vec<u64> = self.inputs.iter().map(|i| i.index).collect();
+        if indices != expected {
+            return Ok(Err(format!(
+                "the agreed result covers submissions {}, the job's inputs are {}",
+                list(&indices),
+                list(&expected)
+            )));
+        }
+        Ok(Ok(bundle))
+    }
+
+    /// The inputs a `sample:fraction` check recomputes: each with
+    /// probability `fraction`, by a keyed hash (at least one).
+    pub fn sample(&self, fraction: f64, secret: &[u8; 32]) -> Vec<Input> {
+        let score = |input: &Input| {
+            let h: [u8; 32] = Sha256::new()
+                .chain_update(b"blindfold/v1/verify-sample")
+                .chain_update(secret)
+                .chain_update(self.job_id.to_be_bytes())
+                .chain_update(input.index.to_be_bytes())
+                .finalize()
+                .into();
+            u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+        };
+        let threshold = (fraction.clamp(0.0, 1.0) * u64::MAX as f64) as u64;
+        let mut picked: Vec<Input> = self
+            .inputs
+            .iter()
+            .filter(|i| fraction >= 1.0 || score(i) < threshold)
+            .copied()
+            .collect();
+        if picked.is_empty() {
+            picked.extend(self.inputs.iter().min_by_key(|i| score(i)).copied());
+        }
+        picked
+    }
+}
+
+/// Submissions whose item differs between `ours` and `theirs`. With
+/// `complete`, items of one that the other lacks count too.
+fn differing(ours: &ResultBundle, theirs: &ResultBundle, complete: bool) -> Vec<u64> {
+    let mut out = Vec::new();
+    for (index, bytes) in &ours.items {
+        match theirs.items.iter().find(|(i, _)| i == index) {
+            Some((_, other)) if other == bytes => {}
+            _ => out.push(*index),
+        }
+    }
+    if complete {
+        for (index, _) in &theirs.items {
+            if !ours.items.iter().any(|(i, _)| i == index) {
+                out.push(*index);
+            }
+        }
+    }
+    out
+}
+
+fn list(indices: &[u64]) -> String {
+    const SHOWN: usize = 16;
+    let mut s: Vec<String> = indices.iter().take(SHOWN).map(u64::to_string).collect();
+    if indices.len() > SHOWN {
+        s.push(format!("… ({} in all)", indices.len()));
+    }
+    format!("[{}]", s.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_parse_and_print() {
+        assert_eq!("full".parse(), Ok(VerifyPolicy::Full));
+        assert_eq!("sample:0.25".parse(), Ok(VerifyPolicy::Sample(0.25)));
+        assert_eq!(VerifyPolicy::Sample(0.25).to_string(), "sample:0.25");
+        for bad in [
+            "",
+            "half",
+            "sample:0",
+            "sample:1.5",
+            "sample:x",
+            "sample:-1",
+        ] {
+            assert!(bad.parse::<VerifyPolicy>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn differing_lists_changed_missing_and_extra_items() {
+        let ours = ResultBundle {
+            items: vec![(0, vec![1]), (1, vec![2]), (2, vec![3])],
+        };
+        let theirs = ResultBundle {
+            items: vec![(0, vec![1]), (1, vec![9]), (5, vec![3])],
+        };
+        assert_eq!(differing(&ours, &theirs, false), vec![1, 2]);
+        assert_eq!(differing(&ours, &theirs, true), vec![1, 2, 5]);
+    }
+}
+
+#[cfg(test)]
+mod sample_tests {
+    use blindfold_fhe::{Geometry, LvAreaParams, Mask, PipelineParams};
+    use blindfold_market::blobs::{BACKEND_CPU, DATASET_FORMAT};
+    use blindfold_market::{DatasetMetadata, Input, JobSpec};
+    use blindfold_protocol::types::{JobInfo, JobStatus, PipelineId};
+
+    use crate::JobContext;
+
+    fn context(inputs: u64) -> JobContext {
+        let geometry = Geometry {
+            width: 8,
+            height: 8,
+            bits: 4,
+            frames: 2,
+        };
+        JobContext {
+            job_id: 3,
+            job: JobInfo {
+                dataset_id: 0,
+                researcher: [0; 32],
+                pipeline: PipelineId::LvArea,
+                params_hash: [0; 32],
+                input_digest: [0; 32],
+                server_key_hash: [0; 32],
+                submission_count: inputs,
+                revocation_count: 0,
+                epsilon: 0,
+                price: 0,
+                worker_fee: 0,
+                claim_stake: 0,
+                escrow: 0,
+                replication: 1,
+                slots: 1,
+                round: 0,
+                status: JobStatus::Computed,
+                requested_at: 0,
+                deadline: 0,
+                claims: vec![],
+                result_blob_hash: None,
+                commitment: None,
+                released_hash: None,
+            },
+            spec: JobSpec::new(PipelineParams::LvArea(LvAreaParams {
+                frames: vec![],
+                mask: Mask::All,
+                threshold: 4,
+            })),
+            metadata: DatasetMetadata {
+                format: DATASET_FORMAT.into(),
+                name: "t".into(),
+                param_set: blindfold_fhe::ParamSet::V1.name().into(),
+                geometry,
+                preprocessing: String::new(),
+                frame_selection: String::new(),
+                server_key: hex::encode([0; 32]),
+                backend: BACKEND_CPU.into(),
+                aggregates_only: false,
+                public_releases: false,
+            },
+            inputs: (0..inputs)
+                .map(|index| Input {
+                    index,
+                    blob_hash: [index as u8; 32],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn samples_are_keyed_sized_and_never_empty() {
+        let ctx = context(1000);
+        let a = ctx.sample(0.2, &[1; 32]);
+        assert_eq!(a, ctx.sample(0.2, &[1; 32]), "same key, same sample");
+        assert_ne!(a, ctx.sample(0.2, &[2; 32]), "another key, another sample");
+        assert!((150..250).contains(&a.len()), "about 20%: {}", a.len());
+        assert_eq!(ctx.sample(1.0, &[1; 32]), ctx.inputs);
+        let tiny = context(3).sample(0.000_001, &[1; 32]);
+        assert_eq!(tiny.len(), 1, "at least one input is always recomputed");
+    }
+}
