@@ -31,10 +31,11 @@ blobs in ./blindfold-blobs, owner keys in ./blindfold-keys):
   blindfold --account //Bob register --name demo --price 5 --min-cohort 5
   blindfold --account //Bob submit 0 --synthetic 20    encrypt 20 synthetic echos
   blindfold --account //Charlie datasets               researcher: what is on offer
-  blindfold --account //Charlie request 0              pay for lv-area on dataset 0
+  blindfold --keys charlie-keys researcher-key        researcher: the key releases are sealed to
+  blindfold --account //Charlie --keys charlie-keys request 0    pay for lv-area on dataset 0
       ... workers claim, compute and commit (blindfold-worker) ...
-  blindfold --account //Bob watch --once               data owner: decrypt and release
-  blindfold --account //Charlie fetch 0                table, result JSON and plots
+  blindfold --account //Bob watch --once               data owner: verify, decrypt and release
+  blindfold --keys charlie-keys fetch 0                researcher: open, table, JSON and plots
   blindfold verify 0                                   anyone: re-run and compare
 
 Settings come from flags, then BLINDFOLD_CHAIN / BLINDFOLD_STORE /
