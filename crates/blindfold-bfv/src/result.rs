@@ -1,0 +1,118 @@
+//! [`BfvResult`]: the result blob, stored at the last level (one 43-bit
+//! modulus: about 88 kB per ciphertext instead of 446 kB), and its
+//! decryption into the plan's outputs.
+//!
+//! Bytes (after the [`wire`](crate::wire) header):
+//!
+//! ```text
+//! count u32            = Plan::result_ciphertexts
+//! count x item         fhe.rs Ciphertext protobuf at the last level
+//! ```
+
+use fhe::bfv::Ciphertext;
+use fhe_traits::Serialize;
+
+use crate::cipher;
+use crate::error::{BfvError, Result};
+use crate::eval::center;
+use crate::keys::ClientKey;
+use crate::params::{BfvParamSet, MAX_CIPHERTEXTS, PLAINTEXT};
+use crate::program::Plan;
+use crate::wire::{header, put_item, Kind, Reader};
+
+/// An evaluated result.
+#[derive(Clone, Debug)]
+pub struct BfvResult {
+    set: BfvParamSet,
+    cts: Vec<Ciphertext>,
+}
+
+impl BfvResult {
+    /// Switches freshly evaluated ciphertexts to the last level.
+    pub(crate) fn from_evaluated(set: BfvParamSet, mut cts: Vec<Ciphertext>) -> Result<Self> {
+        for ct in &mut cts {
+            ct.switch_to_level(set.last_level())
+                .map_err(BfvError::fhe("switch a result to the last level"))?;
+        }
+        Ok(BfvResult { set, cts })
+    }
+
+    /// The ciphertexts.
+    pub fn ciphertexts(&self) -> &[Ciphertext] {
+        &self.cts
+    }
+
+    /// The blob's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = header(Kind::Result, self.set);
+        out.extend_from_slice(&(self.cts.len() as u32).to_be_bytes());
+        for ct in &self.cts {
+            put_item(&mut out, &ct.to_bytes());
+        }
+        out
+    }
+
+    /// The largest result blob `plan` can give.
+    pub fn limit(set: BfvParamSet, plan: &Plan) -> u64 {
+        64 + plan.result_ciphertexts() as u64 * (4 + set.ciphertext_limit(set.last_level()))
+    }
+
+    /// Reads result bytes, which must hold exactly the ciphertexts `plan` makes.
+    pub fn from_bytes(bytes: &[u8], set: BfvParamSet, plan: &Plan) -> Result<Self> {
+        let mut r = Reader::open(bytes, Kind::Result, set, Self::limit(set, plan))?;
+        let count = r.u32()? as usize;
+        if count != plan.result_ciphertexts() || count > MAX_CIPHERTEXTS {
+            return Err(BfvError::malformed(
+                r.what(),
+                format!(
+                    "{count} ciphertexts, not the {} of this job",
+                    plan.result_ciphertexts()
+                ),
+            ));
+        }
+        let mut cts = Vec::with_capacity(count);
+        for _ in 0..count {
+            let item = r.item(set.ciphertext_limit(set.last_level()))?;
+            cts.push(cipher::decode(
+                item,
+                set,
+                set.last_level(),
+                "result ciphertext",
+            )?);
+        }
+        r.finish()?;
+        Ok(BfvResult { set, cts })
+    }
+
+    /// Decrypts the outputs of `plan`. Only for results the data owner has
+    /// verified (see `blindfold-job`).
+    pub fn decrypt(&self, key: &ClientKey, plan: &Plan) -> Result<Vec<i64>> {
+        if self.cts.len() != plan.result_ciphertexts() {
+            return Err(BfvError::Invalid(format!(
+                "{} result ciphertexts, not the plan's {}",
+                self.cts.len(),
+                plan.result_ciphertexts()
+            )));
+        }
+        let slots = self
+            .cts
+            .iter()
+            .map(|ct| cipher::decrypt(key, ct))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(plan
+            .outputs
+            .iter()
+            .map(|parts| {
+                parts
+                    .iter()
+                    .map(|part| {
+                        let raw = part.terms.iter().fold(part.offset, |acc, &(ct, slot, c)| {
+                            (acc + slots[ct][slot] * c) % PLAINTEXT
+                        });
+                        center(raw)
+                    })
+                    .sum()
+            })
+            .collect())
+    }
+}
