@@ -3,12 +3,15 @@
 #   docs/BENCHMARKS.md      the report (measured vs extrapolated, machine, command, date)
 #   docs/bench-*.png        scaling plots
 #   docs/summary.json       machine-readable summary
-#   docs/bench-raw/         raw results (git-ignored): fhe.json, chain.json,
+#   docs/bench-raw/         raw results (git-ignored): fhe.json, schemes.json,
+#                           dataset.json (with --dataset), chain.json,
 #                           chain-node.json (with --node)
 #
-# Usage: scripts/bench.sh [--quick] [--node ws://HOST:PORT] [--out DIR]
+# Usage: scripts/bench.sh [--quick] [--dataset] [--node ws://HOST:PORT] [--out DIR]
 #   --quick   small sizes (a few minutes on 2 cores); CI runs this only to keep
 #             the suite working and asserts no timings.
+#   --dataset also run a whole EchoNet-Dynamic-sized lv-area job on BFV
+#             (10,030 videos of 32x32 ED+ES; about 25 minutes on 2 cores).
 #   --node    also measure gas, storage deposit and latency on a running
 #             substrate-contracts-node (scripts/node.sh start), next to the
 #             embedded chain.
@@ -22,11 +25,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 quick=()
+dataset=""
 node=""
 docs="docs"
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=(--quick) ;;
+        --dataset) dataset=1 ;;
         --node)
             [ $# -ge 2 ] || die "--node needs a ws:// URL"
             node="$2"
@@ -39,10 +44,10 @@ while [ $# -gt 0 ]; do
             shift
             ;;
         -h | --help)
-            sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
-        *) die "unknown argument '$1' (usage: scripts/bench.sh [--quick] [--node URL])" ;;
+        *) die "unknown argument '$1' (usage: scripts/bench.sh [--quick] [--dataset] [--node URL] [--out DIR])" ;;
     esac
     shift
 done
@@ -57,9 +62,11 @@ mkdir -p "$docs"
 docs=$(cd "$docs" && pwd)
 raw="$docs/bench-raw"
 mkdir -p "$raw"
-rm -f "$raw/fhe.json" "$raw/chain.json" "$raw/chain-node.json"
+rm -f "$raw/fhe.json" "$raw/schemes.json" "$raw/chain.json" "$raw/chain-node.json"
+[ -z "$dataset" ] || rm -f "$raw/dataset.json"
 # Recorded in every result file and figure caption.
 command_line="scripts/bench.sh${quick:+ ${quick[*]}}"
+[ -z "$dataset" ] || command_line="$command_line --dataset"
 [ -z "$node" ] || command_line="$command_line --node $node"
 export BLINDFOLD_BENCH_COMMAND="$command_line"
 
@@ -76,6 +83,13 @@ bin="$CARGO_TARGET_DIR/release/blindfold-bench"
 
 say "FHE measurements${quick:+ (quick)}"
 "$bin" fhe "${quick[@]}" --out "$raw/fhe.json"
+
+say "TFHE and BFV side by side${quick:+ (quick)}"
+"$bin" schemes "${quick[@]}" --out "$raw/schemes.json"
+if [ -n "$dataset" ]; then
+    say "dataset-scale BFV run (10,030 videos)"
+    "$bin" dataset --out "$raw/dataset.json"
+fi
 
 say "chain measurements on the embedded chain"
 "$bin" chain "${quick[@]}" --chain embedded --wasm artifacts/marketplace.wasm --out "$raw/chain.json"

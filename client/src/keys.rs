@@ -2,11 +2,11 @@
 //!
 //! | file | contents | mode |
 //! |---|---|---|
-//! | `client.key` | the TFHE client (secret) key, `ClientKey::to_bytes` | 0600 |
-//! | `server-key.bin` | the compressed server key, `CompressedServerKey::to_bytes` | default |
+//! | `client.key` | the client (secret) key of the chosen scheme: TFHE's `ClientKey::to_bytes` or BFV's (which starts with BFV's magic) | 0600 |
+//! | `server-key.bin` | the public server key: TFHE's compressed server key, or BFV's relinearisation and Galois keys | default |
 //! | `ledger-<contract>-<dataset>.json` | which source video each submission index is ([`crate::owner`]) | 0600 |
 //!
-//! The compressed server key is public: the same bytes go to the blob store,
+//! The server key is public: the same bytes go to the blob store,
 //! and their SHA-256 is the dataset's `server_key_hash` on chain.
 //!
 //! The client key never leaves this directory. [`OwnerKeys`] holds it in
@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use blindfold_fhe::{EncryptedResult, Geometry, PipelineParams, PlainOutput};
+use blindfold_fhe::{Geometry, PipelineParams, PlainOutput, Scheme, SchemeClientKey};
 use blindfold_job::Verified;
 use blindfold_protocol::types::JobId;
 use sha2::{Digest, Sha256};
 
-use blindfold_fhe::{ClientKey, ParamSet};
+use blindfold_fhe::ParamSet;
 use blindfold_protocol::types::Hash;
 
 use crate::error::{ClientError, Result};
@@ -34,7 +34,8 @@ use crate::error::{ClientError, Result};
 pub const CLIENT_KEY_FILE: &str = "client.key";
 /// The compressed server key's file name in the key directory.
 pub const SERVER_KEY_FILE: &str = "server-key.bin";
-/// The parameter set of every key this client generates.
+/// The pixel limits every video is checked against (1..=4 bits, the same
+/// under both schemes).
 pub const PARAM_SET: ParamSet = ParamSet::V1;
 
 /// A loaded key directory: the client key and the hash of its server key.
@@ -47,7 +48,7 @@ pub const PARAM_SET: ParamSet = ParamSet::V1;
 #[derive(Clone)]
 pub struct OwnerKeys {
     dir: PathBuf,
-    client: ClientKey,
+    client: SchemeClientKey,
     server_key_hash: Hash,
     secret: [u8; 32],
     decryptions: Arc<AtomicU64>,
@@ -58,7 +59,7 @@ impl std::fmt::Debug for OwnerKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OwnerKeys")
             .field("dir", &self.dir)
-            .field("param_set", &self.client.param_set().name())
+            .field("param_set", &self.client.scheme().name())
             .field(
                 "server_key_hash",
                 &crate::units::hex32(&self.server_key_hash),
@@ -71,9 +72,10 @@ impl std::fmt::Display for OwnerKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "TFHE keys in {} ({}, server key {})",
+            "{} keys in {} ({}, server key {})",
+            self.client.scheme().family().to_uppercase(),
             self.dir.display(),
-            self.client.param_set(),
+            self.client.scheme(),
             crate::units::short_hex(&self.server_key_hash)
         )
     }
@@ -82,7 +84,11 @@ impl std::fmt::Display for OwnerKeys {
 impl OwnerKeys {
     /// Keys already in memory (tests, demos); `server_key_hash` is the
     /// SHA-256 of the compressed server key blob.
-    pub fn new(dir: impl Into<PathBuf>, client: ClientKey, server_key_hash: Hash) -> Result<Self> {
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        client: SchemeClientKey,
+        server_key_hash: Hash,
+    ) -> Result<Self> {
         // A secret of the owner's that is not the key itself: SHA-256 under
         // a domain tag of the client key's canonical bytes.
         let secret = Sha256::new()
@@ -112,7 +118,7 @@ impl OwnerKeys {
         check_private(&client_path)?;
         let bytes =
             std::fs::read(&client_path).map_err(|e| ClientError::io("reading", &client_path, e))?;
-        let client = ClientKey::from_bytes(&bytes, PARAM_SET).map_err(|e| {
+        let client = SchemeClientKey::from_bytes(&bytes).map_err(|e| {
             ClientError::Key(format!(
                 "{} is not a usable client key: {e}",
                 client_path.display()
@@ -128,8 +134,13 @@ impl OwnerKeys {
     }
 
     /// The client (secret) key.
-    pub fn client_key(&self) -> &ClientKey {
+    pub fn client_key(&self) -> &SchemeClientKey {
         &self.client
+    }
+
+    /// The scheme and parameter set of these keys.
+    pub fn scheme(&self) -> Scheme {
+        self.client.scheme()
     }
 
     /// The key of a sampled verification's choice of inputs.
@@ -170,11 +181,10 @@ impl OwnerKeys {
             .iter()
             .filter(|(submission, _)| keep(*submission))
             .map(|(submission, bytes)| {
-                let result = EncryptedResult::from_bytes(bytes)?;
                 self.decryptions.fetch_add(1, Ordering::Relaxed);
                 Ok((
                     *submission,
-                    result.decrypt_as(&self.client, params, geometry)?,
+                    self.client.decrypt_result(bytes, params, geometry)?,
                 ))
             })
             .collect()
@@ -243,7 +253,7 @@ impl std::fmt::Debug for Generated {
 /// (created if missing). Refuses to replace an existing client key unless
 /// `force`: losing it makes every dataset registered with it undecryptable.
 /// CPU-heavy (seconds): call it off the async runtime.
-pub fn generate(dir: &Path, force: bool) -> Result<Generated> {
+pub fn generate(dir: &Path, scheme: Scheme, force: bool) -> Result<Generated> {
     let client_path = dir.join(CLIENT_KEY_FILE);
     if client_path.exists() && !force {
         return Err(ClientError::Usage(format!(
@@ -253,8 +263,7 @@ pub fn generate(dir: &Path, force: bool) -> Result<Generated> {
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| ClientError::io("creating", dir, e))?;
-    let client = ClientKey::generate(PARAM_SET);
-    let server_key = client.compressed_server_key().to_bytes()?;
+    let (client, server_key) = SchemeClientKey::generate(scheme)?;
     let secret = client.to_bytes()?;
     write_private(&client_path, &secret)?;
     let server_path = dir.join(SERVER_KEY_FILE);
@@ -344,7 +353,7 @@ mod tests {
 
     #[test]
     fn debug_and_display_never_show_key_bytes() {
-        let client = ClientKey::generate(PARAM_SET);
+        let (client, _) = SchemeClientKey::generate(Scheme::BFV).unwrap();
         let secret = client.to_bytes().unwrap();
         let keys = OwnerKeys::new("/keys", client, [7; 32]).unwrap();
         for shown in [format!("{keys:?}"), format!("{keys:#?}"), keys.to_string()] {

@@ -27,7 +27,7 @@ A first run, all on the embedded chain in this directory (./blindfold.chain,
 blobs in ./blindfold-blobs, owner keys in ./blindfold-keys):
 
   blindfold --account //Alice deploy                   operator: deploy the marketplace
-  blindfold --account //Bob keygen                     data owner: TFHE keys
+  blindfold --account //Bob keygen                     data owner: BFV keys (--scheme tfhe)
   blindfold --account //Bob register --name demo --price 5 --min-cohort 5
   blindfold --account //Bob submit 0 --synthetic 20    encrypt 20 synthetic echos
   blindfold --account //Charlie datasets               researcher: what is on offer
@@ -96,8 +96,12 @@ enum Command {
         /// The account (dev seed, key file or 64 hex digits) [default: --account]
         account: Option<String>,
     },
-    /// Data owner: generate TFHE keys (client key stays in the key directory, mode 0600)
+    /// Data owner: generate keys (client key stays in the key directory, mode 0600)
     Keygen {
+        /// The scheme every dataset registered with these keys uses: bfv
+        /// (batched, 8192 pixels per ciphertext: fast) or tfhe (one bootstrap per pixel)
+        #[arg(long, default_value = "bfv")]
+        scheme: String,
         /// Replace an existing client key (datasets registered with it become undecryptable)
         #[arg(long)]
         force: bool,
@@ -168,7 +172,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deploy(a) => cmd::operator::deploy(cfg, json, a).await,
         Command::Chain(c) => cmd::operator::chain(cfg, json, c).await,
         Command::Balance { account } => cmd::operator::balance(cfg, json, account).await,
-        Command::Keygen { force } => cmd::owner::keygen(cfg, json, force).await,
+        Command::Keygen { scheme, force } => cmd::owner::keygen(cfg, json, &scheme, force).await,
         Command::ResearcherKey { force } => cmd::researcher::researcher_key(cfg, json, force),
         Command::Register(a) => cmd::owner::register(cfg, json, a).await,
         Command::Submit(a) => cmd::owner::submit(cfg, json, a).await,

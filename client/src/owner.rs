@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blindfold_chain::{AccountId, Chain, Signer};
+use blindfold_fhe::Scheme;
 use blindfold_job::{JobContext, Mismatch, Verification, VerifyPolicy};
 use blindfold_market::blobs::{DpNoise, BACKEND_CPU, DATASET_FORMAT};
 use blindfold_market::DatasetMetadata;
@@ -35,7 +36,7 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{join_error, ClientError, Result};
-use crate::keys::{self, OwnerKeys, PARAM_SET};
+use crate::keys::{self, OwnerKeys};
 use crate::policy::{self, Decision, Decrypted, ReleasePolicy};
 use crate::seal;
 use crate::sources::{prepare, PrepSpec, Source};
@@ -61,10 +62,11 @@ pub struct KeygenReport {
 pub async fn keygen<S: BlobStore>(
     dir: &Path,
     store: &S,
+    scheme: Scheme,
     force: bool,
 ) -> Result<(OwnerKeys, KeygenReport)> {
     let owned = dir.to_path_buf();
-    let generated = tokio::task::spawn_blocking(move || keys::generate(&owned, force))
+    let generated = tokio::task::spawn_blocking(move || keys::generate(&owned, scheme, force))
         .await
         .map_err(|e| join_error("key generation", e))??;
     let server_key_bytes = generated.server_key.len();
@@ -141,7 +143,7 @@ pub async fn register<C: Chain, S: BlobStore>(
     let metadata = DatasetMetadata {
         format: DATASET_FORMAT.into(),
         name: spec.name.clone(),
-        param_set: PARAM_SET.name().into(),
+        param_set: keys.scheme().name().into(),
         geometry,
         preprocessing: spec.prep.preprocessing_text(),
         frame_selection: spec.prep.frames.to_string(),
@@ -340,7 +342,7 @@ pub async fn submit_videos<C: Chain, S: BlobStore>(
         let (label, blob) = tokio::task::spawn_blocking(move || -> Result<_> {
             let decoded = video.read()?;
             let plain = prepare(&decoded, &spec)?;
-            Ok((decoded.label_ef, plain.encrypt(&key)?.to_bytes()?))
+            Ok((decoded.label_ef, key.encrypt(&plain)?))
         })
         .await
         .map_err(|e| join_error("encryption", e))??;

@@ -18,7 +18,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use blindfold_chain::{Chain, Signer};
-use blindfold_fhe::{Conv3x3Params, Geometry, HistogramParams, LvAreaParams, Mask, PipelineParams};
+use blindfold_fhe::{
+    Conv3x3Params, Geometry, HistogramParams, LvAreaParams, Mask, PipelineParams, Scheme,
+};
 use blindfold_market::blobs::JSON_LIMIT;
 use blindfold_market::{DatasetMetadata, JobSpec, ReleasedResult};
 use blindfold_protocol::types::{
@@ -278,9 +280,13 @@ pub async fn request_job<C: Chain, S: BlobStore>(
 ) -> Result<Requested> {
     let (info, metadata) = client.dataset(dataset).await?;
     let params = &options.params;
-    let pbs_per_video = params
-        .validate(metadata.param_set(), &metadata.geometry)
-        .and_then(|()| params.pbs_count(&metadata.geometry))
+    let scheme = metadata.scheme();
+    let pbs_per_video = scheme
+        .validate_params(params, &metadata.geometry)
+        .and_then(|()| match scheme {
+            Scheme::Tfhe(_) => params.pbs_count(&metadata.geometry),
+            Scheme::Bfv(_) => Ok(0),
+        })
         .map_err(|e| {
             ClientError::Usage(format!(
                 "the {} parameters do not fit dataset {dataset} ({}x{}, {} frames, {} bits): {e}",
@@ -332,7 +338,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
     };
     let spec = JobSpec {
         release_to,
-        ..JobSpec::new(params.clone())
+        ..JobSpec::new(scheme, params.clone())
     };
     let params_hash = client.put(spec.to_bytes()).await?;
     // The contract's answer first, so that a refused request sends nothing.
@@ -661,7 +667,7 @@ mod tests {
         std::fs::write(&a, serde_json::to_vec(&p).unwrap()).unwrap();
         assert_eq!(read_params_file(&a).unwrap(), p);
         let b = dir.path().join("b.json");
-        std::fs::write(&b, JobSpec::new(p.clone()).to_bytes()).unwrap();
+        std::fs::write(&b, JobSpec::new(Scheme::TFHE, p.clone()).to_bytes()).unwrap();
         assert_eq!(read_params_file(&b).unwrap(), p);
         std::fs::write(&b, "{}").unwrap();
         assert!(read_params_file(&b).unwrap_err().is_usage());

@@ -46,8 +46,12 @@ pub struct VerifyReport {
     pub result_hash_on_chain: Option<Hash>,
     /// Inputs re-evaluated.
     pub inputs: usize,
-    /// Programmable bootstraps run.
+    /// Programmable bootstraps run (TFHE).
     pub pbs: u64,
+    /// Ciphertext multiplications run (BFV).
+    pub multiplications: u64,
+    /// Rotations run (BFV).
+    pub rotations: u64,
     /// Threads of the evaluation pool.
     pub threads: usize,
     /// Seconds the re-run took (server key expansion and evaluation).
@@ -91,6 +95,8 @@ pub async fn verify_job<C: Chain, S: BlobStore>(
         result_hash_on_chain,
         inputs: ours.bundle.items.len(),
         pbs: ours.pbs,
+        multiplications: ours.ops.multiplications,
+        rotations: ours.ops.rotations,
         threads: ours.threads,
         seconds: started.elapsed().as_secs_f64(),
     })

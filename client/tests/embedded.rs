@@ -16,7 +16,7 @@ use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
 use blindfold_client::{operator, plot, seal, verify, Client, OwnerKeys};
 use blindfold_echo::PhantomConfig;
-use blindfold_fhe::{evaluate, CompressedServerKey, EncryptedVideo, Progress};
+use blindfold_fhe::{evaluate_bytes, Progress, Scheme, SchemeServerKey, SchemeVideo};
 use blindfold_market::{commitment, JobSpec, ResultBundle, UNIT};
 use blindfold_protocol::hash;
 use blindfold_protocol::types::{JobId, JobStatus, PipelineSet, Policy};
@@ -50,6 +50,8 @@ async fn compute(client: &TestClient, job_id: JobId) -> [u8; 32] {
     let job = client.market().job(job_id).await.unwrap();
     let spec_bytes = client.store().get(&job.params_hash, 1 << 22).await.unwrap();
     let spec = JobSpec::from_bytes(&spec_bytes).unwrap();
+    let (_, metadata) = client.dataset(job.dataset_id).await.unwrap();
+    let geometry = metadata.geometry;
     let key_bytes = client
         .store()
         .get(&job.server_key_hash, 1 << 28)
@@ -71,16 +73,14 @@ async fn compute(client: &TestClient, job_id: JobId) -> [u8; 32] {
         ));
     }
     let bundle = tokio::task::spawn_blocking(move || {
-        let param_set = blindfold_fhe::ParamSet::V1;
-        let key = CompressedServerKey::from_bytes(&key_bytes, param_set)
-            .unwrap()
-            .decompress();
+        let scheme = Scheme::from_name(&spec.param_set).unwrap();
+        let key = SchemeServerKey::from_blob(&key_bytes, scheme).unwrap();
         let items = videos
             .iter()
             .map(|(i, bytes)| {
-                let video = EncryptedVideo::from_bytes(bytes, param_set).unwrap();
-                let r = evaluate(&key, &spec.params, &video, &Progress::new()).unwrap();
-                (*i, r.to_bytes().unwrap())
+                let video = SchemeVideo::from_bytes(bytes, scheme, &geometry).unwrap();
+                let (r, _) = evaluate_bytes(&key, &spec.params, &video, &Progress::new()).unwrap();
+                (*i, r)
             })
             .collect();
         ResultBundle { items }
@@ -123,9 +123,10 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
 
     // Data owner (Bob): keys, dataset, two tiny synthetic videos.
     let keys_dir = tmp.path().join("keys");
-    let (keys, report) = owner::keygen(&keys_dir, client.store(), false)
-        .await
-        .unwrap();
+    let (keys, report) =
+        owner::keygen(&keys_dir, client.store(), blindfold_fhe::Scheme::BFV, false)
+            .await
+            .unwrap();
     assert!(client
         .store()
         .contains(&report.server_key_hash)
@@ -140,7 +141,7 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let again = owner::keygen(&keys_dir, client.store(), false)
+    let again = owner::keygen(&keys_dir, client.store(), blindfold_fhe::Scheme::BFV, false)
         .await
         .unwrap_err();
     assert!(again.to_string().contains("--force"), "{again}");
@@ -343,7 +344,9 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
         client.market().job(job_id).await.unwrap().result_blob_hash
     );
     assert_eq!(v.inputs, 2);
-    assert!(v.pbs > 0 && v.seconds > 0.0);
+    // A BFV dataset: no bootstrap, a few multiplications and rotations.
+    assert_eq!(v.pbs, 0);
+    assert!(v.multiplications > 0 && v.rotations > 0 && v.seconds > 0.0);
 
     // Cohort refusal: the owner raises its minimum after a job was requested.
     let job2 = researcher::request_job(&client, &charlie, ds, &request)

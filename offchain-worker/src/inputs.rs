@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use blindfold_fhe::{EncryptedVideo, ServerKey};
+use blindfold_fhe::{SchemeServerKey, SchemeVideo};
 use blindfold_job::{JobContext, JobError};
 use blindfold_market::{EventLog, Input};
 use blindfold_protocol::types::{JobId, JobInfo};
@@ -31,8 +31,8 @@ use blindfold_chain::Chain;
 pub struct Prepared {
     /// The job's public context.
     pub ctx: JobContext,
-    /// The dataset's server key, decompressed.
-    pub server_key: Arc<ServerKey>,
+    /// The dataset's server key, loaded (TFHE: decompressed).
+    pub server_key: Arc<SchemeServerKey>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -84,13 +84,13 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         &self,
         ctx: &JobContext,
         input: &Input,
-    ) -> Result<EncryptedVideo, WorkerError> {
+    ) -> Result<SchemeVideo, WorkerError> {
         Ok(ctx.fetch_input(&*self.store, input).await?)
     }
 
     /// The job's server key: fetched by the hash on chain, decompressed
     /// once and cached.
-    async fn server_key(&self, ctx: &JobContext) -> Result<Arc<ServerKey>, WorkerError> {
+    async fn server_key(&self, ctx: &JobContext) -> Result<Arc<SchemeServerKey>, WorkerError> {
         let hash = ctx.job.server_key_hash;
         let cached = self
             .keys
@@ -101,7 +101,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         if let Some(key) = cached {
             return Ok(key);
         }
-        tracing::info!(job = ctx.job_id, "decompressing the dataset's server key");
+        tracing::info!(job = ctx.job_id, scheme = %ctx.scheme(), "loading the dataset's server key");
         let key = ctx.fetch_server_key(&*self.store).await?;
         self.keys
             .lock()

@@ -288,7 +288,20 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 }
             }
             .map_err(|e| WorkerError::Config(format!("evaluation task failed: {e}")))?
-            .map_err(|source| WorkerError::Fhe { job: job_id, source })?;
+            .map_err(|source| WorkerError::Fhe { job: job_id, source })
+            .map(|(bytes, ops)| {
+                if ops.pbs == 0 {
+                    tracing::info!(
+                        job = job_id,
+                        video = n + 1,
+                        of = ctx.inputs.len(),
+                        "computed: {} multiplications, {} rotations",
+                        ops.multiplications,
+                        ops.rotations
+                    );
+                }
+                bytes
+            })?;
             done_pbs += per_video;
             let hash = self.store.put(bytes.clone()).await?;
             self.state.update_job(job_id, |r| {

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use blindfold_chain::{Chain, Signer};
-use blindfold_fhe::ServerKey;
+use blindfold_fhe::SchemeServerKey;
 use blindfold_market::{Market, MarketError};
 use blindfold_protocol::types::{Hash, JobId, PipelineSet};
 use blindfold_store::{BlobStore, StoreError};
@@ -133,7 +133,7 @@ pub struct Worker<C, S> {
     /// Persisted progress.
     pub state: StateFile,
     pool: rayon::ThreadPool,
-    keys: Mutex<HashMap<Hash, Arc<ServerKey>>>,
+    keys: Mutex<HashMap<Hash, Arc<SchemeServerKey>>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     shutdown_tx: tokio::sync::watch::Sender<bool>,
 }

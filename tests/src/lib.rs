@@ -26,7 +26,7 @@ use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{prepare, FrameSpec, PrepSpec, Source};
 use blindfold_client::{seal, Client, OwnerKeys};
 use blindfold_echo::PhantomConfig;
-use blindfold_fhe::{PipelineParams, PlainVideo};
+use blindfold_fhe::{PipelineParams, PlainVideo, Scheme};
 use blindfold_market::{Market, UNIT};
 use blindfold_protocol::types::{
     Balance, DatasetId, JobId, JobInfo, Params, PipelineId, PipelineSet, Policy,
@@ -104,6 +104,8 @@ pub struct DatasetConfig {
     pub aggregates_only: bool,
     /// Generator seed.
     pub seed: u64,
+    /// The scheme the owner's keys use.
+    pub scheme: Scheme,
 }
 
 impl DatasetConfig {
@@ -119,6 +121,7 @@ impl DatasetConfig {
             price: 5 * UNIT,
             aggregates_only: false,
             seed: 7,
+            scheme: Scheme::TFHE,
         }
     }
 }
@@ -245,7 +248,7 @@ impl Scenario {
     /// submits `cfg.videos` synthetic videos.
     pub async fn dataset(&self, cfg: &DatasetConfig) -> Result<Dataset> {
         let keys_dir = self.dir.join(format!("keys-{}", cfg.seed));
-        let (keys, _) = owner::keygen(&keys_dir, self.client.store(), true).await?;
+        let (keys, _) = owner::keygen(&keys_dir, self.client.store(), cfg.scheme, true).await?;
         let prep = PrepSpec {
             width: cfg.side,
             height: cfg.side,

@@ -16,7 +16,7 @@ use blindfold_client::researcher;
 use blindfold_client::verify::verify_job;
 use blindfold_client::ClientError;
 use blindfold_e2e::{Dataset, DatasetConfig, Ledger, Scenario};
-use blindfold_fhe::EncryptedResult;
+use blindfold_fhe::{EncryptedResult, Scheme};
 use blindfold_job::{JobContext, VerifyPolicy};
 use blindfold_market::{ResultBundle, UNIT};
 use blindfold_protocol::hash;
@@ -70,10 +70,25 @@ async fn two_workers_compute(s: &Scenario, job: JobId) -> Result<JobInfo> {
     .await
 }
 
-/// 1. Two workers agree, the owner releases, everyone is paid.
+/// 1. Two workers agree, the owner releases, everyone is paid (TFHE).
 async fn happy_path(chain: &str) -> Result<()> {
+    happy_path_under(chain, Scheme::TFHE).await
+}
+
+/// 1b. The same under BFV: the same job path, the same twin, the same payouts.
+async fn bfv_happy_path(chain: &str) -> Result<()> {
+    happy_path_under(chain, Scheme::BFV).await
+}
+
+async fn happy_path_under(chain: &str, scheme: Scheme) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
-    let data = s.dataset(&DatasetConfig::tiny(3)).await?;
+    let data = s
+        .dataset(&DatasetConfig {
+            scheme,
+            ..DatasetConfig::tiny(3)
+        })
+        .await?;
+    assert_eq!(data.keys.scheme(), scheme);
     let (fee, _) = fees(&s).await?;
     let before = s.ledger().await?;
     let job = s.request_lv_area(&data, 0).await?;
@@ -90,9 +105,12 @@ async fn happy_path(chain: &str) -> Result<()> {
     let bundle_hash = info.result_blob_hash.expect("agreed result");
     let bundle = ResultBundle::from_bytes(&s.client.store().get(&bundle_hash, 1 << 30).await?)?;
     assert_eq!(bundle.items.len(), 3);
+    let geometry = data.plain[0].geometry();
     for (index, bytes) in &bundle.items {
-        let result = blindfold_fhe::EncryptedResult::from_bytes(bytes)?;
-        let decrypted = result.decrypt(data.keys.client_key(), &params)?;
+        let decrypted = data
+            .keys
+            .client_key()
+            .decrypt_result(bytes, &params, &geometry)?;
         assert_eq!(decrypted, params.plaintext(&data.plain[*index as usize])?);
     }
 
@@ -708,8 +726,11 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
     let forged = key_probe_bundle(&s, job).await?;
     // The crafted items pass every check the old release path made.
     let params = s.params_of(job).await?;
+    let geometry = data.plain[0].geometry();
     for (_, bytes) in &forged.items {
-        EncryptedResult::from_bytes(bytes)?.decrypt(data.keys.client_key(), &params)?;
+        data.keys
+            .client_key()
+            .decrypt_result(bytes, &params, &geometry)?;
     }
     let forged_hash = s.client.store().put(forged.to_bytes()).await?;
     claim_and_commit(&s, &forger, job, forged_hash).await?;
@@ -814,6 +835,7 @@ macro_rules! on_both_chains {
 
 on_both_chains! {
     happy_path => embedded_happy_path, node_happy_path;
+    bfv_happy_path => embedded_bfv_happy_path, node_bfv_happy_path;
     dishonest_worker => embedded_dishonest_worker, node_dishonest_worker;
     claim_never_delivered => embedded_claim_never_delivered, node_claim_never_delivered;
     revoked_submission_excluded => embedded_revoked_submission_excluded, node_revoked_submission_excluded;

@@ -9,6 +9,7 @@ use blindfold_client::sources::{parse_roi, FrameSpec, PrepSpec, Source};
 use blindfold_client::units::{format_epsilon, format_units, hex32, parse_epsilon, parse_units};
 use blindfold_client::{ClientError, OwnerKeys};
 use blindfold_echo::PhantomConfig;
+use blindfold_fhe::Scheme;
 use blindfold_job::VerifyPolicy;
 use blindfold_protocol::types::{DatasetId, JobId, PipelineId, PipelineSet, Policy};
 use blindfold_store::AnyStore;
@@ -162,11 +163,19 @@ fn parse_verify(s: &str) -> Result<VerifyPolicy, String> {
     s.parse()
 }
 
-/// `keygen`: TFHE keys into the key directory, the server key into the store.
-pub async fn keygen(cfg: &Config, json: bool, force: bool) -> anyhow::Result<()> {
+/// `keygen`: keys of the chosen scheme into the key directory, the server
+/// key into the store.
+pub async fn keygen(cfg: &Config, json: bool, scheme: &str, force: bool) -> anyhow::Result<()> {
+    let scheme = Scheme::parse(scheme).map_err(|e| ClientError::Usage(e.to_string()))?;
     let store = AnyStore::open(&cfg.store).map_err(ClientError::from)?;
-    let bar = spinner(json, "generating TFHE keys (a few seconds)");
-    let (_, report) = owner::keygen(&cfg.keys, &store, force).await?;
+    let bar = spinner(
+        json,
+        &format!(
+            "generating {} keys (a few seconds)",
+            scheme.family().to_uppercase()
+        ),
+    );
+    let (_, report) = owner::keygen(&cfg.keys, &store, scheme, force).await?;
     bar.finish_and_clear();
     emit(json, &report, || {
         format!(

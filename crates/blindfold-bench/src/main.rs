@@ -1,7 +1,9 @@
 //! `blindfold-bench`: Blindfold's benchmark suite (driven by `scripts/bench.sh`).
 //!
 //! ```text
-//! blindfold-bench fhe    [--quick] [--threads N] [--out FILE]
+//! blindfold-bench fhe     [--quick] [--threads N] [--out FILE]
+//! blindfold-bench schemes [--quick] [--threads N] [--out FILE]
+//! blindfold-bench dataset [--videos N] [--threads N] [--out FILE]
 //! blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
 //! blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
 //! ```
@@ -9,6 +11,11 @@
 //! * `fhe` ([`fhe`]): per-stage plaintext vs FHE costs (keygen, encrypt,
 //!   compute, serialise, hash, decrypt), PBS counts and efficiency, bytes,
 //!   and scaling in ROI side, frames, videos per job and threads.
+//! * `schemes` ([`schemes`]): TFHE and BFV side by side on the same inputs,
+//!   every pipeline: time per frame, PBS / multiplications / rotations,
+//!   bytes per pixel and per result value, noise budget, keys.
+//! * `dataset` ([`schemes::dataset`]): a whole EchoNet-Dynamic-sized lv-area
+//!   job (10,030 videos of 32x32 ED+ES) on BFV, measured.
 //! * `chain` ([`chain`]): gas and storage deposit of every marketplace
 //!   message from its dry run, and transaction latency, on the embedded chain
 //!   or a node.
@@ -25,6 +32,7 @@ mod fhe;
 mod meta;
 mod plot;
 mod report;
+mod schemes;
 
 use std::path::{Path, PathBuf};
 
@@ -32,9 +40,11 @@ use anyhow::{bail, Context, Result};
 
 const USAGE: &str = "usage:
   blindfold-bench fhe    [--quick] [--threads N] [--out FILE]
+  blindfold-bench schemes [--quick] [--threads N] [--out FILE]
+  blindfold-bench dataset [--videos N] [--threads N] [--out FILE]
   blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
   blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
-Defaults: --out docs/bench-raw/{fhe,chain}.json, --chain embedded,
+Defaults: --out docs/bench-raw/{fhe,schemes,dataset,chain}.json, --videos 10030, --chain embedded,
 --wasm artifacts/marketplace.wasm, --raw docs/bench-raw, --docs docs.";
 
 /// Parsed flags of one subcommand.
@@ -48,6 +58,7 @@ struct Args {
     raw: Option<PathBuf>,
     docs: Option<PathBuf>,
     demo: Option<PathBuf>,
+    videos: Option<u64>,
 }
 
 fn parse(args: &[String]) -> Result<Args> {
@@ -74,6 +85,13 @@ fn parse(args: &[String]) -> Result<Args> {
             "--raw" => a.raw = Some(value()?.into()),
             "--docs" => a.docs = Some(value()?.into()),
             "--demo" => a.demo = Some(value()?.into()),
+            "--videos" => {
+                let n: u64 = value()?.parse().context("--videos N")?;
+                if n == 0 {
+                    bail!("--videos must be at least 1");
+                }
+                a.videos = Some(n);
+            }
             other => bail!("unknown argument '{other}'\n{USAGE}"),
         }
     }
@@ -102,6 +120,24 @@ fn main() -> Result<()> {
             let raw = fhe::run(a.quick, a.threads)?;
             write_json(
                 &a.out.unwrap_or_else(|| "docs/bench-raw/fhe.json".into()),
+                &raw,
+            )
+        }
+        "schemes" => {
+            let a = parse(rest)?;
+            let raw = schemes::run(a.quick, a.threads)?;
+            write_json(
+                &a.out
+                    .unwrap_or_else(|| "docs/bench-raw/schemes.json".into()),
+                &raw,
+            )
+        }
+        "dataset" => {
+            let a = parse(rest)?;
+            let raw = schemes::dataset(a.videos.unwrap_or(fhe::ECHONET_VIDEOS), a.threads)?;
+            write_json(
+                &a.out
+                    .unwrap_or_else(|| "docs/bench-raw/dataset.json".into()),
                 &raw,
             )
         }

@@ -218,7 +218,7 @@ impl<'a> Ev<'a> {
     fn lin(&self, coeffs: &[u64], pows: &[Ciphertext]) -> Result<Lin> {
         let mut ct: Option<Ciphertext> = None;
         for (i, &c) in coeffs.iter().enumerate().skip(1) {
-            if c % PLAINTEXT == 0 {
+            if c.is_multiple_of(PLAINTEXT) {
                 continue;
             }
             let term = self.mul_scalar(&pows[i - 1], c)?;
@@ -301,7 +301,9 @@ impl<'a> Ev<'a> {
             }
         };
         if degree >= 8 {
-            let y = y.as_ref().ok_or_else(|| BfvError::Invalid("no giant step".into()))?;
+            let y = y
+                .as_ref()
+                .ok_or_else(|| BfvError::Invalid("no giant step".into()))?;
             let y2 = self.mul(y, y)?;
             // high = q2 + q3 * y
             let mut high = q[2].ct.clone();

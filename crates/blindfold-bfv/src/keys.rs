@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! relin    item     fhe.rs RelinearizationKey protobuf
-//! count    u8       number of Galois keys (13 + 1 for V1)
+//! count    u8       number of Galois keys (V1: 12 column rotations + the row swap)
 //! count x  step u32 (0 = row swap, else the column rotation) + item (EvaluationKey protobuf)
 //! ```
 
@@ -72,10 +72,12 @@ impl ClientKey {
             .map_err(|e| BfvError::malformed("BFV client key", e.to_string()))?;
         let coeffs = Zeroizing::new(decoded.coeffs);
         let bound = 2 * VARIANCE as i64;
-        if coeffs.len() != DEGREE || coeffs.iter().any(|c| c.abs() > bound) {
+        if coeffs.len() != DEGREE || coeffs.iter().any(|c| !(-bound..=bound).contains(c)) {
             return Err(BfvError::malformed(
                 "BFV client key",
-                format!("the secret is not a degree-{DEGREE} polynomial with coefficients in +-{bound}"),
+                format!(
+                    "the secret is not a degree-{DEGREE} polynomial with coefficients in +-{bound}"
+                ),
             ));
         }
         Ok(ClientKey { set, sk, coeffs })
@@ -201,7 +203,9 @@ impl ServerKey {
             .galois
             .iter()
             .find(|(s, _)| *s == step)
-            .ok_or_else(|| BfvError::Invalid(format!("the server key has no rotation by {step}")))?;
+            .ok_or_else(|| {
+                BfvError::Invalid(format!("the server key has no rotation by {step}"))
+            })?;
         if step == 0 {
             ek.rotates_rows(ct).map_err(BfvError::fhe("swap rows"))
         } else {
@@ -223,7 +227,9 @@ impl ServerKey {
     }
 
     /// Reads untrusted server-key bytes: the size first, then every key,
-    /// which must be exactly the set [`ClientKey::server_key`] makes.
+    /// which must be one key per rotation [`ClientKey::server_key`] makes,
+    /// in its order, each able to do that rotation. (A key made for another
+    /// level loads, and evaluation then fails with an error.)
     pub fn from_bytes(bytes: &[u8], set: BfvParamSet) -> Result<Self> {
         const WHAT: &str = "BFV server key";
         let par = set.parameters();

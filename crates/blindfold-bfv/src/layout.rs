@@ -98,6 +98,18 @@ impl Layout {
         (ct, start + pixel % self.segment)
     }
 
+    /// How many videos of this shape fit side by side in one ciphertext
+    /// (their *classes*: video class `c` starts at segment `c * frames *
+    /// chunks`); 1 when a video needs a whole ciphertext or more.
+    pub fn classes(&self) -> usize {
+        let m = self.shape.frames as usize * self.chunks;
+        if self.ciphertexts == 1 {
+            (self.per_ciphertext / m).max(1)
+        } else {
+            1
+        }
+    }
+
     /// The ciphertexts holding any of `frames`, ascending.
     pub fn ciphertexts_of(&self, frames: &[u32]) -> Vec<usize> {
         let mut cts: Vec<usize> = frames
@@ -126,7 +138,10 @@ mod tests {
     #[test]
     fn small_frames_share_a_ciphertext() {
         let l = Layout::new(shape(32, 32, 2)).unwrap();
-        assert_eq!((l.segment, l.chunks, l.per_ciphertext, l.ciphertexts), (1024, 1, 8, 1));
+        assert_eq!(
+            (l.segment, l.chunks, l.per_ciphertext, l.ciphertexts),
+            (1024, 1, 8, 1)
+        );
         assert_eq!(l.place(1, 5), (0, 1029));
         let l = Layout::new(shape(30, 30, 9)).unwrap();
         assert_eq!((l.segment, l.ciphertexts), (1024, 2));
@@ -137,7 +152,10 @@ mod tests {
     #[test]
     fn large_frames_are_cut_into_rows() {
         let l = Layout::new(shape(112, 112, 2)).unwrap();
-        assert_eq!((l.segment, l.chunks, l.per_ciphertext, l.ciphertexts), (4096, 4, 2, 4));
+        assert_eq!(
+            (l.segment, l.chunks, l.per_ciphertext, l.ciphertexts),
+            (4096, 4, 2, 4)
+        );
         assert_eq!(l.place(0, 4096), (0, 4096));
         assert_eq!(l.place(1, 12543), (3, 4096 + 12543 - 3 * 4096));
     }
@@ -145,7 +163,11 @@ mod tests {
     #[test]
     fn bad_shapes_are_refused() {
         assert!(Layout::new(shape(0, 32, 2)).is_err());
-        assert!(Layout::new(Shape { bits: 5, ..shape(4, 4, 1) }).is_err());
+        assert!(Layout::new(Shape {
+            bits: 5,
+            ..shape(4, 4, 1)
+        })
+        .is_err());
         assert!(Layout::new(shape(4096, 4096, 4096)).is_err());
     }
 }

@@ -14,6 +14,8 @@
 //! * [`video`]: [`Video`], one encrypted video per blob.
 //! * [`program`]: [`Program`], what a pipeline compiles to, its [`Plan`]
 //!   and [`evaluate`].
+//! * [`pack`]: many videos per ciphertext and many results per result
+//!   ciphertext ([`pack::evaluate_packed`], lv-area).
 //! * [`eval`]: the counted operations ([`Counts`]) programs are built from.
 //! * [`result`]: [`BfvResult`], the result blob at the last level, and its decryption.
 //! * [`cipher`] (crate-private): encryption, validated decoding, noise.
@@ -27,7 +29,7 @@
 //! Evaluation is integer arithmetic mod q (RNS, NTT) with no floating
 //! point and no randomness, and each ciphertext is evaluated on its own, so
 //! a result's bytes depend only on the server key and the input bytes: not
-//! on the thread count, the run or the CPU (`tests/golden.rs` fixes keys,
+//! on the thread count, the run or the CPU (`tests/determinism.rs` fixes keys,
 //! inputs and the result hash from a seed).
 
 mod cipher;
@@ -35,6 +37,7 @@ pub mod error;
 pub mod eval;
 pub mod keys;
 pub mod layout;
+pub mod pack;
 pub mod params;
 pub mod program;
 pub mod result;
@@ -51,10 +54,10 @@ pub use program::{evaluate, Part, Plan, Program, Term};
 pub use result::BfvResult;
 pub use video::Video;
 
+pub use rand09::SeedableRng;
 /// Re-exported so callers can seed key generation and encryption without
 /// naming fhe.rs's rand version.
 pub use rand_chacha09::ChaCha20Rng;
-pub use rand09::SeedableRng;
 
 /// A CSPRNG seeded from the operating system, for keys and encryption.
 pub fn os_rng() -> ChaCha20Rng {

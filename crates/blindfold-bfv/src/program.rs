@@ -59,7 +59,7 @@ pub enum Program {
     CountBelow {
         /// Frames, one output each.
         frames: Vec<u32>,
-        /// Pixel indices within a frame.
+        /// Pixel indices within a frame, strictly increasing.
         mask: Vec<u32>,
         /// Count `x < threshold`.
         threshold: u8,
@@ -68,7 +68,7 @@ pub enum Program {
     Histogram {
         /// Frames.
         frames: Vec<u32>,
-        /// Pixel indices within a frame.
+        /// Pixel indices within a frame, strictly increasing.
         mask: Vec<u32>,
     },
     /// Per frame, the valid 3x3 convolution ((W-2) x (H-2) outputs, row-major).
@@ -133,11 +133,20 @@ fn check_frames(frames: &[u32], layout: &Layout) -> Result<()> {
     Ok(())
 }
 
+/// A mask selects each pixel at most once: the evaluation sets one 0/1
+/// slot per pixel while the plan counts the mask's entries, so a repeated
+/// index would add a phantom pixel of value 0.
+fn check_mask(mask: &[u32], layout: &Layout) -> Result<()> {
+    if mask.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(BfvError::Invalid(
+            "mask pixel indices are not strictly increasing".into(),
+        ));
+    }
+    check_pixels(mask, layout)
+}
+
 fn check_pixels(pixels: &[u32], layout: &Layout) -> Result<()> {
-    if let Some(p) = pixels
-        .iter()
-        .find(|&&p| p as usize >= layout.frame_pixels)
-    {
+    if let Some(p) = pixels.iter().find(|&&p| p as usize >= layout.frame_pixels) {
         return Err(BfvError::Invalid(format!(
             "pixel {p} is outside the {}-pixel frame",
             layout.frame_pixels
@@ -189,7 +198,7 @@ impl Program {
                 threshold,
             } => {
                 check_frames(frames, layout)?;
-                check_pixels(mask, layout)?;
+                check_mask(mask, layout)?;
                 check_threshold(*threshold, layout)?;
                 let cts = layout.ciphertexts_of(frames);
                 let index = |ct: usize| cts.iter().position(|&c| c == ct).unwrap_or(0);
@@ -219,7 +228,7 @@ impl Program {
             }
             Program::Histogram { frames, mask } => {
                 check_frames(frames, layout)?;
-                check_pixels(mask, layout)?;
+                check_mask(mask, layout)?;
                 let cts = layout.ciphertexts_of(frames);
                 let groups: Vec<Vec<usize>> =
                     cts.chunks(HISTOGRAM_GROUP).map(<[usize]>::to_vec).collect();
@@ -335,7 +344,8 @@ impl Program {
                                 .filter(|&&m| m == 1)
                                 .count() as i64;
                             let outside = layout.segment as i64 - inside;
-                            offset -= layer.weight * i64::from(layer.threshold > 0) % PLAINTEXT as i64
+                            offset -= layer.weight * i64::from(layer.threshold > 0)
+                                % PLAINTEXT as i64
                                 * outside;
                             offset = offset.rem_euclid(PLAINTEXT as i64);
                         }
@@ -345,7 +355,10 @@ impl Program {
                         }
                     })
                     .collect();
-                Ok(plan(cts.into_iter().map(|c| vec![c]).collect(), vec![parts]))
+                Ok(plan(
+                    cts.into_iter().map(|c| vec![c]).collect(),
+                    vec![parts],
+                ))
             }
         }
     }
@@ -376,9 +389,10 @@ fn below_layers(terms: &[Term], layout: &Layout, ct: usize) -> Vec<Layer> {
             if c != ct {
                 continue;
             }
-            let layer = match layers.iter_mut().position(|l| {
-                l.threshold == threshold && l.weight == t.weight && l.mask[slot] == 0
-            }) {
+            let layer = match layers
+                .iter_mut()
+                .position(|l| l.threshold == threshold && l.weight == t.weight && l.mask[slot] == 0)
+            {
                 Some(i) => &mut layers[i],
                 None => {
                     layers.push(Layer {
@@ -406,6 +420,12 @@ fn histogram_classes(k_max: usize) -> usize {
 /// level) and the operations it took. Ciphertexts are evaluated in
 /// parallel on the current rayon pool; the bytes do not depend on it.
 pub fn evaluate(key: &ServerKey, plan: &Plan, video: &Video) -> Result<(BfvResult, Counts)> {
+    if video.class() != 0 {
+        return Err(BfvError::Invalid(format!(
+            "a video of class {} is evaluated in a pack (pack::evaluate_packed)",
+            video.class()
+        )));
+    }
     if video.layout() != &plan.layout {
         return Err(BfvError::Invalid(format!(
             "the video's shape {:?} is not the plan's {:?}",
@@ -425,7 +445,7 @@ pub fn evaluate(key: &ServerKey, plan: &Plan, video: &Video) -> Result<(BfvResul
     Ok((result, ev.counts()))
 }
 
-fn eval_group(
+pub(crate) fn eval_group(
     ev: &Ev,
     program: &Program,
     layout: &Layout,
@@ -524,7 +544,11 @@ fn eval_group(
                     });
                 }
                 let Some(h) = h else { continue };
-                let h = if row == 0 { h } else { ev.rotate_by(&h, row * w)? };
+                let h = if row == 0 {
+                    h
+                } else {
+                    ev.rotate_by(&h, row * w)?
+                };
                 out = Some(match out {
                     None => h,
                     Some(acc) => &acc + &h,
@@ -538,8 +562,10 @@ fn eval_group(
         }
         Program::Linear { terms } => {
             let ct = group[0];
-            let in_ct = |t: &&Term| layout.segment_start(t.frame, 0).0 <= ct
-                && layout.segment_start(t.frame, layout.chunks - 1).0 >= ct;
+            let in_ct = |t: &&Term| {
+                layout.segment_start(t.frame, 0).0 <= ct
+                    && layout.segment_start(t.frame, layout.chunks - 1).0 >= ct
+            };
             let x = input(ct)?;
             let mut acc: Option<Ciphertext> = None;
             let mut add = |c: Ciphertext| {

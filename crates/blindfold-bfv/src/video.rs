@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! width u16, height u16, frames u32, bits u8
+//! class u8              < Layout::classes (0 unless packed: see pack.rs)
 //! count u32             = Layout::ciphertexts of that shape
 //! count x item          seeded fhe.rs Ciphertext protobuf at level 0
 //! ```
@@ -25,6 +26,7 @@ use crate::wire::{header, put_item, Kind, Reader};
 pub struct Video {
     set: BfvParamSet,
     layout: Layout,
+    class: u8,
     cts: Vec<Ciphertext>,
 }
 
@@ -37,7 +39,28 @@ impl Video {
         frames: &[Vec<u8>],
         rng: &mut R,
     ) -> Result<Self> {
+        Self::encrypt_in_class(key, shape, frames, 0, rng)
+    }
+
+    /// [`encrypt`](Self::encrypt) into the slots of class `class` (see
+    /// [`Layout::classes`]): videos of distinct classes are packed into one
+    /// ciphertext by adding them, with no rotation (a rotation before the
+    /// polynomial would add key-switching noise the polynomial cannot afford).
+    pub fn encrypt_in_class<R: RngCore + CryptoRng>(
+        key: &ClientKey,
+        shape: Shape,
+        frames: &[Vec<u8>],
+        class: u8,
+        rng: &mut R,
+    ) -> Result<Self> {
         let layout = Layout::new(shape)?;
+        if usize::from(class) >= layout.classes() {
+            return Err(BfvError::Invalid(format!(
+                "class {class}: a ciphertext holds {} videos of this shape",
+                layout.classes()
+            )));
+        }
+        let shift = u32::from(class) * shape.frames;
         if frames.len() != shape.frames as usize {
             return Err(BfvError::Invalid(format!(
                 "{} frames given for a {}-frame shape",
@@ -61,7 +84,7 @@ impl Video {
                         shape.bits
                     )));
                 }
-                let (ct, slot) = layout.place(f as u32, p);
+                let (ct, slot) = layout.place(shift + f as u32, p);
                 slots[ct][slot] = u64::from(v);
             }
         }
@@ -71,7 +94,17 @@ impl Video {
             let bytes = cipher::encrypt(key, s, rng)?;
             cts.push(cipher::decode(&bytes, set, 0, "fresh ciphertext")?);
         }
-        Ok(Video { set, layout, cts })
+        Ok(Video {
+            set,
+            layout,
+            class,
+            cts,
+        })
+    }
+
+    /// The video's class (0 unless it was encrypted for packing).
+    pub fn class(&self) -> u8 {
+        self.class
     }
 
     /// The layout (and shape).
@@ -92,6 +125,7 @@ impl Video {
         out.extend_from_slice(&s.height.to_be_bytes());
         out.extend_from_slice(&s.frames.to_be_bytes());
         out.push(s.bits);
+        out.push(self.class);
         out.extend_from_slice(&(self.cts.len() as u32).to_be_bytes());
         for ct in &self.cts {
             put_item(&mut out, &ct.to_bytes());
@@ -122,6 +156,13 @@ impl Video {
             ));
         }
         let layout = Layout::new(shape)?;
+        let class = r.u8()?;
+        if usize::from(class) >= layout.classes() {
+            return Err(BfvError::malformed(
+                r.what(),
+                format!("class {class}, but a ciphertext holds {}", layout.classes()),
+            ));
+        }
         let count = r.u32()? as usize;
         if count != layout.ciphertexts || count > MAX_CIPHERTEXTS {
             return Err(BfvError::malformed(
@@ -135,6 +176,11 @@ impl Video {
             cts.push(cipher::decode(item, set, 0, "video ciphertext")?);
         }
         r.finish()?;
-        Ok(Video { set, layout, cts })
+        Ok(Video {
+            set,
+            layout,
+            class,
+            cts,
+        })
     }
 }

@@ -77,7 +77,10 @@ impl<'a> Reader<'a> {
         }
         let mut r = Reader { bytes, what };
         if r.take(8)? != MAGIC {
-            return Err(BfvError::malformed(what, "not a Blindfold BFV blob (bad magic)"));
+            return Err(BfvError::malformed(
+                what,
+                "not a Blindfold BFV blob (bad magic)",
+            ));
         }
         let k = r.u8()?;
         if k != kind as u8 {

@@ -61,6 +61,9 @@ pub enum FheError {
     #[error("invalid result: {0}")]
     InvalidResult(String),
     /// Keys, video and result belong to different parameter sets.
+    /// The BFV scheme refused a key, blob, program or evaluation.
+    #[error(transparent)]
+    Bfv(#[from] blindfold_bfv::BfvError),
     #[error("parameter set mismatch: expected {expected}, found {found}")]
     ParamSetMismatch {
         /// The expected parameter set.

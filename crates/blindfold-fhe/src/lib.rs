@@ -1,4 +1,5 @@
-//! Deterministic TFHE pipelines on encrypted, preprocessed medical videos.
+//! Deterministic pipelines on encrypted, preprocessed medical videos, under
+//! TFHE (this crate's engine) or BFV (`blindfold-bfv`), chosen per dataset.
 //!
 //! Usable with no chain at all: the data owner generates keys and encrypts a
 //! [`PlainVideo`] into an [`EncryptedVideo`] blob; a worker runs a pipeline
@@ -16,6 +17,8 @@
 //! * [`eval`]: the engine the pipelines compile to (PBS jobs, leveled parts,
 //!   range and noise bookkeeping) and [`Progress`] reporting.
 //! * [`result`]: [`evaluate`], the result blob and its decryption.
+//! * [`scheme`]: [`Scheme`] and the scheme-generic keys, videos and
+//!   [`evaluate_bytes`] that the job layer, the worker and the client call.
 //! * [`error`]: the error type [`FheError`].
 //!
 //! # Cost model (why the pipelines are cheap)
@@ -73,6 +76,7 @@ pub mod keys;
 pub mod params;
 pub mod pipelines;
 pub mod result;
+pub mod scheme;
 pub mod video;
 
 pub use error::{FheError, Result};
@@ -84,6 +88,7 @@ pub use pipelines::{
     PipelineId, PipelineParams, PlainOutput,
 };
 pub use result::{evaluate, EncryptedResult};
+pub use scheme::{evaluate_bytes, Ops, Scheme, SchemeClientKey, SchemeServerKey, SchemeVideo};
 pub use video::{EncryptedVideo, Geometry, PlainVideo};
 
 /// tfhe's process-wide count of blind rotations (feature `pbs-stats`).

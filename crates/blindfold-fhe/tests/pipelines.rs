@@ -1,7 +1,7 @@
 //! `decrypt(fhe(x)) == plain(x)` for every pipeline on small synthetic
-//! frames (random inputs and edge cases), plus PBS accounting: the
-//! documented formula, the evaluation's own counter and tfhe's global
-//! counter must all agree.
+//! frames (random inputs and edge cases), under both schemes and against
+//! the one plaintext twin, plus PBS accounting: the documented formula,
+//! the evaluation's own counter and tfhe's global counter must all agree.
 
 mod common;
 
@@ -9,7 +9,37 @@ use blindfold_fhe::{
     evaluate, Conv3x3Params, Feature, FeatureKind, HistogramParams, LinearModelParams,
     LvAreaParams, Mask, ParamSet, PipelineParams, PlainOutput, PlainVideo, Progress,
 };
-use common::{constant_video, keys, pbs_counter_lock, random_video};
+use blindfold_fhe::{evaluate_bytes, Scheme, SchemeVideo};
+use common::{bfv_keys, constant_video, keys, pbs_counter_lock, random_video};
+
+/// The same case under BFV: encrypt, evaluate and decrypt through the
+/// scheme-generic API, and compare with the twin. A linear model whose
+/// score can leave BFV's exact range must be refused with that reason.
+fn check_bfv(params: &PipelineParams, video: &PlainVideo, plain: &PlainOutput) {
+    let k = bfv_keys();
+    let g = video.geometry();
+    if let Err(e) = Scheme::BFV.validate_params(params, &g) {
+        assert!(
+            matches!(params, PipelineParams::LinearModel(_))
+                && e.to_string().contains("exact range"),
+            "BFV refused {params:?}: {e}"
+        );
+        return;
+    }
+    let blob = k.client.encrypt(video).expect("BFV encrypt");
+    let enc = SchemeVideo::from_bytes(&blob, Scheme::BFV, &g).expect("BFV video");
+    let (bytes, ops) =
+        evaluate_bytes(&k.server, params, &enc, &Progress::new()).expect("BFV evaluate");
+    assert_eq!(ops.pbs, 0);
+    let decrypted = k
+        .client
+        .decrypt_result(&bytes, params, &g)
+        .expect("BFV decrypt");
+    assert_eq!(
+        &decrypted, plain,
+        "decrypt(bfv(x)) != plain(x) for {params:?}"
+    );
+}
 
 /// Encrypt, evaluate, decrypt, and compare with the plaintext twin and the PBS formula.
 fn check(params: &PipelineParams, video: &PlainVideo) -> PlainOutput {
@@ -33,6 +63,7 @@ fn check(params: &PipelineParams, video: &PlainVideo) -> PlainOutput {
         decrypted, plain,
         "decrypt(fhe(x)) != plain(x) for {params:?}"
     );
+    check_bfv(params, video, &plain);
     plain
 }
 
@@ -228,6 +259,42 @@ fn linear_model_mixed_features() {
     check(&params, &video);
     // All white: dark counts are 0, sums are maximal.
     check(&params, &constant_video(15, 6, 6, 4, 2));
+    // Weights within BFV's exact range, so that both schemes compute it.
+    let small = PipelineParams::LinearModel(LinearModelParams {
+        features: vec![
+            Feature {
+                frame: 0,
+                region: Mask::All,
+                kind: FeatureKind::DarkCount { threshold: 5 },
+                weight: 7,
+            },
+            Feature {
+                frame: 1,
+                region: Mask::Rect {
+                    x: 1,
+                    y: 1,
+                    width: 4,
+                    height: 4,
+                },
+                kind: FeatureKind::IntensitySum,
+                weight: -3,
+            },
+            Feature {
+                frame: 1,
+                region: Mask::Pixels(vec![0, 7, 14, 21, 28, 35]),
+                kind: FeatureKind::DarkCount { threshold: 8 },
+                weight: 100,
+            },
+        ],
+        bias: -12345,
+    });
+    for video in [
+        video,
+        constant_video(0, 6, 6, 4, 2),
+        constant_video(15, 6, 6, 4, 2),
+    ] {
+        check(&small, &video);
+    }
 }
 
 #[test]

@@ -14,8 +14,7 @@
 use std::sync::Arc;
 
 use blindfold_chain::Chain;
-use blindfold_fhe::params::{COMPRESSED_SERVER_KEY_LIMIT, VIDEO_LIMIT};
-use blindfold_fhe::{CompressedServerKey, EncryptedVideo, ParamSet, ServerKey};
+use blindfold_fhe::{Scheme, SchemeServerKey, SchemeVideo};
 use blindfold_market::blobs::JSON_LIMIT;
 use blindfold_market::{commitment, DatasetMetadata, EventLog, Input, JobSpec, Market};
 use blindfold_protocol::types::{Hash, JobId, JobInfo};
@@ -73,6 +72,15 @@ impl JobContext {
             .map_err(|e| JobError::store(job_id, "job spec", e))?;
         let spec =
             JobSpec::from_bytes(&bytes).map_err(|e| JobError::invalid(job_id, e.to_string()))?;
+        if spec.param_set != metadata.param_set {
+            return Err(JobError::invalid(
+                job_id,
+                format!(
+                    "the job spec runs under {}, the dataset is encrypted under {}",
+                    spec.param_set, metadata.param_set
+                ),
+            ));
+        }
         if spec.params.id().as_str() != job.pipeline.as_str() {
             return Err(JobError::invalid(
                 job_id,
@@ -83,8 +91,9 @@ impl JobContext {
                 ),
             ));
         }
-        spec.params
-            .validate(metadata.param_set(), &metadata.geometry)
+        metadata
+            .scheme()
+            .validate_params(&spec.params, &metadata.geometry)
             .map_err(|e| {
                 JobError::invalid(
                     job_id,
@@ -105,17 +114,22 @@ impl JobContext {
         })
     }
 
-    /// The dataset's TFHE parameter set.
-    pub fn param_set(&self) -> ParamSet {
-        self.metadata.param_set()
+    /// The dataset's scheme and parameter set.
+    pub fn scheme(&self) -> Scheme {
+        self.metadata.scheme()
     }
 
-    /// Programmable bootstraps one input costs (0 if the plan cannot say).
+    /// Programmable bootstraps one input costs (0 under BFV, or if the
+    /// plan cannot say).
     pub fn pbs_per_input(&self) -> u64 {
-        self.spec
-            .params
-            .pbs_count(&self.metadata.geometry)
-            .unwrap_or(0)
+        match self.scheme() {
+            Scheme::Tfhe(_) => self
+                .spec
+                .params
+                .pbs_count(&self.metadata.geometry)
+                .unwrap_or(0),
+            Scheme::Bfv(_) => 0,
+        }
     }
 
     /// The commitment to the result bundle whose SHA-256 is `result_hash`.
@@ -126,11 +140,7 @@ impl JobContext {
     /// Fetches one input ciphertext (hash-checked by the store) and checks
     /// that it deserialises under the dataset's parameter set with the
     /// dataset's geometry.
-    pub async fn fetch_input<S: BlobStore>(
-        &self,
-        store: &S,
-        input: &Input,
-    ) -> Result<EncryptedVideo> {
+    pub async fn fetch_input<S: BlobStore>(&self, store: &S, input: &Input) -> Result<SchemeVideo> {
         let bytes = self.fetch_input_bytes(store, input).await?;
         self.decode_input(input, &bytes)
     }
@@ -142,45 +152,35 @@ impl JobContext {
         input: &Input,
     ) -> Result<Vec<u8>> {
         let what = format!("submission {}", input.index);
+        let limit = self
+            .scheme()
+            .video_limit(&self.metadata.geometry)
+            .map_err(|e| JobError::invalid(self.job_id, e.to_string()))?;
         store
-            .get(&input.blob_hash, VIDEO_LIMIT)
+            .get(&input.blob_hash, limit)
             .await
             .map_err(|e| JobError::store(self.job_id, &what, e))
     }
 
     /// Deserialises and checks one input ciphertext (see [`Self::fetch_input`]).
-    pub fn decode_input(&self, input: &Input, bytes: &[u8]) -> Result<EncryptedVideo> {
-        let what = format!("submission {}", input.index);
-        let video = EncryptedVideo::from_bytes(bytes, self.param_set())
-            .map_err(|e| JobError::invalid(self.job_id, format!("{what}: {e}")))?;
-        if video.geometry() != self.metadata.geometry {
-            return Err(JobError::invalid(
-                self.job_id,
-                format!(
-                    "{what}: geometry {:?} is not the dataset's {:?}",
-                    video.geometry(),
-                    self.metadata.geometry
-                ),
-            ));
-        }
-        Ok(video)
+    pub fn decode_input(&self, input: &Input, bytes: &[u8]) -> Result<SchemeVideo> {
+        SchemeVideo::from_bytes(bytes, self.scheme(), &self.metadata.geometry)
+            .map_err(|e| JobError::invalid(self.job_id, format!("submission {}: {e}", input.index)))
     }
 
-    /// Fetches the job's compressed server key by the hash on chain and
-    /// decompresses it (seconds, on Tokio's blocking pool).
-    pub async fn fetch_server_key<S: BlobStore>(&self, store: &S) -> Result<Arc<ServerKey>> {
+    /// Fetches the job's server key by the hash on chain and loads it
+    /// (a TFHE key is decompressed: seconds, on Tokio's blocking pool).
+    pub async fn fetch_server_key<S: BlobStore>(&self, store: &S) -> Result<Arc<SchemeServerKey>> {
         let job_id = self.job_id;
+        let scheme = self.scheme();
         let bytes = store
-            .get(&self.job.server_key_hash, COMPRESSED_SERVER_KEY_LIMIT)
+            .get(&self.job.server_key_hash, scheme.server_key_limit())
             .await
             .map_err(|e| JobError::store(job_id, "server key", e))?;
-        let param_set = self.param_set();
-        let key = tokio::task::spawn_blocking(move || {
-            CompressedServerKey::from_bytes(&bytes, param_set).map(|k| k.decompress())
-        })
-        .await
-        .map_err(|e| JobError::task("server key decompression", e))?
-        .map_err(|e| JobError::invalid(job_id, format!("server key: {e}")))?;
+        let key = tokio::task::spawn_blocking(move || SchemeServerKey::from_blob(&bytes, scheme))
+            .await
+            .map_err(|e| JobError::task("server key loading", e))?
+            .map_err(|e| JobError::invalid(job_id, format!("server key: {e}")))?;
         Ok(Arc::new(key))
     }
 }

@@ -7,14 +7,17 @@
 //!   [`ResultBundle`], its SHA-256 and the commitment. `verify` and the
 //!   data owner's verification call it.
 //!
-//! Both end in the same bytes: TFHE evaluation here is deterministic bit
-//! for bit whatever the thread count, and the bundle's layout is fixed
-//! ([`ResultBundle::to_bytes`]).
+//! Both end in the same bytes: evaluation under either scheme (TFHE or
+//! BFV, dispatched once, in `blindfold_fhe::evaluate_bytes`) is
+//! deterministic bit for bit whatever the thread count, and the bundle's
+//! layout is fixed ([`ResultBundle::to_bytes`]).
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use blindfold_fhe::{evaluate, EncryptedVideo, FheError, PipelineParams, Progress, ServerKey};
+use blindfold_fhe::{
+    evaluate_bytes, FheError, Ops, PipelineParams, Progress, SchemeServerKey, SchemeVideo,
+};
 use blindfold_market::{Input, ResultBundle};
 use blindfold_protocol::types::Hash;
 use blindfold_store::BlobStore;
@@ -23,15 +26,16 @@ use rayon::prelude::*;
 use crate::context::JobContext;
 use crate::error::{JobError, Result};
 
-/// Runs `params` on one input: the bytes of its `EncryptedResult`, which
-/// the result bundle holds. `progress` counts its PBS.
+/// Runs `params` on one input under the dataset's scheme: the bytes of
+/// its result blob, which the result bundle holds, and the operations it
+/// took. `progress` counts TFHE bootstraps as they happen.
 pub fn evaluate_input(
-    key: &ServerKey,
+    key: &SchemeServerKey,
     params: &PipelineParams,
-    video: &EncryptedVideo,
+    video: &SchemeVideo,
     progress: &Progress,
-) -> std::result::Result<Vec<u8>, FheError> {
-    evaluate(key, params, video, progress)?.to_bytes()
+) -> std::result::Result<(Vec<u8>, Ops), FheError> {
+    evaluate_bytes(key, params, video, progress)
 }
 
 /// A recomputed result.
@@ -43,8 +47,10 @@ pub struct Recomputed {
     pub result_hash: Hash,
     /// The commitment to it (meaningful when every live input was recomputed).
     pub commitment: Hash,
-    /// Programmable bootstraps run.
+    /// Programmable bootstraps run (TFHE).
     pub pbs: u64,
+    /// Every expensive operation run (bootstraps; BFV multiplications and rotations).
+    pub ops: Ops,
     /// Threads of the pool.
     pub threads: usize,
     /// Seconds the evaluation took (fetching excluded).
@@ -58,7 +64,7 @@ impl JobContext {
     pub async fn recompute<S: BlobStore>(
         &self,
         store: &S,
-        key: Arc<ServerKey>,
+        key: Arc<SchemeServerKey>,
         inputs: &[Input],
         threads: Option<usize>,
         on_input: impl Fn() + Send + Sync + 'static,
@@ -77,7 +83,7 @@ impl JobContext {
         })?;
         let threads = pool.current_num_threads();
         let ctx = self.clone();
-        let (items, pbs, seconds) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let (items, ops, seconds) = tokio::task::spawn_blocking(move || -> Result<_> {
             let start = Instant::now();
             let items = pool.install(|| {
                 fetched
@@ -86,13 +92,15 @@ impl JobContext {
                         let video = ctx.decode_input(input, bytes)?;
                         // One counter per evaluation: `evaluate` restarts it at 0.
                         let progress = Progress::new();
-                        let result = evaluate_input(&key, &ctx.spec.params, &video, &progress)
-                            .map_err(|source| JobError::Fhe {
-                                job: ctx.job_id,
-                                source,
-                            })?;
+                        let (result, ops) =
+                            evaluate_input(&key, &ctx.spec.params, &video, &progress).map_err(
+                                |source| JobError::Fhe {
+                                    job: ctx.job_id,
+                                    source,
+                                },
+                            )?;
                         on_input();
-                        Ok((input.index, result, progress.pbs_done()))
+                        Ok((input.index, result, ops))
                     })
                     .collect::<Result<Vec<_>>>()
             })?;
@@ -101,9 +109,12 @@ impl JobContext {
         .await
         .map_err(|e| JobError::task("evaluation", e))?
         .map(|(items, seconds)| {
-            let pbs = items.iter().map(|(_, _, pbs)| pbs).sum::<u64>();
+            let mut ops = Ops::default();
+            for (_, _, o) in &items {
+                ops += *o;
+            }
             let items = items.into_iter().map(|(i, bytes, _)| (i, bytes)).collect();
-            (items, pbs, seconds)
+            (items, ops, seconds)
         })?;
         let bundle = ResultBundle { items };
         let result_hash = blindfold_store::sha256(&bundle.to_bytes());
@@ -111,7 +122,8 @@ impl JobContext {
             commitment: self.commitment(&result_hash),
             bundle,
             result_hash,
-            pbs,
+            pbs: ops.pbs,
+            ops,
             threads,
             seconds,
         })

@@ -31,7 +31,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use blindfold_fhe::ServerKey;
+use blindfold_fhe::SchemeServerKey;
 use blindfold_market::{Input, ResultBundle};
 use blindfold_protocol::types::{Hash, JobStatus};
 use blindfold_store::BlobStore;
@@ -169,7 +169,7 @@ impl JobContext {
     pub async fn verify_result<S: BlobStore>(
         &self,
         store: &S,
-        key: Arc<ServerKey>,
+        key: Arc<SchemeServerKey>,
         policy: VerifyPolicy,
         secret: &[u8; 32],
         threads: Option<usize>,
@@ -373,7 +373,7 @@ mod tests {
 
 #[cfg(test)]
 mod sample_tests {
-    use blindfold_fhe::{Geometry, LvAreaParams, Mask, PipelineParams};
+    use blindfold_fhe::{Geometry, LvAreaParams, Mask, PipelineParams, Scheme};
     use blindfold_market::blobs::{BACKEND_CPU, DATASET_FORMAT};
     use blindfold_market::{DatasetMetadata, Input, JobSpec};
     use blindfold_protocol::types::{JobInfo, JobStatus, PipelineId};
@@ -414,11 +414,14 @@ mod sample_tests {
                 commitment: None,
                 released_hash: None,
             },
-            spec: JobSpec::new(PipelineParams::LvArea(LvAreaParams {
-                frames: vec![],
-                mask: Mask::All,
-                threshold: 4,
-            })),
+            spec: JobSpec::new(
+                Scheme::TFHE,
+                PipelineParams::LvArea(LvAreaParams {
+                    frames: vec![],
+                    mask: Mask::All,
+                    threshold: 4,
+                }),
+            ),
             metadata: DatasetMetadata {
                 format: DATASET_FORMAT.into(),
                 name: "t".into(),

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use blindfold_fhe::{Geometry, ParamSet, PipelineParams};
+use blindfold_fhe::{Geometry, PipelineParams, Scheme};
 use blindfold_protocol::types::{Hash, JobId};
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +100,9 @@ pub struct DatasetMetadata {
     pub format: String,
     /// A human-readable name.
     pub name: String,
-    /// The pinned TFHE parameter set ([`ParamSet::name`]).
+    /// The pinned parameter set of the dataset's scheme ([`Scheme::name`]):
+    /// TFHE's `blindfold-v1-2_2-ks32-pbs` or BFV's
+    /// `blindfold-bfv-v1-n8192-t114689`.
     pub param_set: String,
     /// Geometry of every encrypted video.
     pub geometry: Geometry,
@@ -130,16 +132,17 @@ impl DatasetMetadata {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BlobError> {
         let m: Self = from_json("dataset metadata", bytes)?;
         check_format("dataset metadata", &m.format, DATASET_FORMAT)?;
-        ParamSet::from_name(&m.param_set).map_err(|e| malformed("dataset metadata", e))?;
-        m.geometry
-            .validate(m.param_set())
+        let scheme =
+            Scheme::from_name(&m.param_set).map_err(|e| malformed("dataset metadata", e))?;
+        scheme
+            .validate_geometry(&m.geometry)
             .map_err(|e| malformed("dataset metadata", e))?;
         Ok(m)
     }
 
-    /// The parameter set (checked by [`from_bytes`](Self::from_bytes)).
-    pub fn param_set(&self) -> ParamSet {
-        ParamSet::from_name(&self.param_set).unwrap_or(ParamSet::V1)
+    /// The scheme and parameter set (checked by [`from_bytes`](Self::from_bytes)).
+    pub fn scheme(&self) -> Scheme {
+        Scheme::from_name(&self.param_set).unwrap_or(Scheme::TFHE)
     }
 
     /// The server key hash it names, if it is 64 hex digits.
@@ -156,6 +159,11 @@ pub struct JobSpec {
     pub format: String,
     /// Evaluation backend ([`BACKEND_CPU`]).
     pub backend: String,
+    /// The scheme's parameter set the job runs under ([`Scheme::name`]):
+    /// the dataset's, which the job context checks. Absent in specs written
+    /// before BFV: TFHE's.
+    #[serde(default = "tfhe_param_set")]
+    pub param_set: String,
     /// The pipeline and its parameters.
     pub params: PipelineParams,
     /// The researcher's `age` X25519 recipient (`age1…`): the released
@@ -166,11 +174,12 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
-    /// A CPU job running `params`, released in the clear.
-    pub fn new(params: PipelineParams) -> Self {
+    /// A CPU job running `params` under `scheme`, released in the clear.
+    pub fn new(scheme: Scheme, params: PipelineParams) -> Self {
         JobSpec {
             format: JOB_FORMAT.into(),
             backend: BACKEND_CPU.into(),
+            param_set: scheme.name().into(),
             params,
             release_to: None,
         }
@@ -185,6 +194,7 @@ impl JobSpec {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BlobError> {
         let spec: Self = from_json("job spec", bytes)?;
         check_format("job spec", &spec.format, JOB_FORMAT)?;
+        Scheme::from_name(&spec.param_set).map_err(|e| malformed("job spec", e))?;
         if spec.backend != BACKEND_CPU {
             return Err(malformed(
                 "job spec",
@@ -198,8 +208,12 @@ impl JobSpec {
     }
 }
 
-/// A job's encrypted result: one `EncryptedResult` blob per live input, in
-/// submission order.
+fn tfhe_param_set() -> String {
+    Scheme::TFHE.name().into()
+}
+
+/// A job's encrypted result: one result blob per live input (TFHE's
+/// `EncryptedResult` or BFV's `BfvResult`), in submission order.
 ///
 /// Bytes: [`RESULT_MAGIC`] ‖ count u64 ‖ per item (submission index u64 ‖
 /// length u64 ‖ bytes), integers big-endian. Deterministic, so two honest
@@ -318,7 +332,7 @@ impl ReleasedResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use blindfold_fhe::{LvAreaParams, Mask};
+    use blindfold_fhe::{LvAreaParams, Mask, Scheme};
 
     #[test]
     fn bundle_round_trip_and_bad_bytes() {
@@ -347,11 +361,14 @@ mod tests {
 
     #[test]
     fn job_spec_checks_format_and_backend() {
-        let spec = JobSpec::new(PipelineParams::LvArea(LvAreaParams {
-            frames: vec![],
-            mask: Mask::All,
-            threshold: 4,
-        }));
+        let spec = JobSpec::new(
+            Scheme::TFHE,
+            PipelineParams::LvArea(LvAreaParams {
+                frames: vec![],
+                mask: Mask::All,
+                threshold: 4,
+            }),
+        );
         assert_eq!(JobSpec::from_bytes(&spec.to_bytes()).unwrap(), spec);
         let mut gpu = spec.clone();
         gpu.backend = "gpu".into();

@@ -19,6 +19,7 @@ use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
 use blindfold_e2e::{Ledger, Scenario};
 use blindfold_echo::{EchoNetDataset, PhantomConfig};
+use blindfold_fhe::Scheme;
 use blindfold_market::UNIT;
 use blindfold_protocol::types::{JobStatus, PipelineSet, Policy};
 use clap::Parser;
@@ -39,6 +40,10 @@ struct Args {
     /// Working directory (store, keys, data); emptied first.
     #[arg(long)]
     dir: PathBuf,
+    /// The scheme: `bfv` (batched: 8192 pixels per ciphertext) or `tfhe`
+    /// (one bootstrap per pixel).
+    #[arg(long, default_value = "bfv")]
+    scheme: String,
     /// Write per-stage timings as JSON here.
     #[arg(long, env = "BLINDFOLD_DEMO_TIMINGS")]
     timings: Option<PathBuf>,
@@ -105,9 +110,18 @@ async fn run(args: Args) -> Result<()> {
     let chain_started = before.clone();
 
     // The hospital: keys, dataset, encrypted submissions.
-    let (keys, keygen) =
-        owner::keygen(&args.dir.join("hospital-keys"), s.client.store(), true).await?;
-    stages.done("owner: generate TFHE keys");
+    let scheme = Scheme::parse(&args.scheme)?;
+    let (keys, keygen) = owner::keygen(
+        &args.dir.join("hospital-keys"),
+        s.client.store(),
+        scheme,
+        true,
+    )
+    .await?;
+    stages.done(&format!(
+        "owner: generate {} keys",
+        scheme.family().to_uppercase()
+    ));
     let prep = PrepSpec {
         width: args.side,
         height: args.side,
@@ -209,7 +223,8 @@ async fn run(args: Args) -> Result<()> {
         args.videos
     );
     println!(
-        "  preprocessing: whole 112x112 frame area-averaged to {}x{}, 4-bit pixels, frames ED+ES; lv-area mask {} pixels, {} PBS per video",
+        "  scheme {}; preprocessing: whole 112x112 frame area-averaged to {}x{}, 4-bit pixels, frames ED+ES; lv-area mask {} pixels, {} PBS per video",
+        scheme,
         args.side,
         args.side,
         match &researcher::default_params("lv-area", &metadata.geometry)? {

@@ -2,7 +2,8 @@
 //! the PNG plots and `docs/summary.json`.
 //!
 //! Inputs (in `--raw`, default `docs/bench-raw/`): `fhe.json` (required),
-//! `chain.json` (optional, the embedded chain), `chain-node.json` (optional,
+//! `schemes.json` and `dataset.json` (optional: TFHE and BFV side by side,
+//! [`crate::schemes`]), `chain.json` (optional, the embedded chain), `chain-node.json` (optional,
 //! a substrate-contracts-node) and the demo's timings (`--demo`, optional; format
 //! `{"videos":n,"stages":[{"name":"...","seconds":f}],"chain_seconds":f,"total_seconds":f}`).
 //! Everything derived from a model rather than timed is labelled as such.
@@ -96,7 +97,16 @@ pub fn run(raw_dir: &Path, docs: &Path, demo: Option<&Path>) -> Result<Vec<PathB
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")?;
     written.push(path);
 
-    let md = markdown::markdown(&fhe, &chains, demo.as_ref(), &summary, &figures, &drawn)?;
+    let mut md = markdown::markdown(&fhe, &chains, demo.as_ref(), &summary, &figures, &drawn)?;
+    let schemes_path = raw_dir.join("schemes.json");
+    if schemes_path.exists() {
+        let mut schemes: crate::schemes::SchemesRaw = read_json(&schemes_path)?;
+        let dataset_path = raw_dir.join("dataset.json");
+        if dataset_path.exists() {
+            schemes.dataset = Some(read_json(&dataset_path)?);
+        }
+        md.push_str(&crate::schemes::markdown(&schemes));
+    }
     let path = docs.join("BENCHMARKS.md");
     std::fs::write(&path, md)?;
     written.push(path);

@@ -96,6 +96,15 @@ impl Conv3x3Params {
         })
     }
 
+    /// The BFV program: the same valid convolution, by rotations.
+    pub(crate) fn bfv_program(&self, g: &Geometry) -> Result<blindfold_bfv::Program> {
+        let frames = self.check(g)?;
+        Ok(blindfold_bfv::Program::Conv3x3 {
+            frames,
+            kernel: self.kernel,
+        })
+    }
+
     pub(crate) fn plan(&self, param_set: ParamSet, g: &Geometry) -> Result<Plan> {
         let frames = self.check(g)?;
         let (ow, oh) = (usize::from(g.width) - 2, usize::from(g.height) - 2);

@@ -70,6 +70,12 @@ impl HistogramParams {
         Ok(PlainOutput::Histogram { bins })
     }
 
+    /// The BFV program: 16 bins over every selected frame's mask.
+    pub(crate) fn bfv_program(&self, g: &Geometry) -> Result<blindfold_bfv::Program> {
+        let (frames, mask) = self.check(g)?;
+        Ok(blindfold_bfv::Program::Histogram { frames, mask })
+    }
+
     pub(crate) fn plan(&self, param_set: ParamSet, g: &Geometry) -> Result<Plan> {
         let (frames, mask) = self.check(g)?;
         let levels = 1u64 << g.bits;

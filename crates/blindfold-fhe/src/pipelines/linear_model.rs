@@ -167,6 +167,26 @@ impl LinearModelParams {
         Ok(PlainOutput::LinearModel { score })
     }
 
+    /// The BFV program: one term per weighted feature; the bias is added
+    /// on decryption (it is public).
+    pub(crate) fn bfv_program(&self, g: &Geometry) -> Result<blindfold_bfv::Program> {
+        let terms = self
+            .check(g)?
+            .into_iter()
+            .filter(|c| c.feature.weight != 0)
+            .map(|c| blindfold_bfv::Term {
+                frame: c.feature.frame,
+                pixels: c.pixels,
+                below: match c.feature.kind {
+                    FeatureKind::IntensitySum => None,
+                    FeatureKind::DarkCount { threshold } => Some(threshold),
+                },
+                weight: i64::from(c.feature.weight),
+            })
+            .collect();
+        Ok(blindfold_bfv::Program::Linear { terms })
+    }
+
     pub(crate) fn plan(&self, param_set: ParamSet, g: &Geometry) -> Result<Plan> {
         let checked = self.check(g)?;
         let b = u32::from(g.bits);

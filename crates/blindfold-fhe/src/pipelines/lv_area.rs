@@ -81,6 +81,16 @@ impl LvAreaParams {
         Ok(PlainOutput::LvArea { areas })
     }
 
+    /// The BFV program: the count below the threshold, per frame.
+    pub(crate) fn bfv_program(&self, g: &Geometry) -> Result<blindfold_bfv::Program> {
+        let (frames, mask) = self.check(g)?;
+        Ok(blindfold_bfv::Program::CountBelow {
+            frames,
+            mask,
+            threshold: self.threshold,
+        })
+    }
+
     pub(crate) fn plan(&self, param_set: ParamSet, g: &Geometry) -> Result<Plan> {
         let (frames, mask) = self.check(g)?;
         let b = u32::from(g.bits);

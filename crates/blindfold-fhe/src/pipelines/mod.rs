@@ -323,6 +323,32 @@ impl PipelineParams {
         }
     }
 
+    /// The BFV program of these params on videos of geometry `g`, laid
+    /// out (validates the params against `g` and BFV's own limits).
+    pub fn bfv_plan(&self, g: &Geometry) -> Result<blindfold_bfv::Plan> {
+        let program = match self {
+            PipelineParams::LvArea(p) => p.bfv_program(g)?,
+            PipelineParams::Conv3x3(p) => p.bfv_program(g)?,
+            PipelineParams::Histogram(p) => p.bfv_program(g)?,
+            PipelineParams::LinearModel(p) => p.bfv_program(g)?,
+        };
+        let layout = blindfold_bfv::Layout::new(crate::scheme::bfv_shape(g))?;
+        Ok(program.plan(&layout)?)
+    }
+
+    /// Shape the values a BFV plan decrypts to (one per output).
+    pub(crate) fn shape_bfv_output(
+        &self,
+        g: &Geometry,
+        mut values: Vec<i64>,
+    ) -> Result<PlainOutput> {
+        if let PipelineParams::LinearModel(p) = self {
+            let v = values.first().copied().unwrap_or(0);
+            values = vec![v + p.bias];
+        }
+        self.shape_output(g, values)
+    }
+
     /// Check the params against a video geometry.
     pub fn validate(&self, param_set: ParamSet, g: &Geometry) -> Result<()> {
         self.plan(param_set, g).map(|_| ())

@@ -14,6 +14,23 @@ pub struct Keys {
     pub compressed: CompressedServerKey,
 }
 
+/// BFV keys, through the scheme-generic API the job layer uses.
+pub struct BfvKeys {
+    pub client: blindfold_fhe::SchemeClientKey,
+    pub server: blindfold_fhe::SchemeServerKey,
+}
+
+pub fn bfv_keys() -> &'static BfvKeys {
+    static KEYS: OnceLock<BfvKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let scheme = blindfold_fhe::Scheme::BFV;
+        let (client, server) = blindfold_fhe::SchemeClientKey::generate(scheme).expect("keygen");
+        let server =
+            blindfold_fhe::SchemeServerKey::from_blob(&server, scheme).expect("server key");
+        BfvKeys { client, server }
+    })
+}
+
 pub fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
     KEYS.get_or_init(|| {

@@ -1,0 +1,660 @@
+//! `decrypt(evaluate(x)) == plain(x)` for every program, on random frames
+//! and on the edge cases all-black (0) and all-white (2^bits - 1), with the
+//! plaintext computation written out here; plus the programs `plan`
+//! refuses, and the noise left in every result ciphertext.
+
+use std::sync::OnceLock;
+
+use blindfold_bfv::params::PLAINTEXT;
+use blindfold_bfv::{
+    evaluate, noise_budget, BfvParamSet, ChaCha20Rng, ClientKey, Layout, Program, SeedableRng,
+    ServerKey, Shape, Term, Video,
+};
+use rand09::RngCore;
+
+const SET: BfvParamSet = BfvParamSet::V1;
+/// Least noise budget accepted in a result ciphertext (measured: 16 bits
+/// at the last level).
+const MIN_BUDGET: i64 = 10;
+
+fn keys() -> &'static (ClientKey, ServerKey) {
+    static K: OnceLock<(ClientKey, ServerKey)> = OnceLock::new();
+    K.get_or_init(|| {
+        let mut rng = ChaCha20Rng::from_seed([11; 32]);
+        let ck = ClientKey::generate(SET, &mut rng).unwrap();
+        let sk = ck.server_key(&mut rng).unwrap();
+        (ck, sk)
+    })
+}
+
+/// Plain frames and their encryption.
+struct Clip {
+    shape: Shape,
+    frames: Vec<Vec<u8>>,
+    video: Video,
+}
+
+impl Clip {
+    /// `random` frames of random pixels, then one all-black and one
+    /// all-white frame.
+    fn new(seed: u8, width: u16, height: u16, bits: u8, random: u32) -> Self {
+        let mut rng = ChaCha20Rng::from_seed([seed; 32]);
+        let pixels = usize::from(width) * usize::from(height);
+        let white = (1u8 << bits) - 1;
+        let mut frames: Vec<Vec<u8>> = (0..random)
+            .map(|_| {
+                (0..pixels)
+                    .map(|_| (rng.next_u32() % (1 << bits)) as u8)
+                    .collect()
+            })
+            .collect();
+        frames.push(vec![0; pixels]);
+        frames.push(vec![white; pixels]);
+        let shape = Shape {
+            width,
+            height,
+            frames: random + 2,
+            bits,
+        };
+        let video = Video::encrypt(&keys().0, shape, &frames, &mut rng).unwrap();
+        Clip {
+            shape,
+            frames,
+            video,
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        Layout::new(self.shape).unwrap()
+    }
+
+    fn all_frames(&self) -> Vec<u32> {
+        (0..self.shape.frames).collect()
+    }
+
+    fn black(&self) -> u32 {
+        self.shape.frames - 2
+    }
+
+    fn white(&self) -> u32 {
+        self.shape.frames - 1
+    }
+
+    /// Evaluates `program` and decrypts it; checks the noise budget of
+    /// every result ciphertext.
+    fn run(&self, label: &str, program: &Program) -> Vec<i64> {
+        let (ck, sk) = keys();
+        let plan = program.plan(&self.layout()).unwrap();
+        let (result, counts) = evaluate(sk, &plan, &self.video).unwrap();
+        let budgets: Vec<i64> = result
+            .ciphertexts()
+            .iter()
+            .map(|ct| noise_budget(ck, ct).unwrap())
+            .collect();
+        println!("{label}: noise budget {budgets:?} bits, {counts:?}");
+        for b in &budgets {
+            assert!(*b >= MIN_BUDGET, "{label}: noise budget {b} < {MIN_BUDGET}");
+        }
+        result.decrypt(ck, &plan).unwrap()
+    }
+}
+
+/// A partial mask: two pixels of three, and not the last pixel.
+fn partial_mask(pixels: u32) -> Vec<u32> {
+    (0..pixels - 1).filter(|p| p % 3 != 1).collect()
+}
+
+// --- The plaintext programs. ---
+
+fn plain_count_below(frames: &[Vec<u8>], sel: &[u32], mask: &[u32], threshold: u8) -> Vec<i64> {
+    sel.iter()
+        .map(|&f| {
+            mask.iter()
+                .filter(|&&p| frames[f as usize][p as usize] < threshold)
+                .count() as i64
+        })
+        .collect()
+}
+
+fn plain_histogram(frames: &[Vec<u8>], sel: &[u32], mask: &[u32]) -> Vec<i64> {
+    let mut bins = vec![0i64; 16];
+    for &f in sel {
+        for &p in mask {
+            bins[usize::from(frames[f as usize][p as usize])] += 1;
+        }
+    }
+    bins
+}
+
+fn plain_conv(frames: &[Vec<u8>], sel: &[u32], w: usize, h: usize, k: [i8; 9]) -> Vec<i64> {
+    let mut out = Vec::new();
+    for &f in sel {
+        let frame = &frames[f as usize];
+        for y in 0..h - 2 {
+            for x in 0..w - 2 {
+                let mut acc = 0i64;
+                for dy in 0..3 {
+                    for dx in 0..3 {
+                        acc += i64::from(k[dy * 3 + dx]) * i64::from(frame[(y + dy) * w + x + dx]);
+                    }
+                }
+                out.push(acc);
+            }
+        }
+    }
+    out
+}
+
+fn plain_linear(frames: &[Vec<u8>], terms: &[Term]) -> i64 {
+    terms
+        .iter()
+        .map(|t| {
+            let frame = &frames[t.frame as usize];
+            t.pixels
+                .iter()
+                .map(|&p| {
+                    let x = frame[p as usize];
+                    t.weight * t.below.map_or(i64::from(x), |th| i64::from(x < th))
+                })
+                .sum::<i64>()
+        })
+        .sum()
+}
+
+// --- The tests. ---
+
+#[test]
+fn count_below_every_threshold() {
+    let clip = Clip::new(21, 8, 8, 4, 6);
+    let mask = partial_mask(64);
+    let frames = clip.all_frames();
+    for threshold in 0..=16u8 {
+        let program = Program::CountBelow {
+            frames: frames.clone(),
+            mask: mask.clone(),
+            threshold,
+        };
+        let got = clip.run(&format!("count-below T={threshold}"), &program);
+        let want = plain_count_below(&clip.frames, &frames, &mask, threshold);
+        assert_eq!(got, want, "threshold {threshold}");
+        // The black frame: every mask pixel from T = 1; the white one: only at T = 16.
+        let n = mask.len() as i64;
+        assert_eq!(
+            got[clip.black() as usize],
+            if threshold > 0 { n } else { 0 }
+        );
+        assert_eq!(
+            got[clip.white() as usize],
+            if threshold == 16 { n } else { 0 }
+        );
+    }
+    // A subset of frames, the full mask and an empty mask.
+    for (sel, mask) in [
+        (
+            vec![1, clip.black(), clip.white()],
+            (0..64).collect::<Vec<u32>>(),
+        ),
+        (vec![0, 5], vec![]),
+        (vec![2], vec![63]),
+    ] {
+        let program = Program::CountBelow {
+            frames: sel.clone(),
+            mask: mask.clone(),
+            threshold: 9,
+        };
+        let got = clip.run("count-below subset", &program);
+        assert_eq!(got, plain_count_below(&clip.frames, &sel, &mask, 9));
+    }
+}
+
+#[test]
+fn count_below_two_bit_pixels() {
+    let clip = Clip::new(22, 4, 4, 2, 3);
+    let mask = partial_mask(16);
+    let frames = clip.all_frames();
+    for threshold in 0..=4u8 {
+        let program = Program::CountBelow {
+            frames: frames.clone(),
+            mask: mask.clone(),
+            threshold,
+        };
+        let got = clip.run(&format!("count-below 2-bit T={threshold}"), &program);
+        assert_eq!(
+            got,
+            plain_count_below(&clip.frames, &frames, &mask, threshold)
+        );
+    }
+    // Thresholds above 2^bits are refused.
+    let program = Program::CountBelow {
+        frames,
+        mask,
+        threshold: 5,
+    };
+    assert!(program.plan(&clip.layout()).is_err());
+}
+
+#[test]
+fn histogram_four_bits() {
+    let clip = Clip::new(23, 8, 8, 4, 6);
+    let mask = partial_mask(64);
+    let all = clip.all_frames();
+    for (label, sel) in [
+        ("histogram all frames", all.clone()),
+        ("histogram black", vec![clip.black()]),
+        ("histogram white", vec![clip.white()]),
+    ] {
+        let program = Program::Histogram {
+            frames: sel.clone(),
+            mask: mask.clone(),
+        };
+        let got = clip.run(label, &program);
+        assert_eq!(got.len(), 16);
+        assert_eq!(got, plain_histogram(&clip.frames, &sel, &mask), "{label}");
+        assert_eq!(
+            got.iter().sum::<i64>(),
+            (sel.len() * mask.len()) as i64,
+            "{label}: the bins do not sum to frames x mask"
+        );
+    }
+    let program = Program::Histogram {
+        frames: vec![clip.black()],
+        mask: mask.clone(),
+    };
+    assert_eq!(clip.run("histogram black", &program)[0], mask.len() as i64);
+}
+
+#[test]
+fn histogram_two_bits() {
+    let clip = Clip::new(24, 8, 8, 2, 4);
+    let mask = partial_mask(64);
+    for sel in [clip.all_frames(), vec![clip.white()]] {
+        let program = Program::Histogram {
+            frames: sel.clone(),
+            mask: mask.clone(),
+        };
+        let got = clip.run("histogram 2-bit", &program);
+        assert_eq!(got, plain_histogram(&clip.frames, &sel, &mask));
+        assert!(got[4..].iter().all(|&b| b == 0), "bins 4..16: {got:?}");
+        assert_eq!(got.iter().sum::<i64>(), (sel.len() * mask.len()) as i64);
+    }
+}
+
+#[test]
+fn conv3x3_kernels() {
+    let clip = Clip::new(25, 8, 8, 4, 3);
+    let all = clip.all_frames();
+    let kernels: [(&str, [i8; 9]); 5] = [
+        ("box", [1; 9]),
+        ("sobel-x", [-1, 0, 1, -2, 0, 2, -1, 0, 1]),
+        ("sharpen", [0, -1, 0, -1, 5, -1, 0, -1, 0]),
+        ("127", [127; 9]),
+        ("-128", [-128; 9]),
+    ];
+    for (name, kernel) in kernels {
+        let program = Program::Conv3x3 {
+            frames: all.clone(),
+            kernel,
+        };
+        let got = clip.run(&format!("conv3x3 {name}"), &program);
+        assert_eq!(got.len(), all.len() * 6 * 6);
+        assert_eq!(got, plain_conv(&clip.frames, &all, 8, 8, kernel), "{name}");
+    }
+    // The extremes on the white frame alone: 9 x 127 x 15 and 9 x -128 x 15.
+    for (kernel, value) in [([127i8; 9], 17_145i64), ([-128; 9], -17_280)] {
+        let program = Program::Conv3x3 {
+            frames: vec![clip.white()],
+            kernel,
+        };
+        let got = clip.run("conv3x3 extreme on white", &program);
+        assert_eq!(got, vec![value; 36]);
+    }
+    // An all-zero kernel, and a non-square frame.
+    let program = Program::Conv3x3 {
+        frames: vec![0],
+        kernel: [0; 9],
+    };
+    assert_eq!(clip.run("conv3x3 zero", &program), vec![0; 36]);
+    let wide = Clip::new(26, 7, 3, 4, 1);
+    let program = Program::Conv3x3 {
+        frames: wide.all_frames(),
+        kernel: [1, 2, 3, -4, 5, -6, 7, -8, 9],
+    };
+    assert_eq!(
+        wide.run("conv3x3 7x3", &program),
+        plain_conv(
+            &wide.frames,
+            &wide.all_frames(),
+            7,
+            3,
+            [1, 2, 3, -4, 5, -6, 7, -8, 9]
+        )
+    );
+}
+
+#[test]
+fn linear_mixed_terms() {
+    let clip = Clip::new(27, 8, 8, 4, 4);
+    let (black, white) = (clip.black(), clip.white());
+    let term = |frame: u32, pixels: Vec<u32>, below: Option<u8>, weight: i64| Term {
+        frame,
+        pixels,
+        below,
+        weight,
+    };
+    let terms = vec![
+        // Pixels 10 .. 20 in two terms of the same threshold and weight.
+        term(0, (0..20).collect(), Some(5), 3),
+        term(0, (10..30).collect(), Some(5), 3),
+        // The same pixels under another threshold, and a negative weight.
+        term(0, (0..64).step_by(3).collect(), Some(11), -7),
+        term(1, (0..64).collect(), None, -2),
+        // A plain pixel twice within a term, and again in another term.
+        term(2, vec![0, 7, 7, 63], None, 5),
+        term(2, vec![7], None, 5),
+        term(3, partial_mask(64), Some(9), -1),
+        term(3, vec![1, 2, 3], Some(0), 7),
+        term(3, vec![4], Some(16), 0),
+        term(black, (0..64).collect(), Some(1), -4),
+        term(white, (0..64).collect(), Some(16), 1),
+        term(white, (0..64).step_by(2).collect(), None, 1),
+    ];
+    let program = Program::Linear {
+        terms: terms.clone(),
+    };
+    let got = clip.run("linear mixed", &program);
+    assert_eq!(got, vec![plain_linear(&clip.frames, &terms)]);
+
+    // One term per frame, each alone.
+    for t in &terms {
+        let one = vec![t.clone()];
+        let got = clip.run(
+            "linear single term",
+            &Program::Linear { terms: one.clone() },
+        );
+        assert_eq!(got, vec![plain_linear(&clip.frames, &one)], "{t:?}");
+    }
+}
+
+#[test]
+fn linear_near_the_bound() {
+    let clip = Clip::new(28, 8, 8, 4, 1);
+    let layout = clip.layout();
+    let white = clip.white();
+    // t = 114689: one part must stay strictly inside +-57344.
+    assert_eq!(PLAINTEXT, 114_689);
+    let plain = |weight: i64| Program::Linear {
+        terms: vec![Term {
+            frame: white,
+            pixels: (0..64).collect(),
+            below: None,
+            weight,
+        }],
+    };
+    // 59 x 15 x 64 = 56640 < 57344: exact, on either side of zero.
+    for weight in [59, -59] {
+        let got = clip.run("linear near t/2", &plain(weight));
+        assert_eq!(got, vec![weight * 15 * 64]);
+    }
+    // 60 x 15 x 64 = 57600 > t/2: refused by plan.
+    for weight in [60, -60, i64::MAX, i64::MIN] {
+        assert!(plain(weight).plan(&layout).is_err(), "weight {weight}");
+    }
+    // Threshold terms count 1 per pixel: 896 x 64 = 57344 is refused, 895 x 64 is not.
+    let below = |weight: i64| Program::Linear {
+        terms: vec![Term {
+            frame: white,
+            pixels: (0..64).collect(),
+            below: Some(16),
+            weight,
+        }],
+    };
+    assert!(below(896).plan(&layout).is_err());
+    assert_eq!(
+        clip.run("linear below near t/2", &below(-895)),
+        vec![-895 * 64]
+    );
+    // The bound adds up over terms sharing a frame.
+    let split = Program::Linear {
+        terms: vec![
+            Term {
+                frame: 0,
+                pixels: (0..32).collect(),
+                below: None,
+                weight: 60,
+            },
+            Term {
+                frame: 0,
+                pixels: (32..64).collect(),
+                below: Some(3),
+                weight: -1000,
+            },
+        ],
+    };
+    assert!(split.plan(&layout).is_err());
+}
+
+#[test]
+fn frames_larger_than_one_row() {
+    // 80x60 = 4800 pixels > 4096: 2 segments of 4096 per frame, one frame
+    // per ciphertext.
+    let clip = Clip::new(29, 80, 60, 4, 1);
+    let layout = clip.layout();
+    assert_eq!(
+        (layout.segment, layout.chunks, layout.ciphertexts),
+        (4096, 2, 3)
+    );
+    let all = clip.all_frames();
+    let mask: Vec<u32> = (0..4800).filter(|p| p % 5 != 1).collect();
+    let sel = vec![0, clip.white()];
+    for threshold in [0u8, 9, 16] {
+        let program = Program::CountBelow {
+            frames: sel.clone(),
+            mask: mask.clone(),
+            threshold,
+        };
+        let got = clip.run(&format!("80x60 count-below T={threshold}"), &program);
+        assert_eq!(got, plain_count_below(&clip.frames, &sel, &mask, threshold));
+    }
+    // A mask only in the second segment.
+    let tail: Vec<u32> = (4096..4800).collect();
+    let program = Program::CountBelow {
+        frames: vec![0],
+        mask: tail.clone(),
+        threshold: 7,
+    };
+    let got = clip.run("80x60 count-below tail", &program);
+    assert_eq!(got, plain_count_below(&clip.frames, &[0], &tail, 7));
+
+    let program = Program::Histogram {
+        frames: all.clone(),
+        mask: mask.clone(),
+    };
+    let got = clip.run("80x60 histogram", &program);
+    assert_eq!(got, plain_histogram(&clip.frames, &all, &mask));
+    assert_eq!(got.iter().sum::<i64>(), (all.len() * mask.len()) as i64);
+
+    let terms = vec![
+        Term {
+            frame: 0,
+            pixels: vec![0, 4095, 4096, 4799],
+            below: None,
+            weight: -3,
+        },
+        Term {
+            frame: 0,
+            pixels: (4000..4200).collect(),
+            below: Some(8),
+            weight: 2,
+        },
+        Term {
+            frame: clip.black(),
+            pixels: (0..4800).step_by(7).collect(),
+            below: Some(4),
+            weight: 1,
+        },
+    ];
+    let got = clip.run(
+        "80x60 linear",
+        &Program::Linear {
+            terms: terms.clone(),
+        },
+    );
+    assert_eq!(got, vec![plain_linear(&clip.frames, &terms)]);
+
+    let program = Program::Conv3x3 {
+        frames: vec![0],
+        kernel: [1; 9],
+    };
+    assert!(program.plan(&layout).is_err());
+}
+
+#[test]
+fn invalid_programs_are_refused() {
+    let layout = Layout::new(Shape {
+        width: 8,
+        height: 8,
+        frames: 3,
+        bits: 4,
+    })
+    .unwrap();
+    let count = |frames: Vec<u32>, mask: Vec<u32>, threshold: u8| Program::CountBelow {
+        frames,
+        mask,
+        threshold,
+    };
+    let refused = [
+        ("no frame", count(vec![], vec![1], 3)),
+        ("frame out of range", count(vec![3], vec![1], 3)),
+        ("frames not increasing", count(vec![1, 0], vec![1], 3)),
+        ("repeated frame", count(vec![1, 1], vec![1], 3)),
+        ("pixel out of range", count(vec![0], vec![64], 3)),
+        ("threshold 17", count(vec![0], vec![1], 17)),
+        // A repeated mask pixel would be counted as a phantom black pixel.
+        ("repeated mask pixel", count(vec![0], vec![5, 5], 3)),
+        ("mask not increasing", count(vec![0], vec![6, 5], 3)),
+        (
+            "histogram repeated mask pixel",
+            Program::Histogram {
+                frames: vec![0],
+                mask: vec![0, 0],
+            },
+        ),
+        (
+            "conv on no frame",
+            Program::Conv3x3 {
+                frames: vec![],
+                kernel: [1; 9],
+            },
+        ),
+        (
+            "linear frame out of range",
+            Program::Linear {
+                terms: vec![Term {
+                    frame: 3,
+                    pixels: vec![0],
+                    below: None,
+                    weight: 1,
+                }],
+            },
+        ),
+        (
+            "linear threshold 17",
+            Program::Linear {
+                terms: vec![Term {
+                    frame: 0,
+                    pixels: vec![0],
+                    below: Some(17),
+                    weight: 1,
+                }],
+            },
+        ),
+    ];
+    for (name, program) in refused {
+        assert!(program.plan(&layout).is_err(), "{name} was planned");
+    }
+    let tiny = Layout::new(Shape {
+        width: 2,
+        height: 8,
+        frames: 1,
+        bits: 4,
+    })
+    .unwrap();
+    let conv = Program::Conv3x3 {
+        frames: vec![0],
+        kernel: [1; 9],
+    };
+    assert!(conv.plan(&tiny).is_err());
+}
+
+/// Packing: 4 videos per ciphertext, one result ciphertext per pack, and
+/// every video's areas still equal the plain counts.
+#[test]
+fn packed_lv_area_matches_each_video() {
+    use blindfold_bfv::pack::{decrypt_packed, evaluate_packed};
+    let (ck, sk) = (&keys().0, &keys().1);
+    let shape = Shape {
+        width: 32,
+        height: 32,
+        frames: 2,
+        bits: 4,
+    };
+    let layout = Layout::new(shape).unwrap();
+    let mask: Vec<u32> = (0..1024).filter(|p| p % 5 != 1).collect();
+    let mut rng = ChaCha20Rng::from_seed([9; 32]);
+    // 11 videos: 3 packs, the last one short.
+    let plains: Vec<Vec<Vec<u8>>> = (0..11)
+        .map(|_| {
+            (0..2)
+                .map(|_| (0..1024).map(|_| (rng.next_u32() % 16) as u8).collect())
+                .collect()
+        })
+        .collect();
+    // Classes round-robin, except that video 5 repeats class 0 (as after a
+    // revoked neighbour): packs fill greedily, in order.
+    let classes: Vec<u8> = (0..11)
+        .map(|v| if v == 5 { 0 } else { (v % 4) as u8 })
+        .collect();
+    let videos: Vec<Video> = plains
+        .iter()
+        .zip(&classes)
+        .map(|(f, &c)| Video::encrypt_in_class(ck, shape, f, c, &mut rng).unwrap())
+        .collect();
+    assert_eq!(layout.classes(), 4);
+    assert!(Video::encrypt_in_class(ck, shape, &plains[0], 4, &mut rng).is_err());
+    for threshold in [0u8, 7, 16] {
+        let program = Program::CountBelow {
+            frames: vec![0, 1],
+            mask: mask.clone(),
+            threshold,
+        };
+        let (result, plan, counts) = evaluate_packed(sk, &program, &layout, &videos).unwrap();
+        assert_eq!(plan.per_pack, 4);
+        assert_eq!(
+            blindfold_bfv::pack::packs(&classes),
+            vec![vec![0, 1, 2, 3], vec![4, 6, 7, 9], vec![5, 10], vec![8]]
+        );
+        assert_eq!(result.ciphertexts().len(), 4);
+        // [x < 0] and [x < 16] are constants: no multiplication at all.
+        let per_pack = if threshold % 16 == 0 { 0 } else { 7 };
+        assert_eq!(counts.multiplications, 4 * per_pack);
+        for ct in result.ciphertexts() {
+            println!(
+                "packed threshold {threshold}: noise budget {} bits",
+                blindfold_bfv::noise_budget(ck, ct).unwrap()
+            );
+        }
+        let out = decrypt_packed(&result, ck, &plan).unwrap();
+        for (v, frames) in plains.iter().enumerate() {
+            let want: Vec<i64> = frames
+                .iter()
+                .map(|f| mask.iter().filter(|&&p| f[p as usize] < threshold).count() as i64)
+                .collect();
+            assert_eq!(out[v], want, "video {v}, threshold {threshold}");
+        }
+        for ct in result.ciphertexts() {
+            let b = blindfold_bfv::noise_budget(ck, ct).unwrap();
+            println!("packed threshold {threshold}: noise budget {b} bits");
+            assert!(b >= 8, "noise budget {b}");
+        }
+    }
+}

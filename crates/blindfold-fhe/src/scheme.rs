@@ -1,0 +1,370 @@
+//! Two schemes behind one interface: the data owner picks TFHE or BFV per
+//! dataset; everything after that dispatches here, once.
+//!
+//! * [`Scheme`]: a pinned parameter set of either scheme, by the name that
+//!   dataset metadata and job specs record.
+//! * [`SchemeClientKey`]: the owner's secret key (generate, encrypt, store,
+//!   decrypt a verified result).
+//! * [`SchemeServerKey`]: the public evaluation key, loaded from its blob.
+//! * [`SchemeVideo`]: one input ciphertext blob, checked against the dataset.
+//! * [`evaluate_bytes`]: a pipeline on one video into the result blob's
+//!   bytes, with its operation counts ([`Ops`]).
+//!
+//! Both schemes share each pipeline's params, its validation and its
+//! plaintext twin ([`PipelineParams::plaintext`]): decrypting either
+//! scheme's result returns exactly what the twin returns.
+
+use std::sync::Arc;
+
+use blindfold_bfv as bfv;
+
+use crate::error::{FheError, Result};
+use crate::eval::Progress;
+use crate::keys::{ClientKey, CompressedServerKey, ServerKey};
+use crate::params::{ParamSet, COMPRESSED_SERVER_KEY_LIMIT, RESULT_LIMIT, VIDEO_LIMIT};
+use crate::pipelines::{PipelineParams, PlainOutput};
+use crate::result::{evaluate, EncryptedResult};
+use crate::video::{EncryptedVideo, Geometry, PlainVideo};
+
+/// A pinned parameter set of one of the two schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// TFHE (tfhe-rs): one programmable bootstrap per non-linear pixel step.
+    Tfhe(ParamSet),
+    /// BFV (fhe.rs): 8192 pixels per ciphertext, a few multiplications and rotations.
+    Bfv(bfv::BfvParamSet),
+}
+
+impl Scheme {
+    /// TFHE with its current parameter set.
+    pub const TFHE: Scheme = Scheme::Tfhe(ParamSet::V1);
+    /// BFV with its current parameter set.
+    pub const BFV: Scheme = Scheme::Bfv(bfv::BfvParamSet::V1);
+
+    /// The parameter set's name, as dataset metadata and job specs record it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Tfhe(p) => p.name(),
+            Scheme::Bfv(p) => p.name(),
+        }
+    }
+
+    /// The scheme's family name: `tfhe` or `bfv`.
+    pub fn family(self) -> &'static str {
+        match self {
+            Scheme::Tfhe(_) => "tfhe",
+            Scheme::Bfv(_) => "bfv",
+        }
+    }
+
+    /// Looks a parameter set of either scheme up by name.
+    pub fn from_name(name: &str) -> Result<Self> {
+        if let Ok(p) = ParamSet::from_name(name) {
+            return Ok(Scheme::Tfhe(p));
+        }
+        bfv::BfvParamSet::from_name(name)
+            .map(Scheme::Bfv)
+            .map_err(|_| FheError::UnknownParamSet(name.to_owned()))
+    }
+
+    /// The current parameter set of a family (`tfhe` or `bfv`), or a full
+    /// parameter-set name.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "tfhe" => Ok(Self::TFHE),
+            "bfv" => Ok(Self::BFV),
+            name => Self::from_name(name).map_err(|_| {
+                FheError::UnknownParamSet(format!(
+                    "{name} (expected tfhe, bfv or a parameter-set name)"
+                ))
+            }),
+        }
+    }
+
+    /// Checks a dataset geometry against the scheme's limits.
+    pub fn validate_geometry(self, g: &Geometry) -> Result<()> {
+        // Both schemes take 1..=4-bit pixels and the same pixel limit.
+        g.validate(ParamSet::V1)?;
+        if let Scheme::Bfv(_) = self {
+            bfv::Layout::new(bfv_shape(g))?;
+        }
+        Ok(())
+    }
+
+    /// Checks a pipeline's params against a geometry, for this scheme.
+    pub fn validate_params(self, params: &PipelineParams, g: &Geometry) -> Result<()> {
+        match self {
+            Scheme::Tfhe(p) => params.validate(p, g),
+            Scheme::Bfv(_) => params.bfv_plan(g).map(|_| ()),
+        }
+    }
+
+    /// Largest accepted input blob of a video of geometry `g`.
+    pub fn video_limit(self, g: &Geometry) -> Result<u64> {
+        match self {
+            Scheme::Tfhe(_) => Ok(VIDEO_LIMIT),
+            Scheme::Bfv(p) => Ok(bfv::Video::limit(p, bfv_shape(g))?),
+        }
+    }
+
+    /// Largest accepted server key blob.
+    pub fn server_key_limit(self) -> u64 {
+        match self {
+            Scheme::Tfhe(_) => COMPRESSED_SERVER_KEY_LIMIT,
+            Scheme::Bfv(_) => bfv::params::SERVER_KEY_LIMIT,
+        }
+    }
+
+    /// Largest accepted result blob of `params` on geometry `g`.
+    pub fn result_limit(self, params: &PipelineParams, g: &Geometry) -> Result<u64> {
+        match self {
+            Scheme::Tfhe(_) => Ok(RESULT_LIMIT),
+            Scheme::Bfv(p) => Ok(bfv::BfvResult::limit(p, &params.bfv_plan(g)?)),
+        }
+    }
+}
+
+impl std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The BFV view of a geometry.
+pub fn bfv_shape(g: &Geometry) -> bfv::Shape {
+    bfv::Shape {
+        width: g.width,
+        height: g.height,
+        frames: g.frames,
+        bits: g.bits,
+    }
+}
+
+/// The data owner's secret key, of either scheme. `Debug` shows no key material.
+#[derive(Clone, Debug)]
+pub enum SchemeClientKey {
+    /// A TFHE client key.
+    Tfhe(ClientKey),
+    /// A BFV secret key.
+    Bfv(Arc<bfv::ClientKey>),
+}
+
+impl SchemeClientKey {
+    /// A fresh key (randomness from the OS) and its server key blob.
+    pub fn generate(scheme: Scheme) -> Result<(Self, Vec<u8>)> {
+        match scheme {
+            Scheme::Tfhe(p) => {
+                let key = ClientKey::generate(p);
+                let server = key.compressed_server_key().to_bytes()?;
+                Ok((SchemeClientKey::Tfhe(key), server))
+            }
+            Scheme::Bfv(p) => {
+                let mut rng = bfv::os_rng();
+                let key = bfv::ClientKey::generate(p, &mut rng)?;
+                let server = key.server_key(&mut rng)?.to_bytes();
+                Ok((SchemeClientKey::Bfv(Arc::new(key)), server))
+            }
+        }
+    }
+
+    /// The key's scheme.
+    pub fn scheme(&self) -> Scheme {
+        match self {
+            SchemeClientKey::Tfhe(k) => Scheme::Tfhe(k.param_set()),
+            SchemeClientKey::Bfv(k) => Scheme::Bfv(k.param_set()),
+        }
+    }
+
+    /// The key file's bytes (secret).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        match self {
+            SchemeClientKey::Tfhe(k) => k.to_bytes(),
+            SchemeClientKey::Bfv(k) => Ok(k.to_bytes().to_vec()),
+        }
+    }
+
+    /// Reads a key file of either scheme (a BFV key starts with the BFV magic).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.starts_with(bfv::wire::MAGIC) {
+            let set = bytes
+                .get(9..11)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .ok_or_else(|| FheError::Deserialize {
+                    what: "BFV client key",
+                    reason: "truncated header".into(),
+                })?;
+            let set = bfv::BfvParamSet::from_id(set)?;
+            Ok(SchemeClientKey::Bfv(Arc::new(bfv::ClientKey::from_bytes(
+                bytes, set,
+            )?)))
+        } else {
+            Ok(SchemeClientKey::Tfhe(ClientKey::from_bytes(
+                bytes,
+                ParamSet::V1,
+            )?))
+        }
+    }
+
+    /// Encrypts a video into its input blob.
+    pub fn encrypt(&self, video: &PlainVideo) -> Result<Vec<u8>> {
+        match self {
+            SchemeClientKey::Tfhe(k) => video.encrypt(k)?.to_bytes(),
+            SchemeClientKey::Bfv(k) => {
+                video.validate(ParamSet::V1)?;
+                let shape = bfv_shape(&video.geometry());
+                let mut rng = bfv::os_rng();
+                Ok(bfv::Video::encrypt(k, shape, &video.frames, &mut rng)?.to_bytes())
+            }
+        }
+    }
+
+    /// Decrypts one result blob of `params` on a dataset of geometry `g`.
+    /// The data owner calls this only on a result it has verified.
+    pub fn decrypt_result(
+        &self,
+        bytes: &[u8],
+        params: &PipelineParams,
+        g: &Geometry,
+    ) -> Result<PlainOutput> {
+        match self {
+            SchemeClientKey::Tfhe(k) => {
+                EncryptedResult::from_bytes(bytes)?.decrypt_as(k, params, g)
+            }
+            SchemeClientKey::Bfv(k) => {
+                let plan = params.bfv_plan(g)?;
+                let result = bfv::BfvResult::from_bytes(bytes, k.param_set(), &plan)?;
+                let values = result.decrypt(k, &plan)?;
+                params.shape_bfv_output(g, values)
+            }
+        }
+    }
+}
+
+/// The public evaluation key of either scheme.
+#[derive(Debug)]
+pub enum SchemeServerKey {
+    /// TFHE (decompressed from the blob).
+    Tfhe(ServerKey),
+    /// BFV relinearisation and Galois keys.
+    Bfv(bfv::ServerKey),
+}
+
+impl SchemeServerKey {
+    /// Loads the server key blob of a dataset of `scheme` (untrusted bytes:
+    /// size first, then structure; TFHE keys are decompressed here, seconds).
+    pub fn from_blob(bytes: &[u8], scheme: Scheme) -> Result<Self> {
+        match scheme {
+            Scheme::Tfhe(p) => Ok(SchemeServerKey::Tfhe(
+                CompressedServerKey::from_bytes(bytes, p)?.decompress(),
+            )),
+            Scheme::Bfv(p) => Ok(SchemeServerKey::Bfv(bfv::ServerKey::from_bytes(bytes, p)?)),
+        }
+    }
+
+    /// The key's scheme.
+    pub fn scheme(&self) -> Scheme {
+        match self {
+            SchemeServerKey::Tfhe(k) => Scheme::Tfhe(k.param_set()),
+            SchemeServerKey::Bfv(k) => Scheme::Bfv(k.param_set()),
+        }
+    }
+}
+
+/// One input video of either scheme, checked against the dataset.
+#[derive(Clone, Debug)]
+pub enum SchemeVideo {
+    /// TFHE: one LWE ciphertext per pixel.
+    Tfhe(EncryptedVideo),
+    /// BFV: 8192 pixels per ciphertext.
+    Bfv(bfv::Video),
+}
+
+impl SchemeVideo {
+    /// Reads an input blob of a dataset of `scheme` whose videos have geometry `g`.
+    pub fn from_bytes(bytes: &[u8], scheme: Scheme, g: &Geometry) -> Result<Self> {
+        match scheme {
+            Scheme::Tfhe(p) => {
+                let video = EncryptedVideo::from_bytes(bytes, p)?;
+                if video.geometry() != *g {
+                    return Err(FheError::InvalidEncryptedVideo(format!(
+                        "geometry {:?} is not the dataset's {g:?}",
+                        video.geometry()
+                    )));
+                }
+                Ok(SchemeVideo::Tfhe(video))
+            }
+            Scheme::Bfv(p) => Ok(SchemeVideo::Bfv(bfv::Video::from_bytes(
+                bytes,
+                p,
+                bfv_shape(g),
+            )?)),
+        }
+    }
+}
+
+/// The expensive operations one evaluation ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ops {
+    /// TFHE programmable bootstraps.
+    pub pbs: u64,
+    /// BFV ciphertext multiplications.
+    pub multiplications: u64,
+    /// BFV rotations.
+    pub rotations: u64,
+}
+
+impl std::ops::AddAssign for Ops {
+    fn add_assign(&mut self, o: Ops) {
+        self.pbs += o.pbs;
+        self.multiplications += o.multiplications;
+        self.rotations += o.rotations;
+    }
+}
+
+/// Runs `params` on one video with `key`: the result blob's bytes and the
+/// operations it took. `progress` counts TFHE bootstraps as they happen.
+pub fn evaluate_bytes(
+    key: &SchemeServerKey,
+    params: &PipelineParams,
+    video: &SchemeVideo,
+    progress: &Progress,
+) -> Result<(Vec<u8>, Ops)> {
+    match (key, video) {
+        (SchemeServerKey::Tfhe(k), SchemeVideo::Tfhe(v)) => {
+            let bytes = evaluate(k, params, v, progress)?.to_bytes()?;
+            Ok((
+                bytes,
+                Ops {
+                    pbs: progress.pbs_done(),
+                    ..Ops::default()
+                },
+            ))
+        }
+        (SchemeServerKey::Bfv(k), SchemeVideo::Bfv(v)) => {
+            let g = &v.layout().shape;
+            let geometry = Geometry {
+                width: g.width,
+                height: g.height,
+                bits: g.bits,
+                frames: g.frames,
+            };
+            let plan = params.bfv_plan(&geometry)?;
+            let (result, counts) = bfv::evaluate(k, &plan, v)?;
+            Ok((
+                result.to_bytes(),
+                Ops {
+                    pbs: 0,
+                    multiplications: counts.multiplications,
+                    rotations: counts.rotations,
+                },
+            ))
+        }
+        _ => Err(FheError::ParamSetMismatch {
+            expected: key.scheme().name().into(),
+            found: match video {
+                SchemeVideo::Tfhe(_) => "a TFHE video".into(),
+                SchemeVideo::Bfv(_) => "a BFV video".into(),
+            },
+        }),
+    }
+}
