@@ -8,7 +8,7 @@
 //! - [`operator`]: `deploy`, `chain advance|fund|info`, `balance`;
 //! - [`owner`]: `keygen`, `register`, `submit`, `revoke`, `release`, `watch`, `withdraw`;
 //! - [`researcher`]: `researcher-key`, `datasets`, `request`, `status`, `fetch`;
-//! - [`verify`]: `verify`;
+//! - [`verify`]: the `verify` command;
 //! - this file: opening the chain and store, the signer, progress bars, output.
 
 pub mod operator;

@@ -448,7 +448,7 @@ pub fn dataset(videos: u64, threads: Option<usize>) -> Result<DatasetRun> {
         let out = decrypt_packed(&result, client, &packed)?;
         for (k, areas) in out.iter().enumerate() {
             let i = done + k as u64;
-            if i % 97 == 0 {
+            if i.is_multiple_of(97) {
                 let twin = params.plaintext(&synthetic_video(i, side, frames)?)?;
                 let want = match twin {
                     blindfold_fhe::PlainOutput::LvArea { areas } => areas,

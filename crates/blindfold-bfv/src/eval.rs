@@ -77,7 +77,7 @@ pub fn interpolate(values: &[u64]) -> Vec<u64> {
     let t = PLAINTEXT;
     let mut out = vec![0u64; n];
     for (i, &v) in values.iter().enumerate() {
-        if v % t == 0 {
+        if v.is_multiple_of(t) {
             continue;
         }
         // basis = prod_{j != i} (x - j) / (i - j)
@@ -183,7 +183,7 @@ impl<'a> Ev<'a> {
 
     /// `ct + c` in every slot.
     pub(crate) fn add_scalar(&self, ct: &Ciphertext, c: u64) -> Result<Ciphertext> {
-        if c % PLAINTEXT == 0 {
+        if c.is_multiple_of(PLAINTEXT) {
             return Ok(ct.clone());
         }
         let pt = self.plaintext(&[c % PLAINTEXT], Encoding::poly())?;

@@ -22,7 +22,10 @@ use fhe::bfv::{
     BfvParameters, Ciphertext, EvaluationKey, EvaluationKeyBuilder, Multiplicator,
     RelinearizationKey, SecretKey,
 };
-use fhe::proto::bfv::SecretKey as SecretKeyProto;
+use fhe::proto::bfv::{
+    EvaluationKey as EvaluationKeyProto, KeySwitchingKey as KeySwitchingKeyProto,
+    RelinearizationKey as RelinearizationKeyProto, SecretKey as SecretKeyProto,
+};
 use fhe_math::rq::traits::TryConvertFrom;
 use fhe_math::rq::{Context, Poly, Representation};
 use fhe_traits::{DeserializeParametrized, Serialize};
@@ -228,13 +231,16 @@ impl ServerKey {
 
     /// Reads untrusted server-key bytes: the size first, then every key,
     /// which must be one key per rotation [`ClientKey::server_key`] makes,
-    /// in its order, each able to do that rotation. (A key made for another
-    /// level loads, and evaluation then fails with an error.)
+    /// in its order, each at level 0 and able to do that rotation.
     pub fn from_bytes(bytes: &[u8], set: BfvParamSet) -> Result<Self> {
         const WHAT: &str = "BFV server key";
         let par = set.parameters();
         let mut r = Reader::open(bytes, Kind::ServerKey, set, SERVER_KEY_LIMIT)?;
-        let relin = RelinearizationKey::from_bytes(r.item(KSK_LIMIT)?, par)
+        let item = r.item(KSK_LIMIT)?;
+        let proto = RelinearizationKeyProto::decode(item)
+            .map_err(|e| BfvError::malformed(WHAT, format!("relinearisation key: {e}")))?;
+        check_levels("relinearisation key", proto.ksk.as_ref())?;
+        let relin = RelinearizationKey::from_bytes(item, par)
             .map_err(|e| BfvError::malformed(WHAT, format!("relinearisation key: {e}")))?;
         let expected: Vec<u32> = column_steps()
             .map(|s| s as u32)
@@ -256,7 +262,23 @@ impl ServerKey {
                     format!("Galois key for step {step} where step {want} belongs"),
                 ));
             }
-            let ek = EvaluationKey::from_bytes(r.item(KSK_LIMIT)?, par)
+            let item = r.item(KSK_LIMIT)?;
+            let proto = EvaluationKeyProto::decode(item)
+                .map_err(|e| BfvError::malformed(WHAT, format!("Galois key {step}: {e}")))?;
+            if proto.ciphertext_level != 0 || proto.evaluation_key_level != 0 || proto.gk.len() != 1
+            {
+                return Err(BfvError::malformed(
+                    WHAT,
+                    format!(
+                        "Galois key {step}: {} keys at levels {}/{}, not one key at level 0",
+                        proto.gk.len(),
+                        proto.ciphertext_level,
+                        proto.evaluation_key_level
+                    ),
+                ));
+            }
+            check_levels("Galois key", proto.gk[0].ksk.as_ref())?;
+            let ek = EvaluationKey::from_bytes(item, par)
                 .map_err(|e| BfvError::malformed(WHAT, format!("Galois key {step}: {e}")))?;
             let ok = if step == 0 {
                 ek.supports_row_rotation()
@@ -273,5 +295,24 @@ impl ServerKey {
         }
         r.finish()?;
         Self::new(set, relin, galois)
+    }
+}
+
+/// A key-switching key inside a server key must work on level-0
+/// ciphertexts with level-0 key material (what [`ClientKey::server_key`] makes).
+fn check_levels(what: &str, ksk: Option<&KeySwitchingKeyProto>) -> Result<()> {
+    match ksk {
+        Some(k) if k.ciphertext_level == 0 && k.ksk_level == 0 => Ok(()),
+        Some(k) => Err(BfvError::malformed(
+            "BFV server key",
+            format!(
+                "{what} for ciphertext level {} with key level {}, not 0",
+                k.ciphertext_level, k.ksk_level
+            ),
+        )),
+        None => Err(BfvError::malformed(
+            "BFV server key",
+            format!("{what} has no key-switching key"),
+        )),
     }
 }

@@ -842,10 +842,8 @@ fn replace_item(bytes: &[u8], at: usize, item: &[u8]) -> Vec<u8> {
 #[test]
 fn a_server_key_holding_keys_of_another_level_fails_cleanly() {
     // Keys made by fhe.rs for ciphertexts at level 1 instead of 0: well-formed
-    // protobufs under the right parameters. `ServerKey::from_bytes` checks the
-    // Galois steps but not the levels, so today such a key loads; evaluation
-    // then fails with an Err (fhe.rs refuses the level). Either way: no panic,
-    // no result.
+    // protobufs under the right parameters. `ServerKey::from_bytes` checks
+    // every key's levels, so such a key does not load.
     use fhe::bfv::{EvaluationKeyBuilder, RelinearizationKey, SecretKey};
     let f = fixture();
     let par = SET.parameters();
@@ -887,7 +885,7 @@ fn a_server_key_holding_keys_of_another_level_fails_cleanly() {
         match outcome {
             Err(_) => panic!("{case}: panicked"),
             Ok(Ok(())) => panic!("{case}: evaluated"),
-            Ok(Err(e)) => println!("{case}: {e}"),
+            Ok(Err(e)) => assert!(e.to_string().contains("level"), "{case}: {e}"),
         }
     }
 }

@@ -520,33 +520,34 @@ pub(crate) fn execute(
         let cts = video.expand_frame(frame as usize, param_set);
         let pixel = |i: u32| cts.get(i as usize);
 
-        plan.fine_terms
-            .par_iter()
-            .filter(|t| t.0 == frame)
-            .for_each(|&(_, px, part, coef)| add_to(part, pixel(px).as_ref(), coef));
+        // This frame's work, collected first: a parallel iterator over
+        // every job with a filter splits the whole list, so with more than
+        // two frames one thread's half held no job of this frame and it sat
+        // idle (PBS efficiency 2.0 at 8 and 32 frames on 2 threads).
+        let fine: Vec<_> = plan.fine_terms.iter().filter(|t| t.0 == frame).collect();
+        fine.par_iter()
+            .for_each(|&&(_, px, part, coef)| add_to(part, pixel(px).as_ref(), coef));
 
-        plan.jobs
-            .par_iter()
-            .filter(|j| j.frame == frame)
-            .for_each(|job| {
-                let mut input = vec![0u64; enc.lwe_size];
-                for &(px, w) in &job.inputs {
-                    add_scaled(&mut input, pixel(px).as_ref(), (w * pbs_scale) as i64);
-                }
-                let ct = Ciphertext::new(
-                    LweCiphertext::from_container(input, CiphertextModulus::new_native()),
-                    Degree::new(job.input_max),
-                    NoiseLevel::NOMINAL,
-                    MessageModulus(4),
-                    CarryModulus(4),
-                    atomic_pattern,
-                );
-                let samples = sks.apply_many_lookup_table(&ct, &luts[job.lut]);
-                progress.inner.pbs_done.fetch_add(1, Ordering::Relaxed);
-                for &(s, part, coef) in &job.targets {
-                    add_to(part, samples[usize::from(s)].ct.as_ref(), coef);
-                }
-            });
+        let jobs: Vec<_> = plan.jobs.iter().filter(|j| j.frame == frame).collect();
+        jobs.par_iter().for_each(|job| {
+            let mut input = vec![0u64; enc.lwe_size];
+            for &(px, w) in &job.inputs {
+                add_scaled(&mut input, pixel(px).as_ref(), (w * pbs_scale) as i64);
+            }
+            let ct = Ciphertext::new(
+                LweCiphertext::from_container(input, CiphertextModulus::new_native()),
+                Degree::new(job.input_max),
+                NoiseLevel::NOMINAL,
+                MessageModulus(4),
+                CarryModulus(4),
+                atomic_pattern,
+            );
+            let samples = sks.apply_many_lookup_table(&ct, &luts[job.lut]);
+            progress.inner.pbs_done.fetch_add(1, Ordering::Relaxed);
+            for &(s, part, coef) in &job.targets {
+                add_to(part, samples[usize::from(s)].ct.as_ref(), coef);
+            }
+        });
     }
 
     let mut data: Vec<Vec<u64>> = parts

@@ -144,7 +144,7 @@ pub fn bfv_shape(g: &Geometry) -> bfv::Shape {
 #[derive(Clone, Debug)]
 pub enum SchemeClientKey {
     /// A TFHE client key.
-    Tfhe(ClientKey),
+    Tfhe(Box<ClientKey>),
     /// A BFV secret key.
     Bfv(Arc<bfv::ClientKey>),
 }
@@ -156,7 +156,7 @@ impl SchemeClientKey {
             Scheme::Tfhe(p) => {
                 let key = ClientKey::generate(p);
                 let server = key.compressed_server_key().to_bytes()?;
-                Ok((SchemeClientKey::Tfhe(key), server))
+                Ok((SchemeClientKey::Tfhe(Box::new(key)), server))
             }
             Scheme::Bfv(p) => {
                 let mut rng = bfv::os_rng();
@@ -198,10 +198,10 @@ impl SchemeClientKey {
                 bytes, set,
             )?)))
         } else {
-            Ok(SchemeClientKey::Tfhe(ClientKey::from_bytes(
+            Ok(SchemeClientKey::Tfhe(Box::new(ClientKey::from_bytes(
                 bytes,
                 ParamSet::V1,
-            )?))
+            )?)))
         }
     }
 
@@ -246,7 +246,7 @@ pub enum SchemeServerKey {
     /// TFHE (decompressed from the blob).
     Tfhe(ServerKey),
     /// BFV relinearisation and Galois keys.
-    Bfv(bfv::ServerKey),
+    Bfv(Box<bfv::ServerKey>),
 }
 
 impl SchemeServerKey {
@@ -257,7 +257,9 @@ impl SchemeServerKey {
             Scheme::Tfhe(p) => Ok(SchemeServerKey::Tfhe(
                 CompressedServerKey::from_bytes(bytes, p)?.decompress(),
             )),
-            Scheme::Bfv(p) => Ok(SchemeServerKey::Bfv(bfv::ServerKey::from_bytes(bytes, p)?)),
+            Scheme::Bfv(p) => Ok(SchemeServerKey::Bfv(Box::new(bfv::ServerKey::from_bytes(
+                bytes, p,
+            )?))),
         }
     }
 
