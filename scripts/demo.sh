@@ -3,11 +3,13 @@
 #
 #   scripts/demo.sh            on the embedded chain (real pallet-contracts in-process)
 #   scripts/demo.sh --node     on a real substrate-contracts-node started by scripts/node.sh
+#   --scheme bfv|tfhe          the hospital's scheme (default bfv: batched, 8192 pixels
+#                              per ciphertext; tfhe: one bootstrap per masked pixel)
 #
 # Runs scripts/setup.sh and scripts/build-contract.sh first (seconds when
 # everything is present), then `blindfold-demo`: a hospital encrypts 8
 # synthetic echocardiograms (32x32, 4-bit, ED+ES), a researcher pays for an
-# lv-area ejection-fraction job, two workers compute it under TFHE with
+# lv-area ejection-fraction job, two workers compute it under BFV (or TFHE) with
 # replication 2 and agree, the hospital releases the cohort result, and the
 # escrow settles. Per-stage timings go to docs/bench-raw/demo.json for the
 # benchmark report. The last line is
@@ -18,11 +20,13 @@ cd "$BF_ROOT"
 
 chain=embedded
 videos=8
+scheme=bfv
 while [ $# -gt 0 ]; do
     case "$1" in
         --node) chain=node; shift ;;
         --videos) videos="${2:?--videos needs a number}"; shift 2 ;;
-        *) die "unknown argument '$1' (usage: scripts/demo.sh [--node] [--videos N])" ;;
+        --scheme) scheme="${2:?--scheme needs bfv or tfhe}"; shift 2 ;;
+        *) die "unknown argument '$1' (usage: scripts/demo.sh [--node] [--videos N] [--scheme bfv|tfhe])" ;;
     esac
 done
 
@@ -43,7 +47,7 @@ fi
 out=$(mktemp)
 trap 'rm -f "$out"; [ "$chain" = node ] && "$BF_ROOT/scripts/node.sh" stop --port "$node_port" >/dev/null 2>&1 || true' EXIT
 mkdir -p "$BF_ROOT/docs/bench-raw"
-"$CARGO_TARGET_DIR/release/blindfold-demo" --chain "$url" --videos "$videos" \
+"$CARGO_TARGET_DIR/release/blindfold-demo" --chain "$url" --videos "$videos" --scheme "$scheme" \
     --dir "$BF_CACHE/demo" --timings "$BF_ROOT/docs/bench-raw/demo.json" | tee "$out"
 last=$(tail -n 1 "$out")
 case "$last" in

@@ -344,6 +344,98 @@ fn measure(
     Ok(row)
 }
 
+/// lv-area on BFV with every slot used: 2 * classes videos, each encrypted
+/// into class `i mod classes`, so that each of the pool's threads evaluates
+/// one full ciphertext (`blindfold_bfv::pack`).
+fn measure_packed(
+    loaded: &Loaded,
+    side: u16,
+    frames: u32,
+    pool: &rayon::ThreadPool,
+) -> Result<Row> {
+    use blindfold_bfv::pack::{decrypt_packed, evaluate_packed};
+    let (SchemeClientKey::Bfv(client), SchemeServerKey::Bfv(server)) =
+        (&loaded.client, &loaded.server)
+    else {
+        bail!("packed lv-area: BFV keys expected");
+    };
+    let params = params("lv-area", side)?;
+    let g = synthetic_video(100, side, frames)?.geometry();
+    let plan = params.bfv_plan(&g)?;
+    let classes = plan.layout.classes();
+    let count = 2 * classes;
+    let plain: Vec<PlainVideo> = (0..count as u64)
+        .map(|i| synthetic_video(100 + i, side, frames))
+        .collect::<Result<_>>()?;
+    let t = Instant::now();
+    let twins: Vec<_> = plain
+        .iter()
+        .map(|v| params.plaintext(v))
+        .collect::<std::result::Result<_, _>>()?;
+    let plain_s = t.elapsed().as_secs_f64();
+    let mut rng = blindfold_bfv::os_rng();
+    let t = Instant::now();
+    let videos: Vec<blindfold_bfv::Video> = plain
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            blindfold_bfv::Video::encrypt_in_class(
+                client,
+                plan.layout.shape,
+                &v.frames,
+                (i % classes) as u8,
+                &mut rng,
+            )
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    let encrypt_s = t.elapsed().as_secs_f64();
+    let input_bytes: u64 = videos.iter().map(|v| v.to_bytes().len() as u64).sum();
+    let t = Instant::now();
+    let (result, packed, counts) =
+        pool.install(|| evaluate_packed(server, &plan.program, &plan.layout, &videos))?;
+    let eval_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let out = decrypt_packed(&result, client, &packed)?;
+    let decrypt_s = t.elapsed().as_secs_f64();
+    for (v, (areas, twin)) in out.iter().zip(&twins).enumerate() {
+        let blindfold_fhe::PlainOutput::LvArea { areas: want } = twin else {
+            bail!("packed lv-area: an lv-area twin expected");
+        };
+        let got: Vec<u64> = areas.iter().map(|&a| a as u64).collect();
+        if &got != want {
+            bail!("packed lv-area: video {v} decrypts to {got:?}, its twin says {want:?}");
+        }
+    }
+    let mut least: Option<i64> = None;
+    for ct in result.ciphertexts() {
+        let b = blindfold_bfv::noise_budget(client, ct)?;
+        least = Some(least.map_or(b, |l| l.min(b)));
+    }
+    let row = Row {
+        pipeline: format!("lv-area, {classes} videos per ciphertext"),
+        scheme: "bfv".into(),
+        frames: frames * count as u32,
+        pixels: g.frame_pixels() as u64 * u64::from(frames) * count as u64,
+        outputs: u64::from(frames) * count as u64,
+        pbs: 0,
+        multiplications: counts.multiplications,
+        rotations: counts.rotations,
+        plain_s,
+        encrypt_s,
+        eval_s,
+        decrypt_s,
+        input_bytes,
+        result_bytes: result.to_bytes().len() as u64,
+        noise_budget_bits: least,
+        twin_ok: true,
+    };
+    say(&format!(
+        "{} / bfv: eval {:.3} s for {} videos ({} mult, {} rot), result {} B",
+        row.pipeline, row.eval_s, count, row.multiplications, row.rotations, row.result_bytes
+    ));
+    Ok(row)
+}
+
 /// Runs the side-by-side comparison: `--quick` on 16x16 frames, else 32x32.
 pub fn run(quick: bool, threads: Option<usize>) -> Result<SchemesRaw> {
     let (mut meta, started) = Meta::start(if quick { "quick" } else { "full" });
@@ -362,6 +454,9 @@ pub fn run(quick: bool, threads: Option<usize>) -> Result<SchemesRaw> {
         for pipeline in PIPELINES {
             let p = params(pipeline, side)?;
             rows.push(measure(&loaded, pipeline, &p, &video, &pool)?);
+        }
+        if scheme == Scheme::BFV {
+            rows.push(measure_packed(&loaded, side, frames, &pool)?);
         }
         keys.push(loaded.keys);
     }

@@ -174,11 +174,19 @@ impl<'a> Ev<'a> {
         Ok(ct * &pt)
     }
 
-    /// `ct * c` in every slot.
+    /// `ct * c` in every slot. The noise grows by the constant's size, so
+    /// a constant above t/2 is applied as its centred value: `-(ct * (t - c))`
+    /// (a weight of -3 costs 2 bits, not the 17 of t - 3).
     pub(crate) fn mul_scalar(&self, ct: &Ciphertext, c: u64) -> Result<Ciphertext> {
         self.plain.fetch_add(1, Ordering::Relaxed);
-        let pt = self.plaintext(&[c % PLAINTEXT], Encoding::poly())?;
-        Ok(ct * &pt)
+        let c = c % PLAINTEXT;
+        if c > PLAINTEXT / 2 {
+            let pt = self.plaintext(&[PLAINTEXT - c], Encoding::poly())?;
+            Ok(-(ct * &pt))
+        } else {
+            let pt = self.plaintext(&[c], Encoding::poly())?;
+            Ok(ct * &pt)
+        }
     }
 
     /// `ct + c` in every slot.
@@ -203,14 +211,21 @@ impl<'a> Ev<'a> {
         Ok(acc)
     }
 
-    /// x^1 ..= x^k (k <= 15), each at the least depth: 1, 2, 2, 3, ... (k - 1 multiplications).
+    /// x^1 ..= x^k (k <= 15), each at the least depth: 1, 2, 2, 3, ... (k - 1
+    /// multiplications). x^e = x^hi * x^(e - hi) with hi the largest power
+    /// of two below e, so the powers in (2^w, 2^(w+1)] need only earlier
+    /// ones: each such wave runs in parallel.
     pub(crate) fn powers(&self, x: &Ciphertext, k: usize) -> Result<Vec<Ciphertext>> {
+        use rayon::prelude::*;
         let mut p: Vec<Ciphertext> = vec![x.clone()];
-        for e in 2..=k {
-            // x^e = x^hi * x^(e - hi), hi the largest power of two < e.
-            let hi = 1usize << (usize::BITS - 1 - (e - 1).leading_zeros());
-            let next = self.mul(&p[hi - 1], &p[e - hi - 1])?;
-            p.push(next);
+        let mut hi = 1usize;
+        while p.len() < k {
+            let wave: Vec<Ciphertext> = (hi + 1..=(2 * hi).min(k))
+                .into_par_iter()
+                .map(|e| self.mul(&p[hi - 1], &p[e - hi - 1]))
+                .collect::<Result<_>>()?;
+            p.extend(wave);
+            hi *= 2;
         }
         Ok(p)
     }
@@ -251,7 +266,10 @@ impl<'a> Ev<'a> {
 
     /// p(x) for `coeffs` (lowest first, at most 16): Paterson-Stockmeyer
     /// with baby steps x, x^2, x^3 and giant steps y = x^4, y^2:
-    /// `p = (q0 + q1 y) + y^2 (q2 + q3 y)`.
+    /// `p = (q0 + q1 y) + y^2 (q2 + q3 y)`: 7 multiplications at depth 4
+    /// for degree 15. Independent products run side by side
+    /// (`rayon::join`), so one ciphertext's polynomial has a critical path
+    /// of 4 multiplications; the bits do not depend on the schedule.
     pub(crate) fn polynomial(&self, x: &Ciphertext, coeffs: &[u64]) -> Result<Ciphertext> {
         if coeffs.len() > 16 {
             return Err(BfvError::Invalid(format!(
@@ -263,34 +281,67 @@ impl<'a> Ev<'a> {
         c.resize(16, 0);
         let degree = c.iter().rposition(|&v| v != 0).unwrap_or(0);
         let block = |j: usize| &c[4 * j..4 * j + 4];
-        let baby = degree.min(3);
-        // Baby steps x^1 ..= x^baby, and x^4 when a giant step is needed.
-        let mut pows = self.powers(x, baby.max(1))?;
-        let y = if degree >= 4 {
-            let x2 = &pows[1];
-            Some(self.mul(x2, x2)?)
-        } else {
-            None
-        };
-        if pows.len() < 3 {
-            // Pad so that lin() can index x^1 ..= x^3 (unused entries are never read).
-            while pows.len() < 3 {
-                pows.push(x.clone());
+        // Baby steps x^1 ..= x^3 (x^2 and x^3 only as needed), and y = x^4
+        // when a giant step is needed: x^3 and x^4 both need only x^2.
+        let mut pows = vec![x.clone()];
+        if degree >= 2 {
+            let x2 = self.mul(x, x)?;
+            let (x3, y) = rayon::join(
+                || (degree >= 3).then(|| self.mul(&x2, x)).transpose(),
+                || (degree >= 4).then(|| self.mul(&x2, &x2)).transpose(),
+            );
+            pows.push(x2);
+            if let Some(x3) = x3? {
+                pows.push(x3);
             }
+            return self.giant_steps(x, &c, degree, pows, y?, &block);
+        }
+        self.giant_steps(x, &c, degree, pows, None, &block)
+    }
+
+    fn giant_steps<'b>(
+        &self,
+        x: &Ciphertext,
+        c: &'b [u64],
+        degree: usize,
+        mut pows: Vec<Ciphertext>,
+        y: Option<Ciphertext>,
+        block: &dyn Fn(usize) -> &'b [u64],
+    ) -> Result<Ciphertext> {
+        debug_assert_eq!(c.len(), 16);
+        // Pad so that lin() can index x^1 ..= x^3 (unused entries are never read).
+        while pows.len() < 3 {
+            pows.push(x.clone());
         }
         let q: Vec<Lin> = (0..4)
             .map(|j| self.lin(block(j), &pows))
             .collect::<Result<_>>()?;
 
-        // low = q0 + q1 * y
+        // low = q0 + q1 * y;  high = q2 + q3 * y;  y2 = y * y: side by side.
+        let (q1y, (y2, q3y)) = match &y {
+            Some(y) => rayon::join(
+                || self.lin_times(&q[1], y),
+                || {
+                    rayon::join(
+                        || (degree >= 8).then(|| self.mul(y, y)).transpose(),
+                        || {
+                            if degree >= 8 {
+                                self.lin_times(&q[3], y)
+                            } else {
+                                Ok(None)
+                            }
+                        },
+                    )
+                },
+            ),
+            None => (Ok(None), (Ok(None), Ok(None))),
+        };
         let mut low = q[0].ct.clone();
-        if let Some(y) = &y {
-            if let Some(t) = self.lin_times(&q[1], y)? {
-                low = Some(match low {
-                    None => t,
-                    Some(l) => &l + &t,
-                });
-            }
+        if let Some(t) = q1y? {
+            low = Some(match low {
+                None => t,
+                Some(l) => &l + &t,
+            });
         }
         let mut out = match low {
             Some(l) => self.add_scalar(&l, q[0].c)?,
@@ -300,14 +351,9 @@ impl<'a> Ev<'a> {
                 self.add_scalar(&zero, q[0].c)?
             }
         };
-        if degree >= 8 {
-            let y = y
-                .as_ref()
-                .ok_or_else(|| BfvError::Invalid("no giant step".into()))?;
-            let y2 = self.mul(y, y)?;
-            // high = q2 + q3 * y
+        if let Some(y2) = y2? {
             let mut high = q[2].ct.clone();
-            if let Some(t) = self.lin_times(&q[3], y)? {
+            if let Some(t) = q3y? {
                 high = Some(match high {
                     None => t,
                     Some(h) => &h + &t,

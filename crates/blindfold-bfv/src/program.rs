@@ -498,17 +498,23 @@ pub(crate) fn eval_group(
             // Shared reduction: window sums of width `classes`, keep class k
             // of P_k, then sum each class over the whole ciphertext.
             let classes = histogram_classes(k_max);
+            let kept: Vec<Ciphertext> = sums
+                .par_iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let k = i + 1;
+                    let window = ev.segment_sum(p, classes)?;
+                    let keep: Vec<u64> = (0..DEGREE)
+                        .map(|s| u64::from(s % classes == k % classes))
+                        .collect();
+                    ev.mul_plain(&window, &keep)
+                })
+                .collect::<Result<_>>()?;
             let mut packed: Option<Ciphertext> = None;
-            for (i, p) in sums.iter().enumerate() {
-                let k = i + 1;
-                let window = ev.segment_sum(p, classes)?;
-                let keep: Vec<u64> = (0..DEGREE)
-                    .map(|s| u64::from(s % classes == k % classes))
-                    .collect();
-                let kept = ev.mul_plain(&window, &keep)?;
+            for k in kept {
                 packed = Some(match packed {
-                    None => kept,
-                    Some(acc) => &acc + &kept,
+                    None => k,
+                    Some(acc) => &acc + &k,
                 });
             }
             let packed = packed.ok_or_else(|| BfvError::Invalid("no powers".into()))?;

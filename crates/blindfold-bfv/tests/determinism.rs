@@ -196,7 +196,7 @@ const GOLDEN_SHAPE: Shape = Shape {
 const GOLDEN_CLIENT_KEY: &str = "1f638aa20639d0de6d030651ad8d1c4219ffdeb922237ab1feace573f797ef21";
 const GOLDEN_SERVER_KEY: &str = "e5b70b04895ebe3db1f12970632e5544c182c2ad2cb2ef433ea4fbb8fcdc3f12";
 const GOLDEN_VIDEO: &str = "e78b1e73ba2ea3ed81b90e446a614aeaccd23de0698e5d341370dbd031a67f8c";
-const GOLDEN_RESULT: &str = "fd2559b0908320918d9902bfae3f3af1f5ab97182ff86a82a9221266782e5ca1";
+const GOLDEN_RESULT: &str = "4e3690ecfa76fa69a9d4466b56b1a7d5ebfaab4db95d53958c2f0b48cfa5515f";
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
