@@ -2,7 +2,8 @@
 # Runs every Blindfold test. This is the README's test command and what CI runs.
 #
 #   1. scripts/setup.sh            (installs/pins toolchains; seconds when present)
-#   2. scripts/build-contract.sh   (release .wasm used by every chain test)
+#   2. scripts/build-contract.sh --verify  (rebuilds the contract reproducibly and fails
+#      unless the bytes equal the committed artifacts/ and artifacts/manifest.json is current)
 #   3. scripts/fetch-test-data.sh  (real ultrasound DICOM files from pydicom's wheels)
 #   4. cargo fmt --check, the contract's own tests, the host workspace's tests
 #   5. scripts/bench.sh --quick into a temporary directory (keeps the benchmarks
@@ -15,7 +16,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$BF_ROOT"
 
 "$BF_ROOT/scripts/setup.sh"
-"$BF_ROOT/scripts/build-contract.sh"
+"$BF_ROOT/scripts/build-contract.sh" --verify
 if [ -x "$BF_ROOT/scripts/fetch-test-data.sh" ]; then
     "$BF_ROOT/scripts/fetch-test-data.sh"
 fi

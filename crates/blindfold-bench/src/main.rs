@@ -4,6 +4,7 @@
 //! blindfold-bench fhe     [--quick] [--threads N] [--out FILE]
 //! blindfold-bench schemes [--quick] [--threads N] [--out FILE]
 //! blindfold-bench dataset [--videos N] [--threads N] [--out FILE]
+//! blindfold-bench schemes-md [--raw DIR]
 //! blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
 //! blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
 //! ```
@@ -16,6 +17,8 @@
 //!   bytes per pixel and per result value, noise budget, keys.
 //! * `dataset` ([`schemes::dataset`]): a whole EchoNet-Dynamic-sized lv-area
 //!   job (10,030 videos of 32x32 ED+ES) on BFV, measured.
+//! * `schemes-md`: prints the report's TFHE/BFV section from `schemes.json`
+//!   (and `dataset.json`) alone, without the rest of the report.
 //! * `chain` ([`chain`]): gas and storage deposit of every marketplace
 //!   message from its dry run, and transaction latency, on the embedded chain
 //!   or a node.
@@ -42,6 +45,7 @@ const USAGE: &str = "usage:
   blindfold-bench fhe    [--quick] [--threads N] [--out FILE]
   blindfold-bench schemes [--quick] [--threads N] [--out FILE]
   blindfold-bench dataset [--videos N] [--threads N] [--out FILE]
+  blindfold-bench schemes-md [--raw DIR]
   blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
   blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
 Defaults: --out docs/bench-raw/{fhe,schemes,dataset,chain}.json, --videos 10030, --chain embedded,
@@ -140,6 +144,12 @@ fn main() -> Result<()> {
                     .unwrap_or_else(|| "docs/bench-raw/dataset.json".into()),
                 &raw,
             )
+        }
+        "schemes-md" => {
+            let a = parse(rest)?;
+            let raw = a.raw.unwrap_or_else(|| "docs/bench-raw".into());
+            print!("{}", report::schemes_section(&raw)?.unwrap_or_default());
+            Ok(())
         }
         "chain" => {
             let a = parse(rest)?;

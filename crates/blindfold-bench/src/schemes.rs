@@ -629,19 +629,38 @@ pub fn markdown(raw: &SchemesRaw) -> String {
                 .unwrap_or_else(|| "n/a".into())
         ));
     }
-    md.push_str("\n| pipeline | TFHE / BFV time per frame |\n|---|---:|\n");
+    md.push_str("\n| pipeline | TFHE / BFV, time per frame |\n|---|---:|\n");
+    let per_frame = |r: &Row| r.eval_s / f64::from(r.frames.max(1));
     for p in PIPELINES {
         let find = |s: &str| raw.rows.iter().find(|r| r.pipeline == p && r.scheme == s);
         if let (Some(t), Some(b)) = (find("tfhe"), find("bfv")) {
             md.push_str(&format!(
                 "| {p} | {:.0}x |\n",
-                t.eval_s / b.eval_s.max(1e-9)
+                per_frame(t) / per_frame(b).max(1e-9)
+            ));
+        }
+    }
+    let tfhe_lv = raw
+        .rows
+        .iter()
+        .find(|r| r.pipeline == "lv-area" && r.scheme == "tfhe");
+    for packed in raw
+        .rows
+        .iter()
+        .filter(|r| r.pipeline.starts_with("lv-area, "))
+    {
+        if let Some(t) = tfhe_lv {
+            md.push_str(&format!(
+                "| lv-area: BFV with {} against TFHE | {:.0}x |\n",
+                packed.pipeline.trim_start_matches("lv-area, "),
+                per_frame(t) / per_frame(packed).max(1e-9)
             ));
         }
     }
     if let Some(d) = &raw.dataset {
         md.push_str(&format!(
-            "\n**Dataset scale, measured:** {} videos of {}x{}, {} frames, lv-area on BFV, {} threads: \
+            "\n**Dataset scale, measured:** {} videos of {}x{}, {} frames, lv-area on BFV, 4 videos \
+             per ciphertext (`blindfold-bench dataset`), {} threads: \
              the owner encrypted them in {:.1} s; evaluation took {:.1} s ({:.1} min; {} multiplications, \
              {} rotations). Inputs {:.2} GB, results {:.2} GB ({:.1} kB per video). {} videos spot-checked \
              against the plaintext twin.\n",

@@ -98,19 +98,28 @@ pub fn run(raw_dir: &Path, docs: &Path, demo: Option<&Path>) -> Result<Vec<PathB
     written.push(path);
 
     let mut md = markdown::markdown(&fhe, &chains, demo.as_ref(), &summary, &figures, &drawn)?;
-    let schemes_path = raw_dir.join("schemes.json");
-    if schemes_path.exists() {
-        let mut schemes: crate::schemes::SchemesRaw = read_json(&schemes_path)?;
-        let dataset_path = raw_dir.join("dataset.json");
-        if dataset_path.exists() {
-            schemes.dataset = Some(read_json(&dataset_path)?);
-        }
-        md.push_str(&crate::schemes::markdown(&schemes));
+    if let Some(section) = schemes_section(raw_dir)? {
+        md.push_str(&section);
     }
     let path = docs.join("BENCHMARKS.md");
     std::fs::write(&path, md)?;
     written.push(path);
     Ok(written)
+}
+
+/// The TFHE/BFV section, when `schemes.json` (and optionally
+/// `dataset.json`) is in `raw_dir`.
+pub fn schemes_section(raw_dir: &Path) -> Result<Option<String>> {
+    let schemes_path = raw_dir.join("schemes.json");
+    if !schemes_path.exists() {
+        return Ok(None);
+    }
+    let mut schemes: crate::schemes::SchemesRaw = read_json(&schemes_path)?;
+    let dataset_path = raw_dir.join("dataset.json");
+    if dataset_path.exists() {
+        schemes.dataset = Some(read_json(&dataset_path)?);
+    }
+    Ok(Some(crate::schemes::markdown(&schemes)))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
