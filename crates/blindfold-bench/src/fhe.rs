@@ -245,7 +245,8 @@ struct Bench {
     index: HashMap<Key, usize>,
 }
 
-fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+/// A rayon pool of `threads` named threads.
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(move |i| format!("bench-{threads}t-{i}"))

@@ -21,7 +21,7 @@
 
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use blindfold_echo::{default_lv_mask, default_threshold};
 use blindfold_fhe::{
     evaluate_bytes, Feature, FeatureKind, HistogramParams, LinearModelParams, Mask, ParamSet,
@@ -29,7 +29,7 @@ use blindfold_fhe::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::fhe::{params_for, say, BITS};
+use crate::fhe::{params_for, pool, say, BITS};
 use crate::meta::Meta;
 
 /// The pipelines compared.
@@ -135,13 +135,6 @@ pub struct SchemesRaw {
     pub rows: Vec<Row>,
     /// The dataset-scale run, when `blindfold-bench dataset` added one.
     pub dataset: Option<DatasetRun>,
-}
-
-fn pool(threads: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("building a rayon pool")
 }
 
 /// A deterministic synthetic 4-bit `side x side` video: a dark disc (the
@@ -270,12 +263,15 @@ fn noise_budget(
     };
     let plan = params.bfv_plan(&video.geometry())?;
     let result = blindfold_bfv::BfvResult::from_bytes(bytes, key.param_set(), &plan)?;
-    let mut least: Option<i64> = None;
-    for ct in result.ciphertexts() {
-        let b = blindfold_bfv::noise_budget(key, ct)?;
-        least = Some(least.map_or(b, |l| l.min(b)));
+    Ok(result.least_noise_budget(key)?)
+}
+
+/// The BFV keys of a BFV [`Loaded`].
+fn bfv_keys(loaded: &Loaded) -> Result<(&blindfold_bfv::ClientKey, &blindfold_bfv::ServerKey)> {
+    match (&loaded.client, &loaded.server) {
+        (SchemeClientKey::Bfv(client), SchemeServerKey::Bfv(server)) => Ok((client, server)),
+        _ => bail!("BFV keys expected"),
     }
-    Ok(least)
 }
 
 fn measure(
@@ -354,11 +350,7 @@ fn measure_packed(
     pool: &rayon::ThreadPool,
 ) -> Result<Row> {
     use blindfold_bfv::pack::{decrypt_packed, evaluate_packed};
-    let (SchemeClientKey::Bfv(client), SchemeServerKey::Bfv(server)) =
-        (&loaded.client, &loaded.server)
-    else {
-        bail!("packed lv-area: BFV keys expected");
-    };
+    let (client, server) = bfv_keys(loaded)?;
     let params = params("lv-area", side)?;
     let g = synthetic_video(100, side, frames)?.geometry();
     let plan = params.bfv_plan(&g)?;
@@ -406,11 +398,7 @@ fn measure_packed(
             bail!("packed lv-area: video {v} decrypts to {got:?}, its twin says {want:?}");
         }
     }
-    let mut least: Option<i64> = None;
-    for ct in result.ciphertexts() {
-        let b = blindfold_bfv::noise_budget(client, ct)?;
-        least = Some(least.map_or(b, |l| l.min(b)));
-    }
+    let least = result.least_noise_budget(client)?;
     let row = Row {
         pipeline: format!("lv-area, {classes} videos per ciphertext"),
         scheme: "bfv".into(),
@@ -484,11 +472,7 @@ pub fn dataset(videos: u64, threads: Option<usize>) -> Result<DatasetRun> {
     let (side, frames) = (32u16, 2u32);
     let pool = pool(threads)?;
     let loaded = keygen(Scheme::BFV)?;
-    let (SchemeClientKey::Bfv(client), SchemeServerKey::Bfv(server)) =
-        (&loaded.client, &loaded.server)
-    else {
-        bail!("dataset: BFV keys expected");
-    };
+    let (client, server) = bfv_keys(&loaded)?;
     let params = params("lv-area", side)?;
     let g = synthetic_video(0, side, frames)?.geometry();
     let plan = params.bfv_plan(&g)?;

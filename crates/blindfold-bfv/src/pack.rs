@@ -31,7 +31,7 @@ use crate::error::{BfvError, Result};
 use crate::eval::{Counts, Ev};
 use crate::keys::ServerKey;
 use crate::layout::{Layout, Shape};
-use crate::program::{eval_group, Part, Plan, Program};
+use crate::program::{eval_group, Part, Program};
 use crate::result::BfvResult;
 use crate::video::Video;
 
@@ -197,18 +197,8 @@ pub fn decrypt_packed(
     key: &crate::keys::ClientKey,
     plan: &PackedPlan,
 ) -> Result<Vec<Vec<i64>>> {
-    let flat = Plan {
-        program: Program::Linear { terms: Vec::new() },
-        layout: Layout::new(Shape {
-            width: 1,
-            height: 1,
-            frames: 1,
-            bits: 1,
-        })?,
-        groups: vec![Vec::new(); plan.results],
-        outputs: plan.outputs.iter().flatten().cloned().collect(),
-    };
-    let values = result.decrypt(key, &flat)?;
+    let flat: Vec<Vec<Part>> = plan.outputs.iter().flatten().cloned().collect();
+    let values = result.decrypt_outputs(key, plan.results, &flat)?;
     let per_video = plan.outputs.first().map_or(0, Vec::len);
     Ok(values
         .chunks(per_video.max(1))

@@ -177,9 +177,18 @@ fn below_poly(threshold: u8, layout: &Layout) -> Vec<u64> {
     interpolate(&values)
 }
 
-/// Slots of the ciphertexts, one 0/1 (or weight) vector per ciphertext index.
-fn slot_vectors(n: usize) -> Vec<Vec<u64>> {
-    vec![vec![0u64; DEGREE]; n]
+/// The 0/1 slot vector of ciphertext `ct`: 1 at the `mask` pixels of `frames`.
+fn mask_slots(layout: &Layout, frames: &[u32], mask: &[u32], ct: usize) -> Vec<u64> {
+    let mut m = vec![0u64; DEGREE];
+    for &f in frames {
+        for &p in mask {
+            let (c, slot) = layout.place(f, p as usize);
+            if c == ct {
+                m[slot] = 1;
+            }
+        }
+    }
+    m
 }
 
 impl Program {
@@ -331,6 +340,12 @@ impl Program {
                 };
                 let cts = layout.ciphertexts_of(&frames);
                 let index = |ct: usize| cts.iter().position(|&c| c == ct).unwrap_or(0);
+                // The threshold layers of each ciphertext, built once (the
+                // evaluation builds the same ones, in eval_group).
+                let layers: Vec<Vec<Layer>> = cts
+                    .iter()
+                    .map(|&ct| below_layers(terms, layout, ct))
+                    .collect();
                 let parts = bound
                     .keys()
                     .map(|&(f, chunk)| {
@@ -338,7 +353,7 @@ impl Program {
                         // Each threshold layer evaluated on this ciphertext adds
                         // weight * [0 < T] for every slot of the segment outside its mask.
                         let mut offset = 0i64;
-                        for layer in below_layers(terms, layout, ct) {
+                        for layer in &layers[index(ct)] {
                             let inside = layer.mask[slot..slot + layout.segment]
                                 .iter()
                                 .filter(|&&m| m == 1)
@@ -464,30 +479,16 @@ pub(crate) fn eval_group(
             threshold,
         } => {
             let ct = group[0];
-            let mut m = slot_vectors(layout.ciphertexts);
-            for &f in frames {
-                for &p in mask {
-                    let (c, slot) = layout.place(f, p as usize);
-                    m[c][slot] = 1;
-                }
-            }
-            let x = ev.mul_plain(input(ct)?, &m[ct])?;
+            let x = ev.mul_plain(input(ct)?, &mask_slots(layout, frames, mask, ct))?;
             let y = ev.polynomial(&x, &below_poly(*threshold, layout))?;
             ev.segment_sum(&y, layout.segment)
         }
         Program::Histogram { frames, mask } => {
             let k_max = (levels(layout) - 1) as usize;
-            let mut m = slot_vectors(layout.ciphertexts);
-            for &f in frames {
-                for &p in mask {
-                    let (c, slot) = layout.place(f, p as usize);
-                    m[c][slot] = 1;
-                }
-            }
             // Power sums over the group: P_k = sum over its ciphertexts of (x*M)^k.
             let mut sums: Option<Vec<Ciphertext>> = None;
             for &ct in group {
-                let x = ev.mul_plain(input(ct)?, &m[ct])?;
+                let x = ev.mul_plain(input(ct)?, &mask_slots(layout, frames, mask, ct))?;
                 let pows = ev.powers(&x, k_max)?;
                 sums = Some(match sums {
                     None => pows,

@@ -17,7 +17,7 @@ use crate::error::{BfvError, Result};
 use crate::eval::center;
 use crate::keys::ClientKey;
 use crate::params::{BfvParamSet, MAX_CIPHERTEXTS, PLAINTEXT};
-use crate::program::Plan;
+use crate::program::{Part, Plan};
 use crate::wire::{header, put_item, Kind, Reader};
 
 /// An evaluated result.
@@ -87,11 +87,21 @@ impl BfvResult {
     /// Decrypts the outputs of `plan`. Only for results the data owner has
     /// verified (see `blindfold-job`).
     pub fn decrypt(&self, key: &ClientKey, plan: &Plan) -> Result<Vec<i64>> {
-        if self.cts.len() != plan.result_ciphertexts() {
+        self.decrypt_outputs(key, plan.result_ciphertexts(), &plan.outputs)
+    }
+
+    /// Decrypts `outputs` (each a sum of parts over this result's
+    /// `ciphertexts` ciphertexts): every part centred, the parts added.
+    pub(crate) fn decrypt_outputs(
+        &self,
+        key: &ClientKey,
+        ciphertexts: usize,
+        outputs: &[Vec<Part>],
+    ) -> Result<Vec<i64>> {
+        if self.cts.len() != ciphertexts {
             return Err(BfvError::Invalid(format!(
-                "{} result ciphertexts, not the plan's {}",
-                self.cts.len(),
-                plan.result_ciphertexts()
+                "{} result ciphertexts, not the plan's {ciphertexts}",
+                self.cts.len()
             )));
         }
         let slots = self
@@ -99,8 +109,7 @@ impl BfvResult {
             .iter()
             .map(|ct| cipher::decrypt(key, ct))
             .collect::<Result<Vec<_>>>()?;
-        Ok(plan
-            .outputs
+        Ok(outputs
             .iter()
             .map(|parts| {
                 parts
@@ -114,5 +123,16 @@ impl BfvResult {
                     .sum()
             })
             .collect())
+    }
+
+    /// The least noise budget left over the result's ciphertexts, in bits
+    /// ([`noise_budget`](crate::noise_budget)); `None` for an empty result.
+    pub fn least_noise_budget(&self, key: &ClientKey) -> Result<Option<i64>> {
+        let mut least: Option<i64> = None;
+        for ct in &self.cts {
+            let b = cipher::noise_budget(key, ct)?;
+            least = Some(least.map_or(b, |l| l.min(b)));
+        }
+        Ok(least)
     }
 }
