@@ -821,8 +821,11 @@ async fn dispute<C: Chain, S: BlobStore>(
         Err(e) if e.contract_error().is_some() => 0,
         Err(e) => return Err(e.into()),
     };
-    if free < job.claim_stake {
-        client.market().stake(owner, job.claim_stake - free).await?;
+    if free < job.terms.claim_stake {
+        client
+            .market()
+            .stake(owner, job.terms.claim_stake - free)
+            .await?;
     }
     client
         .market()
@@ -842,7 +845,7 @@ async fn challenge_over<C: Chain, S: BlobStore>(
     job: &blindfold_protocol::types::JobInfo,
 ) -> Result<bool> {
     Ok(job.status == JobStatus::Challenge
-        && blindfold_chain::deadline_passed(client.market().chain(), owner, job.deadline).await?)
+        && client.market().deadline_passed(owner, job.deadline).await?)
 }
 
 /// Jobs on datasets owned by `owner` that wait for a release: status

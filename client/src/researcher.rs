@@ -341,6 +341,9 @@ pub async fn request_job<C: Chain, S: BlobStore>(
         ..JobSpec::new(scheme, params.clone())
     };
     let params_hash = client.put(spec.to_bytes()).await?;
+    // The dataset as read above: if its owner changes the price, the
+    // replication or the inputs before the request lands, it is refused.
+    let expected = info.expected_with::<blindfold_protocol::hash::Sha2>(dataset);
     // The contract's answer first, so that a refused request sends nothing.
     let chain = client.market().chain();
     let now = chain.now().await?;
@@ -353,6 +356,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
             params_hash,
             options.epsilon_milli,
             now.saturating_add(window),
+            expected,
             escrow,
         )
         .await?;
@@ -369,6 +373,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
             params_hash,
             options.epsilon_milli,
             deadline,
+            expected,
             escrow,
         )
         .await?;

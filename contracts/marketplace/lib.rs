@@ -12,18 +12,25 @@
 //!    `0..n`), and may `revoke_submission` (later jobs exclude it).
 //! 2. Workers `stake` (payable). Each claim locks `claim_stake` of it.
 //! 3. A researcher `request`s a job, paying at least
-//!    `price + worker_fee × (replication + 1)`. The job snapshots the dataset's
-//!    input digest; its epsilon is charged to the dataset's privacy budget.
+//!    `price + worker_fee × (replication + 1)`, and names the price,
+//!    replication and input digest it expects (a changed dataset refuses the
+//!    request). The job snapshots the dataset's input digest and freezes its
+//!    [`Terms`](blindfold_protocol::Terms): fee, stake and every window, so
+//!    `set_params` never changes a running job. Its epsilon is charged to the
+//!    dataset's privacy budget.
 //! 4. `Open`: up to `replication` workers `claim` and `commit` a sealed
 //!    commitment `seal(commitment, worker)` before the job's deadline.
 //! 5. `Revealing`: each reveals its result blob hash; the contract recomputes
 //!    the commitment from the job's own fields and checks the seal.
 //! 6. Agreement (all `replication` results equal) makes the job `Computed`.
-//!    Otherwise (mismatch or missing results) it is `Disputed`: one tie-break
-//!    worker claims, commits and reveals; a unique plurality of at least two
-//!    wins and dissenters are slashed; with no such plurality the researcher is
-//!    refunded. With replication 1 a `Challenge` window lets any staked worker
-//!    post a conflicting result, which starts the same tie-break.
+//!    Otherwise (mismatch or missing results) it is `Disputed`: a round opens
+//!    one more slot, and a fresh tie-break worker claims, commits and reveals.
+//!    A strict majority of the live results (more than half, at least two)
+//!    wins and every dissenter is slashed. Without one, another round opens,
+//!    up to `MAX_DISPUTE_ROUNDS`; only then is the researcher refunded. With
+//!    replication 1 a `Challenge` window lets any staked worker post a
+//!    conflicting result, which starts the same rounds. The challenge and
+//!    tie-break windows are at least the job's compute window.
 //! 7. The data owner `release`s (posts the released-result hash) and anyone
 //!    `finalize`s: the owner gets the price, each winning worker the fee, stakes
 //!    unlock, and the rest of the escrow goes back to the researcher.
@@ -36,27 +43,35 @@
 //! Pull payments: every payout is credited to `earnings` and leaves with
 //! `withdraw`; only `withdraw` and `withdraw_stake` transfer. The contract's
 //! balance always equals open escrow + stakes + unpaid earnings ([`Totals`]).
-//! Slashed stakes are credited to the contract owner. Arithmetic is checked.
+//! A slashed stake stays in its job's escrow and pays the honest side when
+//! the job ends: the claims that revealed the agreed result share it, or the
+//! researcher takes it when no result was agreed. The admin never gets it.
+//! Arithmetic is checked.
 //!
 //! ## Admin
-//! The contract owner sets params, pauses (no new datasets, stakes, jobs,
-//! claims or challenges; everything that settles or withdraws still works),
-//! upgrades the code (`set_code_hash`) and transfers ownership.
+//! The contract owner sets params for new jobs (within bounds; the upgrade
+//! delay only rises), pauses (no new datasets, stakes, jobs, claims or
+//! challenges; everything that settles or withdraws still works, and the
+//! market clock stops, so every running job's deadlines move by the length
+//! of the pause), upgrades the code in two steps (`announce_upgrade`, then
+//! `enact_upgrade` once `upgrade_delay` has passed) and hands ownership over
+//! in two steps (`transfer_ownership`, then `accept_ownership`).
 
 #[ink::contract]
 mod marketplace {
     use blindfold_protocol::events::{
         ChallengeOpened, Challenged, CodeHashSet, Committed, DatasetDeactivated, DatasetRegistered,
         DatasetUpdated, JobCancelled, JobClaimed, JobComputed, JobDisputed, JobFinalized,
-        JobRefunded, JobRequested, OwnershipTransferred, ParamsSet, PausedSet, ResultReleased,
-        RevealOpened, Revealed, StakeWithdrawn, Staked, SubmissionRevoked, SubmissionsAdded,
-        Withdrawn, WorkerSlashed,
+        JobRefunded, JobRequested, OwnershipProposed, OwnershipTransferred, ParamsSet, PausedSet,
+        ResultReleased, RevealOpened, Revealed, StakeWithdrawn, Staked, SubmissionRevoked,
+        SubmissionsAdded, UpgradeAnnounced, UpgradeCancelled, Withdrawn, WorkerSlashed,
     };
     use blindfold_protocol::hash::{self, Sha256};
     use blindfold_protocol::{
-        required_escrow, Account, Claim, DatasetId, DatasetInfo, Error, JobId, JobInfo, JobStatus,
-        MarketState, MilliEpsilon, Params, PipelineId, Policy, RefundReason, SlashReason,
-        StakeState, Totals, WorkerInfo, MAX_BATCH,
+        required_escrow, reservation_fee, Account, Claim, DatasetId, DatasetInfo, Error, Expected, JobId, JobInfo,
+        JobStatus, MarketState, MilliEpsilon, Params, PendingUpgrade, PipelineId, Policy,
+        RefundReason, SlashReason, StakeState, Terms, Totals, WorkerInfo, MAX_BATCH,
+        MAX_DISPUTE_ROUNDS, MAX_PAUSE,
     };
     use ink::prelude::vec::Vec;
     use ink::storage::Mapping;
@@ -84,10 +99,19 @@ mod marketplace {
     /// The marketplace.
     #[ink(storage)]
     pub struct Marketplace {
-        /// Admin: params, pause, code upgrade; receives slashed stakes.
+        /// Admin: params, pause, code upgrade.
         owner: AccountId,
-        /// Whether new business is refused.
+        /// The proposed owner, until it accepts.
+        pending_owner: Option<AccountId>,
+        /// The announced code upgrade.
+        pending_upgrade: Option<PendingUpgrade>,
+        /// Whether new business is refused (and the market clock stopped).
         paused: bool,
+        /// When the current pause began (chain time), while `paused`.
+        paused_at: Timestamp,
+        /// How far finished pauses hold the market clock back (at most
+        /// `MAX_PAUSE`): see `clock`.
+        paused_total: Timestamp,
         /// Fees, stakes and windows for new jobs.
         params: Params,
         /// Money by purpose; sums to the contract's balance.
@@ -131,6 +155,10 @@ mod marketplace {
         now.checked_add(window).ok_or(Error::Overflow)
     }
 
+    fn minus_time(a: Timestamp, b: Timestamp) -> Result<Timestamp> {
+        a.checked_sub(b).ok_or(Error::Overflow)
+    }
+
     /// Whether every slot is claimed and every claim of the current round committed.
     fn all_committed(job: &JobInfo) -> bool {
         job.claims.len() == usize::from(job.slots)
@@ -160,25 +188,13 @@ mod marketplace {
             .collect()
     }
 
-    /// The result with a unique plurality of at least two votes, if any.
-    fn plurality(results: &[Digest]) -> Option<Digest> {
-        let mut best: Option<(Digest, usize)> = None;
-        let mut tied = false;
-        for r in results {
+    /// The result that more than half of `results` name, with at least two
+    /// votes, if any.
+    fn majority(results: &[Digest]) -> Option<Digest> {
+        results.iter().copied().find(|r| {
             let votes = results.iter().filter(|x| *x == r).count();
-            match best {
-                Some((b, n)) if votes < n || (votes == n && b == *r) => {}
-                Some((_, n)) if votes == n => tied = true,
-                _ => {
-                    best = Some((*r, votes));
-                    tied = false;
-                }
-            }
-        }
-        match best {
-            Some((r, n)) if n >= 2 && !tied => Some(r),
-            _ => None,
-        }
+            votes >= 2 && votes.saturating_mul(2) > results.len()
+        })
     }
 
     impl Marketplace {
@@ -190,7 +206,11 @@ mod marketplace {
             params.validate()?;
             Ok(Self {
                 owner: Self::env().caller(),
+                pending_owner: None,
+                pending_upgrade: None,
                 paused: false,
+                paused_at: 0,
+                paused_total: 0,
                 params,
                 totals: Totals::default(),
                 dataset_count: 0,
@@ -407,7 +427,9 @@ mod marketplace {
 
         /// Requests a job on `dataset_id`, escrowing the transferred value, which
         /// must cover `price + worker_fee × (replication + 1)`. `deadline` is
-        /// the commit deadline. Returns the job id.
+        /// the commit deadline (chain time). `expected` is what the researcher
+        /// saw: a dataset whose price, replication or inputs differ refuses
+        /// the request. Returns the job id.
         #[ink(message, payable, selector = 0xB1D00301)]
         pub fn request(
             &mut self,
@@ -416,6 +438,7 @@ mod marketplace {
             params_hash: Digest,
             epsilon: MilliEpsilon,
             deadline: Timestamp,
+            expected: Expected,
         ) -> Result<JobId> {
             self.ensure_live()?;
             let mut dataset = self.dataset_info(dataset_id)?;
@@ -423,13 +446,25 @@ mod marketplace {
                 return Err(Error::DatasetInactive);
             }
             let policy = dataset.policy;
+            if dataset.price != expected.price {
+                return Err(Error::PriceChanged);
+            }
+            if policy.replication != expected.replication {
+                return Err(Error::ReplicationChanged);
+            }
+            let input_digest = dataset.input_digest_with::<ChainSha256>(dataset_id);
+            if input_digest != expected.input_digest {
+                return Err(Error::InputsChanged);
+            }
             if !policy.allowed_pipelines.contains(pipeline) {
                 return Err(Error::PipelineNotAllowed);
             }
             if dataset.cohort() < u64::from(policy.min_cohort) {
                 return Err(Error::CohortTooSmall);
             }
-            let now = self.env().block_timestamp();
+            let now = self.clock();
+            let wall = self.env().block_timestamp();
+            let deadline = deadline.saturating_sub(self.clock_lag(wall));
             if deadline < later(now, self.params.min_compute_window)? {
                 return Err(Error::DeadlineTooSoon);
             }
@@ -458,7 +493,7 @@ mod marketplace {
             self.job_count = job_id.checked_add(1).ok_or(Error::Overflow)?;
             self.totals.escrow = plus(self.totals.escrow, escrow)?;
             dataset.epsilon_spent = spent;
-            let input_digest = dataset.input_digest_with::<ChainSha256>(dataset_id);
+            let terms = Terms::freeze(&self.params, minus_time(deadline, now)?);
             let researcher = acct(self.env().caller());
             self.jobs.insert(
                 job_id,
@@ -473,9 +508,9 @@ mod marketplace {
                     revocation_count: dataset.revocation_count,
                     epsilon,
                     price: dataset.price,
-                    worker_fee: self.params.worker_fee,
-                    claim_stake: self.params.claim_stake,
+                    terms,
                     escrow,
+                    slashed: 0,
                     replication: policy.replication,
                     slots: policy.replication,
                     round: 0,
@@ -504,7 +539,8 @@ mod marketplace {
         }
 
         /// Researcher: cancels a job nobody has claimed; the escrow is credited
-        /// back and the epsilon returned to the dataset budget.
+        /// back, less the reservation fee for any epsilon, which returns to
+        /// the dataset budget.
         #[ink(message, selector = 0xB1D00302)]
         pub fn cancel(&mut self, job_id: JobId) -> Result<()> {
             let mut job = self.job_info(job_id)?;
@@ -517,11 +553,16 @@ mod marketplace {
             if !job.claims.is_empty() {
                 return Err(Error::JobClaimed);
             }
-            let (_, refund) = self.settle(job_id, &mut job, 0, false)?;
+            let owner_paid = reservation_fee(job.epsilon, job.price);
+            let (_, refund) = self.settle(job_id, &mut job, owner_paid, false)?;
             self.return_epsilon(&job)?;
             job.status = JobStatus::Cancelled;
             self.save_job(job_id, &job);
-            self.env().emit_event(JobCancelled { job_id, refund });
+            self.env().emit_event(JobCancelled {
+                job_id,
+                refund,
+                owner_paid,
+            });
             Ok(())
         }
 
@@ -536,7 +577,7 @@ mod marketplace {
             if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
                 return Err(Error::WrongStatus);
             }
-            if self.env().block_timestamp() >= job.deadline {
+            if self.clock() >= job.deadline {
                 return Err(Error::DeadlinePassed);
             }
             if job.claim_of(&acct(worker_id)).is_some() {
@@ -545,10 +586,10 @@ mod marketplace {
             if job.claims.len() >= usize::from(job.slots) {
                 return Err(Error::NoFreeSlot);
             }
-            if worker.free() < job.claim_stake {
+            if worker.free() < job.terms.claim_stake {
                 return Err(Error::InsufficientStake);
             }
-            worker.locked = plus(worker.locked, job.claim_stake)?;
+            worker.locked = plus(worker.locked, job.terms.claim_stake)?;
             worker.open_claims = worker.open_claims.checked_add(1).ok_or(Error::Overflow)?;
             job.claims.push(Claim {
                 worker: acct(worker_id),
@@ -564,7 +605,7 @@ mod marketplace {
                 dataset_id: job.dataset_id,
                 worker: acct(worker_id),
                 round: job.round,
-                stake: job.claim_stake,
+                stake: job.terms.claim_stake,
                 deadline: job.deadline,
             });
             Ok(())
@@ -578,7 +619,7 @@ mod marketplace {
             if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
                 return Err(Error::WrongStatus);
             }
-            let now = self.env().block_timestamp();
+            let now = self.clock();
             if now >= job.deadline {
                 return Err(Error::DeadlinePassed);
             }
@@ -614,7 +655,7 @@ mod marketplace {
             if job.status != JobStatus::Revealing {
                 return Err(Error::WrongStatus);
             }
-            let now = self.env().block_timestamp();
+            let now = self.clock();
             if now >= job.deadline {
                 return Err(Error::DeadlinePassed);
             }
@@ -661,7 +702,7 @@ mod marketplace {
             if job.status != JobStatus::Challenge {
                 return Err(Error::WrongStatus);
             }
-            let now = self.env().block_timestamp();
+            let now = self.clock();
             if now >= job.deadline {
                 return Err(Error::DeadlinePassed);
             }
@@ -672,15 +713,15 @@ mod marketplace {
             if live_results(&job).contains(&result_blob_hash) {
                 return Err(Error::NotConflicting);
             }
-            if worker.free() < job.claim_stake {
+            if worker.free() < job.terms.claim_stake {
                 return Err(Error::InsufficientStake);
             }
-            worker.locked = plus(worker.locked, job.claim_stake)?;
+            worker.locked = plus(worker.locked, job.terms.claim_stake)?;
             worker.open_claims = worker.open_claims.checked_add(1).ok_or(Error::Overflow)?;
             let commitment = Self::commitment_of(&job, job_id, &result_blob_hash);
             job.claims.push(Claim {
                 worker: account,
-                round: 1,
+                round: job.round.checked_add(1).ok_or(Error::Overflow)?,
                 sealed: Some(hash::seal_with::<ChainSha256>(&commitment, &account)),
                 result_blob_hash: Some(result_blob_hash),
                 stake: StakeState::Locked,
@@ -709,7 +750,7 @@ mod marketplace {
         #[ink(message, selector = 0xB1D00307)]
         pub fn advance(&mut self, job_id: JobId) -> Result<JobStatus> {
             let mut job = self.job_info(job_id)?;
-            let now = self.env().block_timestamp();
+            let now = self.clock();
             let timed = matches!(
                 job.status,
                 JobStatus::Open
@@ -754,7 +795,7 @@ mod marketplace {
             if job.status != JobStatus::Computed {
                 return Err(Error::WrongStatus);
             }
-            if self.env().block_timestamp() >= job.deadline {
+            if self.clock() >= job.deadline {
                 return Err(Error::DeadlinePassed);
             }
             if job.cohort() < u64::from(dataset.policy.min_cohort) {
@@ -818,45 +859,112 @@ mod marketplace {
 
         // ------------------------------------------------------------------ admin
 
-        /// Owner: sets the params for new jobs.
+        /// Owner: sets the params for new jobs (running jobs keep their
+        /// terms). The upgrade delay may rise, never fall.
         #[ink(message, selector = 0xB1D00501)]
         pub fn set_params(&mut self, params: Params) -> Result<()> {
             self.ensure_owner()?;
             params.validate()?;
+            if params.upgrade_delay < self.params.upgrade_delay {
+                return Err(Error::UpgradeDelayLowered);
+            }
             self.params = params;
             self.env().emit_event(ParamsSet { params });
             Ok(())
         }
 
-        /// Owner: pauses or unpauses new business.
+        /// Owner: pauses or unpauses new business. The market clock stands
+        /// still while paused, so no running job's deadline passes during a
+        /// pause: each moves by the pause's length.
         #[ink(message, selector = 0xB1D00502)]
         pub fn set_paused(&mut self, paused: bool) -> Result<()> {
             self.ensure_owner()?;
+            let now = self.env().block_timestamp();
+            match (self.paused, paused) {
+                (false, true) => self.paused_at = now,
+                (true, false) => self.paused_total = self.clock_lag(now),
+                _ => {}
+            }
             self.paused = paused;
             self.env().emit_event(PausedSet { paused });
             Ok(())
         }
 
-        /// Owner: replaces the contract's code (storage layout must stay compatible).
+        /// Owner: announces a code upgrade (storage layout must stay
+        /// compatible). It can be enacted once `upgrade_delay` has passed, so
+        /// everyone with a job running sees it coming. Replaces any earlier
+        /// announcement, whose delay does not carry over.
         #[ink(message, selector = 0xB1D00503)]
-        pub fn set_code_hash(&mut self, code_hash: Digest) -> Result<()> {
+        pub fn announce_upgrade(&mut self, code_hash: Digest) -> Result<()> {
             self.ensure_owner()?;
-            self.env()
-                .set_code_hash(&code_hash.into())
-                .map_err(|_| Error::SetCodeHashFailed)?;
-            self.env().emit_event(CodeHashSet { code_hash });
+            let enact_after = later(self.env().block_timestamp(), self.params.upgrade_delay)?;
+            self.pending_upgrade = Some(PendingUpgrade {
+                code_hash,
+                enact_after,
+            });
+            self.env().emit_event(UpgradeAnnounced {
+                code_hash,
+                enact_after,
+            });
             Ok(())
         }
 
-        /// Owner: hands ownership (and future slashed stakes) to `new_owner`.
+        /// Owner, once the announced upgrade's delay has passed: replaces the
+        /// contract's code.
+        #[ink(message, selector = 0xB1D00506)]
+        pub fn enact_upgrade(&mut self) -> Result<()> {
+            self.ensure_owner()?;
+            let upgrade = self.pending_upgrade.ok_or(Error::NoPendingUpgrade)?;
+            if self.env().block_timestamp() < upgrade.enact_after {
+                return Err(Error::UpgradeNotDue);
+            }
+            self.pending_upgrade = None;
+            self.env()
+                .set_code_hash(&upgrade.code_hash.into())
+                .map_err(|_| Error::SetCodeHashFailed)?;
+            self.env().emit_event(CodeHashSet {
+                code_hash: upgrade.code_hash,
+            });
+            Ok(())
+        }
+
+        /// Owner: withdraws the announced upgrade.
+        #[ink(message, selector = 0xB1D00507)]
+        pub fn cancel_upgrade(&mut self) -> Result<()> {
+            self.ensure_owner()?;
+            let upgrade = self.pending_upgrade.take().ok_or(Error::NoPendingUpgrade)?;
+            self.env().emit_event(UpgradeCancelled {
+                code_hash: upgrade.code_hash,
+            });
+            Ok(())
+        }
+
+        /// Owner: proposes `new_owner`, who takes over by `accept_ownership`
+        /// (so a mistyped account cannot lock the admin out).
         #[ink(message, selector = 0xB1D00504)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<()> {
             self.ensure_owner()?;
+            self.pending_owner = Some(new_owner);
+            self.env().emit_event(OwnershipProposed {
+                owner: acct(self.owner),
+                proposed: acct(new_owner),
+            });
+            Ok(())
+        }
+
+        /// The proposed owner: takes ownership.
+        #[ink(message, selector = 0xB1D00505)]
+        pub fn accept_ownership(&mut self) -> Result<()> {
+            let caller = self.env().caller();
+            if self.pending_owner != Some(caller) {
+                return Err(Error::NotPendingOwner);
+            }
             let previous = self.owner;
-            self.owner = new_owner;
+            self.owner = caller;
+            self.pending_owner = None;
             self.env().emit_event(OwnershipTransferred {
                 previous: acct(previous),
-                owner: acct(new_owner),
+                owner: acct(caller),
             });
             Ok(())
         }
@@ -892,7 +1000,10 @@ mod marketplace {
         pub fn state(&self) -> Result<MarketState> {
             Ok(MarketState {
                 owner: acct(self.owner),
+                pending_owner: self.pending_owner.map(acct),
+                pending_upgrade: self.pending_upgrade,
                 paused: self.paused,
+                clock: self.clock(),
                 params: self.params,
                 totals: self.totals,
                 dataset_count: self.dataset_count,
@@ -914,6 +1025,24 @@ mod marketplace {
                 return Err(Error::NotOwner);
             }
             Ok(())
+        }
+
+        /// The market clock: chain time minus the time spent paused, at
+        /// most `MAX_PAUSE` in all; it stands still during a pause (until
+        /// that cap). Every job deadline is on it.
+        fn clock(&self) -> Timestamp {
+            let now = self.env().block_timestamp();
+            now.saturating_sub(self.clock_lag(now))
+        }
+
+        /// How far the market clock is behind the chain's at `now`.
+        fn clock_lag(&self, now: Timestamp) -> Timestamp {
+            let current = if self.paused {
+                now.saturating_sub(self.paused_at)
+            } else {
+                0
+            };
+            self.paused_total.saturating_add(current).min(MAX_PAUSE)
         }
 
         fn ensure_live(&self) -> Result<()> {
@@ -988,7 +1117,7 @@ mod marketplace {
         }
 
         /// Ends claim `index`'s lock: returned to the worker's free stake, or
-        /// slashed to the contract owner.
+        /// slashed into the job's escrow (`job.slashed`), for the honest side.
         #[inline(never)]
         fn end_claim(
             &mut self,
@@ -997,7 +1126,7 @@ mod marketplace {
             index: usize,
             slash: Option<SlashReason>,
         ) -> Result<()> {
-            let amount = job.claim_stake;
+            let amount = job.terms.claim_stake;
             let Some(claim) = job.claims.get_mut(index) else {
                 return Ok(());
             };
@@ -1008,14 +1137,17 @@ mod marketplace {
             let mut worker = self.worker_info(worker_id).unwrap_or_default();
             worker.locked = minus(worker.locked, amount)?;
             worker.open_claims = worker.open_claims.checked_sub(1).ok_or(Error::Overflow)?;
+            let account = claim.worker;
             if let Some(reason) = slash {
                 claim.stake = StakeState::Slashed;
                 worker.stake = minus(worker.stake, amount)?;
                 self.totals.stakes = minus(self.totals.stakes, amount)?;
-                self.credit(self.owner, amount)?;
+                self.totals.escrow = plus(self.totals.escrow, amount)?;
+                job.escrow = plus(job.escrow, amount)?;
+                job.slashed = plus(job.slashed, amount)?;
                 self.env().emit_event(WorkerSlashed {
                     job_id,
-                    worker: claim.worker,
+                    worker: account,
                     amount,
                     reason,
                 });
@@ -1057,7 +1189,7 @@ mod marketplace {
             self.slash_missed(job_id, job, |c| c.sealed.is_none())?;
             if reveal_pending(job) {
                 job.status = JobStatus::Revealing;
-                job.deadline = later(now, self.params.reveal_window)?;
+                job.deadline = later(now, job.terms.reveal_window)?;
                 self.env().emit_event(RevealOpened {
                     job_id,
                     round: job.round,
@@ -1091,7 +1223,7 @@ mod marketplace {
                 };
                 if job.replication == 1 {
                     job.status = JobStatus::Challenge;
-                    job.deadline = later(now, self.params.challenge_window)?;
+                    job.deadline = later(now, job.terms.challenge_window)?;
                     self.env().emit_event(ChallengeOpened {
                         job_id,
                         dataset_id: job.dataset_id,
@@ -1106,7 +1238,12 @@ mod marketplace {
                 }
                 return self.open_tiebreak(job_id, job, now);
             }
-            let Some(winner) = plurality(&results) else {
+            let Some(winner) = majority(&results) else {
+                // No strict majority yet: fresh blind replicas, a bounded
+                // number of rounds; then the job refunds.
+                if job.round < MAX_DISPUTE_ROUNDS {
+                    return self.open_tiebreak(job_id, job, now);
+                }
                 return self.refund(job_id, job, RefundReason::NoMajority, false);
             };
             for index in 0..job.claims.len() {
@@ -1120,7 +1257,8 @@ mod marketplace {
             self.agree(job_id, job, winner, now)
         }
 
-        /// Opens round 1 with one more slot for a tie-break worker.
+        /// Opens the next dispute round with one more slot, for a fresh
+        /// tie-break worker who commits before it reveals.
         #[inline(never)]
         fn open_tiebreak(
             &mut self,
@@ -1129,13 +1267,14 @@ mod marketplace {
             now: Timestamp,
         ) -> Result<()> {
             let taken = u8::try_from(job.claims.len()).map_err(|_| Error::Overflow)?;
-            job.round = 1;
+            job.round = job.round.checked_add(1).ok_or(Error::Overflow)?;
             job.slots = taken.checked_add(1).ok_or(Error::Overflow)?;
             job.status = JobStatus::Disputed;
-            job.deadline = later(now, self.params.tiebreak_window)?;
+            job.deadline = later(now, job.terms.tiebreak_window)?;
             self.env().emit_event(JobDisputed {
                 job_id,
                 dataset_id: job.dataset_id,
+                round: job.round,
                 deadline: job.deadline,
             });
             Ok(())
@@ -1154,7 +1293,7 @@ mod marketplace {
             job.result_blob_hash = Some(result);
             job.commitment = Some(commitment);
             job.status = JobStatus::Computed;
-            job.deadline = later(now, self.params.release_window)?;
+            job.deadline = later(now, job.terms.release_window)?;
             self.env().emit_event(JobComputed {
                 job_id,
                 dataset_id: job.dataset_id,
@@ -1175,7 +1314,15 @@ mod marketplace {
             reason: RefundReason,
             pay_workers: bool,
         ) -> Result<()> {
-            let (workers_paid, refund) = self.settle(job_id, job, 0, pay_workers)?;
+            // The owner is paid for the budget the job held, unless the
+            // owner is why it failed (no release, or a cohort it shrank).
+            let owner_paid = match reason {
+                RefundReason::NoResult | RefundReason::NoMajority => {
+                    reservation_fee(job.epsilon, job.price)
+                }
+                RefundReason::CohortBelowMinimum | RefundReason::ReleaseTimeout => 0,
+            };
+            let (workers_paid, refund) = self.settle(job_id, job, owner_paid, pay_workers)?;
             self.return_epsilon(job)?;
             job.status = JobStatus::Refunded;
             self.env().emit_event(JobRefunded {
@@ -1183,14 +1330,17 @@ mod marketplace {
                 reason,
                 refund,
                 workers_paid,
+                owner_paid,
             });
             Ok(())
         }
 
-        /// Empties the job's escrow: `owner_paid` to the data owner, the fee to
-        /// each locked claim that revealed the agreed result (if `pay_workers`),
-        /// every remaining lock returned, the rest to the researcher. Returns
-        /// (workers paid, researcher refund).
+        /// Empties the job's escrow: `owner_paid` to the data owner; to each
+        /// locked claim that revealed the agreed result (a winner) the fee (if
+        /// `pay_workers`) and an equal share of the slashed stakes; every
+        /// remaining lock returned; the rest (the slashed stakes too, when
+        /// nobody won) to the researcher. Returns (workers paid, researcher
+        /// refund).
         #[inline(never)]
         fn settle(
             &mut self,
@@ -1199,6 +1349,22 @@ mod marketplace {
             owner_paid: Balance,
             pay_workers: bool,
         ) -> Result<(Balance, Balance)> {
+            let agreed = job.result_blob_hash;
+            let is_winner = move |c: &Claim| {
+                c.stake == StakeState::Locked && agreed.is_some() && c.result_blob_hash == agreed
+            };
+            let winners = job.claims.iter().filter(|c| is_winner(c)).count();
+            let share = match Balance::try_from(winners) {
+                Ok(n) if n > 0 => job.slashed.checked_div(n).ok_or(Error::Overflow)?,
+                _ => 0,
+            };
+            // Fees come from the researcher's reserve: one per replica plus
+            // one; winners beyond that (after several dispute rounds) get
+            // their share of the slashed stakes only.
+            let fee = if pay_workers { job.terms.worker_fee } else { 0 };
+            let mut fees_left = fee
+                .checked_mul(Balance::from(job.replication).checked_add(1).ok_or(Error::Overflow)?)
+                .ok_or(Error::Overflow)?;
             let mut workers_paid: Balance = 0;
             for index in 0..job.claims.len() {
                 let Some(claim) = job.claims.get(index) else {
@@ -1207,11 +1373,12 @@ mod marketplace {
                 if claim.stake != StakeState::Locked {
                     continue;
                 }
-                let winner = job.result_blob_hash.is_some()
-                    && claim.result_blob_hash == job.result_blob_hash;
-                if pay_workers && winner {
-                    self.credit(AccountId::from(claim.worker), job.worker_fee)?;
-                    workers_paid = plus(workers_paid, job.worker_fee)?;
+                if is_winner(claim) {
+                    let paid_fee = fee.min(fees_left);
+                    fees_left = minus(fees_left, paid_fee)?;
+                    let pay = plus(paid_fee, share)?;
+                    self.credit(AccountId::from(claim.worker), pay)?;
+                    workers_paid = plus(workers_paid, pay)?;
                 }
                 self.end_claim(job_id, job, index, None)?;
             }

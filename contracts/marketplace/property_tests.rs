@@ -24,7 +24,9 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use blindfold_protocol::events::{JobCancelled, JobFinalized, JobRefunded, JobRequested};
+use blindfold_protocol::events::{
+    JobCancelled, JobFinalized, JobRefunded, JobRequested, WorkerSlashed,
+};
 use blindfold_protocol::*;
 use ink::env::{test, Event as _};
 use ink::primitives::AccountId;
@@ -179,15 +181,19 @@ impl World {
     }
 
     fn random_params(&mut self) -> Params {
+        // Times are 20x those of the unit fixtures' scale: windows of
+        // 1..=17 s, compute windows from 2 s; sometimes out of bounds.
+        let claim_stake = if self.rng.chance(3) { 0 } else { 1 + self.rng.below(200) };
         Params {
             worker_fee: self.rng.below(50) as Balance,
-            claim_stake: 1 + self.rng.below(200) as Balance,
-            min_compute_window: 1 + self.rng.below(100),
-            max_compute_window: 200 + self.rng.below(3_000),
-            reveal_window: 1 + self.rng.below(800),
-            challenge_window: 1 + self.rng.below(800),
-            tiebreak_window: 1 + self.rng.below(800),
-            release_window: 1 + self.rng.below(1_000),
+            claim_stake: claim_stake as Balance,
+            min_compute_window: MIN_WINDOW + self.rng.below(2_000),
+            max_compute_window: 4_000 + self.rng.below(60_000),
+            reveal_window: MIN_WINDOW + self.rng.below(16_000),
+            challenge_window: MIN_WINDOW + self.rng.below(16_000),
+            tiebreak_window: MIN_WINDOW + self.rng.below(16_000),
+            release_window: self.rng.below(20_000),
+            upgrade_delay: MIN_WINDOW + self.rng.below(20_000),
         }
     }
 
@@ -272,7 +278,7 @@ impl World {
                 };
                 let pipeline = self.rng.pick(&PipelineId::ALL);
                 let epsilon = self.rng.below(4) * 300;
-                let deadline = now() + self.rng.below(3_500);
+                let deadline = now() + self.rng.below(70_000);
                 let need = self
                     .m
                     .dataset(ds)
@@ -287,8 +293,16 @@ impl World {
                     1..=2 => need + self.rng.below(100) as Balance,
                     _ => need,
                 };
+                // What the researcher read, sometimes stale.
+                let mut terms = expected(&self.m, ds);
+                match self.rng.below(30) {
+                    0 => terms.price = terms.price.wrapping_add(1),
+                    1 => terms.replication = terms.replication.wrapping_add(1),
+                    2 => terms.input_digest[0] ^= 1,
+                    _ => {}
+                }
                 self.payable(who, value, |m| {
-                    m.request(ds, pipeline, [3; 32], epsilon, deadline)
+                    m.request(ds, pipeline, [3; 32], epsilon, deadline, terms)
                         .map(drop)
                 })
             }
@@ -373,9 +387,9 @@ impl World {
             }
             88..=97 => {
                 let dt = if self.rng.chance(8) {
-                    500 + self.rng.below(3_000)
+                    10_000 + self.rng.below(60_000)
                 } else {
-                    self.rng.below(100)
+                    self.rng.below(2_000)
                 };
                 at(now() + dt);
                 return (true, format!("time +{dt} -> {}", now()));
@@ -389,9 +403,13 @@ impl World {
                 as_(who);
                 let paused = self.m.paused().expect("paused");
                 let heir = self.anyone();
-                match self.rng.below(10) {
-                    0 => self.m.set_paused(!paused),
-                    1 => self.m.transfer_ownership(heir),
+                match self.rng.below(12) {
+                    0..=1 => self.m.set_paused(!paused),
+                    2 => self.m.transfer_ownership(heir),
+                    3 => {
+                        as_(heir);
+                        self.m.accept_ownership()
+                    }
                     _ => {
                         let p = self.random_params();
                         self.m.set_params(p)
@@ -438,6 +456,11 @@ impl World {
                 let ev = JobRequested::decode(data).expect("decode");
                 self.escrow.insert(ev.job_id, ev.escrow);
                 continue;
+            } else if is(WorkerSlashed::SIGNATURE_TOPIC) {
+                // A slashed stake joins its job's escrow and is paid out with it.
+                let ev = WorkerSlashed::decode(data).expect("decode");
+                *self.escrow.entry(ev.job_id).or_default() += ev.amount;
+                continue;
             } else if is(JobFinalized::SIGNATURE_TOPIC) {
                 let ev = JobFinalized::decode(data).expect("decode");
                 (
@@ -446,10 +469,10 @@ impl World {
                 )
             } else if is(JobRefunded::SIGNATURE_TOPIC) {
                 let ev = JobRefunded::decode(data).expect("decode");
-                (ev.job_id, ev.refund + ev.workers_paid)
+                (ev.job_id, ev.refund + ev.workers_paid + ev.owner_paid)
             } else if is(JobCancelled::SIGNATURE_TOPIC) {
                 let ev = JobCancelled::decode(data).expect("decode");
-                (ev.job_id, ev.refund)
+                (ev.job_id, ev.refund + ev.owner_paid)
             } else {
                 continue;
             };
@@ -487,7 +510,7 @@ impl World {
                 "open job {job_id} escrow"
             );
             for c in job.claims.iter().filter(|c| c.stake == StakeState::Locked) {
-                *locked.entry(c.worker).or_default() += job.claim_stake;
+                *locked.entry(c.worker).or_default() += job.terms.claim_stake;
             }
         }
         for who in self.a.all() {
@@ -503,7 +526,9 @@ impl World {
     fn drain(&mut self, stats: &mut Stats) {
         let jobs = self.m.job_count().expect("count");
         for _round in 0..8 {
-            at(now() + 1_000_000);
+            // Past every deadline, however long the contract was paused
+            // (pauses extend deadlines by at most MAX_PAUSE in all).
+            at(now() + MAX_PAUSE + 1_000_000);
             let mut open = 0;
             for job_id in 0..jobs {
                 let status = self.m.job(job_id).expect("job").status;
@@ -581,10 +606,10 @@ fn run_sequence(seed: u64, stats: &mut Stats, log: &mut Vec<String>) {
         };
         // Windows long enough for several steps to happen inside each.
         let mut p = params();
-        p.reveal_window = 400;
-        p.challenge_window = 400;
-        p.tiebreak_window = 600;
-        p.release_window = 800;
+        p.reveal_window = 8_000;
+        p.challenge_window = 8_000;
+        p.tiebreak_window = 12_000;
+        p.release_window = 16_000;
         w.m.set_params(p).expect("params");
         // A staked worker pool and a dataset to start from, most of the time.
         if w.rng.chance(80) {

@@ -31,18 +31,19 @@ pub(crate) mod support {
     /// Start time (ms).
     pub const T0: Timestamp = 1_000_000;
 
-    /// Fixture params: fee 10, claim stake 100, windows of 50 ms, compute
-    /// window 100..=100_000 ms.
+    /// Fixture params: fee 10, claim stake 100, windows of 1 s, compute
+    /// window 2..=2_000 s, upgrade delay 5 s.
     pub fn params() -> Params {
         Params {
             worker_fee: 10,
             claim_stake: 100,
-            min_compute_window: 100,
-            max_compute_window: 100_000,
-            reveal_window: 50,
-            challenge_window: 50,
-            tiebreak_window: 50,
-            release_window: 50,
+            min_compute_window: 2_000,
+            max_compute_window: 2_000_000,
+            reveal_window: 1_000,
+            challenge_window: 1_000,
+            tiebreak_window: 1_000,
+            release_window: 1_000,
+            upgrade_delay: 5_000,
         }
     }
 
@@ -204,6 +205,19 @@ pub(crate) mod support {
         id
     }
 
+    /// What a researcher reads before requesting on `ds` (zeros for a
+    /// dataset that does not exist).
+    pub fn expected(m: &Marketplace, ds: DatasetId) -> Expected {
+        match m.dataset(ds) {
+            Ok(d) => d.expected_with::<Sha2>(ds),
+            Err(_) => Expected {
+                price: 0,
+                replication: 0,
+                input_digest: [0; 32],
+            },
+        }
+    }
+
     pub fn escrow_for(m: &Marketplace, ds: DatasetId) -> Balance {
         let d = m.dataset(ds).expect("dataset");
         required_escrow(
@@ -215,12 +229,13 @@ pub(crate) mod support {
     }
 
     /// `researcher` requests a histogram job with the exact escrow, commit
-    /// deadline `now + 1000`.
+    /// deadline `now + 20 s` (so its challenge and tie-break windows are 20 s).
     pub fn request(m: &mut Marketplace, a: &Actors, ds: DatasetId) -> JobId {
         let value = escrow_for(m, ds);
         pay(a.researcher, value);
+        let e = expected(m, ds);
         let id = m
-            .request(ds, PipelineId::Histogram, [3; 32], 0, now() + 1_000)
+            .request(ds, PipelineId::Histogram, [3; 32], 0, now() + 20_000, e)
             .expect("request");
         as_(a.researcher);
         id
@@ -367,7 +382,7 @@ fn metadata_selectors_match_protocol_table() {
             "event {name} in metadata"
         );
     }
-    assert_eq!(event_labels.len(), 26, "{event_labels:?}");
+    assert_eq!(event_labels.len(), 29, "{event_labels:?}");
 }
 
 // ---------------------------------------------------------------- datasets
@@ -470,7 +485,7 @@ fn deactivate_dataset_owner_only_and_once() {
     assert_eq!(m.revoke_submission(ds, 1), Ok(()));
     pay(a.researcher, 10_000);
     assert_eq!(
-        m.request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 1_000),
+        m.request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 20_000, expected(&m, ds)),
         Err(Error::DatasetInactive)
     );
 }
@@ -622,19 +637,30 @@ fn request_escrows_and_snapshots() {
     let value = PRICE + 10 * 3 + 7; // price + fee × (2 + 1), plus 7 extra
     pay(a.researcher, value);
     let job_id = m
-        .request(ds, PipelineId::LvArea, [9; 32], 1_000, T0 + 500)
+        .request(ds, PipelineId::LvArea, [9; 32], 1_000, T0 + 10_000, expected(&m, ds))
         .expect("request");
     assert_eq!(job_id, 0);
     let job = m.job(job_id).expect("job");
     assert_eq!(job.researcher, acc(a.researcher));
     assert_eq!(
-        (job.escrow, job.price, job.worker_fee, job.claim_stake),
+        (job.escrow, job.price, job.terms.worker_fee, job.terms.claim_stake),
         (value, PRICE, 10, 100)
     );
+    // Windows frozen at request; the dispute windows cover the 10 s compute window.
+    assert_eq!(
+        (
+            job.terms.reveal_window,
+            job.terms.challenge_window,
+            job.terms.tiebreak_window,
+            job.terms.release_window
+        ),
+        (1_000, 10_000, 10_000, 1_000)
+    );
+    assert_eq!(job.slashed, 0);
     assert_eq!((job.replication, job.slots, job.round), (2, 2, 0));
     assert_eq!(
         (job.status, job.deadline, job.requested_at),
-        (JobStatus::Open, T0 + 500, T0)
+        (JobStatus::Open, T0 + 10_000, T0)
     );
     assert_eq!(
         (job.pipeline, job.params_hash, job.epsilon),
@@ -665,50 +691,51 @@ fn request_errors() {
     let h = PipelineId::Histogram;
     let try_request = |m: &mut Marketplace, ds, pipeline, eps, deadline, value| {
         pay(a.researcher, value);
-        let r = m.request(ds, pipeline, [3; 32], eps, deadline);
+        let e = expected(m, ds);
+        let r = m.request(ds, pipeline, [3; 32], eps, deadline, e);
         if r.is_err() {
             unpay(a.researcher, value);
         }
         r
     };
     assert_eq!(
-        try_request(&mut m, 9, h, 1, T0 + 500, need),
+        try_request(&mut m, 9, h, 1, T0 + 10_000, need),
         Err(Error::DatasetNotFound)
     );
     assert_eq!(
-        try_request(&mut m, ds, PipelineId::Conv3x3, 1, T0 + 500, need),
+        try_request(&mut m, ds, PipelineId::Conv3x3, 1, T0 + 10_000, need),
         Err(Error::PipelineNotAllowed)
     );
     assert_eq!(
-        try_request(&mut m, ds, h, 1, T0 + 99, need),
+        try_request(&mut m, ds, h, 1, T0 + 1_980, need),
         Err(Error::DeadlineTooSoon)
     );
     assert_eq!(
-        try_request(&mut m, ds, h, 1, T0 + 100_001, need),
+        try_request(&mut m, ds, h, 1, T0 + 2_000_020, need),
         Err(Error::DeadlineTooFar)
     );
     assert_eq!(
-        try_request(&mut m, ds, h, 1, T0 + 500, need - 1),
+        try_request(&mut m, ds, h, 1, T0 + 10_000, need - 1),
         Err(Error::InsufficientEscrow)
     );
     assert_eq!(
-        try_request(&mut m, ds, h, 0, T0 + 500, need),
+        try_request(&mut m, ds, h, 0, T0 + 10_000, need),
         Err(Error::EpsilonRequired)
     );
     assert_eq!(
-        try_request(&mut m, ds, h, 1_001, T0 + 500, need),
+        try_request(&mut m, ds, h, 1_001, T0 + 10_000, need),
         Err(Error::EpsilonBudgetExhausted)
     );
-    assert_eq!(try_request(&mut m, ds, h, 600, T0 + 500, need), Ok(0));
+    assert_eq!(try_request(&mut m, ds, h, 600, T0 + 10_000, need), Ok(0));
     assert_eq!(
-        try_request(&mut m, ds, h, 401, T0 + 500, need),
+        try_request(&mut m, ds, h, 401, T0 + 10_000, need),
         Err(Error::EpsilonBudgetExhausted)
     );
-    assert_eq!(try_request(&mut m, ds, h, 400, T0 + 100, need), Ok(1));
+    assert_eq!(try_request(&mut m, ds, h, 400, T0 + 2_000, need), Ok(1));
     as_(a.owner);
     m.revoke_submission(ds, 0).expect("revoke");
     assert_eq!(
-        try_request(&mut m, ds, h, 1, T0 + 500, need),
+        try_request(&mut m, ds, h, 1, T0 + 10_000, need),
         Err(Error::CohortTooSmall)
     );
     // price + fees overflowing u128 is refused, not wrapped.
@@ -719,13 +746,13 @@ fn request_errors() {
     m.add_submissions(big, (0..3).map(blob).collect())
         .expect("subs");
     assert_eq!(
-        try_request(&mut m, big, h, 0, T0 + 500, 1),
+        try_request(&mut m, big, h, 0, T0 + 10_000, 1),
         Err(Error::Overflow)
     );
     as_(a.admin);
     m.set_paused(true).expect("pause");
     assert_eq!(
-        try_request(&mut m, ds, h, 1, T0 + 500, need),
+        try_request(&mut m, ds, h, 1, T0 + 10_000, need),
         Err(Error::Paused)
     );
     assert_eq!(m.job_count(), Ok(2));
@@ -741,7 +768,7 @@ fn cancel_refunds_an_unclaimed_job() {
     let value = escrow_for(&m, ds);
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 700, T0 + 500)
+        .request(ds, PipelineId::Histogram, [3; 32], 700, T0 + 10_000, expected(&m, ds))
         .expect("request");
     as_(a.outsider);
     assert_eq!(m.cancel(job), Err(Error::NotResearcher));
@@ -749,12 +776,16 @@ fn cancel_refunds_an_unclaimed_job() {
     assert_eq!(m.cancel(9), Err(Error::JobNotFound));
     assert_eq!(m.cancel(job), Ok(()));
     assert_eq!(status(&m, job), JobStatus::Cancelled);
-    assert_eq!(earned(&m, a.researcher), value);
+    // The job held privacy budget: the owner keeps a tenth of the price.
+    let fee = PRICE / 10;
+    assert_eq!(earned(&m, a.researcher), value - fee);
+    assert_eq!(earned(&m, a.owner), fee);
     assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));
-    assert_eq!(last::<JobCancelled>().refund, value);
+    let e: JobCancelled = last();
+    assert_eq!((e.refund, e.owner_paid), (value - fee, fee));
     assert_eq!(m.cancel(job), Err(Error::WrongStatus));
-    assert_eq!(m.withdraw(), Ok(value));
-    assert_eq!(balance(a.researcher), FUNDS);
+    assert_eq!(m.withdraw(), Ok(value - fee));
+    assert_eq!(balance(a.researcher), FUNDS - fee);
     assert_conserved(&m, &a.all());
 }
 
@@ -809,7 +840,7 @@ fn claim_errors() {
     as_(a.workers[2]);
     assert_eq!(m.claim(job), Err(Error::NoFreeSlot));
     let late = request(&mut m, &a, ds);
-    at(T0 + 1_000);
+    at(T0 + 20_000);
     as_(a.workers[2]);
     assert_eq!(m.claim(late), Err(Error::DeadlinePassed));
     at(T0);
@@ -834,12 +865,12 @@ fn commit_opens_reveal_when_all_slots_committed() {
     let e: Committed = last();
     assert_eq!((e.job_id, e.worker), (job, acc(a.workers[0])));
     assert_eq!(status(&m, job), JobStatus::Open);
-    at(T0 + 10);
+    at(T0 + 200);
     work(&mut m, job, a.workers[1], &r);
     assert_eq!(status(&m, job), JobStatus::Revealing);
-    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 10 + 50));
+    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 200 + 1_000));
     let e: RevealOpened = last();
-    assert_eq!((e.job_id, e.round, e.deadline), (job, 0, T0 + 60));
+    assert_eq!((e.job_id, e.round, e.deadline), (job, 0, T0 + 1_200));
 }
 
 #[ink::test]
@@ -856,7 +887,7 @@ fn commit_errors() {
     assert_eq!(m.commit(job, [1; 32]), Err(Error::AlreadyCommitted));
     as_(a.workers[1]);
     m.claim(job).expect("claim");
-    at(T0 + 1_000);
+    at(T0 + 20_000);
     assert_eq!(m.commit(job, [1; 32]), Err(Error::DeadlinePassed));
     m.advance(job).expect("advance");
     assert_eq!(status(&m, job), JobStatus::Revealing);
@@ -900,7 +931,7 @@ fn reveal_checks_the_seal_against_the_jobs_own_fields() {
     assert_eq!(m.reveal(job, r), Err(Error::AlreadyRevealed));
     as_(a.outsider);
     assert_eq!(m.reveal(job, r), Err(Error::NotClaimant));
-    at(T0 + 60);
+    at(T0 + 1_200);
     as_(a.workers[1]);
     assert_eq!(m.reveal(job, r), Err(Error::DeadlinePassed));
     // The copier never revealed: slashed as missed; one result is not
@@ -924,7 +955,7 @@ fn happy_path_replication_two_pays_everyone_once() {
     let value = escrow_for(&m, ds) + 5;
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 1_000)
+        .request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 20_000, expected(&m, ds))
         .expect("request");
     let r = [7u8; 32];
     work(&mut m, job, a.workers[0], &r);
@@ -1009,22 +1040,33 @@ fn dispute_tiebreak_slashes_the_dissenter() {
         m.worker(a.workers[1]).map(|w| (w.stake, w.locked)),
         Ok((400, 0))
     );
-    assert_eq!(earned(&m, a.admin), 100);
+    // The slashed stake stays with the job, for the honest side: not the admin.
+    assert_eq!(earned(&m, a.admin), 0);
+    assert_eq!(m.job(job).map(|j| j.slashed), Ok(100));
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
-    assert_eq!(earned(&m, a.workers[0]), 10);
-    assert_eq!(earned(&m, a.workers[2]), 10);
+    // Each winner: its fee and half the dissenter's stake.
+    assert_eq!(earned(&m, a.workers[0]), 10 + 50);
+    assert_eq!(earned(&m, a.workers[2]), 10 + 50);
     assert_eq!(earned(&m, a.workers[1]), 0);
     assert_eq!(earned(&m, a.researcher), 10);
+    assert_eq!(earned(&m, a.admin), 0);
     assert_conserved(&m, &a.all());
 }
 
+/// Attack: with replication 3, a tie-break that sides with the minority
+/// used to end in a refund that slashed nobody (a free way to kill a job),
+/// and a bare plurality (two of four) could win. Now a round without a
+/// strict majority escalates to fresh replicas, and every dissenter is
+/// slashed once a majority exists.
 #[ink::test]
-fn dispute_without_majority_refunds_and_slashes_nobody() {
+fn dispute_escalates_until_a_strict_majority() {
     let (mut m, a) = deploy();
     let ds = dataset(&mut m, &a, policy(3), 3);
     stake_all(&mut m, &a, 500);
+    pay(a.outsider, 500);
+    m.stake().expect("a fifth worker");
     let job = request(&mut m, &a, ds);
     let (x, y) = ([1u8; 32], [2u8; 32]);
     work(&mut m, job, a.workers[0], &x);
@@ -1034,23 +1076,69 @@ fn dispute_without_majority_refunds_and_slashes_nobody() {
         reveal(&mut m, job, a.workers[w], &r);
     }
     assert_eq!(status(&m, job), JobStatus::Disputed);
-    // The tie-break sides with the minority: 2 against 2.
+    // The tie-break sides with the minority: 2 against 2, no strict majority.
     work(&mut m, job, a.workers[3], &y);
     reveal(&mut m, job, a.workers[3], &y);
+    assert_eq!(status(&m, job), JobStatus::Disputed);
+    let d: JobDisputed = last();
+    assert_eq!(d.round, 2);
+    let info = m.job(job).expect("job");
+    assert_eq!((info.round, info.slots), (2, 5));
+    assert!(events::<WorkerSlashed>().is_empty());
+    // A fresh replica breaks the tie: 3 of 5.
+    work(&mut m, job, a.outsider, &x);
+    reveal(&mut m, job, a.outsider, &x);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    let slashed: Vec<_> = events::<WorkerSlashed>()
+        .into_iter()
+        .map(|e| (e.worker, e.reason))
+        .collect();
+    assert_eq!(
+        slashed,
+        [
+            (acc(a.workers[2]), SlashReason::Dissent),
+            (acc(a.workers[3]), SlashReason::Dissent)
+        ]
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // Three winners: a fee each (the reserve covers four) and a third of
+    // the two slashed stakes; the odd unit goes back to the researcher.
+    for w in [a.workers[0], a.workers[1], a.outsider] {
+        assert_eq!(earned(&m, w), 10 + 66);
+    }
+    assert_eq!(earned(&m, a.researcher), 10 + 2);
+    assert_eq!(earned(&m, a.admin), 0);
+    assert_conserved(&m, &a.all());
+}
+
+/// Rounds are bounded: with no strict majority after `MAX_DISPUTE_ROUNDS`
+/// rounds the job refunds.
+#[ink::test]
+fn dispute_refunds_after_the_last_round() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, a.workers[0], &[1; 32]);
+    work(&mut m, job, a.workers[1], &[2; 32]);
+    reveal(&mut m, job, a.workers[0], &[1; 32]);
+    reveal(&mut m, job, a.workers[1], &[2; 32]);
+    as_(a.outsider);
+    for round in 1..=MAX_DISPUTE_ROUNDS {
+        let info = m.job(job).expect("job");
+        assert_eq!((info.status, info.round), (JobStatus::Disputed, round));
+        at(info.deadline);
+        m.advance(job).expect("advance");
+    }
     assert_eq!(status(&m, job), JobStatus::Refunded);
     let refund: JobRefunded = last();
     assert_eq!(
-        (refund.reason, refund.workers_paid),
-        (RefundReason::NoMajority, 0)
+        (refund.reason, refund.refund, refund.workers_paid),
+        (RefundReason::NoMajority, escrow_for(&m, ds), 0)
     );
-    assert_eq!(refund.refund, escrow_for(&m, ds));
     assert!(events::<WorkerSlashed>().is_empty());
-    for w in a.workers {
-        assert_eq!(
-            m.worker(w).map(|i| (i.stake, i.locked, i.open_claims)),
-            Ok((500, 0, 0))
-        );
-    }
     assert_conserved(&m, &a.all());
 }
 
@@ -1065,10 +1153,12 @@ fn replication_one_challenge_window_then_computed() {
     reveal(&mut m, job, a.workers[0], &r);
     assert_eq!(status(&m, job), JobStatus::Challenge);
     let open: ChallengeOpened = last();
-    assert_eq!((open.dataset_id, open.deadline), (ds, T0 + 50));
+    // The challenge window is at least the job's compute window (20 s):
+    // a challenger must recompute the whole job.
+    assert_eq!((open.dataset_id, open.deadline), (ds, T0 + 20_000));
     as_(a.outsider);
     assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
-    at(T0 + 50);
+    at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Computed));
     assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(r)));
 }
@@ -1103,9 +1193,10 @@ fn challenge_with_tiebreak_slashes_the_loser() {
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
-    // Two winners paid from the fee slots (1 replica + 1 reserve).
-    assert_eq!(earned(&m, a.workers[1]), 10);
-    assert_eq!(earned(&m, a.workers[2]), 10);
+    // Two winners paid from the fee slots (1 replica + 1 reserve), and the
+    // lazy worker's stake shared between the challenger and the tie-breaker.
+    assert_eq!(earned(&m, a.workers[1]), 10 + 50);
+    assert_eq!(earned(&m, a.workers[2]), 10 + 50);
     assert_eq!(earned(&m, a.researcher), 0);
     assert_conserved(&m, &a.all());
 }
@@ -1138,7 +1229,7 @@ fn challenge_errors() {
     assert_eq!(m.challenge(job, [1; 32]), Err(Error::Paused));
     as_(a.admin);
     m.set_paused(false).expect("unpause");
-    at(T0 + 50);
+    at(T0 + 20_000);
     as_(a.workers[1]);
     assert_eq!(m.challenge(job, [1; 32]), Err(Error::DeadlinePassed));
 }
@@ -1153,13 +1244,22 @@ fn challenge_without_tiebreak_ends_without_majority() {
     reveal(&mut m, job, a.workers[0], &[7; 32]);
     as_(a.workers[1]);
     m.challenge(job, [8; 32]).expect("challenge");
-    // A tie-break worker claims but never commits.
+    // A tie-break worker claims but never commits; nobody claims the later
+    // rounds' slots either.
     as_(a.workers[2]);
     m.claim(job).expect("claim");
-    at(T0 + 50);
-    assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
-    assert_eq!(last::<JobRefunded>().reason, RefundReason::NoMajority);
+    at(T0 + 20_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Disputed));
+    for _ in 2..=MAX_DISPUTE_ROUNDS {
+        at(m.job(job).expect("job").deadline);
+        m.advance(job).expect("advance");
+    }
+    assert_eq!(status(&m, job), JobStatus::Refunded);
+    let refund: JobRefunded = last();
+    assert_eq!(refund.reason, RefundReason::NoMajority);
     assert_eq!(events::<WorkerSlashed>().len(), 1);
+    // The silent tie-break worker's stake goes to the researcher.
+    assert_eq!(refund.refund, escrow_for(&m, ds) + 100);
     assert_eq!(m.worker(a.workers[2]).map(|w| w.stake), Ok(400));
     assert_eq!(
         m.worker(a.workers[0]).map(|w| (w.stake, w.locked)),
@@ -1176,7 +1276,7 @@ fn advance_unclaimed_job_refunds_without_result() {
     as_(a.outsider);
     assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
     assert_eq!(m.advance(9), Err(Error::JobNotFound));
-    at(T0 + 1_000);
+    at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     let e: JobRefunded = last();
     assert_eq!(
@@ -1197,11 +1297,13 @@ fn advance_slashes_claimants_that_never_commit() {
         as_(*w);
         m.claim(job).expect("claim");
     }
-    at(T0 + 1_000);
+    at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     assert_eq!(events::<WorkerSlashed>().len(), 2);
-    assert_eq!(earned(&m, a.admin), 200);
-    assert_eq!(earned(&m, a.researcher), escrow_for(&m, ds));
+    // No result was agreed, so the researcher, whose job failed, takes the
+    // slashed stakes; the admin takes nothing.
+    assert_eq!(earned(&m, a.admin), 0);
+    assert_eq!(earned(&m, a.researcher), escrow_for(&m, ds) + 200);
     assert_conserved(&m, &a.all());
 }
 
@@ -1212,7 +1314,7 @@ fn advance_opens_reveal_for_partial_commits() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     work(&mut m, job, a.workers[0], &[7; 32]);
-    at(T0 + 1_000);
+    at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Revealing));
     reveal(&mut m, job, a.workers[0], &[7; 32]);
     // One result of two: tie-break needed.
@@ -1232,7 +1334,7 @@ fn advance_release_timeout_pays_workers_and_refunds_price() {
     let value = escrow_for(&m, ds);
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 300, T0 + 1_000)
+        .request(ds, PipelineId::Histogram, [3; 32], 300, T0 + 20_000, expected(&m, ds))
         .expect("request");
     for w in &a.workers[..2] {
         work(&mut m, job, *w, &[7; 32]);
@@ -1293,7 +1395,7 @@ fn release_errors() {
     assert_eq!(m.release(9, [4; 32]), Err(Error::JobNotFound));
     work(&mut m, job, a.workers[0], &[7; 32]);
     reveal(&mut m, job, a.workers[0], &[7; 32]);
-    at(T0 + 50);
+    at(T0 + 20_000);
     m.advance(job).expect("advance");
     as_(a.researcher);
     assert_eq!(m.release(job, [4; 32]), Err(Error::NotDatasetOwner));
@@ -1334,25 +1436,121 @@ fn withdraw_pays_out_once() {
 // ------------------------------------------------------------------- admin
 
 #[ink::test]
-fn set_params_owner_only_and_open_jobs_keep_theirs() {
+fn set_params_owner_only_within_bounds() {
     let (mut m, a) = deploy();
     let ds = dataset(&mut m, &a, policy(2), 3);
-    let job = request(&mut m, &a, ds);
     let mut p = params();
     p.worker_fee = 99;
     p.claim_stake = 7;
+    p.upgrade_delay = 6_000;
     as_(a.outsider);
     assert_eq!(m.set_params(p), Err(Error::NotOwner));
     as_(a.admin);
-    let mut bad = p;
-    bad.min_compute_window = bad.max_compute_window + 1;
-    assert_eq!(m.set_params(bad), Err(Error::InvalidParams));
+    let bad = |f: fn(&mut Params)| {
+        let mut b = params();
+        f(&mut b);
+        b
+    };
+    for b in [
+        bad(|b| b.min_compute_window = b.max_compute_window + 1),
+        bad(|b| b.claim_stake = 0),
+        bad(|b| b.reveal_window = 1),
+        bad(|b| b.challenge_window = u64::MAX - 1),
+        bad(|b| b.release_window = MAX_WINDOW + 1),
+        bad(|b| b.upgrade_delay = 0),
+    ] {
+        assert_eq!(m.set_params(b), Err(Error::InvalidParams), "{b:?}");
+    }
+    // The upgrade delay only rises.
+    assert_eq!(
+        m.set_params(bad(|b| b.upgrade_delay = 4_999)),
+        Err(Error::UpgradeDelayLowered)
+    );
     assert_eq!(m.set_params(p), Ok(()));
     assert_eq!(m.params(), Ok(p));
     assert_eq!(last::<ParamsSet>().params, p);
-    let old = m.job(job).expect("job");
-    assert_eq!((old.worker_fee, old.claim_stake), (10, 100));
     assert_eq!(escrow_for(&m, ds), PRICE + 99 * 3);
+}
+
+/// Attack: the admin shortens the windows of running jobs with `set_params`
+/// to push every worker into `Missed`. Each job keeps the terms it was
+/// requested with.
+#[ink::test]
+fn set_params_never_changes_a_running_job() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    let mut p = params();
+    p.reveal_window = 50_000;
+    p.release_window = 50_000;
+    m.set_params(p).expect("long windows");
+    let job = request(&mut m, &a, ds);
+    // The admin turns hostile: the shortest windows and a huge claim stake.
+    let mut hostile = params();
+    hostile.claim_stake = 400;
+    hostile.worker_fee = 0;
+    as_(a.admin);
+    m.set_params(hostile).expect("short windows");
+    let r = [7u8; 32];
+    work(&mut m, job, a.workers[0], &r);
+    work(&mut m, job, a.workers[1], &r);
+    let info = m.job(job).expect("job");
+    assert_eq!(info.deadline, T0 + 50_000, "reveal window frozen at request");
+    assert_eq!((info.terms.worker_fee, info.terms.claim_stake), (10, 100));
+    assert_eq!(m.worker(a.workers[0]).map(|w| w.locked), Ok(100));
+    at(T0 + 40_000);
+    reveal(&mut m, job, a.workers[0], &r);
+    reveal(&mut m, job, a.workers[1], &r);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 90_000));
+    assert!(events::<WorkerSlashed>().is_empty());
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    assert_eq!(earned(&m, a.workers[0]), 10);
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: the owner front-runs a request with `update_dataset` (price,
+/// replication) or new submissions. The researcher's expectations refuse it.
+#[ink::test]
+fn request_refuses_a_dataset_changed_under_it() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    let seen = expected(&m, ds);
+    let value = escrow_for(&m, ds) * 10;
+    let try_request = |m: &mut Marketplace| {
+        pay(a.researcher, value);
+        let r = m.request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 10_000, seen);
+        if r.is_err() {
+            unpay(a.researcher, value);
+        }
+        r
+    };
+    as_(a.owner);
+    m.update_dataset(ds, PRICE + 1, policy(2)).expect("price");
+    assert_eq!(try_request(&mut m), Err(Error::PriceChanged));
+    as_(a.owner);
+    m.update_dataset(ds, PRICE, policy(1)).expect("replication");
+    assert_eq!(try_request(&mut m), Err(Error::ReplicationChanged));
+    as_(a.owner);
+    m.update_dataset(ds, PRICE, policy(2)).expect("back");
+    m.add_submissions(ds, vec![blob(99)]).expect("more inputs");
+    assert_eq!(try_request(&mut m), Err(Error::InputsChanged));
+    as_(a.owner);
+    let ds2 = dataset(&mut m, &a, policy(2), 3);
+    let seen2 = expected(&m, ds2);
+    as_(a.owner);
+    m.revoke_submission(ds2, 1).expect("revoke");
+    pay(a.researcher, value);
+    assert_eq!(
+        m.request(ds2, PipelineId::Histogram, [3; 32], 0, T0 + 10_000, seen2),
+        Err(Error::InputsChanged)
+    );
+    unpay(a.researcher, value);
+    assert_eq!(m.job_count(), Ok(0));
+    assert_eq!(try_request(&mut m).err(), Some(Error::InputsChanged));
+    assert_conserved(&m, &a.all());
 }
 
 #[ink::test]
@@ -1362,15 +1560,19 @@ fn pause_blocks_new_business_but_not_settlement() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     work(&mut m, job, a.workers[0], &[7; 32]);
+    reveal(&mut m, job, a.workers[0], &[7; 32]);
+    at(T0 + 20_000);
+    m.advance(job).expect("advance");
     as_(a.outsider);
     assert_eq!(m.set_paused(true), Err(Error::NotOwner));
     as_(a.admin);
     assert_eq!(m.set_paused(true), Ok(()));
     assert_eq!(m.paused(), Ok(true));
     assert!(last::<PausedSet>().paused);
-    reveal(&mut m, job, a.workers[0], &[7; 32]);
-    at(T0 + 50);
-    m.advance(job).expect("advance");
+    as_(a.workers[1]);
+    pay(a.workers[1], 10);
+    assert_eq!(m.stake(), Err(Error::Paused));
+    unpay(a.workers[1], 10);
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
@@ -1383,35 +1585,165 @@ fn pause_blocks_new_business_but_not_settlement() {
     assert_eq!(m.paused(), Ok(false));
 }
 
+/// Attack: a pause blocks challenges and tie-break claims while deadlines
+/// keep running. Now the market clock stops: every running job's deadlines
+/// move by the length of the pause.
 #[ink::test]
-fn set_code_hash_owner_only() {
-    // The off-chain environment cannot swap code; the success path runs on the
-    // embedded chain and the node.
+fn pause_extends_running_deadlines() {
     let (mut m, a) = deploy();
-    as_(a.outsider);
-    assert_eq!(m.set_code_hash([9; 32]), Err(Error::NotOwner));
-}
-
-#[ink::test]
-fn transfer_ownership_moves_admin_and_slash_proceeds() {
-    let (mut m, a) = deploy();
-    as_(a.outsider);
-    assert_eq!(m.transfer_ownership(a.outsider), Err(Error::NotOwner));
-    as_(a.admin);
-    assert_eq!(m.transfer_ownership(a.outsider), Ok(()));
-    assert_eq!(m.owner(), Ok(a.outsider));
-    let e: OwnershipTransferred = last();
-    assert_eq!((e.previous, e.owner), (acc(a.admin), acc(a.outsider)));
-    assert_eq!(m.set_paused(true), Err(Error::NotOwner));
     let ds = dataset(&mut m, &a, policy(1), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
+    work(&mut m, job, a.workers[0], &[6; 32]);
+    reveal(&mut m, job, a.workers[0], &[6; 32]);
+    let deadline = m.job(job).expect("job").deadline;
+    assert_eq!(deadline, T0 + 20_000);
+    at(T0 + 19_000);
+    as_(a.admin);
+    m.set_paused(true).expect("pause");
+    at(T0 + 500_000);
+    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 19_000));
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
+    as_(a.workers[1]);
+    assert_eq!(m.challenge(job, [7; 32]), Err(Error::Paused));
+    as_(a.admin);
+    m.set_paused(false).expect("unpause");
+    // 1 s of the window was left when the pause began; it is still there.
+    at(T0 + 500_500);
+    as_(a.workers[1]);
+    assert_eq!(m.challenge(job, [7; 32]), Ok(()));
+    // New deadlines count on the market clock too.
+    let info = m.job(job).expect("job");
+    assert_eq!(info.deadline, T0 + 19_500 + 20_000);
+    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 19_500));
+    // A request names a chain-time deadline; the job stores it on the market clock.
+    pay(a.researcher, escrow_for(&m, ds));
+    let second = m
+        .request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 520_500, expected(&m, ds))
+        .expect("request");
+    assert_eq!(m.job(second).map(|j| j.deadline), Ok(T0 + 39_500));
+    assert_conserved(&m, &a.all());
+}
+
+/// A pause holds the clock back by at most `MAX_PAUSE` in all: an admin
+/// cannot freeze escrowed money forever.
+#[ink::test]
+fn pauses_hold_the_clock_back_at_most_max_pause() {
+    let (mut m, a) = deploy();
+    as_(a.admin);
+    m.set_paused(true).expect("pause");
+    at(T0 + MAX_PAUSE + 7_000);
+    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 7_000));
+    m.set_paused(false).expect("unpause");
+    m.set_paused(true).expect("pause again");
+    at(T0 + MAX_PAUSE + 9_000);
+    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 9_000));
+}
+
+#[ink::test]
+fn upgrades_are_announced_then_enacted_after_the_delay() {
+    // The off-chain environment cannot swap code: `enact_upgrade`'s success
+    // path runs on the embedded chain and the node (e2e `upgrade_after_delay`).
+    let (mut m, a) = deploy();
+    as_(a.outsider);
+    assert_eq!(m.announce_upgrade([9; 32]), Err(Error::NotOwner));
+    assert_eq!(m.enact_upgrade(), Err(Error::NotOwner));
+    assert_eq!(m.cancel_upgrade(), Err(Error::NotOwner));
+    as_(a.admin);
+    assert_eq!(m.enact_upgrade(), Err(Error::NoPendingUpgrade));
+    assert_eq!(m.cancel_upgrade(), Err(Error::NoPendingUpgrade));
+    at(T0 + 100);
+    assert_eq!(m.announce_upgrade([9; 32]), Ok(()));
+    let e: UpgradeAnnounced = last();
+    assert_eq!((e.code_hash, e.enact_after), ([9; 32], T0 + 5_100));
+    let pending = m.state().expect("state").pending_upgrade;
+    assert_eq!(
+        pending,
+        Some(PendingUpgrade {
+            code_hash: [9; 32],
+            enact_after: T0 + 5_100
+        })
+    );
+    at(T0 + 5_099);
+    assert_eq!(m.enact_upgrade(), Err(Error::UpgradeNotDue));
+    assert_eq!(m.cancel_upgrade(), Ok(()));
+    assert_eq!(last::<UpgradeCancelled>().code_hash, [9; 32]);
+    assert_eq!(m.state().map(|s| s.pending_upgrade), Ok(None));
+    at(T0 + 6_000);
+    assert_eq!(m.enact_upgrade(), Err(Error::NoPendingUpgrade));
+}
+
+/// Ownership moves in two steps: a mistyped account cannot take the admin
+/// role (or lock it out).
+#[ink::test]
+fn ownership_is_proposed_then_accepted() {
+    let (mut m, a) = deploy();
+    as_(a.outsider);
+    assert_eq!(m.transfer_ownership(a.outsider), Err(Error::NotOwner));
+    assert_eq!(m.accept_ownership(), Err(Error::NotPendingOwner));
+    as_(a.admin);
+    assert_eq!(m.transfer_ownership(a.outsider), Ok(()));
+    let e: OwnershipProposed = last();
+    assert_eq!((e.owner, e.proposed), (acc(a.admin), acc(a.outsider)));
+    assert_eq!(m.owner(), Ok(a.admin));
+    assert_eq!(
+        m.state().map(|s| s.pending_owner),
+        Ok(Some(acc(a.outsider)))
+    );
+    as_(a.researcher);
+    assert_eq!(m.accept_ownership(), Err(Error::NotPendingOwner));
+    as_(a.outsider);
+    assert_eq!(m.accept_ownership(), Ok(()));
+    assert_eq!(m.owner(), Ok(a.outsider));
+    assert_eq!(m.state().map(|s| s.pending_owner), Ok(None));
+    let e: OwnershipTransferred = last();
+    assert_eq!((e.previous, e.owner), (acc(a.admin), acc(a.outsider)));
+    as_(a.admin);
+    assert_eq!(m.set_paused(true), Err(Error::NotOwner));
+    as_(a.outsider);
+    assert_eq!(m.accept_ownership(), Err(Error::NotPendingOwner));
+}
+
+/// Attack: a griefer reserves a dataset's whole privacy budget, lets the
+/// job fail (its own workers never deliver) and gets every payment back,
+/// again and again. Each failed reservation now pays the owner a tenth of
+/// the price; a job the owner failed (no release) pays it nothing.
+#[ink::test]
+fn failed_reservations_of_epsilon_cost_the_griefer() {
+    let (mut m, a) = deploy();
+    let mut p = policy(1);
+    p.dp_epsilon_budget = Some(1_000);
+    let ds = dataset(&mut m, &a, p, 3);
+    stake_all(&mut m, &a, 500);
+    let value = escrow_for(&m, ds);
+    pay(a.researcher, value);
+    let job = m
+        .request(ds, PipelineId::Histogram, [3; 32], 1_000, T0 + 20_000, expected(&m, ds))
+        .expect("the whole budget");
     as_(a.workers[0]);
-    m.claim(job).expect("claim");
-    at(T0 + 1_000);
-    m.advance(job).expect("advance");
-    assert_eq!(earned(&m, a.outsider), 100);
-    assert_eq!(earned(&m, a.admin), 0);
+    m.claim(job).expect("a sybil claims and never commits");
+    at(T0 + 20_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
+    let e: JobRefunded = last();
+    assert_eq!((e.reason, e.owner_paid), (RefundReason::NoResult, PRICE / 10));
+    assert_eq!(earned(&m, a.owner), PRICE / 10);
+    assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));
+    // The owner's own failure to release earns it nothing.
+    pay(a.researcher, value);
+    let job = m
+        .request(ds, PipelineId::Histogram, [3; 32], 1_000, T0 + 40_000, expected(&m, ds))
+        .expect("again");
+    work(&mut m, job, a.workers[1], &[7; 32]);
+    reveal(&mut m, job, a.workers[1], &[7; 32]);
+    at(T0 + 40_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    at(T0 + 41_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
+    let e: JobRefunded = last();
+    assert_eq!((e.reason, e.owner_paid), (RefundReason::ReleaseTimeout, 0));
+    assert_eq!(earned(&m, a.owner), PRICE / 10);
+    assert_conserved(&m, &a.all());
 }
 
 // ----------------------------------------------------------------- queries

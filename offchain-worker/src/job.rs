@@ -5,11 +5,18 @@
 //!
 //! 1. **Prepare** (no claim yet): fetch and check every input
 //!    ([`crate::inputs`]); a bad input refuses the job before anything is sent.
-//! 2. **Claim**, unless the chain already shows this worker's claim.
+//! 2. **Claim**, unless the chain already shows this worker's claim, and
+//!    only if the job fits before its deadline: the worker computes the
+//!    first input, times it, and extrapolates with a safety margin.
 //! 3. **Compute** each live input not already in the state file, storing
 //!    each video's result blob as soon as it exists; then store the bundle.
+//!    These stay in the worker's private results directory (beside its
+//!    state file), not in the shared store.
 //! 4. **Commit** `seal(commitment, worker)`, unless the chain shows it.
-//! 5. **Reveal** once the reveal phase opens, unless the chain shows it.
+//! 5. **Reveal** once the reveal phase opens: publish the bundle to the
+//!    shared store (the commitments are closed, so nobody can copy it into
+//!    a commitment of its own), then reveal its hash, unless the chain
+//!    shows it.
 //!
 //! Deadlines that pass while waiting are pushed along with `advance` (anyone
 //! may call it), so a job never waits on someone else's housekeeping.
@@ -96,7 +103,13 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             Err(e) => return Err(e),
         };
 
-        // 2. Claim.
+        // 2. Claim, if this worker can meet the deadline.
+        if self.my_claim(&job).is_none() {
+            if let Some(why) = self.infeasible(&prepared, &job).await? {
+                return self.skip(job_id, why);
+            }
+            job = self.job_info(job_id).await?;
+        }
         if self.my_claim(&job).is_none() {
             match with_backoff("claim", || self.market.claim(&self.signer, job_id)).await {
                 Ok(()) => {
@@ -165,6 +178,8 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             }
             match job.status {
                 JobStatus::Revealing => {
+                    // Commitments are closed: the result may go public now.
+                    self.publish(job_id, &result_hash).await?;
                     match with_backoff("reveal", || {
                         self.market.reveal(&self.signer, job_id, result_hash)
                     })
@@ -198,10 +213,10 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     /// Calls `advance` when the job's current deadline has passed (on an
     /// idle instant-seal node, after making the chain's clock catch up).
     async fn nudge(&self, job_id: JobId, job: &JobInfo) -> Result<(), WorkerError> {
-        let passed =
-            blindfold_chain::deadline_passed(self.market.chain(), &self.signer, job.deadline)
-                .await
-                .map_err(blindfold_market::MarketError::from)?;
+        let passed = self
+            .market
+            .deadline_passed(&self.signer, job.deadline)
+            .await?;
         if passed {
             match self.market.advance(&self.signer, job_id).await {
                 Ok(status) => tracing::info!(job = job_id, ?status, "deadline passed: advanced"),
@@ -212,9 +227,29 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         Ok(())
     }
 
+    /// Copies the result bundle `hash` from the worker's private results to
+    /// the shared store, once the job's commit phase has closed.
+    async fn publish(
+        &self,
+        job_id: JobId,
+        hash: &blindfold_protocol::types::Hash,
+    ) -> Result<(), WorkerError> {
+        if self.store.contains(hash).await? {
+            return Ok(());
+        }
+        let bytes = self
+            .results
+            .get(hash, blindfold_job::RESULT_BUNDLE_LIMIT)
+            .await?;
+        self.store.put(bytes).await?;
+        tracing::info!(job = job_id, result = %hex::encode(hash), "result published");
+        Ok(())
+    }
+
     /// Computes (or finds already computed) the job's result bundle and
-    /// returns its hash. Each video's result is stored and recorded as soon
-    /// as it exists, so a crash loses at most the video in progress.
+    /// returns its hash, keeping it in the worker's private results. Each
+    /// video's result is stored and recorded as soon as it exists, so a
+    /// crash loses at most the video in progress.
     async fn compute(
         self: &Arc<Self>,
         p: &Prepared,
@@ -222,94 +257,25 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         let ctx = &p.ctx;
         let job_id = ctx.job_id;
         if let Some(hash) = self.state.job(job_id).and_then(|r| r.result_hash()) {
-            if self.store.contains(&hash).await? {
+            if self.results.contains(&hash).await? {
                 tracing::info!(job = job_id, "result already computed before a restart");
                 return Ok(hash);
             }
         }
-        let per_video = ctx.pbs_per_input();
-        let total_pbs = per_video.saturating_mul(ctx.inputs.len() as u64);
+        let total_pbs = ctx.pbs_per_input().saturating_mul(ctx.inputs.len() as u64);
         let started = Instant::now();
         let mut bundle = ResultBundle::default();
-        let mut done_pbs = 0u64;
-        for (n, input) in ctx.inputs.iter().enumerate() {
+        for n in 0..ctx.inputs.len() {
             if self.shutting_down() {
                 return Err(WorkerError::Shutdown);
             }
-            let known = self
-                .state
-                .job(job_id)
-                .and_then(|r| r.partial.get(&input.index).and_then(|h| parse_hash(h)));
-            if let Some(hash) = known {
-                match self.store.get(&hash, RESULT_LIMIT).await {
-                    Ok(bytes) => {
-                        tracing::info!(
-                            job = job_id,
-                            video = n + 1,
-                            of = ctx.inputs.len(),
-                            "reusing the result computed before a restart"
-                        );
-                        bundle.items.push((input.index, bytes));
-                        done_pbs += per_video;
-                        continue;
-                    }
-                    Err(e) => tracing::warn!(
-                        job = job_id,
-                        "stored partial result unusable ({e}); recomputing"
-                    ),
-                }
-            }
-            let video = self.load_video(ctx, input).await?;
-            let progress = Progress::new();
-            let worker = self.clone();
-            let key = p.server_key.clone();
-            let params = ctx.spec.params.clone();
-            let task_progress = progress.clone();
-            let mut task = tokio::task::spawn_blocking(move || {
-                worker
-                    .pool
-                    .install(|| evaluate_input(&key, &params, &video, &task_progress))
-            });
-            let bytes = loop {
-                tokio::select! {
-                    out = &mut task => break out,
-                    _ = tokio::time::sleep(PROGRESS_EVERY) => {
-                        let done = done_pbs + progress.pbs_done();
-                        let elapsed = started.elapsed().as_secs_f64();
-                        let eta = if done > 0 { elapsed * (total_pbs.saturating_sub(done)) as f64 / done as f64 } else { f64::NAN };
-                        tracing::info!(
-                            job = job_id,
-                            video = n + 1,
-                            of = ctx.inputs.len(),
-                            "computing: {done}/{total_pbs} PBS ({:.0}%), ETA {eta:.0} s",
-                            100.0 * done as f64 / total_pbs.max(1) as f64
-                        );
-                    }
-                }
-            }
-            .map_err(|e| WorkerError::Config(format!("evaluation task failed: {e}")))?
-            .map_err(|source| WorkerError::Fhe { job: job_id, source })
-            .map(|(bytes, ops)| {
-                if ops.pbs == 0 {
-                    tracing::info!(
-                        job = job_id,
-                        video = n + 1,
-                        of = ctx.inputs.len(),
-                        "computed: {} multiplications, {} rotations",
-                        ops.multiplications,
-                        ops.rotations
-                    );
-                }
-                bytes
-            })?;
-            done_pbs += per_video;
-            let hash = self.store.put(bytes.clone()).await?;
-            self.state.update_job(job_id, |r| {
-                r.partial.insert(input.index, hex::encode(hash));
-            })?;
-            bundle.items.push((input.index, bytes));
+            let bytes = match self.known_item(p, n).await {
+                Some(bytes) => bytes,
+                None => self.compute_item(p, n, started).await?,
+            };
+            bundle.items.push((ctx.inputs[n].index, bytes));
         }
-        let hash = self.store.put(bundle.to_bytes()).await?;
+        let hash = self.results.put(bundle.to_bytes()).await?;
         self.state.update_job(job_id, |r| {
             r.result = Some(hex::encode(hash));
             r.phase = Phase::Computed;
@@ -323,5 +289,149 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             "computed"
         );
         Ok(hash)
+    }
+
+    /// Whether this worker can compute the whole job before its deadline,
+    /// by its own measured throughput: it computes the first input now (kept
+    /// as a partial result, so nothing is lost) and extrapolates with the
+    /// configured safety margin. `Some(why)` when it cannot: then it does not
+    /// claim, and risks no stake on a deadline it would miss.
+    async fn infeasible(
+        self: &Arc<Self>,
+        p: &Prepared,
+        job: &JobInfo,
+    ) -> Result<Option<String>, WorkerError> {
+        let n = p.ctx.inputs.len();
+        if n == 0 || self.known_item(p, 0).await.is_some() {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        self.compute_item(p, 0, started).await?;
+        let per_input = started.elapsed().as_secs_f64();
+        let needed = estimate_seconds(per_input, n, self.config.safety_margin);
+        let clock = self.market.state().await?.clock;
+        let left = job.deadline.saturating_sub(clock) as f64 / 1e3;
+        if needed <= left {
+            tracing::info!(
+                job = p.ctx.job_id,
+                "feasible: about {needed:.0} s of work for {n} inputs, {left:.0} s left"
+            );
+            return Ok(None);
+        }
+        Ok(Some(format!(
+            "infeasible: about {needed:.0} s of work for {n} inputs ({per_input:.2} s per \
+             input measured here, safety margin {}), {left:.0} s before the deadline",
+            self.config.safety_margin
+        )))
+    }
+
+    /// Input `n`'s result, if an earlier run stored it.
+    async fn known_item(&self, p: &Prepared, n: usize) -> Option<Vec<u8>> {
+        let job_id = p.ctx.job_id;
+        let index = p.ctx.inputs.get(n)?.index;
+        let hash = self
+            .state
+            .job(job_id)
+            .and_then(|r| r.partial.get(&index).and_then(|h| parse_hash(h)))?;
+        match self.results.get(&hash, RESULT_LIMIT).await {
+            Ok(bytes) => {
+                tracing::info!(
+                    job = job_id,
+                    video = n + 1,
+                    of = p.ctx.inputs.len(),
+                    "reusing the result computed before"
+                );
+                Some(bytes)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    job = job_id,
+                    "stored partial result unusable ({e}); recomputing"
+                );
+                None
+            }
+        }
+    }
+
+    /// Evaluates input `n`, logging progress (`started`: when the job's
+    /// computation began), and stores and records its result.
+    async fn compute_item(
+        self: &Arc<Self>,
+        p: &Prepared,
+        n: usize,
+        started: Instant,
+    ) -> Result<Vec<u8>, WorkerError> {
+        let ctx = &p.ctx;
+        let job_id = ctx.job_id;
+        let input = &ctx.inputs[n];
+        let per_video = ctx.pbs_per_input();
+        let total_pbs = per_video.saturating_mul(ctx.inputs.len() as u64);
+        let done_pbs = per_video.saturating_mul(n as u64);
+        let video = self.load_video(ctx, input).await?;
+        let progress = Progress::new();
+        let worker = self.clone();
+        let key = p.server_key.clone();
+        let params = ctx.spec.params.clone();
+        let task_progress = progress.clone();
+        let mut task = tokio::task::spawn_blocking(move || {
+            worker
+                .pool
+                .install(|| evaluate_input(&key, &params, &video, &task_progress))
+        });
+        let bytes = loop {
+            tokio::select! {
+                out = &mut task => break out,
+                _ = tokio::time::sleep(PROGRESS_EVERY) => {
+                    let done = done_pbs + progress.pbs_done();
+                    let elapsed = started.elapsed().as_secs_f64();
+                    let eta = if done > 0 { elapsed * (total_pbs.saturating_sub(done)) as f64 / done as f64 } else { f64::NAN };
+                    tracing::info!(
+                        job = job_id,
+                        video = n + 1,
+                        of = ctx.inputs.len(),
+                        "computing: {done}/{total_pbs} PBS ({:.0}%), ETA {eta:.0} s",
+                        100.0 * done as f64 / total_pbs.max(1) as f64
+                    );
+                }
+            }
+        }
+        .map_err(|e| WorkerError::Config(format!("evaluation task failed: {e}")))?
+        .map_err(|source| WorkerError::Fhe { job: job_id, source })
+        .map(|(bytes, ops)| {
+            if ops.pbs == 0 {
+                tracing::info!(
+                    job = job_id,
+                    video = n + 1,
+                    of = ctx.inputs.len(),
+                    "computed: {} multiplications, {} rotations",
+                    ops.multiplications,
+                    ops.rotations
+                );
+            }
+            bytes
+        })?;
+        let hash = self.results.put(bytes.clone()).await?;
+        self.state.update_job(job_id, |r| {
+            r.partial.insert(input.index, hex::encode(hash));
+        })?;
+        Ok(bytes)
+    }
+}
+
+/// Seconds a job of `inputs` inputs needs at `per_input` seconds each, with
+/// a safety `margin` (1.5: half as long again).
+fn estimate_seconds(per_input: f64, inputs: usize, margin: f64) -> f64 {
+    per_input * inputs as f64 * margin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::estimate_seconds;
+
+    #[test]
+    fn estimate_scales_with_inputs_and_margin() {
+        assert_eq!(estimate_seconds(2.0, 10, 1.5), 30.0);
+        assert_eq!(estimate_seconds(0.5, 0, 1.5), 0.0);
+        assert!(estimate_seconds(1.0, 100, 2.0) > estimate_seconds(1.0, 100, 1.5));
     }
 }

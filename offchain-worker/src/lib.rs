@@ -34,7 +34,7 @@ use blindfold_chain::{Chain, Signer};
 use blindfold_fhe::SchemeServerKey;
 use blindfold_market::{Market, MarketError};
 use blindfold_protocol::types::{Hash, JobId, PipelineSet};
-use blindfold_store::{BlobStore, StoreError};
+use blindfold_store::{BlobStore, DirStore, StoreError};
 
 use crate::state::StateFile;
 
@@ -54,11 +54,14 @@ pub struct WorkerConfig {
     pub stake: u128,
     /// Pipelines this worker serves.
     pub pipelines: PipelineSet,
+    /// A job is claimed only if (seconds for its first input, measured
+    /// here) × inputs × this fits before its deadline.
+    pub safety_margin: f64,
 }
 
 impl WorkerConfig {
     /// Defaults: 2 threads, 1 job at a time, 500 ms polls, 100 units of
-    /// stake, every pipeline.
+    /// stake, every pipeline, a safety margin of 1.5.
     pub fn new(state_path: impl Into<PathBuf>) -> Self {
         WorkerConfig {
             state_path: state_path.into(),
@@ -67,6 +70,7 @@ impl WorkerConfig {
             poll: Duration::from_millis(500),
             stake: 100 * blindfold_market::UNIT,
             pipelines: PipelineSet::ALL,
+            safety_margin: 1.5,
         }
     }
 }
@@ -132,6 +136,10 @@ pub struct Worker<C, S> {
     pub config: WorkerConfig,
     /// Persisted progress.
     pub state: StateFile,
+    /// Results not yet published: kept beside the state file until the job's
+    /// commit phase closes, so that no co-worker can copy them from the
+    /// shared store and commit them as its own.
+    results: DirStore,
     pool: rayon::ThreadPool,
     keys: Mutex<HashMap<Hash, Arc<SchemeServerKey>>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
@@ -161,7 +169,14 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 "--threads and --max-jobs must be at least 1".into(),
             ));
         }
+        if !(config.safety_margin.is_finite() && config.safety_margin >= 1.0) {
+            return Err(WorkerError::Config(format!(
+                "--safety-margin must be a number of at least 1, not {}",
+                config.safety_margin
+            )));
+        }
         let state = StateFile::open(&config.state_path, &hex::encode(signer.account()))?;
+        let results = DirStore::open(config.state_path.with_extension("results"))?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads)
             .thread_name(|i| format!("fhe-{i}"))
@@ -176,6 +191,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             signer,
             config,
             state,
+            results,
             pool,
             keys: Mutex::new(HashMap::new()),
             shutdown,

@@ -80,6 +80,10 @@ struct RunArgs {
     /// Pipelines to serve, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pipelines: Vec<String>,
+    /// Claim a job only if its first input, timed here, times the number of
+    /// inputs times this margin fits before the deadline.
+    #[arg(long, default_value_t = 1.5)]
+    safety_margin: f64,
 }
 
 fn default_threads() -> usize {
@@ -141,6 +145,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             .checked_mul(UNIT)
             .ok_or_else(|| anyhow!("--stake {} is too large", args.stake))?,
         pipelines,
+        safety_margin: args.safety_margin,
     };
     let worker = Worker::new(market, store, signer, config)?;
     service::run(worker, shutdown_signal()).await?;

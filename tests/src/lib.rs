@@ -57,7 +57,9 @@ pub fn wasm_path() -> PathBuf {
 }
 
 /// Contract settings for a chain: the demo defaults on the embedded chain
-/// (whose clock only moves when told), windows of seconds on a real node.
+/// (whose clock only moves when told), windows of seconds on a real node
+/// (a job's challenge and tie-break windows still grow to its compute
+/// window).
 pub fn params_for(chain: &AnyChain) -> Params {
     let mut p = blindfold_market::default_params();
     if chain.as_embedded().is_none() {
@@ -66,6 +68,7 @@ pub fn params_for(chain: &AnyChain) -> Params {
         p.challenge_window = 5_000;
         p.tiebreak_window = 120_000;
         p.release_window = 120_000;
+        p.upgrade_delay = 2_000;
     }
     p
 }
@@ -134,7 +137,7 @@ pub struct Scenario {
     pub dir: PathBuf,
     /// The client library, for the data owner, researcher and verifier.
     pub client: Client<SharedChain, DirStore>,
-    /// Deploys the contract; receives slashed stakes.
+    /// Deploys the contract: the admin.
     pub operator: Signer,
     /// The hospital.
     pub owner: Signer,
@@ -235,10 +238,21 @@ impl Scenario {
 
     /// A worker for `self.workers[i]` with `threads` FHE threads.
     pub fn worker(&self, i: usize, threads: usize) -> Result<ScenarioWorker> {
+        self.worker_with(i, threads, |_| {})
+    }
+
+    /// [`Scenario::worker`], with `tune` applied to its configuration.
+    pub fn worker_with(
+        &self,
+        i: usize,
+        threads: usize,
+        tune: impl FnOnce(&mut WorkerConfig),
+    ) -> Result<ScenarioWorker> {
         let signer = self.workers[i].clone();
         let mut config = WorkerConfig::new(self.dir.join(format!("worker-{i}.json")));
         config.threads = threads;
         config.poll = Duration::from_millis(100);
+        tune(&mut config);
         let market = Arc::new(Market::at(self.chain.clone(), self.market().address()));
         let store = Arc::new(DirStore::open(self.dir.join("store"))?);
         Ok(Worker::new(market, store, signer, config)?)

@@ -204,8 +204,10 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     release(&s, &data, job).await?;
 
     let after = s.ledger().await?;
-    assert_eq!(after.earned_since(&before, "worker-0"), fee as i128);
-    assert_eq!(after.earned_since(&before, "worker-2"), fee as i128);
+    // Each winner: its fee and half the liar's slashed stake.
+    let share = (claim_stake / 2) as i128;
+    assert_eq!(after.earned_since(&before, "worker-0"), fee as i128 + share);
+    assert_eq!(after.earned_since(&before, "worker-2"), fee as i128 + share);
     assert_eq!(
         after.earned_since(&before, "worker-1"),
         0,
@@ -218,8 +220,8 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     );
     assert_eq!(
         after.earned_since(&before, "operator"),
-        claim_stake as i128,
-        "slashed stake goes to the operator"
+        0,
+        "the slashed stake pays the honest side, never the admin"
     );
     assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
     after.check_conservation(&before)?;
@@ -258,8 +260,8 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
     let after = s.ledger().await?;
     assert_eq!(
         after.earned_since(&before, "researcher"),
-        escrow as i128,
-        "full refund"
+        (escrow + claim_stake) as i128,
+        "full refund, and the idle worker's slashed stake"
     );
     assert_eq!(
         after.stake_since(&before, "worker-0"),
@@ -478,6 +480,7 @@ async fn bad_inputs_refused(chain: &str) -> Result<()> {
     let spec_job = s.client.job(job_bad_blob).await?;
     let escrow = spec_job.escrow;
     let deadline = s.market().chain().now().await? + 600_000;
+    let expected = s.market().expected(ds2).await?;
     let job_bad_key = s
         .market()
         .request(
@@ -487,6 +490,7 @@ async fn bad_inputs_refused(chain: &str) -> Result<()> {
             spec_job.params_hash,
             0,
             deadline,
+            expected,
             escrow,
         )
         .await?;
@@ -815,6 +819,162 @@ fn node_url() -> Option<String> {
     url
 }
 
+/// A lazy co-worker watches the shared store for a replica's result, to
+/// commit the same hash without computing. Results stay private until the
+/// commit phase closes: while the job waits for the second replica's
+/// commitment, the first replica's result is nowhere in the store.
+async fn results_private_until_commits_close(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let first = s.worker(0, 2)?;
+    let me = s.workers[0].account();
+    let info = s
+        .run_workers_until(
+            std::slice::from_ref(&first),
+            job,
+            TIMEOUT,
+            move |j: &JobInfo| {
+                j.claims
+                    .iter()
+                    .any(|c| c.worker == me && c.sealed.is_some())
+            },
+            nothing,
+        )
+        .await?;
+    assert_eq!(
+        info.status,
+        JobStatus::Open,
+        "the second slot is still free"
+    );
+    let result = first
+        .state
+        .job(job)
+        .and_then(|r| r.result_hash())
+        .expect("the first replica computed its result");
+    assert!(
+        !s.client.store().contains(&result).await?,
+        "a committed result is in the shared store before the commit phase closed"
+    );
+    let info = s
+        .run_workers_until(
+            &[s.worker(0, 1)?, s.worker(1, 1)?],
+            job,
+            TIMEOUT,
+            status_is(JobStatus::Computed),
+            nothing,
+        )
+        .await?;
+    assert_eq!(info.result_blob_hash, Some(result));
+    assert!(
+        s.client.store().contains(&result).await?,
+        "published at reveal"
+    );
+    Ok(())
+}
+
+/// Bait: a researcher sets a deadline no worker can meet, hoping a worker
+/// claims and is slashed for missing it. A worker times the first input,
+/// extrapolates (here with an absurd safety margin, so that any job is too
+/// big) and does not claim: it locks no stake.
+async fn infeasible_job_not_claimed(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let cautious = s.worker_with(0, 1, |c| c.safety_margin = 1e9)?;
+    let w = cautious.clone();
+    let skipped = move |_: &JobInfo| w.state.job(job).map(|r| r.phase) == Some(Phase::Skipped);
+    let info = s
+        .run_workers_until(
+            std::slice::from_ref(&cautious),
+            job,
+            TIMEOUT,
+            skipped,
+            nothing,
+        )
+        .await?;
+    assert!(info.claims.is_empty(), "{:?}", info.claims);
+    let note = cautious
+        .state
+        .job(job)
+        .and_then(|r| r.note)
+        .unwrap_or_default();
+    assert!(note.starts_with("infeasible"), "{note}");
+    let worker = s.market().worker(&s.workers[0].account()).await?;
+    assert_eq!((worker.locked, worker.open_claims), (0, 0));
+    Ok(())
+}
+
+/// The contract error of a failed market call, if that is why it failed.
+fn refusal<T>(r: blindfold_market::Result<T>) -> Option<ContractError> {
+    r.err().and_then(|e| e.contract_error())
+}
+
+/// The admin's powers, end to end: a code upgrade is announced, refused
+/// before its delay, enacted after it (to the code already uploaded, so the
+/// contract goes on answering; an unknown code hash is refused by the
+/// runtime), and ownership moves only when the proposed owner accepts.
+async fn admin_upgrade_and_handover(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let m = s.market();
+    let wasm = std::fs::read(blindfold_e2e::wasm_path())?;
+    let code_hash = blindfold_chain::code_hash(&wasm);
+    let delay = m.state().await?.params.upgrade_delay;
+    // What `blindfold chain info` shows: the deployed code's hash, which is
+    // the release artifact's; an account with no contract has none.
+    assert_eq!(m.code_hash().await?, Some(code_hash));
+    assert_eq!(s.chain.code_hash(&s.owner.account()).await?, None);
+
+    let not_owner = m.announce_upgrade(&s.researcher, code_hash).await;
+    assert_eq!(refusal(not_owner), Some(ContractError::NotOwner));
+    let nothing = m.enact_upgrade(&s.operator).await;
+    assert_eq!(refusal(nothing), Some(ContractError::NoPendingUpgrade));
+
+    m.announce_upgrade(&s.operator, [7; 32]).await?;
+    let early = m.enact_upgrade(&s.operator).await;
+    assert_eq!(refusal(early), Some(ContractError::UpgradeNotDue));
+    s.advance(delay + 1_000).await?;
+    let unknown = m.enact_upgrade(&s.operator).await;
+    assert_eq!(refusal(unknown), Some(ContractError::SetCodeHashFailed));
+
+    // A new announcement replaces the old one and starts its own delay.
+    m.announce_upgrade(&s.operator, code_hash).await?;
+    let pending = m.state().await?.pending_upgrade.expect("announced");
+    assert_eq!(pending.code_hash, code_hash);
+    let early = m.enact_upgrade(&s.operator).await;
+    assert_eq!(refusal(early), Some(ContractError::UpgradeNotDue));
+    s.advance(delay + 1_000).await?;
+    m.enact_upgrade(&s.operator).await?;
+    let state = m.state().await?;
+    assert_eq!(state.pending_upgrade, None);
+    assert_eq!(m.code_hash().await?, Some(code_hash));
+    let (events, _) = m.events(Default::default()).await?;
+    let set: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            blindfold_protocol::events::MarketEvent::CodeHashSet(c) => Some(c.code_hash),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(set, [code_hash]);
+
+    // Two-step handover: the admin stays until the proposed owner accepts.
+    m.transfer_ownership(&s.operator, &s.owner.account())
+        .await?;
+    assert_eq!(m.state().await?.owner, s.operator.account());
+    let wrong = m.accept_ownership(&s.researcher).await;
+    assert_eq!(refusal(wrong), Some(ContractError::NotPendingOwner));
+    m.accept_ownership(&s.owner).await?;
+    let state = m.state().await?;
+    assert_eq!(
+        (state.owner, state.pending_owner),
+        (s.owner.account(), None)
+    );
+    let old_admin = m.set_paused(&s.operator, true).await;
+    assert_eq!(refusal(old_admin), Some(ContractError::NotOwner));
+    Ok(())
+}
+
 macro_rules! on_both_chains {
     ($($case:ident => $embedded:ident, $node:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -846,4 +1006,7 @@ on_both_chains! {
     dp_budget_enforced => embedded_dp_budget_enforced, node_dp_budget_enforced;
     key_probe_alone => embedded_key_probe_alone, node_key_probe_alone;
     key_probe_colluding => embedded_key_probe_colluding, node_key_probe_colluding;
+    admin_upgrade_and_handover => embedded_admin_upgrade_and_handover, node_admin_upgrade_and_handover;
+    results_private_until_commits_close => embedded_results_private_until_commits_close, node_results_private_until_commits_close;
+    infeasible_job_not_claimed => embedded_infeasible_job_not_claimed, node_infeasible_job_not_claimed;
 }

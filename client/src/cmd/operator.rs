@@ -143,6 +143,13 @@ pub async fn chain(cfg: &Config, json: bool, command: ChainCommand) -> anyhow::R
                 chain: String,
                 now_ms: u64,
                 contract: Option<String>,
+                /// The deployed contract's code hash (blake2-256 of its wasm).
+                code_hash: Option<String>,
+                /// The code hash of the release artifact here
+                /// (`artifacts/marketplace.wasm`), when it exists.
+                expected_code_hash: Option<String>,
+                /// An announced upgrade: its code hash and when it may be enacted.
+                pending_upgrade: Option<(String, u64)>,
                 datasets: Option<u32>,
                 jobs: Option<u64>,
                 #[serde(with = "blindfold_client::units::units_str")]
@@ -154,6 +161,11 @@ pub async fn chain(cfg: &Config, json: bool, command: ChainCommand) -> anyhow::R
                 chain: chain.describe(),
                 now_ms: now,
                 contract: None,
+                code_hash: None,
+                expected_code_hash: std::fs::read(operator::DEFAULT_WASM)
+                    .ok()
+                    .map(|wasm| hex32(&blindfold_chain::code_hash(&wasm))),
+                pending_upgrade: None,
                 datasets: None,
                 jobs: None,
                 escrow: 0,
@@ -163,6 +175,14 @@ pub async fn chain(cfg: &Config, json: bool, command: ChainCommand) -> anyhow::R
                 let market = Market::at(chain, address);
                 let state = market.state().await.map_err(ClientError::from)?;
                 info.contract = Some(hex32(&address));
+                info.code_hash = market
+                    .code_hash()
+                    .await
+                    .map_err(ClientError::from)?
+                    .map(|h| hex32(&h));
+                info.pending_upgrade = state
+                    .pending_upgrade
+                    .map(|u| (hex32(&u.code_hash), u.enact_after));
                 info.datasets = Some(state.dataset_count);
                 info.jobs = Some(state.job_count);
                 info.escrow = state.totals.escrow;
@@ -175,6 +195,24 @@ pub async fn chain(cfg: &Config, json: bool, command: ChainCommand) -> anyhow::R
                         "\nmarketplace {c}: {d} datasets, {j} jobs, escrow {}, stakes {}",
                         format_units(info.escrow),
                         format_units(info.stakes)
+                    ));
+                }
+                if let Some(code) = &info.code_hash {
+                    s.push_str(&format!("\ncode hash {code}"));
+                    match &info.expected_code_hash {
+                        Some(e) if e == code => {
+                            s.push_str(&format!(" (matches {})", operator::DEFAULT_WASM))
+                        }
+                        Some(e) => s.push_str(&format!(
+                            "\n  DIFFERS from {} here: {e}",
+                            operator::DEFAULT_WASM
+                        )),
+                        None => {}
+                    }
+                }
+                if let Some((code, at)) = &info.pending_upgrade {
+                    s.push_str(&format!(
+                        "\nupgrade announced to {code}, enactable from {at} ms"
                     ));
                 }
                 s

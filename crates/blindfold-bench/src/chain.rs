@@ -23,7 +23,8 @@ use blindfold_chain::node::NodeChain;
 use blindfold_chain::{AccountId, Chain, ChainError, Signer};
 use blindfold_protocol::hash::{seal, Sha2};
 use blindfold_protocol::types::{
-    required_escrow, JobInfo, JobStatus, Params, PipelineId, PipelineSet, Policy, MAX_BATCH,
+    required_escrow, DatasetInfo, JobInfo, JobStatus, Params, PipelineId, PipelineSet, Policy,
+    MAX_BATCH,
 };
 use blindfold_protocol::{selectors, Error as MarketError};
 use parity_scale_codec::{Decode, Encode};
@@ -34,6 +35,8 @@ use crate::meta::Meta;
 
 /// One native token (10^12 of the chain's smallest unit).
 pub const UNIT: u128 = 1_000_000_000_000;
+/// Compute window (ms) of the job that waits out its challenge window.
+const SHORT_COMPUTE_MS: u64 = 5_000;
 
 /// One recorded message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -376,6 +379,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             challenge_window: 600_000,
             tiebreak_window: 600_000,
             release_window: 600_000,
+            upgrade_delay: 1_000,
         };
         let salt = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -559,7 +563,8 @@ impl<'a, C: Chain> Flow<'a, C> {
         )
         .await?;
 
-        // Replication 1: a job agreed by `advance` after a short challenge window.
+        // Replication 1: a job agreed by `advance` after a short challenge
+        // window (a job's challenge window is at least its compute window).
         let short = Params {
             challenge_window: 1_000,
             ..params
@@ -572,7 +577,9 @@ impl<'a, C: Chain> Flow<'a, C> {
             "1 s challenge window",
         )
         .await?;
-        let job = self.request(&bob, ds1, escrow1, "replication 1").await?;
+        let job = self
+            .request_within(&bob, ds1, escrow1, SHORT_COMPUTE_MS, "replication 1")
+            .await?;
         self.tx(&dave, selectors::CLAIM, job, 0, "single replica")
             .await?;
         let result = hash_of("result", job);
@@ -585,7 +592,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             "single replica (opens challenge)",
         )
         .await?;
-        self.pass_time(1_000, &ferdie).await?;
+        self.pass_time(SHORT_COMPUTE_MS, &ferdie).await?;
         self.tx(
             &ferdie,
             selectors::ADVANCE,
@@ -619,9 +626,35 @@ impl<'a, C: Chain> Flow<'a, C> {
             selectors::TRANSFER_OWNERSHIP,
             alice.account(),
             0,
-            "to itself",
+            "proposed to itself",
         )
         .await?;
+        self.tx(&alice, selectors::ACCEPT_OWNERSHIP, (), 0, "by itself")
+            .await?;
+        // The upgrade path, to the same code: announce, cancel, announce,
+        // wait out the delay, enact.
+        let code_hash = blindfold_chain::code_hash(code);
+        self.tx(
+            &alice,
+            selectors::ANNOUNCE_UPGRADE,
+            code_hash,
+            0,
+            "same code",
+        )
+        .await?;
+        self.tx(&alice, selectors::CANCEL_UPGRADE, (), 0, "withdrawn")
+            .await?;
+        self.tx(
+            &alice,
+            selectors::ANNOUNCE_UPGRADE,
+            code_hash,
+            0,
+            "same code, again",
+        )
+        .await?;
+        self.pass_time(params.upgrade_delay, &ferdie).await?;
+        self.tx(&alice, selectors::ENACT_UPGRADE, (), 0, "after the delay")
+            .await?;
         self.tx(&alice, selectors::DEACTIVATE_DATASET, ds1, 0, "dataset")
             .await?;
 
@@ -668,6 +701,19 @@ impl<'a, C: Chain> Flow<'a, C> {
     }
 
     async fn request(&mut self, bob: &Signer, ds: u32, escrow: u128, case: &str) -> Result<u64> {
+        self.request_within(bob, ds, escrow, 3_600_000, case).await
+    }
+
+    /// Requests a job on `ds` whose commit deadline is `compute_ms` away,
+    /// expecting the dataset as it stands.
+    async fn request_within(
+        &mut self,
+        bob: &Signer,
+        ds: u32,
+        escrow: u128,
+        compute_ms: u64,
+        case: &str,
+    ) -> Result<u64> {
         // The embedded clock stands still; a node's next block takes the wall
         // clock, which may be ahead of its last block's timestamp.
         let mut now = self.chain.now().await?;
@@ -677,7 +723,20 @@ impl<'a, C: Chain> Flow<'a, C> {
                 .map_or(0, |d| d.as_millis() as u64);
             now = now.max(wall);
         }
-        let deadline = now + 3_600_000;
+        let deadline = now + compute_ms;
+        let info: DatasetInfo = decode_result(
+            &self
+                .chain
+                .query(
+                    &bob.account(),
+                    &self.contract,
+                    call_data(selectors::DATASET, ds),
+                    0,
+                )
+                .await?
+                .data,
+        )?;
+        let expected = info.expected_with::<Sha2>(ds);
         let data = self
             .tx(
                 bob,
@@ -688,6 +747,7 @@ impl<'a, C: Chain> Flow<'a, C> {
                     hash_of("job spec", u64::from(ds)),
                     0u64,
                     deadline,
+                    expected,
                 ),
                 escrow,
                 case,

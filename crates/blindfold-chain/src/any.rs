@@ -121,6 +121,10 @@ impl Chain for AnyChain {
         dispatch!(self, c => c.balance(account).await)
     }
 
+    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+        dispatch!(self, c => c.code_hash(contract).await)
+    }
+
     async fn now(&self) -> Result<u64, ChainError> {
         dispatch!(self, c => c.now().await)
     }

@@ -489,6 +489,18 @@ impl Chain for EmbeddedChain {
         self.with_state(false, move |inner| inner.sandbox.free_balance(&account))
     }
 
+    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+        let account = AccountId32::new(*contract);
+        self.with_state(false, move |inner| {
+            inner.sandbox.execute_with(|| {
+                ink_sandbox::pallet_contracts::Pallet::<
+                    ink_sandbox::RuntimeOf<DefaultSandbox>,
+                >::code_hash(&account)
+                .map(|h| h.to_fixed_bytes())
+            })
+        })
+    }
+
     async fn now(&self) -> Result<u64, ChainError> {
         self.with_state(false, |inner| inner.clock_ms)
     }

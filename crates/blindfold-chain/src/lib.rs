@@ -9,7 +9,8 @@
 //! - [`Chain::query`] reads state with a dry run;
 //! - [`Chain::events`] follows the contract's events from finalized blocks with
 //!   a resumable [`Cursor`];
-//! - [`Chain::balance`] reads an account's free balance;
+//! - [`Chain::balance`] reads an account's free balance, and
+//!   [`Chain::code_hash`] the code hash of a deployed contract;
 //! - [`Chain::now`] reads the chain's clock, and [`Chain::catch_up`] makes an
 //!   idle instant-seal node's clock catch up with the wall clock;
 //!   [`deadline_passed`] uses both to decide whether a deadline has passed.
@@ -30,6 +31,8 @@
 //! - [`any`]: [`AnyChain`], either of them, chosen at run time by a `--chain` spec;
 //! - [`metered`]: [`Metered`], any chain with its calls counted and timed.
 //!
+//! [`code_hash`] computes pallet-contracts' code hash of a wasm blob.
+//!
 //! The layer is deliberately untyped: messages are SCALE bytes in and out.
 //! The typed marketplace client sits on top of it in `blindfold-market`.
 
@@ -44,6 +47,14 @@ use std::future::Future;
 pub use any::AnyChain;
 pub use metered::Metered;
 pub use signer::Signer;
+
+/// pallet-contracts' code hash of `wasm`: its blake2-256, the hash that
+/// `announce_upgrade` names and that `artifacts/manifest.json` records.
+pub fn code_hash(wasm: &[u8]) -> [u8; 32] {
+    use blake2::digest::consts::U32;
+    use blake2::{Blake2b, Digest};
+    Blake2b::<U32>::digest(wasm).into()
+}
 
 /// A 32-byte account id (sr25519 public key), as pallet-contracts uses it.
 pub type AccountId = [u8; 32];
@@ -198,6 +209,13 @@ pub trait Chain: Send + Sync {
         account: &AccountId,
     ) -> impl Future<Output = Result<Balance, ChainError>> + Send;
 
+    /// The code hash of the contract at `contract` (see [`code_hash`]), or
+    /// `None` when no contract lives there.
+    fn code_hash(
+        &self,
+        contract: &AccountId,
+    ) -> impl Future<Output = Result<Option<[u8; 32]>, ChainError>> + Send;
+
     /// The chain's current time in milliseconds (the `pallet-timestamp` value
     /// contracts see as `block_timestamp`).
     fn now(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
@@ -291,6 +309,13 @@ impl<T: Chain> Chain for std::sync::Arc<T> {
         account: &AccountId,
     ) -> impl Future<Output = Result<Balance, ChainError>> + Send {
         (**self).balance(account)
+    }
+
+    fn code_hash(
+        &self,
+        contract: &AccountId,
+    ) -> impl Future<Output = Result<Option<[u8; 32]>, ChainError>> + Send {
+        (**self).code_hash(contract)
     }
 
     fn now(&self) -> impl Future<Output = Result<u64, ChainError>> + Send {

@@ -105,6 +105,10 @@ impl<C: Chain> Chain for Metered<C> {
         self.time(self.inner.balance(account)).await
     }
 
+    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+        self.time(self.inner.code_hash(contract)).await
+    }
+
     async fn now(&self) -> Result<u64, ChainError> {
         self.time(self.inner.now()).await
     }

@@ -469,6 +469,24 @@ impl Chain for NodeChain {
         u128::decode(&mut input).map_err(rpc_err)
     }
 
+    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+        let query = subxt::dynamic::storage(
+            "Contracts",
+            "ContractInfoOf",
+            vec![Value::from_bytes(contract)],
+        );
+        let storage = self.api.storage().at_latest().await.map_err(rpc_err)?;
+        let Some(info) = storage.fetch(&query).await.map_err(rpc_err)? else {
+            return Ok(None);
+        };
+        // ContractInfo { trie_id: BoundedVec<u8> (compact length, bytes),
+        //                code_hash: H256, .. }
+        let mut input = info.encoded();
+        let _trie_id = Vec::<u8>::decode(&mut input).map_err(rpc_err)?;
+        let code_hash = <[u8; 32]>::decode(&mut input).map_err(rpc_err)?;
+        Ok(Some(code_hash))
+    }
+
     async fn catch_up(&self, signer: &Signer) -> Result<u64, ChainError> {
         let now = self.now().await?;
         if crate::wall_clock_ms().saturating_sub(now) <= CLOCK_LAG_MS {

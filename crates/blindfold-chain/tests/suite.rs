@@ -45,6 +45,7 @@ fn params() -> Params {
         challenge_window: 60_000,
         tiebreak_window: 60_000,
         release_window: 60_000,
+        upgrade_delay: 60_000,
     }
 }
 

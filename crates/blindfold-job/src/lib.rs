@@ -26,4 +26,4 @@ pub mod verify;
 pub use context::JobContext;
 pub use error::{JobError, Result};
 pub use eval::{evaluate_input, Recomputed};
-pub use verify::{Mismatch, Verification, Verified, VerifyPolicy};
+pub use verify::{Mismatch, Verification, Verified, VerifyPolicy, RESULT_BUNDLE_LIMIT};

@@ -376,7 +376,7 @@ mod sample_tests {
     use blindfold_fhe::{Geometry, LvAreaParams, Mask, PipelineParams, Scheme};
     use blindfold_market::blobs::{BACKEND_CPU, DATASET_FORMAT};
     use blindfold_market::{DatasetMetadata, Input, JobSpec};
-    use blindfold_protocol::types::{JobInfo, JobStatus, PipelineId};
+    use blindfold_protocol::types::{JobInfo, JobStatus, PipelineId, Terms};
 
     use crate::JobContext;
 
@@ -400,9 +400,9 @@ mod sample_tests {
                 revocation_count: 0,
                 epsilon: 0,
                 price: 0,
-                worker_fee: 0,
-                claim_stake: 0,
+                terms: Terms::default(),
                 escrow: 0,
+                slashed: 0,
                 replication: 1,
                 slots: 1,
                 round: 0,

@@ -11,8 +11,8 @@ use blindfold_chain::{AccountId, CallReceipt, Chain, ChainError, Cursor, Signer}
 use blindfold_protocol::events::MarketEvent;
 use blindfold_protocol::selectors::{self, Selector};
 use blindfold_protocol::types::{
-    Balance, DatasetId, DatasetInfo, Hash, JobId, JobInfo, JobStatus, MarketState, MilliEpsilon,
-    Params, PipelineId, Policy, Timestamp, WorkerInfo,
+    Balance, DatasetId, DatasetInfo, Expected, Hash, JobId, JobInfo, JobStatus, MarketState,
+    MilliEpsilon, Params, PipelineId, Policy, Timestamp, WorkerInfo,
 };
 use blindfold_protocol::Error;
 use parity_scale_codec::{Decode, Encode};
@@ -315,7 +315,16 @@ impl<C: Chain> Market<C> {
 
     // ---- jobs ---------------------------------------------------------------------
 
-    /// Requests a job, escrowing `escrow`; returns its id.
+    /// What a researcher expects of `dataset` now: its price, replication
+    /// and input digest. [`Market::request`] passes it, so that a dataset
+    /// changed in between refuses the request.
+    pub async fn expected(&self, dataset: DatasetId) -> Result<Expected> {
+        let info = self.dataset(dataset).await?;
+        Ok(info.expected_with::<blindfold_protocol::hash::Sha2>(dataset))
+    }
+
+    /// Requests a job, escrowing `escrow`; returns its id. `expected`: see
+    /// [`Market::expected`].
     #[allow(clippy::too_many_arguments)]
     pub async fn request(
         &self,
@@ -325,9 +334,10 @@ impl<C: Chain> Market<C> {
         params_hash: Hash,
         epsilon: MilliEpsilon,
         deadline: Timestamp,
+        expected: Expected,
         escrow: Balance,
     ) -> Result<JobId> {
-        let args = (dataset, pipeline, params_hash, epsilon, deadline);
+        let args = (dataset, pipeline, params_hash, epsilon, deadline, expected);
         self.tx("request", researcher, selectors::REQUEST, args, escrow)
             .await
     }
@@ -343,9 +353,10 @@ impl<C: Chain> Market<C> {
         params_hash: Hash,
         epsilon: MilliEpsilon,
         deadline: Timestamp,
+        expected: Expected,
         escrow: Balance,
     ) -> Result<JobId> {
-        let args = (dataset, pipeline, params_hash, epsilon, deadline);
+        let args = (dataset, pipeline, params_hash, epsilon, deadline, expected);
         self.dry_run("request", researcher, selectors::REQUEST, args, escrow)
             .await
     }
@@ -416,10 +427,66 @@ impl<C: Chain> Market<C> {
             .await
     }
 
-    /// Pauses or resumes new business (contract owner only).
+    /// Pauses or resumes new business (contract owner only). A pause
+    /// stops the market clock, so running jobs' deadlines move with it.
     pub async fn set_paused(&self, owner: &Signer, paused: bool) -> Result<()> {
         self.tx("set_paused", owner, selectors::SET_PAUSED, paused, 0)
             .await
+    }
+
+    /// Announces a code upgrade, enactable after the upgrade delay
+    /// (contract owner only).
+    pub async fn announce_upgrade(&self, owner: &Signer, code_hash: Hash) -> Result<()> {
+        let selector = selectors::ANNOUNCE_UPGRADE;
+        self.tx("announce_upgrade", owner, selector, code_hash, 0)
+            .await
+    }
+
+    /// Sets the announced code hash once its delay has passed (contract
+    /// owner only).
+    pub async fn enact_upgrade(&self, owner: &Signer) -> Result<()> {
+        self.tx("enact_upgrade", owner, selectors::ENACT_UPGRADE, (), 0)
+            .await
+    }
+
+    /// Withdraws the announced upgrade (contract owner only).
+    pub async fn cancel_upgrade(&self, owner: &Signer) -> Result<()> {
+        self.tx("cancel_upgrade", owner, selectors::CANCEL_UPGRADE, (), 0)
+            .await
+    }
+
+    /// Proposes `new_owner` as the contract owner; it takes over with
+    /// [`Market::accept_ownership`].
+    pub async fn transfer_ownership(&self, owner: &Signer, new_owner: &AccountId) -> Result<()> {
+        let selector = selectors::TRANSFER_OWNERSHIP;
+        self.tx("transfer_ownership", owner, selector, *new_owner, 0)
+            .await
+    }
+
+    /// The proposed owner takes ownership.
+    pub async fn accept_ownership(&self, proposed: &Signer) -> Result<()> {
+        let selector = selectors::ACCEPT_OWNERSHIP;
+        self.tx("accept_ownership", proposed, selector, (), 0).await
+    }
+
+    /// The code hash of the contract's code on chain (`None`: no contract
+    /// at this address).
+    pub async fn code_hash(&self) -> Result<Option<Hash>> {
+        Ok(self.chain.code_hash(&self.address).await?)
+    }
+
+    // ---- time ---------------------------------------------------------------------
+
+    /// Whether a job `deadline` (on the market clock, which pauses hold
+    /// back: see [`MarketState::clock`]) has passed for the chain's next
+    /// call. Converts it to chain time and asks
+    /// [`blindfold_chain::deadline_passed`], which makes an idle node's clock
+    /// catch up first.
+    pub async fn deadline_passed(&self, signer: &Signer, deadline: Timestamp) -> Result<bool> {
+        let clock = self.state().await?.clock;
+        let lag = self.chain.now().await?.saturating_sub(clock);
+        let at = deadline.saturating_add(lag);
+        Ok(blindfold_chain::deadline_passed(&self.chain, signer, at).await?)
     }
 
     // ---- queries ------------------------------------------------------------------

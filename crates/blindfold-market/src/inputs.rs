@@ -122,7 +122,7 @@ impl DatasetInputs {
 mod tests {
     use super::*;
     use blindfold_protocol::events::{SubmissionRevoked, SubmissionsAdded};
-    use blindfold_protocol::types::{JobStatus, PipelineId};
+    use blindfold_protocol::types::{JobStatus, PipelineId, Terms};
 
     fn added(first: u64, hashes: Vec<Hash>) -> BlockEvent {
         BlockEvent {
@@ -155,9 +155,9 @@ mod tests {
             revocation_count: revoked.len() as u64,
             epsilon: 0,
             price: 0,
-            worker_fee: 0,
-            claim_stake: 0,
+            terms: Terms::default(),
             escrow: 0,
+            slashed: 0,
             replication: 1,
             slots: 1,
             round: 0,

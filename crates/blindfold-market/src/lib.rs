@@ -36,7 +36,9 @@ pub fn commitment(job_id: JobId, job: &JobInfo, result_blob_hash: &Hash) -> Hash
 }
 
 /// Contract settings for demos and tests: a 1-unit worker fee, a 10-unit
-/// claim stake, and windows of minutes (compute up to a day).
+/// claim stake, windows of minutes (compute up to a day; a job's challenge
+/// and tie-break windows grow to its compute window) and a one-day upgrade
+/// delay.
 pub fn default_params() -> Params {
     Params {
         worker_fee: UNIT,
@@ -47,6 +49,7 @@ pub fn default_params() -> Params {
         challenge_window: 600_000,
         tiebreak_window: 3_600_000,
         release_window: 3_600_000,
+        upgrade_delay: 86_400_000,
     }
 }
 

@@ -19,7 +19,7 @@ pub enum Error {
     NotOwner,
     /// The contract is paused: no new datasets, stakes, jobs or claims.
     Paused,
-    /// Admin params out of range (a zero window, or min > max compute window).
+    /// Admin params out of range (see `Params::validate`).
     InvalidParams,
     /// The runtime refused `set_code_hash` (unknown code hash).
     SetCodeHashFailed,
@@ -99,6 +99,21 @@ pub enum Error {
     JobClaimed,
     /// Nothing to withdraw.
     NothingToWithdraw,
+    /// `request`: the dataset's price is not the one the researcher expected.
+    PriceChanged,
+    /// `request`: the dataset's replication is not the one the researcher expected.
+    ReplicationChanged,
+    /// `request`: the dataset's inputs (submissions or revocations) changed
+    /// since the researcher read them.
+    InputsChanged,
+    /// The caller is not the account `transfer_ownership` named.
+    NotPendingOwner,
+    /// No code upgrade is announced.
+    NoPendingUpgrade,
+    /// The announced upgrade's delay has not passed yet.
+    UpgradeNotDue,
+    /// `set_params` may raise the upgrade delay, never lower it.
+    UpgradeDelayLowered,
 }
 
 impl Error {
@@ -107,7 +122,10 @@ impl Error {
         match self {
             Error::NotOwner => "caller is not the contract owner",
             Error::Paused => "contract is paused",
-            Error::InvalidParams => "params out of range (zero window or min > max compute window)",
+            Error::InvalidParams => {
+                "params out of range (claim stake 0, a window or the upgrade delay outside \
+                 1 s..=30 days, or min > max compute window)"
+            }
             Error::SetCodeHashFailed => "runtime refused set_code_hash",
             Error::TransferFailed => "runtime refused the transfer",
             Error::Overflow => "arithmetic overflow",
@@ -147,6 +165,13 @@ impl Error {
             Error::NotResearcher => "caller is not the job's researcher",
             Error::JobClaimed => "job already claimed; cannot cancel",
             Error::NothingToWithdraw => "nothing to withdraw",
+            Error::PriceChanged => "dataset price differs from the expected price",
+            Error::ReplicationChanged => "dataset replication differs from the expected one",
+            Error::InputsChanged => "dataset inputs changed since the researcher read them",
+            Error::NotPendingOwner => "caller is not the proposed new owner",
+            Error::NoPendingUpgrade => "no code upgrade is announced",
+            Error::UpgradeNotDue => "the announced upgrade's delay has not passed",
+            Error::UpgradeDelayLowered => "the upgrade delay may be raised, never lowered",
         }
     }
 }
@@ -173,6 +198,7 @@ mod tests {
             Error::decode(&mut &[30u8][..]).ok(),
             Some(Error::DeadlinePassed)
         );
-        assert!(Error::decode(&mut &[42u8][..]).is_err());
+        assert_eq!(Error::UpgradeDelayLowered.encode(), [48]);
+        assert!(Error::decode(&mut &[49u8][..]).is_err());
     }
 }

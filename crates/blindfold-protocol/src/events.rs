@@ -11,7 +11,7 @@
 //! | workers  | [`Staked`], [`StakeWithdrawn`] |
 //! | jobs     | [`JobRequested`], [`JobCancelled`], [`JobClaimed`], [`Committed`], [`RevealOpened`], [`Revealed`], [`ChallengeOpened`], [`Challenged`], [`JobDisputed`], [`JobComputed`], [`WorkerSlashed`], [`ResultReleased`], [`JobFinalized`], [`JobRefunded`] |
 //! | money    | [`Withdrawn`] |
-//! | admin    | [`ParamsSet`], [`PausedSet`], [`CodeHashSet`], [`OwnershipTransferred`] |
+//! | admin    | [`ParamsSet`], [`PausedSet`], [`UpgradeAnnounced`], [`UpgradeCancelled`], [`CodeHashSet`], [`OwnershipProposed`], [`OwnershipTransferred`] |
 
 use alloc::vec::Vec;
 
@@ -157,6 +157,9 @@ pub struct JobCancelled {
     pub job_id: JobId,
     /// Amount credited back to the researcher.
     pub refund: Balance,
+    /// Credited to the data owner: the privacy-budget reservation fee
+    /// ([`crate::types::reservation_fee`]), 0 for a job with no epsilon.
+    pub owner_paid: Balance,
 }
 
 /// A worker claimed a job slot and locked `stake`.
@@ -255,7 +258,8 @@ pub struct Challenged {
     pub commitment: Hash,
 }
 
-/// Results disagreed or were missing: one tie-break slot is open until `deadline`.
+/// Results disagreed, were missing, or had no strict majority: dispute round
+/// `round` opened one more tie-break slot, open until `deadline`.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobDisputed {
@@ -265,6 +269,8 @@ pub struct JobDisputed {
     /// Its dataset (tie-break workers filter on it).
     #[ink(topic)]
     pub dataset_id: DatasetId,
+    /// The dispute round (1..=`MAX_DISPUTE_ROUNDS`).
+    pub round: u8,
     /// Claim-and-commit deadline for the tie-break worker.
     pub deadline: Timestamp,
 }
@@ -344,8 +350,12 @@ pub struct JobRefunded {
     /// Credited back to the researcher.
     pub refund: Balance,
     /// Credited to winning workers, who did their part (cohort refusal or
-    /// release timeout); 0 otherwise.
+    /// release timeout), with their shares of slashed stakes; 0 otherwise.
     pub workers_paid: Balance,
+    /// Credited to the data owner: the privacy-budget reservation fee
+    /// ([`crate::types::reservation_fee`]) when the job spent epsilon and
+    /// failed through no fault of the owner; 0 otherwise.
+    pub owner_paid: Balance,
 }
 
 /// An account withdrew its earnings.
@@ -381,6 +391,36 @@ pub struct PausedSet {
 pub struct CodeHashSet {
     /// The new code hash.
     pub code_hash: Hash,
+}
+
+/// The owner announced a code upgrade; it can be enacted from `enact_after`.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeAnnounced {
+    /// The code hash it will set.
+    pub code_hash: Hash,
+    /// Wall-clock time (ms) from which `enact_upgrade` may run.
+    pub enact_after: Timestamp,
+}
+
+/// The owner withdrew an announced upgrade.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeCancelled {
+    /// The code hash that will not be set.
+    pub code_hash: Hash,
+}
+
+/// The owner proposed a new owner, who must accept.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnershipProposed {
+    /// Current owner.
+    #[ink(topic)]
+    pub owner: Account,
+    /// Proposed owner.
+    #[ink(topic)]
+    pub proposed: Account,
 }
 
 /// Contract ownership moved.
@@ -457,6 +497,9 @@ market_events!(
     PausedSet,
     CodeHashSet,
     OwnershipTransferred,
+    UpgradeAnnounced,
+    UpgradeCancelled,
+    OwnershipProposed,
 );
 
 #[cfg(test)]
@@ -472,6 +515,7 @@ mod tests {
             reason: RefundReason::NoMajority,
             refund: 1_000,
             workers_paid: 0,
+            owner_paid: 0,
         };
         let topic = JobRefunded::SIGNATURE_TOPIC.expect("not anonymous");
         let decoded = MarketEvent::decode(&topic, &event.encode());

@@ -29,8 +29,11 @@
 //! | `0xB1D00401` | `withdraw`           | money    |
 //! | `0xB1D00501` | `set_params`         | admin    |
 //! | `0xB1D00502` | `set_paused`         | admin    |
-//! | `0xB1D00503` | `set_code_hash`      | admin    |
+//! | `0xB1D00503` | `announce_upgrade`   | admin    |
 //! | `0xB1D00504` | `transfer_ownership` | admin    |
+//! | `0xB1D00505` | `accept_ownership`   | admin    |
+//! | `0xB1D00506` | `enact_upgrade`      | admin    |
+//! | `0xB1D00507` | `cancel_upgrade`     | admin    |
 //! | `0xB1D00601` | `dataset`            | queries  |
 //! | `0xB1D00602` | `job`                | queries  |
 //! | `0xB1D00603` | `worker`             | queries  |
@@ -60,7 +63,7 @@ pub const STAKE: Selector = [0xB1, 0xD0, 0x02, 0x01];
 /// `withdraw_stake(amount)`.
 pub const WITHDRAW_STAKE: Selector = [0xB1, 0xD0, 0x02, 0x02];
 
-/// `request(dataset_id, pipeline, params_hash, epsilon, deadline)`, payable.
+/// `request(dataset_id, pipeline, params_hash, epsilon, deadline, expected)`, payable.
 pub const REQUEST: Selector = [0xB1, 0xD0, 0x03, 0x01];
 /// `cancel(job_id)`.
 pub const CANCEL: Selector = [0xB1, 0xD0, 0x03, 0x02];
@@ -86,10 +89,16 @@ pub const WITHDRAW: Selector = [0xB1, 0xD0, 0x04, 0x01];
 pub const SET_PARAMS: Selector = [0xB1, 0xD0, 0x05, 0x01];
 /// `set_paused(paused)`.
 pub const SET_PAUSED: Selector = [0xB1, 0xD0, 0x05, 0x02];
-/// `set_code_hash(code_hash)`.
-pub const SET_CODE_HASH: Selector = [0xB1, 0xD0, 0x05, 0x03];
-/// `transfer_ownership(new_owner)`.
+/// `announce_upgrade(code_hash)`: starts the upgrade delay.
+pub const ANNOUNCE_UPGRADE: Selector = [0xB1, 0xD0, 0x05, 0x03];
+/// `transfer_ownership(new_owner)`: proposes; the new owner accepts.
 pub const TRANSFER_OWNERSHIP: Selector = [0xB1, 0xD0, 0x05, 0x04];
+/// `accept_ownership()`, by the proposed owner.
+pub const ACCEPT_OWNERSHIP: Selector = [0xB1, 0xD0, 0x05, 0x05];
+/// `enact_upgrade()`: sets the announced code hash once its delay passed.
+pub const ENACT_UPGRADE: Selector = [0xB1, 0xD0, 0x05, 0x06];
+/// `cancel_upgrade()`.
+pub const CANCEL_UPGRADE: Selector = [0xB1, 0xD0, 0x05, 0x07];
 
 /// `dataset(dataset_id)`.
 pub const DATASET: Selector = [0xB1, 0xD0, 0x06, 0x01];
@@ -125,8 +134,11 @@ pub const MESSAGES: &[(&str, Selector)] = &[
     ("withdraw", WITHDRAW),
     ("set_params", SET_PARAMS),
     ("set_paused", SET_PAUSED),
-    ("set_code_hash", SET_CODE_HASH),
+    ("announce_upgrade", ANNOUNCE_UPGRADE),
     ("transfer_ownership", TRANSFER_OWNERSHIP),
+    ("accept_ownership", ACCEPT_OWNERSHIP),
+    ("enact_upgrade", ENACT_UPGRADE),
+    ("cancel_upgrade", CANCEL_UPGRADE),
     ("dataset", DATASET),
     ("job", JOB),
     ("worker", WORKER),
@@ -157,7 +169,7 @@ mod tests {
                 assert_ne!(name, other);
             }
         }
-        assert_eq!(MESSAGES.len(), 27);
+        assert_eq!(MESSAGES.len(), 30);
     }
 
     #[test]

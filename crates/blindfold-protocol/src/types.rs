@@ -4,9 +4,10 @@
 //!   [`Timestamp`] (milliseconds), [`MilliEpsilon`].
 //! - [`PipelineId`] and [`PipelineSet`] (a bitmask of allowed pipelines).
 //! - [`Policy`]: what a data owner allows on its dataset.
-//! - [`DatasetInfo`], [`JobInfo`] (with [`JobStatus`], [`Claim`], [`StakeState`]),
-//!   [`WorkerInfo`], the admin [`Params`], the money [`Totals`] and the
-//!   global [`MarketState`].
+//! - [`DatasetInfo`], [`JobInfo`] (with [`JobStatus`], [`Claim`], [`StakeState`]
+//!   and its frozen [`Terms`]), [`Expected`] (a request's slippage bounds),
+//!   [`WorkerInfo`], the admin [`Params`] (with its bounds), the money
+//!   [`Totals`], a [`PendingUpgrade`] and the global [`MarketState`].
 //!
 //! With feature `ink` every type derives SCALE `Encode`/`Decode` and `TypeInfo`
 //! (and ink!'s `StorageLayout` under `std`), so the contract stores these very
@@ -38,6 +39,17 @@ pub type MilliEpsilon = u64;
 pub const MAX_REPLICATION: u8 = 3;
 /// Most submission hashes accepted in one `add_submissions` call.
 pub const MAX_BATCH: u32 = 128;
+/// Dispute rounds (one fresh tie-break slot each) a job may open before it
+/// refunds for want of a strict majority.
+pub const MAX_DISPUTE_ROUNDS: u8 = 3;
+/// Shortest window [`Params::validate`] accepts: one second (ms).
+pub const MIN_WINDOW: Timestamp = 1_000;
+/// Longest window [`Params::validate`] accepts: 30 days (ms).
+pub const MAX_WINDOW: Timestamp = 30 * 24 * 3_600_000;
+/// Most that pauses, all together over the contract's life, hold the market
+/// clock back (30 days, ms): a pause extends every running job's deadlines,
+/// but an admin cannot freeze escrowed money forever.
+pub const MAX_PAUSE: Timestamp = MAX_WINDOW;
 
 /// The computation a job runs. Encoded as one byte (its discriminant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -258,6 +270,16 @@ impl DatasetInfo {
         self.submission_count.saturating_sub(self.revocation_count)
     }
 
+    /// What a researcher who reads the dataset now expects of it at
+    /// `request` (its price, replication and input digest).
+    pub fn expected_with<H: Sha256>(&self, dataset_id: DatasetId) -> Expected {
+        Expected {
+            price: self.price,
+            replication: self.policy.replication,
+            input_digest: self.input_digest_with::<H>(dataset_id),
+        }
+    }
+
     /// The input digest a job requested now would bind.
     pub fn input_digest_with<H: Sha256>(&self, dataset_id: DatasetId) -> Hash {
         hash::input_digest_with::<H>(
@@ -316,7 +338,8 @@ impl JobStatus {
 pub enum RefundReason {
     /// No claimant revealed a result in time.
     NoResult,
-    /// After the tie-break, no result had a unique plurality of at least two.
+    /// After [`MAX_DISPUTE_ROUNDS`] tie-break rounds, no result had a strict
+    /// majority (more than half of the live results, at least two).
     NoMajority,
     /// The job's cohort is below the dataset's current `min_cohort`.
     CohortBelowMinimum,
@@ -346,7 +369,7 @@ pub enum StakeState {
     Locked,
     /// Unlocked (back in the worker's free stake).
     Returned,
-    /// Forfeited to the contract owner's earnings.
+    /// Forfeited to the job's honest side (see [`JobInfo::slashed`]).
     Slashed,
 }
 
@@ -360,7 +383,8 @@ pub enum StakeState {
 pub struct Claim {
     /// The worker.
     pub worker: Account,
-    /// 0 for the replicas, 1 for a challenger or the tie-break worker.
+    /// 0 for the replicas; the dispute round a challenger or tie-break
+    /// worker joined in (1..=[`MAX_DISPUTE_ROUNDS`]).
     pub round: u8,
     /// The sealed commitment ([`hash::seal_with`]), once committed.
     pub sealed: Option<Hash>,
@@ -401,24 +425,29 @@ pub struct JobInfo {
     pub epsilon: MilliEpsilon,
     /// Dataset price at request time, owed to the data owner on finalisation.
     pub price: Balance,
-    /// Fee per agreeing worker, from the admin params at request time.
-    pub worker_fee: Balance,
-    /// Stake each claim locks, from the admin params at request time.
-    pub claim_stake: Balance,
-    /// Money the contract holds for this job; 0 once the job ended.
+    /// Fee, stake and windows, frozen at request: `set_params` never changes
+    /// a running job.
+    pub terms: Terms,
+    /// Money the contract holds for this job, the slashed stakes included; 0
+    /// once the job ended.
     pub escrow: Balance,
+    /// Stakes slashed in this job so far (held in `escrow`). At the end they
+    /// go to the claims that revealed the agreed result, in equal shares, or
+    /// to the researcher when no result was agreed (never to the admin).
+    pub slashed: Balance,
     /// Replication factor at request time.
     pub replication: u8,
     /// Claims allowed so far: the replication factor, plus one tie-break slot
-    /// after a dispute, plus the challenger's slot after a challenge.
+    /// per dispute round, plus the challenger's slot after a challenge.
     pub slots: u8,
-    /// 0 while the replicas work; 1 once disputed or challenged.
+    /// 0 while the replicas work; the dispute round once disputed or
+    /// challenged (at most [`MAX_DISPUTE_ROUNDS`]).
     pub round: u8,
     /// Current status.
     pub status: JobStatus,
-    /// When the job was requested.
+    /// When the job was requested (market clock, see [`MarketState::clock`]).
     pub requested_at: Timestamp,
-    /// Deadline of the current status.
+    /// Deadline of the current status (market clock: pauses extend it).
     pub deadline: Timestamp,
     /// Claims in order.
     pub claims: Vec<Claim>,
@@ -458,6 +487,59 @@ impl JobInfo {
     }
 }
 
+/// A job's terms, copied from the admin [`Params`] at request. The challenge
+/// and tie-break windows are at least the job's own compute window, since a
+/// challenger or a tie-break worker must compute the whole job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct Terms {
+    /// Paid to each worker whose result wins.
+    pub worker_fee: Balance,
+    /// Stake each claim locks.
+    pub claim_stake: Balance,
+    /// Time to reveal once commitments close.
+    pub reveal_window: Timestamp,
+    /// Replication 1: time for a challenge once the result is revealed.
+    pub challenge_window: Timestamp,
+    /// Time for the tie-break worker to claim and commit.
+    pub tiebreak_window: Timestamp,
+    /// Time for the data owner to release once the result is agreed.
+    pub release_window: Timestamp,
+}
+
+impl Terms {
+    /// The terms of a job requested under `params` with `compute_window`
+    /// (ms from request to the commit deadline).
+    pub fn freeze(params: &Params, compute_window: Timestamp) -> Terms {
+        Terms {
+            worker_fee: params.worker_fee,
+            claim_stake: params.claim_stake,
+            reveal_window: params.reveal_window,
+            challenge_window: params.challenge_window.max(compute_window),
+            tiebreak_window: params.tiebreak_window.max(compute_window),
+            release_window: params.release_window,
+        }
+    }
+}
+
+/// What a researcher saw before `request`: the contract refuses the request
+/// if the dataset changed since (the owner front-running it with
+/// `update_dataset` or new submissions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+pub struct Expected {
+    /// The dataset's price.
+    pub price: Balance,
+    /// The dataset's replication factor.
+    pub replication: u8,
+    /// The input digest the job would bind ([`DatasetInfo::input_digest_with`]).
+    pub input_digest: Hash,
+}
+
 /// The escrow a job needs: `price + worker_fee × (replication + 1)`, i.e. one
 /// fee per replica plus one reserve fee for a tie-break worker. Unused fees
 /// are refunded to the researcher. `None` on overflow.
@@ -465,6 +547,22 @@ pub fn required_escrow(price: Balance, worker_fee: Balance, replication: u8) -> 
     let fees = worker_fee.checked_mul(Balance::from(replication).checked_add(1)?)?;
     price.checked_add(fees)
 }
+
+/// What a job that reserved privacy budget (epsilon > 0) pays the data
+/// owner when it ends without a release through no fault of the owner
+/// (cancelled, no result, no majority): a tenth of its price. Without it, a
+/// griefer could hold a dataset's whole budget hostage for free, job after
+/// job, and get every payment back. 0 for a job with no epsilon.
+pub fn reservation_fee(epsilon: MilliEpsilon, price: Balance) -> Balance {
+    if epsilon == 0 {
+        0
+    } else {
+        price / DP_RESERVATION_DIVISOR
+    }
+}
+
+/// [`reservation_fee`] is the price divided by this.
+pub const DP_RESERVATION_DIVISOR: Balance = 10;
 
 /// A registered worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -490,7 +588,8 @@ impl WorkerInfo {
 }
 
 /// Contract-wide settings, changed only by the contract owner. Windows are in
-/// milliseconds. Open jobs keep the fee and stake they were requested with.
+/// milliseconds. A job copies its [`Terms`] at request, so a change applies
+/// to new jobs only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
 #[cfg_attr(
@@ -501,6 +600,7 @@ pub struct Params {
     /// Paid to each worker whose result wins.
     pub worker_fee: Balance,
     /// Stake each claim locks; slashed for a missed deadline or a dissent.
+    /// Positive.
     pub claim_stake: Balance,
     /// Shortest allowed time from request to the job's commit deadline.
     pub min_compute_window: Timestamp,
@@ -514,10 +614,15 @@ pub struct Params {
     pub tiebreak_window: Timestamp,
     /// Time for the data owner to release once the result is agreed.
     pub release_window: Timestamp,
+    /// Time between announcing a code upgrade and enacting it. `set_params`
+    /// may raise it, never lower it.
+    pub upgrade_delay: Timestamp,
 }
 
 impl Params {
-    /// Checks the windows: all positive and `min_compute_window <= max_compute_window`.
+    /// Checks the bounds: a positive claim stake, every window (and the
+    /// upgrade delay) within [`MIN_WINDOW`]..=[`MAX_WINDOW`], and
+    /// `min_compute_window <= max_compute_window`.
     pub fn validate(&self) -> Result<(), Error> {
         let windows = [
             self.min_compute_window,
@@ -526,8 +631,14 @@ impl Params {
             self.challenge_window,
             self.tiebreak_window,
             self.release_window,
+            self.upgrade_delay,
         ];
-        if windows.contains(&0) || self.min_compute_window > self.max_compute_window {
+        if self.claim_stake == 0
+            || windows
+                .iter()
+                .any(|w| !(MIN_WINDOW..=MAX_WINDOW).contains(w))
+            || self.min_compute_window > self.max_compute_window
+        {
             return Err(Error::InvalidParams);
         }
         Ok(())
@@ -551,14 +662,37 @@ pub struct Totals {
     pub earnings: Balance,
 }
 
+/// A code upgrade announced by the contract owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct PendingUpgrade {
+    /// The code hash it will set.
+    pub code_hash: Hash,
+    /// The wall-clock time (`block_timestamp`) from which it may be enacted.
+    pub enact_after: Timestamp,
+}
+
 /// The contract's global state, as the `state` query returns it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
 pub struct MarketState {
-    /// The contract owner (admin; receives slashed stakes).
+    /// The contract owner (admin).
     pub owner: Account,
+    /// The account `transfer_ownership` named, until it accepts.
+    pub pending_owner: Option<Account>,
+    /// The announced code upgrade, if any.
+    pub pending_upgrade: Option<PendingUpgrade>,
     /// Whether new business is paused.
     pub paused: bool,
+    /// The market clock (ms): the chain's time minus the time spent paused
+    /// (at most [`MAX_PAUSE`] in all). Job deadlines are on this clock, so a
+    /// pause extends every deadline by its length; it stands still while
+    /// paused.
+    pub clock: Timestamp,
     /// Current params (for new jobs).
     pub params: Params,
     /// Money held, by purpose.
@@ -639,20 +773,67 @@ mod tests {
         let params = Params {
             worker_fee: 1,
             claim_stake: 1,
-            min_compute_window: 10,
-            max_compute_window: 20,
-            reveal_window: 1,
-            challenge_window: 1,
-            tiebreak_window: 1,
-            release_window: 1,
+            min_compute_window: 10_000,
+            max_compute_window: 20_000,
+            reveal_window: MIN_WINDOW,
+            challenge_window: MIN_WINDOW,
+            tiebreak_window: MIN_WINDOW,
+            release_window: MAX_WINDOW,
+            upgrade_delay: MIN_WINDOW,
         };
         assert_eq!(params.validate(), Ok(()));
-        let mut bad = params;
-        bad.min_compute_window = 21;
-        assert_eq!(bad.validate(), Err(Error::InvalidParams));
-        let mut bad = params;
-        bad.release_window = 0;
-        assert_eq!(bad.validate(), Err(Error::InvalidParams));
+        let bad = |f: fn(&mut Params)| {
+            let mut p = params;
+            f(&mut p);
+            p.validate()
+        };
+        assert_eq!(
+            bad(|p| p.min_compute_window = 20_001),
+            Err(Error::InvalidParams)
+        );
+        assert_eq!(bad(|p| p.release_window = 0), Err(Error::InvalidParams));
+        assert_eq!(bad(|p| p.reveal_window = 1), Err(Error::InvalidParams));
+        assert_eq!(
+            bad(|p| p.reveal_window = MAX_WINDOW + 1),
+            Err(Error::InvalidParams)
+        );
+        assert_eq!(
+            bad(|p| p.upgrade_delay = u64::MAX),
+            Err(Error::InvalidParams)
+        );
+        assert_eq!(bad(|p| p.claim_stake = 0), Err(Error::InvalidParams));
+    }
+
+    #[test]
+    fn terms_scale_the_dispute_windows_with_the_compute_window() {
+        let params = Params {
+            worker_fee: 1,
+            claim_stake: 2,
+            min_compute_window: MIN_WINDOW,
+            max_compute_window: MAX_WINDOW,
+            reveal_window: 3_000,
+            challenge_window: 4_000,
+            tiebreak_window: 5_000,
+            release_window: 6_000,
+            upgrade_delay: MIN_WINDOW,
+        };
+        let short = Terms::freeze(&params, 1_000);
+        assert_eq!(
+            (short.challenge_window, short.tiebreak_window),
+            (4_000, 5_000)
+        );
+        let day = 24 * 3_600_000;
+        let long = Terms::freeze(&params, day);
+        assert_eq!((long.challenge_window, long.tiebreak_window), (day, day));
+        assert_eq!(
+            (
+                long.worker_fee,
+                long.claim_stake,
+                long.reveal_window,
+                long.release_window
+            ),
+            (1, 2, 3_000, 6_000)
+        );
     }
 
     #[test]

@@ -118,17 +118,12 @@ fn messages_table(md: &mut String, c: &ChainRaw) {
     if !missing.is_empty() {
         let _ = writeln!(
             md,
-            "\nNot measured: {}{}.",
+            "\nNot measured: {}.",
             missing
                 .iter()
                 .map(|n| format!("`{n}`"))
                 .collect::<Vec<_>>()
-                .join(", "),
-            if missing.contains(&"set_code_hash") {
-                " (`set_code_hash` needs a second uploaded code)"
-            } else {
-                ""
-            }
+                .join(", ")
         );
     }
 }
