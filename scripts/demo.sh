@@ -6,10 +6,12 @@
 #   --scheme bfv|tfhe          the hospital's scheme (default bfv: batched, 8192 pixels
 #                              per ciphertext; tfhe: one bootstrap per masked pixel)
 #
-# Runs scripts/setup.sh first (seconds when everything is present) and takes the
-# committed contract from artifacts/ when its source digest matches
-# artifacts/manifest.json (otherwise it says why and runs scripts/build-contract.sh:
-# ensure_contract_artifact in scripts/lib.sh), then `blindfold-demo`: a hospital encrypts 8
+# Runs scripts/setup.sh --host first (the host packages only; seconds when present)
+# and takes the committed contract from artifacts/ when its source digest matches
+# artifacts/manifest.json, so a newcomer needs neither cargo-contract nor Debian's
+# rustc (otherwise it says why, installs the contract toolchain and runs
+# scripts/build-contract.sh: ensure_contract_artifact in scripts/lib.sh), then
+# `blindfold-demo`: a hospital encrypts 8
 # synthetic echocardiograms (32x32, 4-bit, ED+ES), a researcher pays for an
 # lv-area ejection-fraction job, two workers compute it under BFV (or TFHE) with
 # replication 2 and agree, the hospital releases the cohort result, and the
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-"$BF_ROOT/scripts/setup.sh" >/dev/null
+"$BF_ROOT/scripts/setup.sh" --host >/dev/null
 ensure_contract_artifact >/dev/null
 say "building the demo (release)"
 cargo build --release --quiet -p blindfold-e2e --bin blindfold-demo

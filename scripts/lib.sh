@@ -238,5 +238,7 @@ print(" ".join(sorted(p for p in old.keys() | new.keys() if old.get(p) != new.ge
         return 0
     fi
     say "building the contract: $reason"
+    # Only now is the contract toolchain needed (cargo-contract: 15-30 min once).
+    "$BF_ROOT/scripts/setup.sh" >/dev/null
     "$BF_ROOT/scripts/build-contract.sh" "$@"
 }

@@ -9,19 +9,38 @@
 #   3. A prebuilt wasm32-unknown-unknown std for that toolchain (built once from rust-src).
 #   4. cargo-contract 5.0.3 (--locked), built with the Debian toolchain, cached.
 #   5. Checks rustup's stable toolchain (builds the host workspace), prints versions.
+#
+#   scripts/setup.sh --host   only what the host workspace needs (the packages of
+#                             step 1 without the contract toolchain, and step 5):
+#                             scripts/demo.sh and scripts/bench.sh, which use the
+#                             committed contract artifact. The contract toolchain
+#                             is installed when a contract build is really needed
+#                             (ensure_contract_artifact in lib.sh, scripts/test.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+
+host_only=false
+case "${1:-}" in
+    --host) host_only=true ;;
+    "") ;;
+    *) die "unknown argument '$1' (usage: scripts/setup.sh [--host])" ;;
+esac
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 # ---- 1. Debian packages ---------------------------------------------------
 want=()
-for p in "${RUST_DEB_PACKAGES[@]}"; do
-    have=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
-    [ "$have" = "$RUST_DEB_VERSION" ] || want+=("$p=$RUST_DEB_VERSION")
-done
-for p in lld-19 clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip unzip curl fonts-dejavu-core; do
+if ! $host_only; then
+    for p in "${RUST_DEB_PACKAGES[@]}"; do
+        have=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
+        [ "$have" = "$RUST_DEB_VERSION" ] || want+=("$p=$RUST_DEB_VERSION")
+    done
+    want_lld=lld-19
+else
+    want_lld=""
+fi
+for p in $want_lld clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip unzip curl fonts-dejavu-core; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
 done
 if [ ${#want[@]} -gt 0 ]; then
@@ -29,6 +48,11 @@ if [ ${#want[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --allow-downgrades \
         --allow-change-held-packages "${want[@]}" >/dev/null
+fi
+if $host_only; then
+    command -v cargo >/dev/null || die "no host cargo on PATH: rustup's stable toolchain (>= 1.91) is required"
+    say "host tools: $(cargo --version); $(protoc --version) (contract toolchain not needed: scripts/setup.sh installs it)"
+    exit 0
 fi
 # Hold the pinned toolchain so a routine upgrade cannot move it to >= 1.87.
 held=$(apt-mark showhold 2>/dev/null || true)
