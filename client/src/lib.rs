@@ -134,7 +134,7 @@ impl<C: Chain, S: BlobStore> Client<C, S> {
             .get(&job.params_hash, blindfold_market::blobs::JSON_LIMIT, &what)
             .await?;
         let spec = JobSpec::from_bytes(&bytes)?;
-        if spec.params.id().as_str() != job.pipeline.as_str() {
+        if spec.params.id() != job.pipeline {
             return Err(ClientError::Integrity(format!(
                 "job {id} is a {} job, but its spec is for {}",
                 job.pipeline,

@@ -24,7 +24,7 @@ use blindfold_fhe::{
 use blindfold_market::blobs::JSON_LIMIT;
 use blindfold_market::{DatasetMetadata, JobSpec, ReleasedResult};
 use blindfold_protocol::types::{
-    required_escrow, Balance, DatasetId, Hash, JobId, MilliEpsilon, PipelineId, Timestamp,
+    required_escrow, Balance, DatasetId, Hash, JobId, MilliEpsilon, Timestamp,
 };
 use blindfold_store::BlobStore;
 use serde::Serialize;
@@ -297,10 +297,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
                 metadata.geometry.bits
             ))
         })?;
-    let pipeline: PipelineId =
-        params.id().as_str().parse().map_err(|_| {
-            ClientError::Usage(format!("pipeline {} has no on-chain id", params.id()))
-        })?;
+    let pipeline = params.id();
     if !info.policy.allowed_pipelines.contains(pipeline) {
         let allowed: Vec<&str> = info
             .policy

@@ -4,6 +4,9 @@
 //!
 //! `support` holds the fixtures shared with the property test.
 
+// Test arithmetic on fixtures may be plain; the contract's may not.
+#![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+
 use blindfold_protocol::events::*;
 use blindfold_protocol::hash::{self, Sha2};
 use blindfold_protocol::*;
@@ -343,6 +346,7 @@ fn metadata_selectors_match_protocol_table() {
     }
     // SAFETY: `#[ink::contract]` defines this function in this crate (std
     // builds); it takes nothing and returns an owned value.
+    #[allow(unsafe_code)]
     let project = unsafe { __ink_generate_metadata() };
     let spec = project.spec();
     let mut found: Vec<(String, [u8; 4])> = spec

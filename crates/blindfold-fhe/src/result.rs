@@ -13,7 +13,9 @@ use crate::error::{FheError, Result};
 use crate::eval::{decode_window, execute, Progress};
 use crate::keys::{ClientKey, ServerKey};
 use crate::params::{ParamSet, RESULT_LIMIT};
-use crate::pipelines::{PipelineId, PipelineParams, PlainOutput};
+use crate::pipelines::{
+    pipeline_from_wire_code, wire_code, PipelineId, PipelineParams, PlainOutput,
+};
 use crate::video::{EncryptedVideo, Geometry};
 
 /// One part of an encrypted integer: an LWE ciphertext under the big key
@@ -88,7 +90,7 @@ pub fn evaluate(
     let values = execute(&plan, key, video, progress)?;
     Ok(EncryptedResult {
         param_set: param_set.id(),
-        pipeline: params.id().code(),
+        pipeline: wire_code(params.id()),
         params_hash: params.params_hash(),
         geometry: [
             u32::from(g.width),
@@ -118,7 +120,7 @@ pub fn evaluate(
 impl EncryptedResult {
     /// The pipeline that produced this result.
     pub fn pipeline(&self) -> Result<PipelineId> {
-        PipelineId::from_code(self.pipeline)
+        pipeline_from_wire_code(self.pipeline)
     }
 
     /// SHA-256 of the canonical params the result was computed with.
@@ -176,7 +178,7 @@ impl EncryptedResult {
                 found: format!("id {}", self.param_set),
             });
         }
-        if self.pipeline != params.id().code() || self.params_hash != params.params_hash() {
+        if self.pipeline != wire_code(params.id()) || self.params_hash != params.params_hash() {
             return Err(FheError::InvalidResult(
                 "the result was computed for other params".into(),
             ));

@@ -81,7 +81,7 @@ impl JobContext {
                 ),
             ));
         }
-        if spec.params.id().as_str() != job.pipeline.as_str() {
+        if spec.params.id() != job.pipeline {
             return Err(JobError::invalid(
                 job_id,
                 format!(

@@ -31,76 +31,25 @@ pub use lv_area::LvAreaParams;
 /// Domain tag prefixed to the canonical params encoding.
 pub const PARAMS_DOMAIN_TAG: &[u8] = b"blindfold/v1/params";
 
-/// Pipeline identifiers (the strings are the on-chain pipeline ids).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PipelineId {
-    /// `lv-area`
-    #[serde(rename = "lv-area")]
-    LvArea,
-    /// `conv3x3`
-    #[serde(rename = "conv3x3")]
-    Conv3x3,
-    /// `histogram`
-    #[serde(rename = "histogram")]
-    Histogram,
-    /// `linear-model`
-    #[serde(rename = "linear-model")]
-    LinearModel,
+/// The one pipeline vocabulary, shared with the contract and every client:
+/// `blindfold_protocol::PipelineId` (names `lv-area`, `conv3x3`,
+/// `histogram`, `linear-model`; on-chain byte 0..=3).
+pub use blindfold_protocol::PipelineId;
+
+/// The byte that names a pipeline in the FHE wire formats (the canonical
+/// params encoding, hence every params hash, and the result header): 1-based,
+/// `lv-area` = 1 … `linear-model` = 4, fixed since the first release. The
+/// on-chain byte is [`PipelineId::as_u8`] (0-based). Both are fixed; only this
+/// function and [`pipeline_from_wire_code`] translate.
+pub const fn wire_code(pipeline: PipelineId) -> u8 {
+    pipeline.as_u8() + 1
 }
 
-impl PipelineId {
-    /// Every pipeline.
-    pub const ALL: [PipelineId; 4] = [
-        PipelineId::LvArea,
-        PipelineId::Conv3x3,
-        PipelineId::Histogram,
-        PipelineId::LinearModel,
-    ];
-
-    /// The pipeline id string.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            PipelineId::LvArea => "lv-area",
-            PipelineId::Conv3x3 => "conv3x3",
-            PipelineId::Histogram => "histogram",
-            PipelineId::LinearModel => "linear-model",
-        }
-    }
-
-    /// Numeric code used in binary encodings.
-    pub const fn code(self) -> u8 {
-        match self {
-            PipelineId::LvArea => 1,
-            PipelineId::Conv3x3 => 2,
-            PipelineId::Histogram => 3,
-            PipelineId::LinearModel => 4,
-        }
-    }
-
-    /// Parse a pipeline id string.
-    pub fn parse(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| FheError::InvalidParams {
-                pipeline: "?",
-                reason: format!("unknown pipeline {s:?}"),
-            })
-    }
-
-    /// Look a pipeline up by numeric code.
-    pub fn from_code(code: u8) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.code() == code)
-            .ok_or_else(|| FheError::InvalidResult(format!("unknown pipeline code {code}")))
-    }
-}
-
-impl std::fmt::Display for PipelineId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// The pipeline whose [`wire_code`] is `code`.
+pub fn pipeline_from_wire_code(code: u8) -> Result<PipelineId> {
+    code.checked_sub(1)
+        .and_then(PipelineId::from_u8)
+        .ok_or_else(|| FheError::InvalidResult(format!("unknown pipeline code {code}")))
 }
 
 /// A set of pixels of a frame.
@@ -297,7 +246,7 @@ impl PipelineParams {
     /// (sequences are prefixed by a u64 length). Independent of serde.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = PARAMS_DOMAIN_TAG.to_vec();
-        out.push(self.id().code());
+        out.push(wire_code(self.id()));
         match self {
             PipelineParams::LvArea(p) => p.encode(&mut out),
             PipelineParams::Conv3x3(p) => p.encode(&mut out),
