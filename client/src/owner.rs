@@ -146,6 +146,7 @@ pub async fn register<C: Chain, S: BlobStore>(
         param_set: keys.scheme().name().into(),
         geometry,
         preprocessing: spec.prep.preprocessing_text(),
+        roi: spec.prep.source_roi()?,
         frame_selection: spec.prep.frames.to_string(),
         server_key: hex::encode(server_key_hash),
         backend: BACKEND_CPU.into(),

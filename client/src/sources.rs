@@ -3,9 +3,11 @@
 //!
 //! - [`PrepSpec`]: the preprocessing of one dataset (output size, bits,
 //!   optional ROI, [`FrameSpec`]). It is written into the dataset metadata
-//!   as text ([`PrepSpec::preprocessing_text`], [`FrameSpec`]'s `Display`)
-//!   and parsed back from it ([`PrepSpec::from_metadata`]), so every later
-//!   `submit` preprocesses exactly as the dataset was registered.
+//!   as typed fields (geometry, `roi`, and the frame selection in its
+//!   canonical `FrameSpec` form), with a sentence for people
+//!   ([`PrepSpec::preprocessing_text`]), and read back from those fields
+//!   ([`PrepSpec::from_metadata`]), so every later `submit` preprocesses
+//!   exactly as the dataset was registered.
 //! - [`Source`]: an EchoNet-Dynamic directory, DICOM files, or the synthetic
 //!   phantom generator (which writes an EchoNet directory with ground truth).
 //!   [`Source::videos`] lists [`VideoRef`]s; [`VideoRef::read`] decodes one.
@@ -25,6 +27,7 @@ use blindfold_echo::{
     PreprocessConfig, Roi,
 };
 use blindfold_fhe::{Geometry, PlainVideo};
+use blindfold_market::blobs::SourceRoi;
 use blindfold_market::DatasetMetadata;
 
 use crate::error::{ClientError, Result};
@@ -149,7 +152,24 @@ impl PrepSpec {
         )
     }
 
-    /// Parses the preprocessing of a registered dataset back from its metadata.
+    /// The ROI as the metadata records it.
+    pub fn source_roi(&self) -> Result<Option<SourceRoi>> {
+        let Some(r) = self.roi else {
+            return Ok(None);
+        };
+        let n = |v: usize| {
+            u32::try_from(v).map_err(|_| ClientError::Usage(format!("ROI value {v} is too large")))
+        };
+        Ok(Some(SourceRoi {
+            x: n(r.x)?,
+            y: n(r.y)?,
+            width: n(r.width)?,
+            height: n(r.height)?,
+        }))
+    }
+
+    /// The preprocessing of a registered dataset, from its metadata's typed
+    /// fields (geometry, ROI, frame selection).
     pub fn from_metadata(m: &DatasetMetadata) -> Result<Self> {
         let bad = |why: &str| {
             ClientError::Integrity(format!(
@@ -162,15 +182,12 @@ impl PrepSpec {
             .frame_selection
             .parse()
             .map_err(|_| bad("frame selection"))?;
-        let mut roi = None;
-        for field in m.preprocessing.split(';').map(str::trim) {
-            if let Some(r) = field.strip_prefix("roi=") {
-                roi = match r {
-                    "full" => None,
-                    r => Some(parse_roi(r).map_err(|_| bad("roi"))?),
-                };
-            }
-        }
+        let roi = m.roi.map(|r| Roi {
+            x: r.x as usize,
+            y: r.y as usize,
+            width: r.width as usize,
+            height: r.height as usize,
+        });
         let spec = PrepSpec {
             width: m.geometry.width,
             height: m.geometry.height,
@@ -444,6 +461,7 @@ mod tests {
             param_set: PARAM_SET.name().into(),
             geometry: spec.geometry().unwrap(),
             preprocessing: spec.preprocessing_text(),
+            roi: spec.source_roi().unwrap(),
             frame_selection: spec.frames.to_string(),
             server_key: hex::encode([0; 32]),
             backend: blindfold_market::blobs::BACKEND_CPU.into(),

@@ -428,6 +428,7 @@ mod sample_tests {
                 param_set: blindfold_fhe::ParamSet::V1.name().into(),
                 geometry,
                 preprocessing: String::new(),
+                roi: None,
                 frame_selection: String::new(),
                 server_key: hex::encode([0; 32]),
                 backend: BACKEND_CPU.into(),

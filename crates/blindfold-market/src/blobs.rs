@@ -20,7 +20,7 @@ use blindfold_protocol::types::{Hash, JobId};
 use serde::{Deserialize, Serialize};
 
 /// The format tag of [`DatasetMetadata`].
-pub const DATASET_FORMAT: &str = "blindfold/v1/dataset";
+pub const DATASET_FORMAT: &str = "blindfold/v2/dataset";
 /// The format tag of [`JobSpec`].
 pub const JOB_FORMAT: &str = "blindfold/v1/job";
 /// The format tag of [`ReleasedResult`].
@@ -93,6 +93,19 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec_pretty(value).unwrap_or_default()
 }
 
+/// A rectangle of a source frame, in its pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRoi {
+    /// Left column.
+    pub x: u32,
+    /// Top row.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
 /// What the data owner publishes about a dataset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatasetMetadata {
@@ -106,8 +119,14 @@ pub struct DatasetMetadata {
     pub param_set: String,
     /// Geometry of every encrypted video.
     pub geometry: Geometry,
-    /// How the owner preprocessed its videos (ROI, downsampling, quantisation).
+    /// How the owner preprocessed its videos (ROI, downsampling,
+    /// quantisation), in words, for people.
     pub preprocessing: String,
+    /// The region cropped from every source frame before downsampling
+    /// (source pixels); `None` (`null`): the whole frame. With `geometry`
+    /// and `frame_selection`, what a client needs to repeat the
+    /// preprocessing on new videos.
+    pub roi: Option<SourceRoi>,
     /// Which source frames were kept ("ED+ES", "all", "every 4th").
     pub frame_selection: String,
     /// Hex SHA-256 of the compressed server key blob (also on chain).
