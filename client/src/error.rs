@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use blindfold_chain::ChainError;
 use blindfold_echo::EchoError;
 use blindfold_fhe::FheError;
+use blindfold_job::BlobError;
 use blindfold_job::{JobError, Mismatch};
-use blindfold_market::{BlobError, InputMismatch, MarketError};
+use blindfold_market::{InputMismatch, MarketError};
 use blindfold_protocol::types::JobId;
 use blindfold_store::StoreError;
 

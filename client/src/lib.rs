@@ -45,7 +45,8 @@ pub use error::{ClientError, Result};
 pub use keys::OwnerKeys;
 
 use blindfold_chain::Chain;
-use blindfold_market::{DatasetMetadata, JobSpec, Market};
+use blindfold_job::{DatasetMetadata, JobSpec};
+use blindfold_market::Market;
 use blindfold_protocol::types::{DatasetId, DatasetInfo, Hash, JobId, JobInfo};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::{BlobStore, StoreError};
@@ -105,11 +106,7 @@ impl<C: Chain, S: BlobStore> Client<C, S> {
         })?;
         let what = format!("metadata of dataset {id}");
         let bytes = self
-            .get(
-                &info.metadata_hash,
-                blindfold_market::blobs::JSON_LIMIT,
-                &what,
-            )
+            .get(&info.metadata_hash, blindfold_job::blobs::JSON_LIMIT, &what)
             .await?;
         let metadata = DatasetMetadata::from_bytes(&bytes)?;
         Ok((info, metadata))
@@ -131,7 +128,7 @@ impl<C: Chain, S: BlobStore> Client<C, S> {
     pub async fn job_spec(&self, id: JobId, job: &JobInfo) -> Result<JobSpec> {
         let what = format!("job spec of job {id}");
         let bytes = self
-            .get(&job.params_hash, blindfold_market::blobs::JSON_LIMIT, &what)
+            .get(&job.params_hash, blindfold_job::blobs::JSON_LIMIT, &what)
             .await?;
         let spec = JobSpec::from_bytes(&bytes)?;
         if spec.params.id() != job.pipeline {

@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use blindfold_chain::{AccountId, Chain, Signer};
 use blindfold_fhe::Scheme;
+use blindfold_job::blobs::{DpNoise, BACKEND_CPU, DATASET_FORMAT};
+use blindfold_job::DatasetMetadata;
 use blindfold_job::{JobContext, Mismatch, Verification, VerifyPolicy};
-use blindfold_market::blobs::{DpNoise, BACKEND_CPU, DATASET_FORMAT};
-use blindfold_market::DatasetMetadata;
 use blindfold_protocol::types::{Balance, DatasetId, Hash, JobId, JobStatus, Policy, MAX_BATCH};
 use blindfold_store::BlobStore;
 use indicatif::ProgressBar;

@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use blindfold_market::ReleasedResult;
+use blindfold_job::ReleasedResult;
 use plotters::prelude::*;
 use serde::Serialize;
 
@@ -237,7 +237,7 @@ fn frame<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use blindfold_market::blobs::{ReleasedVideo, RELEASED_FORMAT};
+    use blindfold_job::blobs::{ReleasedVideo, RELEASED_FORMAT};
 
     fn result(videos: Vec<ReleasedVideo>) -> ReleasedResult {
         ReleasedResult {

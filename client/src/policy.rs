@@ -49,8 +49,8 @@
 use std::collections::BTreeMap;
 
 use blindfold_fhe::{FeatureKind, Geometry, Mask, PipelineParams, PlainOutput};
-use blindfold_market::blobs::{DpNoise, ReleasedVideo, RELEASED_FORMAT};
-use blindfold_market::ReleasedResult;
+use blindfold_job::blobs::{DpNoise, ReleasedVideo, RELEASED_FORMAT};
+use blindfold_job::ReleasedResult;
 use blindfold_protocol::types::{JobId, MilliEpsilon};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;

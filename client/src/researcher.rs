@@ -21,8 +21,8 @@ use blindfold_chain::{Chain, Signer};
 use blindfold_fhe::{
     Conv3x3Params, Geometry, HistogramParams, LvAreaParams, Mask, PipelineParams, Scheme,
 };
-use blindfold_market::blobs::JSON_LIMIT;
-use blindfold_market::{DatasetMetadata, JobSpec, ReleasedResult};
+use blindfold_job::blobs::JSON_LIMIT;
+use blindfold_job::{DatasetMetadata, JobSpec, ReleasedResult};
 use blindfold_protocol::types::{
     required_escrow, Balance, DatasetId, Hash, JobId, MilliEpsilon, Timestamp,
 };
@@ -626,7 +626,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use blindfold_market::blobs::{ReleasedVideo, RELEASED_FORMAT};
+    use blindfold_job::blobs::{ReleasedVideo, RELEASED_FORMAT};
 
     #[test]
     fn default_lv_area_params_fit_the_geometry() {

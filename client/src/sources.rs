@@ -27,8 +27,8 @@ use blindfold_echo::{
     PreprocessConfig, Roi,
 };
 use blindfold_fhe::{Geometry, PlainVideo};
-use blindfold_market::blobs::SourceRoi;
-use blindfold_market::DatasetMetadata;
+use blindfold_job::blobs::SourceRoi;
+use blindfold_job::DatasetMetadata;
 
 use crate::error::{ClientError, Result};
 use crate::keys::PARAM_SET;
@@ -456,7 +456,7 @@ mod tests {
             }),
         };
         let m = DatasetMetadata {
-            format: blindfold_market::blobs::DATASET_FORMAT.into(),
+            format: blindfold_job::blobs::DATASET_FORMAT.into(),
             name: "t".into(),
             param_set: PARAM_SET.name().into(),
             geometry: spec.geometry().unwrap(),
@@ -464,7 +464,7 @@ mod tests {
             roi: spec.source_roi().unwrap(),
             frame_selection: spec.frames.to_string(),
             server_key: hex::encode([0; 32]),
-            backend: blindfold_market::blobs::BACKEND_CPU.into(),
+            backend: blindfold_job::blobs::BACKEND_CPU.into(),
             aggregates_only: false,
             public_releases: false,
         };

@@ -183,7 +183,7 @@ pub async fn fetch(cfg: &Config, json: bool, a: FetchArgs) -> anyhow::Result<()>
     };
     #[derive(Serialize)]
     struct Fetched<'a> {
-        result: &'a blindfold_market::ReleasedResult,
+        result: &'a blindfold_job::ReleasedResult,
         file: PathBuf,
         plots: plot::PlotReport,
     }

@@ -13,10 +13,11 @@
 
 use std::sync::Arc;
 
+use crate::blobs::JSON_LIMIT;
+use crate::{DatasetMetadata, JobSpec};
 use blindfold_chain::Chain;
 use blindfold_fhe::{Scheme, SchemeServerKey, SchemeVideo};
-use blindfold_market::blobs::JSON_LIMIT;
-use blindfold_market::{commitment, DatasetMetadata, EventLog, Input, JobSpec, Market};
+use blindfold_market::{commitment, EventLog, Input, Market};
 use blindfold_protocol::types::{Hash, JobId, JobInfo};
 use blindfold_store::BlobStore;
 

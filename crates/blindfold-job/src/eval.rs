@@ -15,10 +15,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::ResultBundle;
 use blindfold_fhe::{
     evaluate_bytes, FheError, Ops, PipelineParams, Progress, SchemeServerKey, SchemeVideo,
 };
-use blindfold_market::{Input, ResultBundle};
+use blindfold_market::Input;
 use blindfold_protocol::types::Hash;
 use blindfold_store::BlobStore;
 use rayon::prelude::*;

@@ -31,8 +31,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::ResultBundle;
 use blindfold_fhe::SchemeServerKey;
-use blindfold_market::{Input, ResultBundle};
+use blindfold_market::Input;
 use blindfold_protocol::types::{Hash, JobStatus};
 use blindfold_store::BlobStore;
 use sha2::{Digest, Sha256};
@@ -373,9 +374,10 @@ mod tests {
 
 #[cfg(test)]
 mod sample_tests {
+    use crate::blobs::{BACKEND_CPU, DATASET_FORMAT};
+    use crate::{DatasetMetadata, JobSpec};
     use blindfold_fhe::{Geometry, LvAreaParams, Mask, PipelineParams, Scheme};
-    use blindfold_market::blobs::{BACKEND_CPU, DATASET_FORMAT};
-    use blindfold_market::{DatasetMetadata, Input, JobSpec};
+    use blindfold_market::Input;
     use blindfold_protocol::types::{JobInfo, JobStatus, PipelineId, Terms};
 
     use crate::JobContext;

@@ -7,18 +7,17 @@
 //!   surfaced as [`MarketError::Contract`]; decoded [`events`](Market::events).
 //! - [`inputs`]: [`DatasetInputs`], the submission list of a dataset rebuilt
 //!   from events and checked against the input digest a job bound.
-//! - [`blobs`]: the public blob formats ([`DatasetMetadata`], [`JobSpec`],
-//!   [`ResultBundle`], [`ReleasedResult`]) whose hashes the chain records.
+//!
+//! It knows nothing of FHE: the blob formats whose hashes the chain records
+//! live in `blindfold-job`'s `blobs`.
 //!
 //! Plus [`commitment`], the one function every worker and verifier uses to
 //! commit to a result, and [`default_params`], the contract settings the
 //! demo and tests deploy with.
 
-pub mod blobs;
 pub mod contract;
 pub mod inputs;
 
-pub use blobs::{BlobError, DatasetMetadata, JobSpec, ReleasedResult, ResultBundle};
 pub use contract::{BlockEvent, Market, MarketError, Result};
 pub use inputs::{DatasetInputs, Input, InputMismatch};
 
