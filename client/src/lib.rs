@@ -45,8 +45,8 @@ pub use error::{ClientError, Result};
 pub use keys::OwnerKeys;
 
 use blindfold_chain::Chain;
-use blindfold_job::{DatasetMetadata, JobSpec};
-use blindfold_market::Market;
+use blindfold_job::{DatasetMetadata, JobContext, JobSpec};
+use blindfold_market::{DatasetInputs, EventIndex, Market};
 use blindfold_protocol::types::{DatasetId, DatasetInfo, Hash, JobId, JobInfo};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::{BlobStore, StoreError};
@@ -56,12 +56,58 @@ use blindfold_store::{BlobStore, StoreError};
 pub struct Client<C, S> {
     market: Market<C>,
     store: S,
+    event_index: Option<std::path::PathBuf>,
 }
 
 impl<C: Chain, S: BlobStore> Client<C, S> {
     /// A client of `market` storing blobs in `store`.
     pub fn new(market: Market<C>, store: S) -> Self {
-        Client { market, store }
+        Client {
+            market,
+            store,
+            event_index: None,
+        }
+    }
+
+    /// Keeps an [`EventIndex`] of the datasets' inputs in `path` between
+    /// runs, so that loading a job reads only the blocks since the last run.
+    pub fn with_event_index(mut self, path: std::path::PathBuf) -> Self {
+        self.event_index = Some(path);
+        self
+    }
+
+    /// The public context of `job_id` (on-chain state `job`): spec, dataset
+    /// metadata and live inputs, each checked against the chain by the job
+    /// layer.
+    pub async fn job_context(&self, job_id: JobId, job: JobInfo) -> Result<JobContext> {
+        let inputs = self
+            .dataset_inputs(job.dataset_id, Some((job_id, &job)))
+            .await?;
+        Ok(JobContext::load(&self.market, &self.store, job_id, job, &inputs).await?)
+    }
+
+    /// A dataset's submissions and revocations as the chain has them now:
+    /// from the event index when the client keeps one (an unwritable index
+    /// file is only a lost cache; an index whose lists do not match `job`'s
+    /// digest is rebuilt from genesis), else from a replay of the events
+    /// since genesis.
+    pub async fn dataset_inputs(
+        &self,
+        dataset: DatasetId,
+        job: Option<(JobId, &JobInfo)>,
+    ) -> Result<DatasetInputs> {
+        let Some(path) = &self.event_index else {
+            return Ok(self.market.history().await?.dataset_inputs(dataset));
+        };
+        let (index, _saved) = EventIndex::open(&self.market, path).await?;
+        let inputs = index.dataset_inputs(dataset);
+        match job {
+            Some((job_id, job)) if inputs.for_job(job_id, job).is_err() => {
+                let (index, _saved) = EventIndex::rebuild(&self.market, path).await?;
+                Ok(index.dataset_inputs(dataset))
+            }
+            _ => Ok(inputs),
+        }
     }
 
     /// The marketplace contract.

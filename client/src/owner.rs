@@ -591,15 +591,7 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     }
 
     // 1. Verify before decrypt.
-    let history = client.market().history().await?;
-    let ctx = JobContext::load(
-        client.market(),
-        client.store(),
-        job_id,
-        job.clone(),
-        &history,
-    )
-    .await?;
+    let ctx = client.job_context(job_id, job.clone()).await?;
     match &ctx.spec.release_to {
         Some(recipient) => {
             seal::parse_recipient(recipient)?;
@@ -665,8 +657,9 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     }
 
     // 3. Decrypt what is still consented to.
-    let revoked: BTreeSet<u64> = history
-        .dataset_inputs(job.dataset_id)
+    let revoked: BTreeSet<u64> = client
+        .dataset_inputs(job.dataset_id, None)
+        .await?
         .revoked
         .into_iter()
         .collect();

@@ -16,7 +16,6 @@
 //! owner's verify-before-decrypt run the same code.
 
 use blindfold_chain::Chain;
-use blindfold_job::JobContext;
 use blindfold_protocol::types::{Hash, JobId};
 use blindfold_store::BlobStore;
 use indicatif::ProgressBar;
@@ -74,8 +73,7 @@ pub async fn verify_job<C: Chain, S: BlobStore>(
         ))
     })?;
     let result_hash_on_chain = job.result_blob_hash;
-    let history = client.market().history().await?;
-    let ctx = JobContext::load(client.market(), client.store(), job_id, job, &history).await?;
+    let ctx = client.job_context(job_id, job).await?;
     let started = std::time::Instant::now();
     let key = ctx.fetch_server_key(client.store()).await?;
     progress.set_length(ctx.inputs.len() as u64);

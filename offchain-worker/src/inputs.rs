@@ -65,7 +65,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         job: &JobInfo,
         log: &EventLog,
     ) -> Result<Prepared, WorkerError> {
-        let ctx = JobContext::load(&self.market, &*self.store, job_id, job.clone(), log).await?;
+        let inputs = log.dataset_inputs(job.dataset_id);
+        let ctx =
+            JobContext::load(&self.market, &*self.store, job_id, job.clone(), &inputs).await?;
         if !self.config.pipelines.contains(job.pipeline) {
             return Err(WorkerError::Refused {
                 job: job_id,

@@ -18,7 +18,7 @@ use blindfold_client::ClientError;
 use blindfold_e2e::{Dataset, DatasetConfig, Ledger, Scenario};
 use blindfold_fhe::{EncryptedResult, Scheme};
 use blindfold_job::ResultBundle;
-use blindfold_job::{JobContext, VerifyPolicy};
+use blindfold_job::VerifyPolicy;
 use blindfold_market::UNIT;
 use blindfold_protocol::hash;
 use blindfold_protocol::types::{Hash, JobId, JobInfo, JobStatus, PipelineSet, Policy};
@@ -646,8 +646,7 @@ async fn dp_budget_enforced(chain: &str) -> Result<()> {
 /// `offset + scale·(1 − s_j)`, one bit of the client key per value.
 async fn key_probe_bundle(s: &Scenario, job: JobId) -> Result<ResultBundle> {
     let info = s.client.job(job).await?;
-    let history = s.market().history().await?;
-    let ctx = JobContext::load(s.market(), s.client.store(), job, info, &history).await?;
+    let ctx = s.client.job_context(job, info).await?;
     let key = ctx.fetch_server_key(s.client.store()).await?;
     let honest = ctx
         .recompute(s.client.store(), key, &ctx.inputs, Some(2), || {})
@@ -906,6 +905,44 @@ async fn infeasible_job_not_claimed(chain: &str) -> Result<()> {
     Ok(())
 }
 
+/// The CLI's event index gives the same inputs as a replay from genesis,
+/// reads only new blocks on the next run, and is rebuilt when stale (here: a
+/// file whose lists a reset chain would no longer match).
+async fn event_index_matches_replay(chain: &str) -> Result<()> {
+    let (dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(3)).await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let path = dir.path().join("events.idx");
+    let market = blindfold_market::Market::at(s.chain.clone(), s.market().address());
+    let store = blindfold_store::DirStore::open(s.dir.join("store"))?;
+    let indexed = blindfold_client::Client::new(market, store).with_event_index(path.clone());
+    let replayed = s.client.job_context(job, s.client.job(job).await?).await?;
+    let ctx = indexed.job_context(job, s.client.job(job).await?).await?;
+    assert_eq!(ctx.inputs, replayed.inputs);
+    assert_eq!(ctx.inputs.len(), 3);
+    assert!(path.exists(), "the index is kept between runs");
+
+    // Stale: the file claims other submissions for this dataset.
+    let mut stale = blindfold_market::EventIndex::default();
+    stale.apply(&[blindfold_market::BlockEvent {
+        block: 0,
+        event: blindfold_protocol::events::MarketEvent::SubmissionsAdded(
+            blindfold_protocol::events::SubmissionsAdded {
+                dataset_id: data.id,
+                first_index: 0,
+                blob_hashes: vec![[9; 32]; 3],
+                count: 3,
+                digest: [0; 32],
+            },
+        ),
+    }]);
+    stale.cursor = s.market().events(Default::default()).await?.1;
+    stale.save(&path, &s.market().address())?;
+    let ctx = indexed.job_context(job, s.client.job(job).await?).await?;
+    assert_eq!(ctx.inputs, replayed.inputs, "rebuilt from genesis");
+    Ok(())
+}
+
 /// The contract error of a failed market call, if that is why it failed.
 fn refusal<T>(r: blindfold_market::Result<T>) -> Option<ContractError> {
     r.err().and_then(|e| e.contract_error())
@@ -1010,4 +1047,5 @@ on_both_chains! {
     admin_upgrade_and_handover => embedded_admin_upgrade_and_handover, node_admin_upgrade_and_handover;
     results_private_until_commits_close => embedded_results_private_until_commits_close, node_results_private_until_commits_close;
     infeasible_job_not_claimed => embedded_infeasible_job_not_claimed, node_infeasible_job_not_claimed;
+    event_index_matches_replay => embedded_event_index_matches_replay, node_event_index_matches_replay;
 }

@@ -60,7 +60,25 @@ pub async fn open(cfg: &Config) -> Result<AnyClient, ClientError> {
             cfg.chain
         ))
     })?;
-    Ok(Client::new(market, store))
+    Ok(Client::new(market, store).with_event_index(event_index_path(cfg, &contract)))
+}
+
+/// Where the CLI keeps its event index for `contract` on `cfg.chain`:
+/// `$BLINDFOLD_CACHE` (default `~/.cache/blindfold`)`/events/<chain>-<contract>.idx`,
+/// the chain named by a hash of its spec.
+fn event_index_path(cfg: &Config, contract: &[u8; 32]) -> std::path::PathBuf {
+    let base = std::env::var_os("BLINDFOLD_CACHE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache/blindfold"))
+        })
+        .unwrap_or_else(std::env::temp_dir);
+    let chain = blindfold_store::sha256(cfg.chain.as_bytes());
+    base.join("events").join(format!(
+        "{}-{}.idx",
+        hex::encode(&chain[..6]),
+        hex::encode(contract)
+    ))
 }
 
 /// The account that signs, from `--account`.

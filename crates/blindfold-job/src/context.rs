@@ -17,7 +17,7 @@ use crate::blobs::JSON_LIMIT;
 use crate::{DatasetMetadata, JobSpec};
 use blindfold_chain::Chain;
 use blindfold_fhe::{Scheme, SchemeServerKey, SchemeVideo};
-use blindfold_market::{commitment, EventLog, Input, Market};
+use blindfold_market::{commitment, DatasetInputs, Input, Market};
 use blindfold_protocol::types::{Hash, JobId, JobInfo};
 use blindfold_store::BlobStore;
 
@@ -40,13 +40,16 @@ pub struct JobContext {
 
 impl JobContext {
     /// Loads and checks the context of `job_id` (whose on-chain state is
-    /// `job`), reading the submission events from `log`.
+    /// `job`), taking its inputs from `inputs`, the submissions and
+    /// revocations of the job's dataset (from an `EventLog` or an
+    /// [`EventIndex`](blindfold_market::EventIndex)), checked here against
+    /// the digest the job bound.
     pub async fn load<C: Chain, S: BlobStore>(
         market: &Market<C>,
         store: &S,
         job_id: JobId,
         job: JobInfo,
-        log: &EventLog,
+        inputs: &DatasetInputs,
     ) -> Result<Self> {
         let dataset = market.dataset(job.dataset_id).await?;
 
@@ -102,8 +105,7 @@ impl JobContext {
                 )
             })?;
 
-        let inputs = log
-            .dataset_inputs(job.dataset_id)
+        let inputs = inputs
             .for_job(job_id, &job)
             .map_err(|e| JobError::invalid(job_id, e.to_string()))?;
         Ok(JobContext {

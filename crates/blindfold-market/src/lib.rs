@@ -7,6 +7,9 @@
 //!   surfaced as [`MarketError::Contract`]; decoded [`events`](Market::events).
 //! - [`inputs`]: [`DatasetInputs`], the submission list of a dataset rebuilt
 //!   from events and checked against the input digest a job bound.
+//! - [`index`]: [`EventIndex`], every dataset's lists kept up to date from
+//!   the events (and in a file between CLI runs), so finding a job's inputs
+//!   does not replay the chain from genesis.
 //!
 //! It knows nothing of FHE: the blob formats whose hashes the chain records
 //! live in `blindfold-job`'s `blobs`.
@@ -16,9 +19,11 @@
 //! demo and tests deploy with.
 
 pub mod contract;
+pub mod index;
 pub mod inputs;
 
 pub use contract::{BlockEvent, Market, MarketError, Result};
+pub use index::EventIndex;
 pub use inputs::{DatasetInputs, Input, InputMismatch};
 
 use blindfold_chain::{Chain, Cursor};
@@ -53,13 +58,15 @@ pub fn default_params() -> Params {
 }
 
 /// Marketplace events read so far and where to resume: a cache that
-/// [`refresh`](EventLog::refresh) extends with only the new blocks.
+/// [`refresh`](EventLog::refresh) extends with only the new blocks, with
+/// an [`EventIndex`] of every dataset's inputs kept beside it.
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     /// The next block to read.
     pub cursor: Cursor,
     /// Every event read, in chain order.
     pub events: Vec<BlockEvent>,
+    index: EventIndex,
 }
 
 impl EventLog {
@@ -67,6 +74,8 @@ impl EventLog {
     pub async fn refresh<C: Chain>(&mut self, market: &Market<C>) -> Result<usize> {
         let (new, next) = market.events(self.cursor).await?;
         let count = new.len();
+        self.index.apply(&new);
+        self.index.cursor = next;
         self.events.extend(new);
         self.cursor = next;
         Ok(count)
@@ -74,7 +83,7 @@ impl EventLog {
 
     /// A dataset's submissions and revocations as of the last refresh.
     pub fn dataset_inputs(&self, dataset: DatasetId) -> DatasetInputs {
-        DatasetInputs::from_events(dataset, &self.events)
+        self.index.dataset_inputs(dataset)
     }
 }
 
