@@ -14,6 +14,9 @@
 //!   parameters do not fit the dataset;
 //! - the submission events do not add up to the job's input digest;
 //! - this worker does not serve the job's pipeline.
+//!
+//! The checked bytes stay in memory (up to [`PREFETCH_BUDGET`]) for the
+//! computation, which takes them instead of fetching each input again.
 
 use std::sync::Arc;
 
@@ -33,6 +36,24 @@ pub struct Prepared {
     pub ctx: JobContext,
     /// The dataset's server key, loaded (TFHE: decompressed).
     pub server_key: Arc<SchemeServerKey>,
+    /// Input bytes already fetched and checked by [`Worker::prepare`], kept
+    /// (up to [`PREFETCH_BUDGET`] bytes) so that computing does not fetch
+    /// them from the store a second time. Taken as they are used.
+    fetched: Arc<std::sync::Mutex<std::collections::HashMap<u64, Vec<u8>>>>,
+}
+
+/// Most input bytes [`Worker::prepare`] keeps in memory for the computation;
+/// inputs beyond it are fetched again when their turn comes.
+pub const PREFETCH_BUDGET: usize = 1 << 30;
+
+impl Prepared {
+    /// The checked bytes of input `index`, if `prepare` kept them.
+    pub fn take_fetched(&self, index: u64) -> Option<Vec<u8>> {
+        self.fetched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&index)
+    }
 }
 
 impl std::fmt::Debug for Prepared {
@@ -74,20 +95,35 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 reason: format!("this worker does not serve {}", job.pipeline),
             });
         }
+        let mut fetched = std::collections::HashMap::new();
+        let mut kept = 0usize;
         for input in &ctx.inputs {
-            ctx.fetch_input(&*self.store, input).await?;
+            let bytes = ctx.fetch_input_bytes(&*self.store, input).await?;
+            ctx.decode_input(input, &bytes)?;
+            if kept.saturating_add(bytes.len()) <= PREFETCH_BUDGET {
+                kept += bytes.len();
+                fetched.insert(input.index, bytes);
+            }
         }
         let server_key = self.server_key(&ctx).await?;
-        Ok(Prepared { ctx, server_key })
+        Ok(Prepared {
+            ctx,
+            server_key,
+            fetched: Arc::new(std::sync::Mutex::new(fetched)),
+        })
     }
 
-    /// Fetches one encrypted video and checks it against the dataset.
+    /// One encrypted video, checked against the dataset: from the bytes
+    /// `prepare` kept, else fetched from the store.
     pub async fn load_video(
         &self,
-        ctx: &JobContext,
+        p: &Prepared,
         input: &Input,
     ) -> Result<SchemeVideo, WorkerError> {
-        Ok(ctx.fetch_input(&*self.store, input).await?)
+        match p.take_fetched(input.index) {
+            Some(bytes) => Ok(p.ctx.decode_input(input, &bytes)?),
+            None => Ok(p.ctx.fetch_input(&*self.store, input).await?),
+        }
     }
 
     /// The job's server key: fetched by the hash on chain, decompressed

@@ -368,7 +368,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         let per_video = ctx.pbs_per_input();
         let total_pbs = per_video.saturating_mul(ctx.inputs.len() as u64);
         let done_pbs = per_video.saturating_mul(n as u64);
-        let video = self.load_video(ctx, input).await?;
+        let video = self.load_video(p, input).await?;
         let progress = Progress::new();
         let worker = self.clone();
         let key = p.server_key.clone();
