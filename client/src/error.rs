@@ -2,10 +2,10 @@
 //! complete one-line message.
 //!
 //! Wrapped errors of the lower crates (chain, marketplace, store, FHE, echo
-//! readers) keep their type, so callers can match on them, but the wrapper
-//! reports no [`source`](std::error::Error::source): its message already
-//! says everything, and printing a source chain (`{e:#}` in anyhow) would
-//! repeat it.
+//! readers) keep their type, so callers can match on them, and are
+//! `#[error(transparent)]`: each layer's message says only its own words and
+//! names its cause as its [`source`](std::error::Error::source), so the
+//! binaries print every cause once (`{e:#}` in anyhow).
 //!
 //! [`ClientError::is_usage`] tells user mistakes (a bad flag value, a missing
 //! setting, a malformed config file) from failures of the system, so the
@@ -52,25 +52,25 @@ pub enum ClientError {
     #[error("{0}")]
     Integrity(String),
     /// The chain refused or failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Chain(ChainError),
     /// The marketplace contract refused, or the chain failed under it.
-    #[error("{0}")]
+    #[error(transparent)]
     Market(MarketError),
     /// The blob store failed, or a blob is missing or tampered with.
-    #[error("{0}")]
+    #[error(transparent)]
     Store(StoreError),
     /// Key, encryption, evaluation or decryption failed in the FHE layer.
-    #[error("{0}")]
+    #[error(transparent)]
     Fhe(FheError),
     /// A video file or dataset could not be read or preprocessed.
-    #[error("{0}")]
+    #[error(transparent)]
     Echo(EchoError),
     /// A public blob (metadata, job spec, result bundle) is malformed.
-    #[error("{0}")]
+    #[error(transparent)]
     Blob(BlobError),
     /// The submission events do not match a job's input digest.
-    #[error("{0}")]
+    #[error(transparent)]
     Inputs(InputMismatch),
     /// A job's public context could not be loaded, evaluated or verified.
     #[error(transparent)]

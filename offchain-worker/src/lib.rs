@@ -93,19 +93,21 @@ pub enum WorkerError {
         reason: String,
     },
     /// The FHE evaluation failed.
-    #[error("job {job}: evaluation failed: {source}")]
+    #[error("job {job}: evaluation failed")]
     Fhe {
         /// The job.
         job: JobId,
         /// The error.
+        #[source]
         source: blindfold_fhe::FheError,
     },
     /// Reading or writing the state file failed.
-    #[error("worker state {path}: {source}")]
+    #[error("cannot read or write the worker state {path}")]
     State {
         /// The file.
         path: PathBuf,
         /// The I/O error.
+        #[source]
         source: std::io::Error,
     },
     /// The state file cannot be used.

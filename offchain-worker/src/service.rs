@@ -158,7 +158,45 @@ fn report(job_id: JobId, outcome: Result<Outcome, WorkerError>) {
         Err(WorkerError::Shutdown) => {
             tracing::info!(job = job_id, "paused for shutdown; resumes on restart")
         }
-        Err(e @ WorkerError::Refused { .. }) => tracing::error!(job = job_id, "{e}"),
-        Err(e) => tracing::error!(job = job_id, "failed: {e}; will retry at the next poll"),
+        Err(e @ WorkerError::Refused { .. }) => tracing::error!(job = job_id, "{}", causes(&e)),
+        Err(e) => tracing::error!(
+            job = job_id,
+            "failed: {}; will retry at the next poll",
+            causes(&e)
+        ),
+    }
+}
+
+/// `e` and its causes, each in its own words: `a: b: c`.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let e = WorkerError::State {
+            path: "/x/state.json".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(
+            causes(&e),
+            "cannot read or write the worker state /x/state.json: gone"
+        );
+        let store = WorkerError::Store(blindfold_store::StoreError::Io {
+            path: "/s".into(),
+            source: std::io::Error::other("disk full"),
+        });
+        assert_eq!(causes(&store), "i/o error on /s: disk full");
     }
 }

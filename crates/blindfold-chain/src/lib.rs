@@ -131,11 +131,21 @@ pub enum ChainError {
     #[error("{0}")]
     Invalid(String),
     /// Reading or writing the embedded chain's state file failed.
-    #[error("embedded chain state {path}: {source}")]
+    #[error("cannot read or write the embedded chain state {path}")]
     State {
         /// The state file.
         path: std::path::PathBuf,
         /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A signer's key file could not be read.
+    #[error("cannot read the key file {path}")]
+    KeyFile {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        #[source]
         source: std::io::Error,
     },
     /// The embedded chain's state file exists but cannot be decoded.

@@ -60,7 +60,7 @@ impl Signer {
     pub fn from_spec(spec: &str) -> Result<Self, ChainError> {
         let path = Path::new(spec);
         if !spec.starts_with("//") && path.is_file() {
-            let text = std::fs::read_to_string(path).map_err(|source| ChainError::State {
+            let text = std::fs::read_to_string(path).map_err(|source| ChainError::KeyFile {
                 path: path.to_path_buf(),
                 source,
             })?;

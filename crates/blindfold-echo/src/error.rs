@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum EchoError {
     /// The file could not be read or written.
-    #[error("{}: {action} failed: {source}", file.display())]
+    #[error("{}: {action} failed", file.display())]
     Io {
         /// The file.
         file: PathBuf,

@@ -82,7 +82,7 @@ pub enum StoreError {
         limit: u64,
     },
     /// A file system operation failed.
-    #[error("i/o error on {}: {source}", path.display())]
+    #[error("i/o error on {}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
