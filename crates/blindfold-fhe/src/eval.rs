@@ -41,21 +41,6 @@ use crate::keys::ServerKey;
 use crate::params::{Encoding, ParamSet};
 use crate::video::{EncryptedVideo, Geometry};
 
-/// Round `phase / 2^log_delta` to the nearest integer, modulo `2^(64 - log_delta)`.
-pub(crate) fn decode_unsigned(phase: u64, log_delta: u32) -> u64 {
-    let rounded = phase.wrapping_add(1u64 << (log_delta - 1)) >> log_delta;
-    rounded & ((1u64 << (64 - log_delta)) - 1)
-}
-
-/// Decode a phase into the unique integer of `[lo, lo + 2^(64 - log_delta))`
-/// congruent to `round(phase / 2^log_delta)`.
-pub(crate) fn decode_window(phase: u64, log_delta: u32, lo: i64) -> i64 {
-    let m = 1u64 << (64 - log_delta);
-    let v = decode_unsigned(phase, log_delta);
-    let offset = v.wrapping_sub(lo as u64) & (m - 1);
-    lo.wrapping_add(offset as i64)
-}
-
 /// Progress of a running evaluation. Share it (it is cheap to clone) with a
 /// logger: [`Progress::pbs_done`] grows by one per executed PBS.
 #[derive(Clone, Debug, Default)]
@@ -625,23 +610,6 @@ pub fn measure_pbs_latency(key: &ServerKey, samples: usize) -> std::time::Durati
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decode_window_round_trips_every_value_with_noise() {
-        for log_delta in [39u32, 59] {
-            let span = 1i64 << (64 - log_delta);
-            for lo in [-span / 2, 0, -3, 5] {
-                for v in [lo, lo + 1, lo + span / 2, lo + span - 1] {
-                    for noise in [0i64, (1 << (log_delta - 2)), -(1 << (log_delta - 2))] {
-                        let phase = (v as u64)
-                            .wrapping_shl(log_delta)
-                            .wrapping_add(noise as u64);
-                        assert_eq!(decode_window(phase, log_delta, lo), v);
-                    }
-                }
-            }
-        }
-    }
 
     #[test]
     fn one_hot_samples_expose_every_value() {

@@ -10,8 +10,9 @@ use tfhe::safe_serialization::{safe_deserialize, safe_serialize};
 use tfhe_versionable::{Versionize, VersionsDispatch};
 
 use crate::error::{FheError, Result};
-use crate::eval::{decode_window, execute, Progress};
+use crate::eval::{execute, Progress};
 use crate::keys::{ClientKey, ServerKey};
+use crate::params::decode_window;
 use crate::params::{ParamSet, RESULT_LIMIT};
 use crate::pipelines::{
     pipeline_from_wire_code, wire_code, PipelineId, PipelineParams, PlainOutput,

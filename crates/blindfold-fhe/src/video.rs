@@ -324,7 +324,7 @@ impl EncryptedVideo {
                 list.iter()
                     .map(|ct| {
                         let phase = key.phase(ct.as_ref());
-                        let v = crate::eval::decode_unsigned(phase, enc.pixel_log_delta);
+                        let v = crate::params::decode_unsigned(phase, enc.pixel_log_delta);
                         v.min(max) as u8
                     })
                     .collect()

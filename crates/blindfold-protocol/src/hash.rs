@@ -17,7 +17,7 @@
 //! feature `sha2`, the unsuffixed functions ([`commitment`], [`seal`], ...) use
 //! [`Sha2`].
 
-use crate::types::{Account, DatasetId, Hash, JobId, PipelineId};
+use crate::ids::{Account, DatasetId, Hash, JobId, PipelineId};
 
 /// Domain tag of [`commitment_with`].
 pub const RESULT_DOMAIN: &[u8; 19] = b"blindfold/v1/result";

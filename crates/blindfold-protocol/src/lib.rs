@@ -3,10 +3,12 @@
 //! decode and hash exactly the same things.
 //!
 //! Parts, in reading order:
-//! - [`types`]: ids and primitives ([`Hash`], [`DatasetId`], [`JobId`], ...),
-//!   [`PipelineId`], the dataset [`Policy`], and what the contract stores and
-//!   returns: [`DatasetInfo`], [`JobInfo`] with its [`Claim`]s, [`WorkerInfo`],
-//!   the admin [`Params`] and the money [`Totals`].
+//! - [`ids`]: ids and primitives ([`Hash`], [`DatasetId`], [`JobId`], ...)
+//!   and [`PipelineId`]: the vocabulary [`hash`] and [`types`] share.
+//! - [`types`]: the dataset [`Policy`], and what the contract stores and
+//!   returns: [`DatasetInfo`], [`JobInfo`] with its [`Claim`]s and [`Terms`],
+//!   [`WorkerInfo`], the admin [`Params`] and the money [`Totals`]
+//!   (re-exporting [`ids`]).
 //! - [`error`]: [`Error`], the contract's one error enum (every message returns
 //!   `Result<_, Error>`).
 //! - [`hash`]: the byte layouts and SHA-256 digests: the result
@@ -28,6 +30,7 @@ pub mod error;
 #[cfg(feature = "ink")]
 pub mod events;
 pub mod hash;
+pub mod ids;
 pub mod selectors;
 pub mod types;
 
