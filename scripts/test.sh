@@ -27,6 +27,7 @@ step() { say "== $*"; "$@" 2>&1 | tee -a "$log"; }
 
 step cargo fmt --all -- --check
 step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
+step cargo build --workspace --release --bins
 step cargo test --workspace --release --no-fail-fast
 bench_out=$(mktemp -d)
 step "$BF_ROOT/scripts/bench.sh" --quick --out "$bench_out"

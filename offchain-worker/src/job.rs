@@ -303,12 +303,23 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         job: &JobInfo,
     ) -> Result<Option<String>, WorkerError> {
         let n = p.ctx.inputs.len();
-        if n == 0 || self.known_item(p, 0).await.is_some() {
+        if n == 0 {
             return Ok(None);
         }
-        let started = Instant::now();
-        self.compute_item(p, 0, started).await?;
-        let per_input = started.elapsed().as_secs_f64();
+        let job_id = p.ctx.job_id;
+        let measured = self.state.job(job_id).and_then(|r| r.input_ms);
+        let per_input = match measured {
+            Some(ms) => ms as f64 / 1e3,
+            None => {
+                // Timed even if a crash left its result behind: a read is no
+                // measure of the work.
+                let started = Instant::now();
+                self.compute_item(p, 0, started).await?;
+                let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                self.state.update_job(job_id, |r| r.input_ms = Some(ms))?;
+                ms as f64 / 1e3
+            }
+        };
         let needed = estimate_seconds(per_input, n, self.config.safety_margin);
         let clock = self.market.state().await?.clock;
         let left = job.deadline.saturating_sub(clock) as f64 / 1e3;
@@ -340,7 +351,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                     job = job_id,
                     video = n + 1,
                     of = p.ctx.inputs.len(),
-                    "reusing the result computed before"
+                    "reusing the result computed before a restart (or before claiming)"
                 );
                 Some(bytes)
             }

@@ -58,6 +58,10 @@ pub struct JobRecord {
     /// Why the job was skipped.
     #[serde(default)]
     pub note: Option<String>,
+    /// Milliseconds this worker took for the job's first input, measured
+    /// before claiming (the feasibility check).
+    #[serde(default)]
+    pub input_ms: Option<u64>,
 }
 
 impl JobRecord {
@@ -67,6 +71,7 @@ impl JobRecord {
             partial: BTreeMap::new(),
             result: None,
             note: None,
+            input_ms: None,
         }
     }
 
