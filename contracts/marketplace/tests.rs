@@ -346,7 +346,6 @@ fn metadata_selectors_match_protocol_table() {
     }
     // SAFETY: `#[ink::contract]` defines this function in this crate (std
     // builds); it takes nothing and returns an owned value.
-    #[allow(unsafe_code)]
     let project = unsafe { __ink_generate_metadata() };
     let spec = project.spec();
     let mut found: Vec<(String, [u8; 4])> = spec
