@@ -8,11 +8,11 @@
 
 use std::collections::BTreeSet;
 
-use blindfold_protocol::events::MarketEvent;
 use blindfold_protocol::hash;
 use blindfold_protocol::types::{DatasetId, Hash, JobId, JobInfo};
 
 use crate::contract::BlockEvent;
+use crate::index::EventIndex;
 
 /// One live input of a job: a submission index and its ciphertext blob hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,31 +45,15 @@ pub struct DatasetInputs {
 }
 
 impl DatasetInputs {
-    /// Rebuilds the lists of `dataset_id` from the contract's events.
+    /// Rebuilds the lists of `dataset_id` from the contract's events (the
+    /// fold is [`EventIndex::apply`]'s, written once).
     pub fn from_events<'a>(
         dataset_id: DatasetId,
         events: impl IntoIterator<Item = &'a BlockEvent>,
     ) -> Self {
-        let mut inputs = DatasetInputs {
-            dataset_id,
-            ..Default::default()
-        };
-        for e in events {
-            match &e.event {
-                // Events arrive in order; `first_index` guards against gaps.
-                MarketEvent::SubmissionsAdded(a)
-                    if a.dataset_id == dataset_id
-                        && a.first_index == inputs.blob_hashes.len() as u64 =>
-                {
-                    inputs.blob_hashes.extend_from_slice(&a.blob_hashes);
-                }
-                MarketEvent::SubmissionRevoked(r) if r.dataset_id == dataset_id => {
-                    inputs.revoked.push(r.index);
-                }
-                _ => {}
-            }
-        }
-        inputs
+        let mut index = EventIndex::default();
+        index.apply(events);
+        index.dataset_inputs(dataset_id)
     }
 
     /// The live inputs of `job`, after checking that the first
@@ -121,7 +105,7 @@ impl DatasetInputs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use blindfold_protocol::events::{SubmissionRevoked, SubmissionsAdded};
+    use blindfold_protocol::events::{MarketEvent, SubmissionRevoked, SubmissionsAdded};
     use blindfold_protocol::types::{JobStatus, PipelineId, Terms};
 
     fn added(first: u64, hashes: Vec<Hash>) -> BlockEvent {
