@@ -11,30 +11,36 @@
 //! separate dry run (`query`), and the latency of the whole call (dry run,
 //! signing, submission, inclusion: what a client waits for).
 //!
+//! The calls go through the typed [`Market`] client, like every other role's;
+//! a recording [`Chain`] underneath it ([`Recorder`]) measures each one.
+//!
 //! On the embedded chain (the default) the latency is in-process
 //! pallet-contracts execution; on a node (`--chain ws://…`) it includes RPC,
 //! block production and inclusion. The report names which one was measured.
 
 use std::time::Instant;
 
+use std::sync::Mutex;
+
 use anyhow::{anyhow, bail, Context, Result};
 use blindfold_chain::embedded::EmbeddedChain;
 use blindfold_chain::node::NodeChain;
-use blindfold_chain::{AccountId, Chain, ChainError, Signer};
-use blindfold_protocol::hash::{seal, Sha2};
-use blindfold_protocol::types::{
-    required_escrow, DatasetInfo, JobInfo, JobStatus, Params, PipelineId, PipelineSet, Policy,
-    MAX_BATCH,
+use blindfold_chain::{
+    AccountId, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Signer,
 };
-use blindfold_protocol::{selectors, Error as MarketError};
-use parity_scale_codec::{Decode, Encode};
+use blindfold_market::{commitment, Market};
+use blindfold_protocol::hash::seal;
+use blindfold_protocol::selectors;
+use blindfold_protocol::types::{
+    required_escrow, JobStatus, Params, PipelineId, PipelineSet, Policy, MAX_BATCH,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::fhe::say;
 use crate::meta::Meta;
 
 /// One native token (10^12 of the chain's smallest unit).
-pub const UNIT: u128 = 1_000_000_000_000;
+pub use blindfold_market::UNIT;
 /// Compute window (ms) of the job that waits out its challenge window.
 const SHORT_COMPUTE_MS: u64 = 5_000;
 
@@ -187,21 +193,6 @@ pub async fn run(quick: bool, spec: &str, wasm: &std::path::Path) -> Result<Chai
     Ok(raw)
 }
 
-fn call_data(selector: [u8; 4], args: impl Encode) -> Vec<u8> {
-    let mut data = selector.to_vec();
-    args.encode_to(&mut data);
-    data
-}
-
-/// Decodes ink's `MessageResult<Result<T, Error>>`.
-fn decode_result<T: Decode>(bytes: &[u8]) -> Result<T> {
-    let outer = <Result<Result<T, MarketError>, u8>>::decode(&mut &bytes[..])
-        .map_err(|e| anyhow!("undecodable return data: {e}"))?;
-    outer
-        .map_err(|e| anyhow!("ink! LangError {e}"))?
-        .map_err(|e| anyhow!("contract error {e:?}"))
-}
-
 fn hash_of(tag: &str, i: u64) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -210,18 +201,161 @@ fn hash_of(tag: &str, i: u64) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn selector_name(selector: [u8; 4]) -> String {
+fn selector_name(selector: &[u8]) -> String {
     selectors::MESSAGES
         .iter()
-        .find(|(_, s)| *s == selector)
+        .find(|(_, s)| selector.starts_with(s))
         .map_or_else(|| "?".into(), |(n, _)| (*n).to_owned())
+}
+
+/// What one chain call cost, as [`Recorder`] saw it.
+#[derive(Clone, Debug)]
+struct Record {
+    selector: [u8; 4],
+    tx: bool,
+    gas: (u64, u64),
+    storage_deposit: i128,
+    dry_run_ms: f64,
+    tx_ms: Option<f64>,
+    fee: u128,
+}
+
+/// The chain under the bench's typed [`Market`] client, recording what each
+/// call cost: for a transaction, a separate dry run (its latency, gas and
+/// storage deposit) and then the call itself (dry run, signing, submission,
+/// inclusion); for a query, its dry run.
+struct Recorder<'a, C> {
+    inner: &'a C,
+    records: Mutex<Vec<Record>>,
+}
+
+impl<C> Recorder<'_, C> {
+    fn push(&self, record: Record) {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
+    }
+
+    /// Every record since the last call, oldest first.
+    fn take(&self) -> Vec<Record> {
+        std::mem::take(&mut *self.records.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+fn selector_of(data: &[u8]) -> [u8; 4] {
+    let mut s = [0; 4];
+    s.copy_from_slice(data.get(..4).unwrap_or(&[0; 4]));
+    s
+}
+
+impl<C: Chain> Chain for Recorder<'_, C> {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    async fn deploy(
+        &self,
+        signer: &Signer,
+        wasm: &[u8],
+        data: Vec<u8>,
+        salt: Vec<u8>,
+    ) -> Result<AccountId, ChainError> {
+        self.inner.deploy(signer, wasm, data, salt).await
+    }
+
+    async fn call(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: u128,
+    ) -> Result<CallReceipt, ChainError> {
+        let selector = selector_of(&data);
+        let t = Instant::now();
+        let dry = self
+            .inner
+            .query(&signer.account(), contract, data.clone(), value)
+            .await?;
+        let dry_run_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let receipt = self.inner.call(signer, contract, data, value).await?;
+        let tx_ms = t.elapsed().as_secs_f64() * 1e3;
+        if dry.gas_required != receipt.gas_required {
+            say(&format!(
+                "chain: note: {} gas differs between two dry runs: {:?} vs {:?}",
+                selector_name(&selector),
+                dry.gas_required,
+                receipt.gas_required
+            ));
+        }
+        self.push(Record {
+            selector,
+            tx: true,
+            gas: receipt.gas_required,
+            storage_deposit: receipt.storage_deposit,
+            dry_run_ms,
+            tx_ms: Some(tx_ms),
+            fee: receipt.fee,
+        });
+        Ok(receipt)
+    }
+
+    async fn query(
+        &self,
+        origin: &AccountId,
+        contract: &AccountId,
+        data: Vec<u8>,
+        value: u128,
+    ) -> Result<DryRun, ChainError> {
+        let selector = selector_of(&data);
+        let t = Instant::now();
+        let dry = self.inner.query(origin, contract, data, value).await?;
+        self.push(Record {
+            selector,
+            tx: false,
+            gas: dry.gas_required,
+            storage_deposit: dry.storage_deposit,
+            dry_run_ms: t.elapsed().as_secs_f64() * 1e3,
+            tx_ms: None,
+            fee: 0,
+        });
+        Ok(dry)
+    }
+
+    async fn events(
+        &self,
+        contract: &AccountId,
+        cursor: Cursor,
+    ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
+        self.inner.events(contract, cursor).await
+    }
+
+    async fn balance(&self, account: &AccountId) -> Result<u128, ChainError> {
+        self.inner.balance(account).await
+    }
+
+    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+        self.inner.code_hash(contract).await
+    }
+
+    async fn now(&self) -> Result<u64, ChainError> {
+        self.inner.now().await
+    }
+
+    async fn catch_up(&self, signer: &Signer) -> Result<u64, ChainError> {
+        self.inner.catch_up(signer).await
+    }
 }
 
 struct Flow<'a, C: Chain> {
     chain: &'a C,
     /// The same chain when it is the embedded one (its clock can be moved).
     embedded: Option<&'a EmbeddedChain>,
-    contract: AccountId,
+    /// The typed client, once deployed, over the recording chain.
+    market: Option<Market<Recorder<'a, C>>>,
+    /// Every measured message, in the order sent.
+    messages: Mutex<Vec<Message>>,
     raw: ChainRaw,
 }
 
@@ -236,7 +370,8 @@ impl<'a, C: Chain> Flow<'a, C> {
         Flow {
             chain,
             embedded,
-            contract: [0; 32],
+            market: None,
+            messages: Mutex::new(Vec::new()),
             raw: ChainRaw {
                 meta,
                 kind: kind.into(),
@@ -251,109 +386,55 @@ impl<'a, C: Chain> Flow<'a, C> {
         }
     }
 
-    /// Dry-runs, then sends, one message; records it; returns its return data.
-    async fn tx(
-        &mut self,
-        who: &Signer,
-        selector: [u8; 4],
-        args: impl Encode,
-        value: u128,
+    fn market(&self) -> Result<&Market<Recorder<'a, C>>> {
+        self.market
+            .as_ref()
+            .ok_or_else(|| anyhow!("the marketplace is not deployed yet"))
+    }
+
+    /// Awaits one typed market call and records the chain call it made (the
+    /// last one: a typed call may read something first) as `case`.
+    async fn measured<T>(
+        &self,
         case: &str,
-    ) -> Result<Vec<u8>> {
-        let name = selector_name(selector);
-        let data = call_data(selector, args);
-        let t = Instant::now();
-        let dry = self
-            .chain
-            .query(&who.account(), &self.contract, data.clone(), value)
-            .await
-            .with_context(|| format!("dry run of {name} ({case})"))?;
-        let dry_run_ms = t.elapsed().as_secs_f64() * 1e3;
-        let t = Instant::now();
-        let receipt = match self.chain.call(who, &self.contract, data, value).await {
-            Ok(r) => r,
-            Err(ChainError::Reverted { data }) => {
-                let err = decode_result::<()>(&data).err();
-                bail!("{name} ({case}) reverted: {err:?}")
-            }
-            Err(e) => return Err(e).with_context(|| format!("{name} ({case})")),
+        call: impl std::future::Future<Output = blindfold_market::Result<T>>,
+    ) -> Result<T> {
+        let market = self.market()?;
+        market.chain().take();
+        let value = call.await.with_context(|| format!("({case})"))?;
+        let Some(r) = market.chain().take().pop() else {
+            bail!("({case}) made no chain call");
         };
-        let tx_ms = t.elapsed().as_secs_f64() * 1e3;
-        if dry.gas_required != receipt.gas_required {
-            say(&format!(
-                "chain: note: {name} ({case}) gas differs between two dry runs: {:?} vs {:?}",
-                dry.gas_required, receipt.gas_required
-            ));
-        }
-        self.raw.messages.push(Message {
-            name,
-            case: case.into(),
-            kind: "tx".into(),
-            selector: format!("0x{}", hex_upper(&selector)),
-            ref_time: receipt.gas_required.0,
-            proof_size: receipt.gas_required.1,
-            storage_deposit: receipt.storage_deposit,
-            dry_run_ms,
-            tx_ms: Some(tx_ms),
-            fee: receipt.fee,
-        });
-        Ok(receipt.data)
+        self.messages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Message {
+                name: selector_name(&r.selector),
+                case: case.into(),
+                kind: if r.tx { "tx" } else { "query" }.into(),
+                selector: format!("0x{}", hex_upper(&r.selector)),
+                ref_time: r.gas.0,
+                proof_size: r.gas.1,
+                storage_deposit: r.storage_deposit,
+                dry_run_ms: r.dry_run_ms,
+                tx_ms: r.tx_ms,
+                fee: r.fee,
+            });
+        Ok(value)
     }
 
-    /// Dry-runs a query message; records it; returns its return data.
-    async fn query(
-        &mut self,
-        who: &Signer,
-        selector: [u8; 4],
-        args: impl Encode,
-        case: &str,
-    ) -> Result<Vec<u8>> {
-        let name = selector_name(selector);
-        let t = Instant::now();
-        let dry = self
-            .chain
-            .query(&who.account(), &self.contract, call_data(selector, args), 0)
-            .await
-            .with_context(|| format!("query {name}"))?;
-        let dry_run_ms = t.elapsed().as_secs_f64() * 1e3;
-        if dry.reverted {
-            bail!(
-                "query {name} reverted: {:?}",
-                decode_result::<()>(&dry.data).err()
-            );
-        }
-        self.raw.messages.push(Message {
-            name,
-            case: case.into(),
-            kind: "query".into(),
-            selector: format!("0x{}", hex_upper(&selector)),
-            ref_time: dry.gas_required.0,
-            proof_size: dry.gas_required.1,
-            storage_deposit: dry.storage_deposit,
-            dry_run_ms,
-            tx_ms: None,
-            fee: 0,
-        });
-        Ok(dry.data)
-    }
-
-    async fn job(&mut self, who: &Signer, job_id: u64) -> Result<JobInfo> {
-        let data = self
-            .chain
-            .query(
-                &who.account(),
-                &self.contract,
-                call_data(selectors::JOB, job_id),
-                0,
-            )
-            .await?;
-        decode_result(&data.data)
+    /// Messages recorded so far.
+    fn recorded(&self) -> usize {
+        self.messages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// Lets `ms` of chain time pass: the embedded chain's clock moves; on a
     /// node the bench sleeps, then seals a block (`Chain::catch_up`) so that
     /// dry runs see the new timestamp.
-    async fn pass_time(&mut self, ms: u64, poke: &Signer) -> Result<()> {
+    async fn pass_time(&self, ms: u64, poke: &Signer) -> Result<()> {
         if let Some(chain) = self.embedded {
             chain.advance_time(ms)?;
             return Ok(());
@@ -386,18 +467,45 @@ impl<'a, C: Chain> Flow<'a, C> {
             .map_or(0, |d| d.as_nanos())
             .to_le_bytes()
             .to_vec();
+        let recorder = Recorder {
+            inner: self.chain,
+            records: Mutex::new(Vec::new()),
+        };
         let t = Instant::now();
-        self.contract = self
-            .chain
-            .deploy(&alice, code, call_data(selectors::NEW, params), salt)
+        let market = Market::deploy(recorder, &alice, code, params, &salt)
             .await
             .context("deploying the marketplace")?;
         self.raw.deploy_ms = t.elapsed().as_secs_f64() * 1e3;
+        self.market = Some(market);
         say(&format!(
             "chain: deployed on {} in {:.0} ms",
             self.raw.chain, self.raw.deploy_ms
         ));
+        self.raw.job_lifecycle_ms = self
+            .messages_of_a_market(&alice, &bob, &charlie, &dave, &eve, &ferdie, params, code)
+            .await?;
+        let latency = self.latency(&ferdie, repeats).await?;
+        self.raw.latency.extend(latency);
+        self.raw.messages =
+            std::mem::take(&mut *self.messages.lock().unwrap_or_else(|p| p.into_inner()));
+        Ok(())
+    }
 
+    /// One of each message, in the paths a job takes. Returns the summed
+    /// call latency of the replicated job's traffic (ms).
+    #[allow(clippy::too_many_arguments)]
+    async fn messages_of_a_market(
+        &self,
+        alice: &Signer,
+        bob: &Signer,
+        charlie: &Signer,
+        dave: &Signer,
+        eve: &Signer,
+        ferdie: &Signer,
+        params: Params,
+        code: &[u8],
+    ) -> Result<f64> {
+        let m = self.market()?;
         // Datasets and submissions.
         let price = 5 * UNIT;
         let policy = |replication| Policy {
@@ -406,36 +514,17 @@ impl<'a, C: Chain> Flow<'a, C> {
             replication,
             dp_epsilon_budget: None,
         };
-        let data = self
-            .tx(
-                &alice,
-                selectors::REGISTER_DATASET,
-                (
-                    hash_of("metadata", 0),
-                    hash_of("server-key", 0),
-                    price,
-                    policy(2),
-                ),
-                0,
-                "replication 2",
+        let register = |i: u64, replication: u8| {
+            m.register_dataset(
+                alice,
+                hash_of("metadata", i),
+                hash_of("server-key", i),
+                price,
+                policy(replication),
             )
-            .await?;
-        let ds2: u32 = decode_result(&data)?;
-        let data = self
-            .tx(
-                &alice,
-                selectors::REGISTER_DATASET,
-                (
-                    hash_of("metadata", 1),
-                    hash_of("server-key", 1),
-                    price,
-                    policy(1),
-                ),
-                0,
-                "replication 1",
-            )
-            .await?;
-        let ds1: u32 = decode_result(&data)?;
+        };
+        let ds2 = self.measured("replication 2", register(0, 2)).await?;
+        let ds1 = self.measured("replication 1", register(1, 1)).await?;
         let mut next = 0u64;
         for n in [1u64, 16, u64::from(MAX_BATCH)] {
             let hashes: Vec<[u8; 32]> = (next..next + n).map(|i| hash_of("video", i)).collect();
@@ -445,121 +534,84 @@ impl<'a, C: Chain> Flow<'a, C> {
             } else {
                 format!("{n} hashes")
             };
-            self.tx(&alice, selectors::ADD_SUBMISSIONS, (ds2, hashes), 0, &case)
+            self.measured(&case, m.add_submissions(alice, ds2, hashes))
                 .await?;
         }
-        self.tx(
-            &alice,
-            selectors::ADD_SUBMISSIONS,
-            (ds1, vec![hash_of("video", 1_000)]),
-            0,
-            "1 hash",
-        )
-        .await?;
-        self.tx(
-            &alice,
-            selectors::REVOKE_SUBMISSION,
-            (ds2, 0u64),
-            0,
-            "withdrawn consent",
-        )
-        .await?;
-        self.tx(
-            &alice,
-            selectors::UPDATE_DATASET,
-            (ds2, price, policy(2)),
-            0,
+        let one = vec![hash_of("video", 1_000)];
+        self.measured("1 hash", m.add_submissions(alice, ds1, one))
+            .await?;
+        self.measured("withdrawn consent", m.revoke_submission(alice, ds2, 0))
+            .await?;
+        self.measured(
             "same price and policy",
+            m.update_dataset(alice, ds2, price, policy(2)),
         )
         .await?;
 
         // Workers.
-        for (w, case) in [(&charlie, "first stake"), (&dave, "first stake")] {
-            self.tx(w, selectors::STAKE, (), 100 * UNIT, case).await?;
+        for w in [charlie, dave, eve] {
+            self.measured("first stake", m.stake(w, 100 * UNIT)).await?;
         }
-        self.tx(&eve, selectors::STAKE, (), 100 * UNIT, "first stake")
+        self.measured("first stake", m.stake(ferdie, 20 * UNIT))
             .await?;
-        self.tx(&ferdie, selectors::STAKE, (), 20 * UNIT, "first stake")
-            .await?;
-        self.tx(&charlie, selectors::STAKE, (), 10 * UNIT, "top-up")
-            .await?;
+        self.measured("top-up", m.stake(charlie, 10 * UNIT)).await?;
 
         // A replicated job, request to finalize.
         let escrow2 = required_escrow(price, params.worker_fee, 2).context("escrow")?;
         let escrow1 = required_escrow(price, params.worker_fee, 1).context("escrow")?;
-        let lifecycle_start = self.raw.messages.len();
+        let lifecycle_start = self.recorded();
         let job = self
-            .request(&bob, ds2, escrow2, "replication 2")
+            .request(bob, ds2, escrow2, 3_600_000, "replication 2")
             .await
             .context("request")?;
-        self.tx(&charlie, selectors::CLAIM, job, 0, "1st replica")
-            .await?;
-        self.tx(&dave, selectors::CLAIM, job, 0, "2nd replica")
-            .await?;
+        self.measured("1st replica", m.claim(charlie, job)).await?;
+        self.measured("2nd replica", m.claim(dave, job)).await?;
         let result = hash_of("result", job);
-        self.commit(&charlie, job, result, "1st replica").await?;
-        self.commit(&dave, job, result, "2nd replica (closes commits)")
+        self.commit(charlie, job, result, "1st replica").await?;
+        self.commit(dave, job, result, "2nd replica (closes commits)")
             .await?;
-        self.tx(&charlie, selectors::REVEAL, (job, result), 0, "1st replica")
+        self.measured("1st replica", m.reveal(charlie, job, result))
             .await?;
-        self.tx(
-            &dave,
-            selectors::REVEAL,
-            (job, result),
-            0,
-            "2nd replica (tally: agreed)",
-        )
-        .await?;
-        self.tx(
-            &alice,
-            selectors::RELEASE,
-            (job, hash_of("released", job)),
-            0,
-            "agreed result",
-        )
-        .await?;
-        self.tx(
-            &bob,
-            selectors::FINALIZE,
-            job,
-            0,
-            "pays owner and 2 workers",
-        )
-        .await?;
-        self.raw.job_lifecycle_ms = self.raw.messages[lifecycle_start..]
+        self.measured("2nd replica (tally: agreed)", m.reveal(dave, job, result))
+            .await?;
+        let released = hash_of("released", job);
+        self.measured("agreed result", m.release(alice, job, released))
+            .await?;
+        self.measured("pays owner and 2 workers", m.finalize(bob, job))
+            .await?;
+        let lifecycle_ms: f64 = self.messages.lock().unwrap_or_else(|p| p.into_inner())
+            [lifecycle_start..]
             .iter()
             .filter_map(|m| m.tx_ms)
             .sum();
-        let status = self.job(&bob, job).await?.status;
+        let status = m.job(job).await?.status;
         if status != JobStatus::Finalized {
             bail!("job {job} ended {status:?}, expected Finalized");
         }
 
         // A cancelled job.
-        let job = self.request(&bob, ds2, escrow2, "to be cancelled").await?;
-        self.tx(&bob, selectors::CANCEL, job, 0, "unclaimed job")
+        let job = self
+            .request(bob, ds2, escrow2, 3_600_000, "to be cancelled")
             .await?;
+        self.measured("unclaimed job", m.cancel(bob, job)).await?;
 
         // Replication 1: a challenged job.
-        let job = self.request(&bob, ds1, escrow1, "replication 1").await?;
-        self.tx(&charlie, selectors::CLAIM, job, 0, "single replica")
+        let job = self
+            .request(bob, ds1, escrow1, 3_600_000, "replication 1")
+            .await?;
+        self.measured("single replica", m.claim(charlie, job))
             .await?;
         let result = hash_of("result", job);
-        self.commit(&charlie, job, result, "single replica").await?;
-        self.tx(
-            &charlie,
-            selectors::REVEAL,
-            (job, result),
-            0,
+        self.commit(charlie, job, result, "single replica").await?;
+        self.measured(
             "single replica (opens challenge)",
+            m.reveal(charlie, job, result),
         )
         .await?;
-        self.tx(
-            &eve,
-            selectors::CHALLENGE,
-            (job, hash_of("other result", job)),
-            0,
+        let other = hash_of("other result", job);
+        self.measured(
             "conflicting result (opens tie-break)",
+            m.challenge(eve, job, other),
         )
         .await?;
 
@@ -569,151 +621,100 @@ impl<'a, C: Chain> Flow<'a, C> {
             challenge_window: 1_000,
             ..params
         };
-        self.tx(
-            &alice,
-            selectors::SET_PARAMS,
-            short,
-            0,
-            "1 s challenge window",
-        )
-        .await?;
+        self.measured("1 s challenge window", m.set_params(alice, short))
+            .await?;
         let job = self
-            .request_within(&bob, ds1, escrow1, SHORT_COMPUTE_MS, "replication 1")
+            .request(bob, ds1, escrow1, SHORT_COMPUTE_MS, "replication 1")
             .await?;
-        self.tx(&dave, selectors::CLAIM, job, 0, "single replica")
-            .await?;
+        self.measured("single replica", m.claim(dave, job)).await?;
         let result = hash_of("result", job);
-        self.commit(&dave, job, result, "single replica").await?;
-        self.tx(
-            &dave,
-            selectors::REVEAL,
-            (job, result),
-            0,
+        self.commit(dave, job, result, "single replica").await?;
+        self.measured(
             "single replica (opens challenge)",
+            m.reveal(dave, job, result),
         )
         .await?;
-        self.pass_time(SHORT_COMPUTE_MS, &ferdie).await?;
-        self.tx(
-            &ferdie,
-            selectors::ADVANCE,
-            job,
-            0,
-            "challenge window over (agreed)",
-        )
-        .await?;
-        self.tx(&alice, selectors::SET_PARAMS, params, 0, "restore")
+        self.pass_time(SHORT_COMPUTE_MS, ferdie).await?;
+        self.measured("challenge window over (agreed)", m.advance(ferdie, job))
+            .await?;
+        self.measured("restore", m.set_params(alice, params))
             .await?;
 
         // Money out and admin.
-        self.tx(&alice, selectors::WITHDRAW, (), 0, "data owner's price")
+        self.measured("data owner's price", m.withdraw(alice))
             .await?;
-        self.tx(&charlie, selectors::WITHDRAW, (), 0, "worker fee")
-            .await?;
-        self.tx(
-            &ferdie,
-            selectors::WITHDRAW_STAKE,
-            10 * UNIT,
-            0,
+        self.measured("worker fee", m.withdraw(charlie)).await?;
+        self.measured(
             "part of a stake, no open claim",
+            m.withdraw_stake(ferdie, 10 * UNIT),
         )
         .await?;
-        self.tx(&alice, selectors::SET_PAUSED, true, 0, "pause")
-            .await?;
-        self.tx(&alice, selectors::SET_PAUSED, false, 0, "unpause")
-            .await?;
-        self.tx(
-            &alice,
-            selectors::TRANSFER_OWNERSHIP,
-            alice.account(),
-            0,
+        self.measured("pause", m.set_paused(alice, true)).await?;
+        self.measured("unpause", m.set_paused(alice, false)).await?;
+        self.measured(
             "proposed to itself",
+            m.transfer_ownership(alice, &alice.account()),
         )
         .await?;
-        self.tx(&alice, selectors::ACCEPT_OWNERSHIP, (), 0, "by itself")
+        self.measured("by itself", m.accept_ownership(alice))
             .await?;
         // The upgrade path, to the same code: announce, cancel, announce,
         // wait out the delay, enact.
         let code_hash = blindfold_chain::code_hash(code);
-        self.tx(
-            &alice,
-            selectors::ANNOUNCE_UPGRADE,
-            code_hash,
-            0,
-            "same code",
-        )
-        .await?;
-        self.tx(&alice, selectors::CANCEL_UPGRADE, (), 0, "withdrawn")
+        self.measured("same code", m.announce_upgrade(alice, code_hash))
             .await?;
-        self.tx(
-            &alice,
-            selectors::ANNOUNCE_UPGRADE,
-            code_hash,
-            0,
-            "same code, again",
-        )
-        .await?;
-        self.pass_time(params.upgrade_delay, &ferdie).await?;
-        self.tx(&alice, selectors::ENACT_UPGRADE, (), 0, "after the delay")
+        self.measured("withdrawn", m.cancel_upgrade(alice)).await?;
+        self.measured("same code, again", m.announce_upgrade(alice, code_hash))
             .await?;
-        self.tx(&alice, selectors::DEACTIVATE_DATASET, ds1, 0, "dataset")
+        self.pass_time(params.upgrade_delay, ferdie).await?;
+        self.measured("after the delay", m.enact_upgrade(alice))
+            .await?;
+        self.measured("dataset", m.deactivate_dataset(alice, ds1))
             .await?;
 
         // Queries.
-        self.query(&bob, selectors::DATASET, ds2, "dataset").await?;
-        self.query(&bob, selectors::JOB, 0u64, "finalized job")
+        self.measured("dataset", m.dataset(ds2)).await?;
+        self.measured("finalized job", m.job(0)).await?;
+        self.measured("worker", m.worker(&charlie.account()))
             .await?;
-        self.query(&bob, selectors::WORKER, charlie.account(), "worker")
+        self.measured("earnings", m.earnings(&dave.account()))
             .await?;
-        self.query(&bob, selectors::EARNINGS, dave.account(), "earnings")
-            .await?;
-        self.query(&bob, selectors::STATE, (), "global state")
-            .await?;
-        self.query(&bob, selectors::IS_REVOKED, (ds2, 0u64), "revoked item")
-            .await?;
+        self.measured("global state", m.state()).await?;
+        self.measured("revoked item", m.is_revoked(ds2, 0)).await?;
+        Ok(lifecycle_ms)
+    }
 
-        // Latency: the same small transaction and query, repeated.
+    /// The same small transaction and query, repeated.
+    async fn latency(&self, ferdie: &Signer, repeats: usize) -> Result<[Latency; 2]> {
+        let m = self.market()?;
         let mut tx_ms = Vec::with_capacity(repeats);
         let mut q_ms = Vec::with_capacity(repeats);
         for _ in 0..repeats {
             let t = Instant::now();
-            self.chain
-                .call(&ferdie, &self.contract, selectors::STAKE.to_vec(), UNIT)
-                .await?;
+            m.stake(ferdie, UNIT).await?;
             tx_ms.push(t.elapsed().as_secs_f64() * 1e3);
             let t = Instant::now();
-            self.chain
-                .query(
-                    &ferdie.account(),
-                    &self.contract,
-                    selectors::STATE.to_vec(),
-                    0,
-                )
-                .await?;
+            m.state().await?;
             q_ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
-        self.raw
-            .latency
-            .push(Latency::of("stake (1 unit), signed and included", tx_ms));
-        self.raw
-            .latency
-            .push(Latency::of("state query (dry run)", q_ms));
-        Ok(())
-    }
-
-    async fn request(&mut self, bob: &Signer, ds: u32, escrow: u128, case: &str) -> Result<u64> {
-        self.request_within(bob, ds, escrow, 3_600_000, case).await
+        m.chain().take();
+        Ok([
+            Latency::of("stake (1 unit), signed and included", tx_ms),
+            Latency::of("state query (dry run)", q_ms),
+        ])
     }
 
     /// Requests a job on `ds` whose commit deadline is `compute_ms` away,
     /// expecting the dataset as it stands.
-    async fn request_within(
-        &mut self,
+    async fn request(
+        &self,
         bob: &Signer,
         ds: u32,
         escrow: u128,
         compute_ms: u64,
         case: &str,
     ) -> Result<u64> {
+        let m = self.market()?;
         // The embedded clock stands still; a node's next block takes the wall
         // clock, which may be ahead of its last block's timestamp.
         let mut now = self.chain.now().await?;
@@ -723,52 +724,26 @@ impl<'a, C: Chain> Flow<'a, C> {
                 .map_or(0, |d| d.as_millis() as u64);
             now = now.max(wall);
         }
-        let deadline = now + compute_ms;
-        let info: DatasetInfo = decode_result(
-            &self
-                .chain
-                .query(
-                    &bob.account(),
-                    &self.contract,
-                    call_data(selectors::DATASET, ds),
-                    0,
-                )
-                .await?
-                .data,
-        )?;
-        let expected = info.expected_with::<Sha2>(ds);
-        let data = self
-            .tx(
-                bob,
-                selectors::REQUEST,
-                (
-                    ds,
-                    PipelineId::LvArea,
-                    hash_of("job spec", u64::from(ds)),
-                    0u64,
-                    deadline,
-                    expected,
-                ),
-                escrow,
-                case,
-            )
-            .await?;
-        decode_result(&data)
+        let expected = m.expected(ds).await?;
+        let spec = hash_of("job spec", u64::from(ds));
+        let request = m.request(
+            bob,
+            ds,
+            PipelineId::LvArea,
+            spec,
+            0,
+            now + compute_ms,
+            expected,
+            escrow,
+        );
+        self.measured(case, request).await
     }
 
-    async fn commit(
-        &mut self,
-        worker: &Signer,
-        job: u64,
-        result: [u8; 32],
-        case: &str,
-    ) -> Result<()> {
-        let info = self.job(worker, job).await?;
-        let commitment = info.commitment_with::<Sha2>(job, &result);
-        let sealed = seal(&commitment, &worker.account());
-        self.tx(worker, selectors::COMMIT, (job, sealed), 0, case)
-            .await?;
-        Ok(())
+    async fn commit(&self, worker: &Signer, job: u64, result: [u8; 32], case: &str) -> Result<()> {
+        let m = self.market()?;
+        let info = m.job(job).await?;
+        let sealed = seal(&commitment(job, &info, &result), &worker.account());
+        self.measured(case, m.commit(worker, job, sealed)).await
     }
 }
 
