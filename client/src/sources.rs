@@ -399,7 +399,7 @@ pub fn prepare(source: &SourceVideo, spec: &PrepSpec) -> Result<PlainVideo> {
 /// ED = the frame of largest plaintext LV area, ES = the smallest.
 fn key_frames_from_areas(video: &GrayVideo, spec: &PrepSpec) -> Result<KeyFrames> {
     let pre = preprocess(video, &spec.config(FrameSelection::All))?;
-    let params = blindfold_echo::LvAreaParams::default_for(pre.width, pre.height, pre.bits);
+    let params = blindfold_echo::LvMask::default_for(pre.width, pre.height, pre.bits);
     let areas = blindfold_echo::lv_areas(&pre, &params)?;
     let arg = |better: fn(u32, u32) -> bool| {
         let mut best = 0;

@@ -87,7 +87,7 @@ fn dicom_files_prepare_with_ed_es_from_plaintext_areas() {
     };
     let plain = prepare(&video, &spec).unwrap();
     assert_eq!(plain.frames.len(), 2);
-    let params = blindfold_echo::LvAreaParams::default_for(16, 16, 4);
+    let params = blindfold_echo::LvMask::default_for(16, 16, 4);
     let ed = blindfold_echo::lv_area(&plain.frames[0], &params.mask, params.threshold);
     let es = blindfold_echo::lv_area(&plain.frames[1], &params.mask, params.threshold);
     assert!(ed > es, "ED area {ed} must exceed ES area {es}");

@@ -11,7 +11,7 @@
 //! - [`Scenario::dataset`]: keygen, register, and submit synthetic videos;
 //! - [`Scenario::run_workers_until`]: run worker services until a job
 //!   reaches a state, then shut them down gracefully;
-//! - [`Ledger`]: everyone's free balance and unpaid earnings, so cases can
+//! - [`Balances`]: everyone's free balance and unpaid earnings, so cases can
 //!   assert how money moved.
 
 use std::collections::BTreeMap;
@@ -439,7 +439,7 @@ impl Scenario {
     }
 
     /// Free balance and unpaid earnings of every member of the cast.
-    pub async fn ledger(&self) -> Result<Ledger> {
+    pub async fn balances(&self) -> Result<Balances> {
         let mut entries = BTreeMap::new();
         let cast = [
             ("operator", &self.operator),
@@ -469,7 +469,7 @@ impl Scenario {
         }
         let totals = self.market().state().await?.totals;
         let held = self.market().balance(&self.market().address()).await?;
-        Ok(Ledger {
+        Ok(Balances {
             entries,
             contract_free: held,
             owed: totals
@@ -493,7 +493,7 @@ pub struct Money {
 
 /// Everyone's money at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ledger {
+pub struct Balances {
     /// By role.
     pub entries: BTreeMap<String, Money>,
     /// The contract account's free balance.
@@ -502,22 +502,22 @@ pub struct Ledger {
     pub owed: Balance,
 }
 
-impl Ledger {
+impl Balances {
     /// Change of `role`'s earnings from `before` to `self`.
-    pub fn earned_since(&self, before: &Ledger, role: &str) -> i128 {
+    pub fn earned_since(&self, before: &Balances, role: &str) -> i128 {
         self.entries[role].earned as i128 - before.entries[role].earned as i128
     }
 
     /// Change of `role`'s stake from `before` to `self`.
-    pub fn stake_since(&self, before: &Ledger, role: &str) -> i128 {
+    pub fn stake_since(&self, before: &Balances, role: &str) -> i128 {
         self.entries[role].stake as i128 - before.entries[role].stake as i128
     }
 
     /// Money is conserved: what the contract holds above what it owes
     /// (open escrow + stakes + unpaid earnings) is what it held above that
     /// at `baseline` (its existential deposit).
-    pub fn check_conservation(&self, baseline: &Ledger) -> Result<()> {
-        let surplus = |l: &Ledger| l.contract_free as i128 - l.owed as i128;
+    pub fn check_conservation(&self, baseline: &Balances) -> Result<()> {
+        let surplus = |l: &Balances| l.contract_free as i128 - l.owed as i128;
         if surplus(self) != surplus(baseline) {
             bail!(
                 "contract holds {} and owes {}: surplus {} changed from {}",

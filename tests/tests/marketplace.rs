@@ -15,7 +15,7 @@ use blindfold_client::owner::{self, ReleaseOptions, ReleaseOutcome, ReleaseRepor
 use blindfold_client::researcher;
 use blindfold_client::verify::verify_job;
 use blindfold_client::ClientError;
-use blindfold_e2e::{Dataset, DatasetConfig, Ledger, Scenario};
+use blindfold_e2e::{Balances, Dataset, DatasetConfig, Scenario};
 use blindfold_fhe::{EncryptedResult, Scheme};
 use blindfold_job::ResultBundle;
 use blindfold_job::VerifyPolicy;
@@ -91,7 +91,7 @@ async fn happy_path_under(chain: &str, scheme: Scheme) -> Result<()> {
         .await?;
     assert_eq!(data.keys.scheme(), scheme);
     let (fee, _) = fees(&s).await?;
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     let job = s.request_lv_area(&data, 0).await?;
     let escrow = s.client.job(job).await?.escrow;
     let info = two_workers_compute(&s, job).await?;
@@ -125,7 +125,7 @@ async fn happy_path_under(chain: &str, scheme: Scheme) -> Result<()> {
     let released = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
     assert_eq!(released.videos.len(), 3);
 
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     assert_eq!(
         after.earned_since(&before, "owner"),
         5 * UNIT as i128,
@@ -159,7 +159,7 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     let (fee, claim_stake) = fees(&s).await?;
     let liar = s.workers[1].clone();
     s.market().stake(&liar, 20 * UNIT).await?;
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     let job = s.request_lv_area(&data, 0).await?;
 
     // The liar takes a slot first and commits to garbage.
@@ -204,7 +204,7 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     assert_ne!(info.result_blob_hash, Some(garbage));
     release(&s, &data, job).await?;
 
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     // Each winner: its fee and half the liar's slashed stake.
     let share = (claim_stake / 2) as i128;
     assert_eq!(after.earned_since(&before, "worker-0"), fee as i128 + share);
@@ -239,7 +239,7 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
     let (_, claim_stake) = fees(&s).await?;
     let idle = s.workers[0].clone();
     s.market().stake(&idle, 20 * UNIT).await?;
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     // A short window: on a node the test waits it out.
     let job = s.request_lv_area_within(&data, 0, 20_000).await?;
     let escrow = s.client.job(job).await?.escrow;
@@ -258,7 +258,7 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
         s.market().advance(&s.researcher, job).await?
     };
     assert_eq!(status, JobStatus::Refunded);
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     assert_eq!(
         after.earned_since(&before, "researcher"),
         (escrow + claim_stake) as i128,
@@ -281,7 +281,7 @@ async fn revoked_submission_excluded(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let data = s.dataset(&DatasetConfig::tiny(4)).await?;
     owner::revoke(&s.client, &s.owner, data.id, 1).await?;
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     let job = s.request_lv_area(&data, 0).await?;
     let info = s.client.job(job).await?;
     assert_eq!(info.cohort(), 3);
@@ -318,7 +318,7 @@ async fn revoked_submission_excluded(chain: &str) -> Result<()> {
     let released = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
     let videos: Vec<u64> = released.videos.iter().map(|v| v.submission).collect();
     assert_eq!(videos, vec![0, 2]);
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
     after.check_conservation(&before)?;
     Ok(())
@@ -330,7 +330,7 @@ async fn cohort_below_minimum(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let data = s.dataset(&DatasetConfig::tiny(2)).await?;
     let (fee, _) = fees(&s).await?;
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     let job = s.request_lv_area(&data, 0).await?;
     let escrow = s.client.job(job).await?.escrow;
     // The hospital tightens its policy while the job runs.
@@ -358,7 +358,7 @@ async fn cohort_below_minimum(chain: &str) -> Result<()> {
     let info = s.client.job(job).await?;
     assert_eq!(info.status, JobStatus::Refunded);
     assert_eq!(info.released_hash, None, "nothing was released");
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     assert_eq!(
         after.earned_since(&before, "owner"),
         0,
@@ -395,7 +395,7 @@ async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
 
     let worker = s.worker(0, 1)?;
     worker.ensure_staked().await?;
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     let refused = |_: &JobInfo| false;
     let mut polls = 0;
     let _ = s
@@ -429,7 +429,7 @@ async fn tampered_ciphertext_refused(chain: &str) -> Result<()> {
         "no claim, so no commitment: {:?}",
         info.claims
     );
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     assert_eq!(after.entries, before.entries, "no money moved");
     let stake = s.market().worker(&s.workers[0].account()).await?;
     assert_eq!(stake.locked, 0, "no stake locked by a claim");
@@ -617,7 +617,7 @@ async fn dp_budget_enforced(chain: &str) -> Result<()> {
     let first = s.request_lv_area(&data, 600).await?;
     assert_eq!(s.client.job(first).await?.epsilon, 600);
     assert_eq!(s.market().dataset(data.id).await?.epsilon_spent, 600);
-    let before: Ledger = s.ledger().await?;
+    let before: Balances = s.balances().await?;
     let err = s.request_lv_area(&data, 600).await.unwrap_err();
     let contract_error = err
         .downcast_ref::<blindfold_client::ClientError>()
@@ -627,7 +627,7 @@ async fn dp_budget_enforced(chain: &str) -> Result<()> {
         Some(ContractError::EpsilonBudgetExhausted),
         "{err:#}"
     );
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     assert_eq!(
         after, before,
         "the refused request moved no money (the dry run stopped it)"
@@ -724,7 +724,7 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
     let (_, claim_stake) = fees(&s).await?;
     let forger = s.workers[1].clone();
     s.market().stake(&forger, 20 * UNIT).await?;
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     let job = s.request_lv_area(&data, 0).await?;
 
     let forged = key_probe_bundle(&s, job).await?;
@@ -764,7 +764,7 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
         "{report:?}"
     );
     assert_eq!(data.keys.decryptions(), 2, "the verified result only");
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
     assert_eq!(
         after.stake_since(&before, "worker-1"),
         -(claim_stake as i128),

@@ -27,7 +27,7 @@
 //! A typical client flow:
 //!
 //! ```no_run
-//! use blindfold_echo::{preprocess, EchoNetDataset, FrameSelection, LvAreaParams, PreprocessConfig};
+//! use blindfold_echo::{preprocess, EchoNetDataset, FrameSelection, LvMask, PreprocessConfig};
 //! # fn main() -> Result<(), blindfold_echo::EchoError> {
 //! let ds = EchoNetDataset::open(std::path::Path::new("/data/EchoNet-Dynamic"))?;
 //! let name = ds.entries()[0].file_name.clone();
@@ -35,7 +35,7 @@
 //! let k = ds.key_frames(&name)?;
 //! let cfg = PreprocessConfig::demo(FrameSelection::EdEs { ed: k.ed, es: k.es });
 //! let pre = preprocess(&video, &cfg)?;
-//! let ef = blindfold_echo::estimate_ef(&pre, &LvAreaParams::default_for(pre.width, pre.height, pre.bits))?;
+//! let ef = blindfold_echo::estimate_ef(&pre, &LvMask::default_for(pre.width, pre.height, pre.bits))?;
 //! println!("{name}: EF ≈ {ef:.1}%");
 //! # Ok(()) }
 //! ```
@@ -55,7 +55,7 @@ pub use dicom::{read_dicom_video, DicomVideo};
 pub use echonet::{EchoNetDataset, FileListEntry, KeyFrames, Tracing, VideoTracings};
 pub use error::{EchoError, Result};
 pub use lv_area::{
-    default_lv_mask, default_threshold, ef_percent, estimate_ef, lv_area, lv_areas, LvAreaParams,
+    default_lv_mask, default_threshold, ef_percent, estimate_ef, lv_area, lv_areas, LvMask,
 };
 pub use phantom::{generate_video, write_dataset, PhantomConfig, PhantomTruth, PhantomVideo};
 pub use preprocess::{preprocess, FrameSelection, PreprocessConfig, Preprocessed, Roi};

@@ -10,7 +10,7 @@
 //! - [`ellipse_mask`] / [`default_lv_mask`]: the mask, a `Vec<bool>` over the
 //!   preprocessed frame (row-major). The FHE pipeline uses exactly this vector.
 //! - [`default_threshold`]: the intensity threshold for a bit width.
-//! - [`LvAreaParams`] bundles the two; [`lv_area`] counts one frame.
+//! - [`LvMask`] bundles the two; [`lv_area`] counts one frame.
 //! - [`ef_percent`] and [`estimate_ef`] turn areas into an EF in percent.
 
 use crate::error::{EchoError, Result};
@@ -74,17 +74,17 @@ pub fn default_threshold(bits: u8) -> u8 {
 
 /// Mask and threshold: everything `lv-area` needs besides the frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LvAreaParams {
+pub struct LvMask {
     /// Row-major mask over the preprocessed frame.
     pub mask: Vec<bool>,
     /// Count pixels with value `< threshold`.
     pub threshold: u8,
 }
 
-impl LvAreaParams {
+impl LvMask {
     /// The default mask and threshold for frames of this geometry.
     pub fn default_for(width: usize, height: usize, bits: u8) -> Self {
-        LvAreaParams {
+        LvMask {
             mask: default_lv_mask(width, height),
             threshold: default_threshold(bits),
         }
@@ -102,7 +102,7 @@ pub fn lv_area(frame: &[u8], mask: &[bool], threshold: u8) -> u32 {
 }
 
 /// The area of every frame of `pre`.
-pub fn lv_areas(pre: &Preprocessed, params: &LvAreaParams) -> Result<Vec<u32>> {
+pub fn lv_areas(pre: &Preprocessed, params: &LvMask) -> Result<Vec<u32>> {
     let n = pre.width * pre.height;
     if params.mask.len() != n {
         return Err(EchoError::InvalidConfig {
@@ -138,7 +138,7 @@ pub fn ef_percent(a_ed: u32, a_es: u32) -> Option<f64> {
 
 /// EF in percent from `[ED, ES]` frames (as produced by
 /// `FrameSelection::EdEs`).
-pub fn estimate_ef(pre: &Preprocessed, params: &LvAreaParams) -> Result<f64> {
+pub fn estimate_ef(pre: &Preprocessed, params: &LvMask) -> Result<f64> {
     if pre.frames.len() != 2 {
         return Err(EchoError::InvalidConfig {
             what: "EF frames",
@@ -189,13 +189,13 @@ mod tests {
             frames: vec![vec![0, 0], vec![0, 9]],
             frame_indices: vec![0, 1],
         };
-        let p = LvAreaParams {
+        let p = LvMask {
             mask: vec![true, true],
             threshold: 3,
         };
         let ef = estimate_ef(&pre, &p).expect("ef");
         assert!((ef - 100.0 * (1.0 - 0.5f64.powf(1.5))).abs() < 1e-9);
-        let short = LvAreaParams {
+        let short = LvMask {
             mask: vec![true],
             threshold: 3,
         };

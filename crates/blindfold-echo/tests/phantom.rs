@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use blindfold_echo::echonet::EchoNetDataset;
-use blindfold_echo::lv_area::{estimate_ef, LvAreaParams};
+use blindfold_echo::lv_area::{estimate_ef, LvMask};
 use blindfold_echo::phantom::{generate_video, write_dataset, PhantomConfig};
 use blindfold_echo::preprocess::{preprocess, FrameSelection, PreprocessConfig};
 
@@ -207,7 +207,7 @@ fn lv_area_ef_mae_on_20_phantoms() {
             &PreprocessConfig::demo(FrameSelection::EdEs { ed: k.ed, es: k.es }),
         )
         .expect("pre");
-        let params = LvAreaParams::default_for(pre.width, pre.height, pre.bits);
+        let params = LvMask::default_for(pre.width, pre.height, pre.bits);
         let ef = estimate_ef(&pre, &params).expect("ef");
         println!(
             "{}: true EF {:5.1}  estimated {:5.1}  error {:+5.1}",

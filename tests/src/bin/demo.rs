@@ -17,7 +17,7 @@ use blindfold_chain::Chain;
 use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, ReleaseOutcome, SubmitOptions};
 use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
-use blindfold_e2e::{Ledger, Scenario};
+use blindfold_e2e::{Balances, Scenario};
 use blindfold_echo::{EchoNetDataset, PhantomConfig};
 use blindfold_fhe::Scheme;
 use blindfold_market::UNIT;
@@ -106,7 +106,7 @@ async fn run(args: Args) -> Result<()> {
     }
     let s = Scenario::start(&args.chain, &args.dir).await?;
     stages.done("deploy marketplace");
-    let before = s.ledger().await?;
+    let before = s.balances().await?;
     let chain_started = before.clone();
 
     // The hospital: keys, dataset, encrypted submissions.
@@ -212,7 +212,7 @@ async fn run(args: Args) -> Result<()> {
     let settled = report.finalized && s.client.job(job).await?.status == JobStatus::Finalized;
     let plots = blindfold_client::plot::write_plots(&released, &args.dir.join("plots"))?;
     stages.done("researcher: fetch result, plot");
-    let after = s.ledger().await?;
+    let after = s.balances().await?;
 
     // Summary.
     let truth = EchoNetDataset::open(&data_dir)?;
@@ -329,7 +329,7 @@ async fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn print_money(before: &Ledger, after: &Ledger) {
+fn print_money(before: &Balances, after: &Balances) {
     println!(
         "  {:<12} {:>14} {:>14} {:>14}",
         "role", "earned (unit)", "stake (unit)", "free balance"
