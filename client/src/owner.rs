@@ -786,9 +786,12 @@ async fn publish_saved<C: Chain, S: BlobStore>(
 }
 
 /// Disputes a mismatched result on chain where the contract allows it:
-/// within a replication-1 job's challenge window, the owner publishes the
-/// correct result and challenges with it (staking one claim stake if its
-/// free stake is short). Returns what it did, in words, for the error.
+/// within a replication-1 job's challenge window, or against an agreed
+/// (`Computed`) result before its release while dispute rounds remain (the
+/// owner's bonded rejection), the owner publishes the correct result and
+/// challenges with it, staking one claim stake as its bond if its free
+/// stake is short. Fresh blind replicas then decide. Returns what it did,
+/// in words, for the error.
 async fn dispute<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
@@ -796,11 +799,18 @@ async fn dispute<C: Chain, S: BlobStore>(
     mismatch: &Mismatch,
 ) -> Result<String> {
     let job = client.job(ctx.job_id).await?;
-    let open = job.status == JobStatus::Challenge && !challenge_over(client, owner, &job).await?;
+    let open = match job.status {
+        JobStatus::Challenge => !challenge_over(client, owner, &job).await?,
+        JobStatus::Computed => {
+            job.round < blindfold_protocol::types::MAX_DISPUTE_ROUNDS
+                && !client.market().deadline_passed(owner, job.deadline).await?
+        }
+        _ => false,
+    };
     if !open {
         return Ok(if job.status == JobStatus::Computed {
-            "; the contract offers no way to reject an agreed result, so the release \
-             window will lapse and refund the researcher"
+            "; its dispute rounds are spent or its release window is over, so it cannot \
+             be rejected: the release window will lapse and refund the researcher"
                 .into()
         } else {
             format!(

@@ -689,17 +689,26 @@ mod marketplace {
             Ok(())
         }
 
-        /// Replication 1, during the challenge window: a staked worker that has
-        /// not claimed the job posts a conflicting result (in the clear: it must
-        /// differ from the public one). Locks its claim stake and opens one
-        /// tie-break slot.
+        /// A staked account that has not claimed the job posts a conflicting
+        /// result (in the clear: it must differ from the public one), locking
+        /// its claim stake as a bond, and a dispute round opens with one more
+        /// slot for a fresh tie-break worker. Allowed
+        /// - for replication 1, to anyone during the challenge window;
+        /// - to the dataset owner against an agreed (`Computed`) result
+        ///   before its release, while dispute rounds remain: the owner's
+        ///   rejection of a result that does not verify (verify before
+        ///   decrypt). The agreed result is set aside until a majority
+        ///   decides again; whoever loses is slashed, the owner included.
         #[ink(message, selector = 0xB1D00306)]
         pub fn challenge(&mut self, job_id: JobId, result_blob_hash: Digest) -> Result<()> {
             self.ensure_live()?;
             let worker_id = self.env().caller();
             let mut worker = self.worker_info(worker_id).ok_or(Error::NotWorker)?;
             let mut job = self.job_info(job_id)?;
-            if job.status != JobStatus::Challenge {
+            let owner_rejects = job.status == JobStatus::Computed
+                && job.round < MAX_DISPUTE_ROUNDS
+                && self.dataset_info(job.dataset_id)?.owner == acct(worker_id);
+            if job.status != JobStatus::Challenge && !owner_rejects {
                 return Err(Error::WrongStatus);
             }
             let now = self.clock();
@@ -733,6 +742,11 @@ mod marketplace {
                 result_blob_hash,
                 commitment,
             });
+            if owner_rejects {
+                // The agreement stands no more: the rounds decide again.
+                job.result_blob_hash = None;
+                job.commitment = None;
+            }
             self.open_tiebreak(job_id, &mut job, now)?;
             self.save_job(job_id, &job);
             Ok(())

@@ -357,8 +357,16 @@ impl World {
                 self.m.reveal(job, result)
             }
             65..=67 => {
-                let job = self.job_where(|j| j.status == JobStatus::Challenge);
-                let who = self.some_worker();
+                // A challenge in a challenge window, or the data owner's
+                // rejection of an agreed result.
+                let (job, who) = if self.rng.chance(30) {
+                    let job = self.job_where(|j| j.status == JobStatus::Computed);
+                    let ds = self.m.job(job).map(|j| j.dataset_id).unwrap_or(0);
+                    (job, self.dataset_owner(ds))
+                } else {
+                    let job = self.job_where(|j| j.status == JobStatus::Challenge);
+                    (job, self.some_worker())
+                };
                 let result = self.rng.pick(&RESULTS);
                 as_(who);
                 self.m.challenge(job, result)
@@ -617,6 +625,9 @@ fn run_sequence(seed: u64, stats: &mut Stats, log: &mut Vec<String>) {
         // A staked worker pool and a dataset to start from, most of the time.
         if w.rng.chance(80) {
             stake_all(&mut w.m, &w.a, 300);
+            // The data owner holds a bond, to reject agreed results.
+            pay(w.a.owner, 300);
+            w.m.stake().expect("owner stake");
             let replication = 1 + w.rng.below(3) as u8;
             let ds = dataset(&mut w.m, &w.a, policy(replication), 3);
             for _ in 0..w.rng.below(3) {

@@ -1116,6 +1116,89 @@ fn dispute_escalates_until_a_strict_majority() {
     assert_conserved(&m, &a.all());
 }
 
+/// Attack: two colluding accounts take both slots and agree on a forged
+/// result. The data owner, whose recomputation differs (verify before
+/// decrypt), rejects the agreed result with a bonded challenge; fresh blind
+/// replicas decide, and the colluders are slashed. (The old contract had no
+/// way to reject an agreed result.)
+#[ink::test]
+fn owner_rejects_an_agreed_result_and_fresh_replicas_decide() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let (forged, correct) = ([6u8; 32], [7u8; 32]);
+    for w in &a.workers[..2] {
+        work(&mut m, job, *w, &forged);
+    }
+    for w in &a.workers[..2] {
+        reveal(&mut m, job, *w, &forged);
+    }
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    // Only the dataset owner may reject an agreed result, with a bond.
+    as_(a.workers[2]);
+    assert_eq!(m.challenge(job, correct), Err(Error::WrongStatus));
+    as_(a.owner);
+    assert_eq!(m.challenge(job, correct), Err(Error::NotWorker));
+    pay(a.owner, 100);
+    m.stake().expect("the owner's bond");
+    as_(a.owner);
+    assert_eq!(m.challenge(job, forged), Err(Error::NotConflicting));
+    assert_eq!(m.challenge(job, correct), Ok(()));
+    let info = m.job(job).expect("job");
+    assert_eq!((info.status, info.round), (JobStatus::Disputed, 1));
+    assert_eq!((info.result_blob_hash, info.commitment), (None, None));
+    assert_eq!(m.release(job, [4; 32]), Err(Error::WrongStatus));
+    // Round 1: a fresh replica computes the truth; 2 against 2.
+    work(&mut m, job, a.workers[2], &correct);
+    reveal(&mut m, job, a.workers[2], &correct);
+    assert_eq!(m.job(job).map(|j| (j.status, j.round)), Ok((JobStatus::Disputed, 2)));
+    // Round 2: another fresh replica; the truth has 3 of 5.
+    work(&mut m, job, a.workers[3], &correct);
+    reveal(&mut m, job, a.workers[3], &correct);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(correct)));
+    let slashed: Vec<_> = events::<WorkerSlashed>().iter().map(|e| e.worker).collect();
+    assert_eq!(slashed, [acc(a.workers[0]), acc(a.workers[1])]);
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // Winners: the owner, workers 2 and 3 (fees from the reserve of three,
+    // a third of the two slashed stakes each).
+    assert_eq!(earned(&m, a.workers[2]), 10 + 66);
+    assert_eq!(earned(&m, a.workers[3]), 10 + 66);
+    assert_eq!(earned(&m, a.owner), PRICE + 10 + 66);
+    assert_eq!(earned(&m, a.workers[0]), 0);
+    assert_conserved(&m, &a.all());
+}
+
+/// A frivolous rejection costs the owner its bond.
+#[ink::test]
+fn owner_loses_its_bond_rejecting_a_correct_result() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.owner, 100);
+    m.stake().expect("the owner's bond");
+    let job = request(&mut m, &a, ds);
+    let (right, wrong) = ([7u8; 32], [6u8; 32]);
+    for w in &a.workers[..2] {
+        work(&mut m, job, *w, &right);
+    }
+    for w in &a.workers[..2] {
+        reveal(&mut m, job, *w, &right);
+    }
+    as_(a.owner);
+    m.challenge(job, wrong).expect("reject");
+    work(&mut m, job, a.workers[2], &right);
+    reveal(&mut m, job, a.workers[2], &right);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    let slash: WorkerSlashed = last();
+    assert_eq!((slash.worker, slash.reason), (acc(a.owner), SlashReason::Dissent));
+    assert_eq!(m.worker(a.owner).map(|w| w.stake), Err(Error::NotWorker));
+    assert_conserved(&m, &a.all());
+}
+
 /// Rounds are bounded: with no strict majority after `MAX_DISPUTE_ROUNDS`
 /// rounds the job refunds.
 #[ink::test]

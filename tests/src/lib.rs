@@ -248,8 +248,23 @@ impl Scenario {
         threads: usize,
         tune: impl FnOnce(&mut WorkerConfig),
     ) -> Result<ScenarioWorker> {
-        let signer = self.workers[i].clone();
-        let mut config = WorkerConfig::new(self.dir.join(format!("worker-{i}.json")));
+        self.worker_as(
+            self.workers[i].clone(),
+            &format!("worker-{i}"),
+            threads,
+            tune,
+        )
+    }
+
+    /// A worker for any member of the cast (`name` names its state file).
+    pub fn worker_as(
+        &self,
+        signer: Signer,
+        name: &str,
+        threads: usize,
+        tune: impl FnOnce(&mut WorkerConfig),
+    ) -> Result<ScenarioWorker> {
+        let mut config = WorkerConfig::new(self.dir.join(format!("{name}.json")));
         config.threads = threads;
         config.poll = Duration::from_millis(100);
         tune(&mut config);

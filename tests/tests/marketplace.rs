@@ -776,7 +776,9 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
 
 /// 10. Key recovery, replication 2: two colluding accounts take both slots
 ///     and agree on the same crafted result. The owner's release refuses
-///     (full and sampled verification alike) and decrypts nothing.
+///     (sampled verification like full) and decrypts nothing, and rejects
+///     the agreed result on chain with a bond; fresh blind replicas decide,
+///     the colluders are slashed, and the correct result is then released.
 async fn key_probe_colluding(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let data = s.dataset(&DatasetConfig::tiny(2)).await?;
@@ -797,17 +799,53 @@ async fn key_probe_colluding(chain: &str) -> Result<()> {
     assert_eq!(info.status, JobStatus::Computed);
     assert_eq!(info.result_blob_hash, Some(forged_hash));
 
-    for verify in [VerifyPolicy::Sample(0.5), VerifyPolicy::Full] {
-        let options = ReleaseOptions {
-            verify: Some(verify),
-            threads: Some(2),
-            ..ReleaseOptions::default()
-        };
-        let refused = owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await;
-        let message = assert_refused_unverified(&s, &data, job, refused).await?;
-        assert!(message.contains("2 of 2 submissions differ"), "{message}");
+    let (_, claim_stake) = fees(&s).await?;
+    let before = s.balances().await?;
+    let options = ReleaseOptions {
+        verify: Some(VerifyPolicy::Sample(0.5)),
+        threads: Some(2),
+        ..ReleaseOptions::default()
+    };
+    let refused = owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await;
+    let message = assert_refused_unverified(&s, &data, job, refused).await?;
+    assert!(message.contains("2 of 2 submissions differ"), "{message}");
+    assert!(message.contains("challenged on chain"), "{message}");
+    let info = s.client.job(job).await?;
+    assert_eq!((info.status, info.round), (JobStatus::Disputed, 1));
+    assert_eq!(info.result_blob_hash, None, "the agreement is set aside");
+
+    // Fresh blind replicas decide: 2 against 2 after round 1, 3 of 5 after
+    // round 2 (worker 0 and the operator's account, which neither colluded).
+    let fresh = [
+        s.worker(0, 1)?,
+        s.worker_as(s.operator.clone(), "operator-worker", 1, |_| {})?,
+    ];
+    let info = s
+        .run_workers_until(
+            &fresh,
+            job,
+            TIMEOUT,
+            status_is(JobStatus::Computed),
+            nothing,
+        )
+        .await?;
+    assert_eq!(info.round, 2);
+    assert_ne!(info.result_blob_hash, Some(forged_hash));
+    let report = release(&s, &data, job).await?;
+    assert!(
+        matches!(report.outcome, ReleaseOutcome::Released { cohort: 2, .. }),
+        "{report:?}"
+    );
+    assert_eq!(data.keys.decryptions(), 2, "the verified result only");
+    let after = s.balances().await?;
+    for colluder in ["worker-1", "worker-2"] {
+        assert_eq!(
+            after.stake_since(&before, colluder),
+            -(claim_stake as i128),
+            "{colluder} loses its claim stake"
+        );
     }
-    assert_eq!(s.client.job(job).await?.status, JobStatus::Computed);
+    after.check_conservation(&before)?;
     Ok(())
 }
 
