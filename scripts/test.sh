@@ -5,7 +5,9 @@
 #   2. scripts/build-contract.sh --verify  (rebuilds the contract reproducibly and fails
 #      unless the bytes equal the committed artifacts/ and artifacts/manifest.json is current)
 #   3. scripts/fetch-test-data.sh  (real ultrasound DICOM files from pydicom's wheels)
-#   4. cargo fmt --check, the contract's own tests, the host workspace's tests
+#   4. cargo fmt --check, the contract's own tests, every binary built, the host
+#      workspace's tests, then cargo clippy -D warnings on the workspace and the
+#      contract (all targets)
 #   5. scripts/bench.sh --quick into a temporary directory (keeps the benchmarks
 #      running; asserts no timings)
 #   6. the node suite, against a real substrate-contracts-node started here, when the
@@ -29,6 +31,8 @@ step cargo fmt --all -- --check
 step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
 step cargo build --workspace --release --bins
 step cargo test --workspace --release --no-fail-fast
+step cargo clippy --workspace --all-targets --release -- -D warnings
+step cargo clippy --manifest-path contracts/marketplace/Cargo.toml --all-targets -- -D warnings
 bench_out=$(mktemp -d)
 step "$BF_ROOT/scripts/bench.sh" --quick --out "$bench_out"
 rm -rf "$bench_out"
