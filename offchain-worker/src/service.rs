@@ -55,7 +55,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             .filter(|(_, r)| !r.phase.is_final())
             .map(|(id, _)| *id)
             .collect();
-        for e in log.events.iter().filter(|e| e.block >= from_block) {
+        for e in log.events().iter().filter(|e| e.block >= from_block) {
             match &e.event {
                 MarketEvent::JobRequested(r) if !state.jobs.contains_key(&r.job_id) => {
                     out.push(r.job_id)
@@ -97,12 +97,9 @@ where
         // Read new events; the full history stays in memory because a job's
         // inputs are rebuilt from its dataset's submission events.
         let from_block = worker.state.snapshot().next_block;
-        let cursor = log.cursor;
+        let cursor = log.cursor();
         match with_backoff("read events", || worker.market.events(cursor)).await {
-            Ok((new, next)) => {
-                log.events.extend(new);
-                log.cursor = next;
-            }
+            Ok((new, next)) => log.extend(new, next),
             Err(e) => break Err(e.into()),
         }
         // Tasks share one snapshot of the history, taken only when one starts.
@@ -122,7 +119,7 @@ where
         }
         if let Err(e) = worker
             .state
-            .update(|s| s.next_block = log.cursor.next_block)
+            .update(|s| s.next_block = log.cursor().next_block)
         {
             break Err(e);
         }

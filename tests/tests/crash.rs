@@ -137,7 +137,7 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
     // Exactly one claim by this worker, ever.
     let history = s.market().history().await.unwrap();
     let claims = history
-        .events
+        .events()
         .iter()
         .filter(|e| matches!(&e.event, MarketEvent::JobClaimed(c) if c.job_id == job))
         .count();

@@ -62,10 +62,8 @@ pub fn default_params() -> Params {
 /// an [`EventIndex`] of every dataset's inputs kept beside it.
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
-    /// The next block to read.
-    pub cursor: Cursor,
-    /// Every event read, in chain order.
-    pub events: Vec<BlockEvent>,
+    cursor: Cursor,
+    events: Vec<BlockEvent>,
     index: EventIndex,
 }
 
@@ -74,11 +72,27 @@ impl EventLog {
     pub async fn refresh<C: Chain>(&mut self, market: &Market<C>) -> Result<usize> {
         let (new, next) = market.events(self.cursor).await?;
         let count = new.len();
+        self.extend(new, next);
+        Ok(count)
+    }
+
+    /// Appends `new`, the events read up to (not including) `next`, keeping
+    /// the index in step.
+    pub fn extend(&mut self, new: Vec<BlockEvent>, next: Cursor) {
         self.index.apply(&new);
         self.index.cursor = next;
         self.events.extend(new);
         self.cursor = next;
-        Ok(count)
+    }
+
+    /// Where the next read starts.
+    pub fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+
+    /// Every event read, in chain order.
+    pub fn events(&self) -> &[BlockEvent] {
+        &self.events
     }
 
     /// A dataset's submissions and revocations as of the last refresh.
