@@ -42,7 +42,7 @@ say "[1/3] host packages (seconds when present)"
 ensure_contract_artifact >/dev/null
 say "[2/3] building the demo (release; a first build takes about 13 min on 2 cores, see the top of this file)"
 cargo build --release -p blindfold-e2e --bin blindfold-demo
-say "[3/3] running the demo (a few minutes: encryption, two workers, verification)"
+say "[3/3] running the demo (seconds with BFV, minutes with TFHE: encryption, two workers, verification)"
 
 url=embedded
 node_port=9960
