@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use blindfold_fhe::{SchemeServerKey, SchemeVideo};
 use blindfold_job::{JobContext, JobError};
-use blindfold_market::{EventLog, Input};
+use blindfold_market::{EventIndex, Input};
 use blindfold_protocol::types::{JobId, JobInfo};
 use blindfold_store::BlobStore;
 
@@ -84,9 +84,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         &self,
         job_id: JobId,
         job: &JobInfo,
-        log: &EventLog,
+        index: &EventIndex,
     ) -> Result<Prepared, WorkerError> {
-        let inputs = log.dataset_inputs(job.dataset_id);
+        let inputs = index.dataset_inputs(job.dataset_id);
         let ctx =
             JobContext::load(&self.market, &*self.store, job_id, job.clone(), &inputs).await?;
         if !self.config.pipelines.contains(job.pipeline) {

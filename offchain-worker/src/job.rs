@@ -29,7 +29,7 @@ use blindfold_fhe::params::RESULT_LIMIT;
 use blindfold_fhe::Progress;
 use blindfold_job::evaluate_input;
 use blindfold_job::ResultBundle;
-use blindfold_market::EventLog;
+use blindfold_market::EventIndex;
 use blindfold_protocol::hash;
 use blindfold_protocol::types::{Claim, JobId, JobInfo, JobStatus};
 use blindfold_protocol::Error as ContractError;
@@ -74,7 +74,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     pub async fn process(
         self: &Arc<Self>,
         job_id: JobId,
-        log: &EventLog,
+        index: &EventIndex,
     ) -> Result<Outcome, WorkerError> {
         let mut job = self.job_info(job_id).await?;
         if self.my_claim(&job).is_none() {
@@ -91,7 +91,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             }
         })?;
 
-        let prepared = match self.prepare(job_id, &job, log).await {
+        let prepared = match self.prepare(job_id, &job, index).await {
             Ok(p) => p,
             Err(WorkerError::Refused { job, reason }) => {
                 tracing::error!(job, "refusing the job: {reason}");

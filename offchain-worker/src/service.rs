@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use blindfold_chain::Chain;
-use blindfold_market::EventLog;
+use blindfold_market::{BlockEvent, EventIndex};
 use blindfold_protocol::events::MarketEvent;
 use blindfold_protocol::types::JobId;
 use blindfold_protocol::Error as ContractError;
@@ -44,10 +44,10 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         Ok(())
     }
 
-    /// Jobs worth a look after reading the events in `log` from `from_block`:
-    /// new requests, disputes (a tie-break slot opened), and jobs the state
-    /// file left unfinished.
-    fn candidates(&self, log: &EventLog, from_block: u64) -> Vec<JobId> {
+    /// Jobs worth a look after reading `new` events (those from `from_block`
+    /// on count): new requests, disputes (a tie-break slot opened), and jobs
+    /// the state file left unfinished.
+    fn candidates(&self, new: &[BlockEvent], from_block: u64) -> Vec<JobId> {
         let state = self.state.snapshot();
         let mut out: Vec<JobId> = state
             .jobs
@@ -55,7 +55,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             .filter(|(_, r)| !r.phase.is_final())
             .map(|(id, _)| *id)
             .collect();
-        for e in log.events().iter().filter(|e| e.block >= from_block) {
+        for e in new.iter().filter(|e| e.block >= from_block) {
             match &e.event {
                 MarketEvent::JobRequested(r) if !state.jobs.contains_key(&r.job_id) => {
                     out.push(r.job_id)
@@ -90,36 +90,40 @@ where
     let permits = Arc::new(Semaphore::new(worker.config.max_jobs));
     let mut tasks: JoinSet<(JobId, Result<Outcome, WorkerError>)> = JoinSet::new();
     let mut running: HashSet<JobId> = HashSet::new();
-    let mut log = EventLog::default();
+    // Every dataset's inputs, from the events read so far (a job's inputs
+    // come from here); the events themselves are not kept.
+    let mut index = EventIndex::default();
     tokio::pin!(shutdown);
 
     let result = loop {
-        // Read new events; the full history stays in memory because a job's
-        // inputs are rebuilt from its dataset's submission events.
         let from_block = worker.state.snapshot().next_block;
-        let cursor = log.cursor();
-        match with_backoff("read events", || worker.market.events(cursor)).await {
-            Ok((new, next)) => log.extend(new, next),
+        let cursor = index.cursor;
+        let new = match with_backoff("read events", || worker.market.events(cursor)).await {
+            Ok((new, next)) => {
+                index.apply(&new);
+                index.cursor = next;
+                new
+            }
             Err(e) => break Err(e.into()),
-        }
-        // Tasks share one snapshot of the history, taken only when one starts.
-        let mut snapshot: Option<Arc<EventLog>> = None;
-        for job_id in worker.candidates(&log, from_block) {
+        };
+        // Tasks share one snapshot of the index, taken only when one starts.
+        let mut snapshot: Option<Arc<EventIndex>> = None;
+        for job_id in worker.candidates(&new, from_block) {
             if !running.insert(job_id) {
                 continue;
             }
-            let log = snapshot
-                .get_or_insert_with(|| Arc::new(log.clone()))
+            let index = snapshot
+                .get_or_insert_with(|| Arc::new(index.clone()))
                 .clone();
             let (worker, permits) = (worker.clone(), permits.clone());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                (job_id, worker.process(job_id, &log).await)
+                (job_id, worker.process(job_id, &index).await)
             });
         }
         if let Err(e) = worker
             .state
-            .update(|s| s.next_block = log.cursor().next_block)
+            .update(|s| s.next_block = index.cursor.next_block)
         {
             break Err(e);
         }

@@ -748,22 +748,7 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
     assert_eq!(s.client.job(job).await?.status, JobStatus::Disputed);
 
     // A blind tie-break replica computes honestly; the majority wins.
-    let info = s
-        .run_workers_until(
-            &[s.worker(0, 2)?],
-            job,
-            TIMEOUT,
-            status_is(JobStatus::Computed),
-            nothing,
-        )
-        .await?;
-    assert_ne!(info.result_blob_hash, Some(forged_hash));
-    let report = release(&s, &data, job).await?;
-    assert!(
-        matches!(report.outcome, ReleaseOutcome::Released { cohort: 2, .. }),
-        "{report:?}"
-    );
-    assert_eq!(data.keys.decryptions(), 2, "the verified result only");
+    fresh_replicas_decide(&s, &data, &[s.worker(0, 2)?], job, forged_hash).await?;
     let after = s.balances().await?;
     assert_eq!(
         after.stake_since(&before, "worker-1"),
@@ -772,6 +757,29 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
     );
     after.check_conservation(&before)?;
     Ok(())
+}
+
+/// `fresh` workers run until `job` is agreed again; the forged result must
+/// have lost, and the owner's release then decrypts the verified result
+/// only (its 2 videos).
+async fn fresh_replicas_decide(
+    s: &Scenario,
+    data: &Dataset,
+    fresh: &[blindfold_e2e::ScenarioWorker],
+    job: JobId,
+    forged_hash: Hash,
+) -> Result<JobInfo> {
+    let info = s
+        .run_workers_until(fresh, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
+        .await?;
+    assert_ne!(info.result_blob_hash, Some(forged_hash));
+    let report = release(s, data, job).await?;
+    assert!(
+        matches!(report.outcome, ReleaseOutcome::Released { cohort: 2, .. }),
+        "{report:?}"
+    );
+    assert_eq!(data.keys.decryptions(), 2, "the verified result only");
+    Ok(info)
 }
 
 /// 10. Key recovery, replication 2: two colluding accounts take both slots
@@ -820,23 +828,8 @@ async fn key_probe_colluding(chain: &str) -> Result<()> {
         s.worker(0, 1)?,
         s.worker_as(s.operator.clone(), "operator-worker", 1, |_| {})?,
     ];
-    let info = s
-        .run_workers_until(
-            &fresh,
-            job,
-            TIMEOUT,
-            status_is(JobStatus::Computed),
-            nothing,
-        )
-        .await?;
+    let info = fresh_replicas_decide(&s, &data, &fresh, job, forged_hash).await?;
     assert_eq!(info.round, 2);
-    assert_ne!(info.result_blob_hash, Some(forged_hash));
-    let report = release(&s, &data, job).await?;
-    assert!(
-        matches!(report.outcome, ReleaseOutcome::Released { cohort: 2, .. }),
-        "{report:?}"
-    );
-    assert_eq!(data.keys.decryptions(), 2, "the verified result only");
     let after = s.balances().await?;
     for colluder in ["worker-1", "worker-2"] {
         assert_eq!(

@@ -78,7 +78,7 @@ impl EventLog {
 
     /// Appends `new`, the events read up to (not including) `next`, keeping
     /// the index in step.
-    pub fn extend(&mut self, new: Vec<BlockEvent>, next: Cursor) {
+    fn extend(&mut self, new: Vec<BlockEvent>, next: Cursor) {
         self.index.apply(&new);
         self.index.cursor = next;
         self.events.extend(new);
