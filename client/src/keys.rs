@@ -164,10 +164,12 @@ impl OwnerKeys {
             .into()
     }
 
-    /// Decrypts the items of a verified result whose submission passes
-    /// `keep`, as `params` on videos of the dataset's `geometry`. Each
-    /// item's shape is checked against the params and geometry before
-    /// anything is decoded.
+    /// Decrypts the items of a verified result and returns the outputs of
+    /// the submissions that pass `keep`, as `params` on videos of the
+    /// dataset's `geometry`. An item holds one unit of submissions
+    /// ([`Verified::units`]); each is read against the params, the geometry
+    /// and its unit's size before anything is decoded. An item none of
+    /// whose submissions is kept is not decrypted at all.
     pub fn decrypt_verified(
         &self,
         verified: &Verified,
@@ -175,19 +177,26 @@ impl OwnerKeys {
         geometry: &Geometry,
         keep: impl Fn(u64) -> bool,
     ) -> Result<Vec<(u64, PlainOutput)>> {
-        verified
-            .bundle()
-            .items
-            .iter()
-            .filter(|(submission, _)| keep(*submission))
-            .map(|(submission, bytes)| {
-                self.decryptions.fetch_add(1, Ordering::Relaxed);
-                Ok((
-                    *submission,
-                    self.client.decrypt_result(bytes, params, geometry)?,
-                ))
-            })
-            .collect()
+        let items = &verified.bundle().items;
+        if items.len() != verified.units().len() {
+            return Err(ClientError::State(format!(
+                "a verified result of {} items for {} units",
+                items.len(),
+                verified.units().len()
+            )));
+        }
+        let mut out = Vec::new();
+        for ((_, bytes), unit) in items.iter().zip(verified.units()) {
+            if !unit.iter().any(|&s| keep(s)) {
+                continue;
+            }
+            self.decryptions.fetch_add(1, Ordering::Relaxed);
+            let outputs = self
+                .client
+                .decrypt_unit(bytes, params, geometry, unit.len())?;
+            out.extend(unit.iter().copied().zip(outputs).filter(|(s, _)| keep(*s)));
+        }
+        Ok(out)
     }
 
     /// How many result items these keys decrypted (shared by clones).

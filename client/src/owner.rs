@@ -336,14 +336,17 @@ pub async fn submit_videos<C: Chain, S: BlobStore>(
         skipped,
         submission_count: info.submission_count,
     };
-    for video in todo {
+    for (n, video) in todo.into_iter().enumerate() {
         let name = video.name();
         progress.set_message(name.clone());
         let key = key.clone();
+        // The index this video will most likely get: BFV packs consecutive
+        // submissions together by it (any index decrypts correctly).
+        let submission = info.submission_count + n as u64;
         let (label, blob) = tokio::task::spawn_blocking(move || -> Result<_> {
             let decoded = video.read()?;
             let plain = prepare(&decoded, &spec)?;
-            Ok((decoded.label_ef, key.encrypt(&plain)?))
+            Ok((decoded.label_ef, key.encrypt(&plain, submission)?))
         })
         .await
         .map_err(|e| join_error("encryption", e))??;

@@ -7,8 +7,9 @@
 //!    each checked against the hash the chain recorded;
 //! 2. rebuilds the job's inputs from the submission events and checks them
 //!    against the job's input digest;
-//! 3. evaluates the pipeline on every input ciphertext in a rayon pool
-//!    (TFHE evaluation is deterministic bit for bit, whatever the thread count);
+//! 3. evaluates the pipeline on every unit of input ciphertexts (one
+//!    input, or a run of BFV inputs packed together) in a rayon pool
+//!    (evaluation is deterministic bit for bit, whatever the thread count);
 //! 4. bundles the results, hashes the bundle, computes the commitment and
 //!    compares it with the agreed commitment on chain.
 //!
@@ -45,6 +46,8 @@ pub struct VerifyReport {
     pub result_hash_on_chain: Option<Hash>,
     /// Inputs re-evaluated.
     pub inputs: usize,
+    /// Units they were evaluated in (result items).
+    pub units: usize,
     /// Programmable bootstraps run (TFHE).
     pub pbs: u64,
     /// Ciphertext multiplications run (BFV).
@@ -79,7 +82,7 @@ pub async fn verify_job<C: Chain, S: BlobStore>(
     progress.set_length(ctx.inputs.len() as u64);
     let bar = progress.clone();
     let ours = ctx
-        .recompute(client.store(), key, &ctx.inputs, threads, move || {
+        .recompute(client.store(), key, &ctx.units(), threads, move || {
             bar.inc(1)
         })
         .await?;
@@ -91,7 +94,8 @@ pub async fn verify_job<C: Chain, S: BlobStore>(
         on_chain,
         result_hash: ours.result_hash,
         result_hash_on_chain,
-        inputs: ours.bundle.items.len(),
+        inputs: ctx.inputs.len(),
+        units: ours.bundle.items.len(),
         pbs: ours.pbs,
         multiplications: ours.ops.multiplications,
         rotations: ours.ops.rotations,

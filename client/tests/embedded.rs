@@ -16,8 +16,6 @@ use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
 use blindfold_client::{operator, plot, seal, verify, Client, OwnerKeys};
 use blindfold_echo::PhantomConfig;
-use blindfold_fhe::{evaluate_bytes, Progress, Scheme, SchemeServerKey, SchemeVideo};
-use blindfold_job::{JobSpec, ResultBundle};
 use blindfold_market::{commitment, UNIT};
 use blindfold_protocol::hash;
 use blindfold_protocol::types::{JobId, JobStatus, PipelineSet, Policy};
@@ -45,50 +43,21 @@ fn wasm() -> Option<Vec<u8>> {
     }
 }
 
-/// What a worker does: evaluate every input, bundle, store the bundle.
-/// Returns the bundle's hash.
+/// What a worker does: evaluate every unit of inputs through the one job
+/// path, bundle, store the bundle. Returns the bundle's hash.
 async fn compute(client: &TestClient, job_id: JobId) -> [u8; 32] {
     let job = client.market().job(job_id).await.unwrap();
-    let spec_bytes = client.store().get(&job.params_hash, 1 << 22).await.unwrap();
-    let spec = JobSpec::from_bytes(&spec_bytes).unwrap();
-    let (_, metadata) = client.dataset(job.dataset_id).await.unwrap();
-    let geometry = metadata.geometry;
-    let key_bytes = client
-        .store()
-        .get(&job.server_key_hash, 1 << 28)
+    let ctx = client.job_context(job_id, job).await.unwrap();
+    let key = ctx.fetch_server_key(client.store()).await.unwrap();
+    let recomputed = ctx
+        .recompute(client.store(), key, &ctx.units(), Some(2), || {})
         .await
         .unwrap();
-    let inputs = client
-        .market()
-        .history()
+    client
+        .store()
+        .put(recomputed.bundle.to_bytes())
         .await
         .unwrap()
-        .dataset_inputs(job.dataset_id)
-        .for_job(job_id, &job)
-        .unwrap();
-    let mut videos = Vec::new();
-    for input in &inputs {
-        videos.push((
-            input.index,
-            client.store().get(&input.blob_hash, 1 << 28).await.unwrap(),
-        ));
-    }
-    let bundle = tokio::task::spawn_blocking(move || {
-        let scheme = Scheme::from_name(&spec.param_set).unwrap();
-        let key = SchemeServerKey::from_blob(&key_bytes, scheme).unwrap();
-        let items = videos
-            .iter()
-            .map(|(i, bytes)| {
-                let video = SchemeVideo::from_bytes(bytes, scheme, &geometry).unwrap();
-                let (r, _) = evaluate_bytes(&key, &spec.params, &video, &Progress::new()).unwrap();
-                (*i, r)
-            })
-            .collect();
-        ResultBundle { items }
-    })
-    .await
-    .unwrap();
-    client.store().put(bundle.to_bytes()).await.unwrap()
 }
 
 /// Workers claim, commit and reveal the same result: the job becomes Computed.

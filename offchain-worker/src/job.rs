@@ -7,9 +7,11 @@
 //!    ([`crate::inputs`]); a bad input refuses the job before anything is sent.
 //! 2. **Claim**, unless the chain already shows this worker's claim, and
 //!    only if the job fits before its deadline: the worker computes the
-//!    first input, times it, and extrapolates with a safety margin.
-//! 3. **Compute** each live input not already in the state file, storing
-//!    each video's result blob as soon as it exists; then store the bundle.
+//!    first unit, times it, and extrapolates with a safety margin.
+//! 3. **Compute** each unit of live inputs (`JobContext::units`: one input,
+//!    or a run of BFV inputs packed together) not already in the state
+//!    file, storing each unit's result blob as soon as it exists; then
+//!    store the bundle.
 //!    These stay in the worker's private results directory (beside its
 //!    state file), not in the shared store.
 //! 4. **Commit** `seal(commitment, worker)`, unless the chain shows it.
@@ -27,7 +29,7 @@ use std::time::{Duration, Instant};
 use blindfold_chain::Chain;
 use blindfold_fhe::params::RESULT_LIMIT;
 use blindfold_fhe::Progress;
-use blindfold_job::evaluate_input;
+use blindfold_job::evaluate_unit;
 use blindfold_job::ResultBundle;
 use blindfold_market::EventIndex;
 use blindfold_protocol::hash;
@@ -249,8 +251,8 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
 
     /// Computes (or finds already computed) the job's result bundle and
     /// returns its hash, keeping it in the worker's private results. Each
-    /// video's result is stored and recorded as soon as it exists, so a
-    /// crash loses at most the video in progress.
+    /// unit's result is stored and recorded as soon as it exists, so a
+    /// crash loses at most the unit in progress.
     async fn compute(
         self: &Arc<Self>,
         p: &Prepared,
@@ -266,15 +268,15 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         let total_pbs = ctx.pbs_per_input().saturating_mul(ctx.inputs.len() as u64);
         let started = Instant::now();
         let mut bundle = ResultBundle::default();
-        for n in 0..ctx.inputs.len() {
+        for n in 0..ctx.units().len() {
             if self.shutting_down() {
                 return Err(WorkerError::Shutdown);
             }
-            let bytes = match self.known_item(p, n).await {
-                Some(bytes) => bytes,
+            let (first, bytes) = match self.known_item(p, n).await {
+                Some(item) => item,
                 None => self.compute_item(p, n, started).await?,
             };
-            bundle.items.push((ctx.inputs[n].index, bytes));
+            bundle.items.push((first, bytes));
         }
         let hash = self.results.put(bundle.to_bytes()).await?;
         self.state.update_job(job_id, |r| {
@@ -284,6 +286,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         tracing::info!(
             job = job_id,
             videos = ctx.inputs.len(),
+            units = bundle.items.len(),
             pbs = total_pbs,
             seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
             result = %hex::encode(hash),
@@ -293,10 +296,10 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     }
 
     /// Whether this worker can compute the whole job before its deadline,
-    /// by its own measured throughput: it computes the first input now (kept
-    /// as a partial result, so nothing is lost) and extrapolates with the
-    /// configured safety margin. `Some(why)` when it cannot: then it does not
-    /// claim, and risks no stake on a deadline it would miss.
+    /// by its own measured throughput: it computes the first unit now (kept
+    /// as a partial result, so nothing is lost) and extrapolates per input
+    /// with the configured safety margin. `Some(why)` when it cannot: then
+    /// it does not claim, and risks no stake on a deadline it would miss.
     async fn infeasible(
         self: &Arc<Self>,
         p: &Prepared,
@@ -315,7 +318,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 // measure of the work.
                 let started = Instant::now();
                 self.compute_item(p, 0, started).await?;
-                let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                let first_unit = p.ctx.units().first().map_or(1, |u| u.len()).max(1);
+                let ms = u64::try_from(started.elapsed().as_millis() / first_unit as u128)
+                    .unwrap_or(u64::MAX);
                 self.state.update_job(job_id, |r| r.input_ms = Some(ms))?;
                 ms as f64 / 1e3
             }
@@ -337,23 +342,25 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         )))
     }
 
-    /// Input `n`'s result, if an earlier run stored it.
-    async fn known_item(&self, p: &Prepared, n: usize) -> Option<Vec<u8>> {
+    /// Unit `n`'s result item (its first submission, its bytes), if an
+    /// earlier run stored it.
+    async fn known_item(&self, p: &Prepared, n: usize) -> Option<(u64, Vec<u8>)> {
         let job_id = p.ctx.job_id;
-        let index = p.ctx.inputs.get(n)?.index;
+        let units = p.ctx.units();
+        let first = units.get(n)?.first()?.index;
         let hash = self
             .state
             .job(job_id)
-            .and_then(|r| r.partial.get(&index).and_then(|h| parse_hash(h)))?;
+            .and_then(|r| r.partial.get(&first).and_then(|h| parse_hash(h)))?;
         match self.results.get(&hash, RESULT_LIMIT).await {
             Ok(bytes) => {
                 tracing::info!(
                     job = job_id,
-                    video = n + 1,
-                    of = p.ctx.inputs.len(),
+                    unit = n + 1,
+                    of = units.len(),
                     "reusing the result computed before a restart (or before claiming)"
                 );
-                Some(bytes)
+                Some((first, bytes))
             }
             Err(e) => {
                 tracing::warn!(
@@ -365,21 +372,27 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         }
     }
 
-    /// Evaluates input `n`, logging progress (`started`: when the job's
-    /// computation began), and stores and records its result.
+    /// Evaluates unit `n`, logging progress (`started`: when the job's
+    /// computation began), and stores and records its result item.
     async fn compute_item(
         self: &Arc<Self>,
         p: &Prepared,
         n: usize,
         started: Instant,
-    ) -> Result<Vec<u8>, WorkerError> {
+    ) -> Result<(u64, Vec<u8>), WorkerError> {
         let ctx = &p.ctx;
         let job_id = ctx.job_id;
-        let input = &ctx.inputs[n];
+        let units = ctx.units();
+        let unit = units[n];
+        let done_inputs: usize = units[..n].iter().map(|u| u.len()).sum();
         let per_video = ctx.pbs_per_input();
         let total_pbs = per_video.saturating_mul(ctx.inputs.len() as u64);
-        let done_pbs = per_video.saturating_mul(n as u64);
-        let video = self.load_video(p, input).await?;
+        let done_pbs = per_video.saturating_mul(done_inputs as u64);
+        let mut videos = Vec::with_capacity(unit.len());
+        for input in unit {
+            videos.push(self.load_video(p, input).await?);
+        }
+        let first = unit[0].index;
         let progress = Progress::new();
         let worker = self.clone();
         let key = p.server_key.clone();
@@ -388,7 +401,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         let mut task = tokio::task::spawn_blocking(move || {
             worker
                 .pool
-                .install(|| evaluate_input(&key, &params, &video, &task_progress))
+                .install(|| evaluate_unit(&key, &params, &videos, &task_progress))
         });
         let bytes = loop {
             tokio::select! {
@@ -399,8 +412,8 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                     let eta = if done > 0 { elapsed * (total_pbs.saturating_sub(done)) as f64 / done as f64 } else { f64::NAN };
                     tracing::info!(
                         job = job_id,
-                        video = n + 1,
-                        of = ctx.inputs.len(),
+                        unit = n + 1,
+                        of = units.len(),
                         "computing: {done}/{total_pbs} PBS ({:.0}%), ETA {eta:.0} s",
                         100.0 * done as f64 / total_pbs.max(1) as f64
                     );
@@ -413,8 +426,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             if ops.pbs == 0 {
                 tracing::info!(
                     job = job_id,
-                    video = n + 1,
-                    of = ctx.inputs.len(),
+                    unit = n + 1,
+                    of = units.len(),
+                    videos = unit.len(),
                     "computed: {} multiplications, {} rotations",
                     ops.multiplications,
                     ops.rotations
@@ -424,9 +438,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         })?;
         let hash = self.results.put(bytes.clone()).await?;
         self.state.update_job(job_id, |r| {
-            r.partial.insert(input.index, hex::encode(hash));
+            r.partial.insert(first, hex::encode(hash));
         })?;
-        Ok(bytes)
+        Ok((first, bytes))
     }
 }
 

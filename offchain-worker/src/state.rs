@@ -49,7 +49,8 @@ impl Phase {
 pub struct JobRecord {
     /// The phase reached.
     pub phase: Phase,
-    /// Per submission index: hex SHA-256 of its stored `EncryptedResult`.
+    /// Per unit (by its first submission index): hex SHA-256 of its stored
+    /// result item.
     #[serde(default)]
     pub partial: BTreeMap<u64, String>,
     /// Hex SHA-256 of the stored result bundle.
@@ -58,8 +59,8 @@ pub struct JobRecord {
     /// Why the job was skipped.
     #[serde(default)]
     pub note: Option<String>,
-    /// Milliseconds this worker took for the job's first input, measured
-    /// before claiming (the feasibility check).
+    /// Milliseconds per input this worker took for the job's first unit,
+    /// measured before claiming (the feasibility check).
     #[serde(default)]
     pub input_ms: Option<u64>,
 }

@@ -105,14 +105,25 @@ async fn happy_path_under(chain: &str, scheme: Scheme) -> Result<()> {
     let params = s.params_of(job).await?;
     let bundle_hash = info.result_blob_hash.expect("agreed result");
     let bundle = ResultBundle::from_bytes(&s.client.store().get(&bundle_hash, 1 << 30).await?)?;
-    assert_eq!(bundle.items.len(), 3);
+    let ctx = s.client.job_context(job, info.clone()).await?;
+    let units = ctx.units();
+    // TFHE: one item per video; BFV lv-area: the 3 videos packed into one.
+    let expected_units = if scheme == Scheme::BFV { 1 } else { 3 };
+    assert_eq!(
+        (bundle.items.len(), units.len()),
+        (expected_units, expected_units)
+    );
     let geometry = data.plain[0].geometry();
-    for (index, bytes) in &bundle.items {
-        let decrypted = data
-            .keys
-            .client_key()
-            .decrypt_result(bytes, &params, &geometry)?;
-        assert_eq!(decrypted, params.plaintext(&data.plain[*index as usize])?);
+    for ((first, bytes), unit) in bundle.items.iter().zip(&units) {
+        assert_eq!(*first, unit[0].index);
+        let decrypted =
+            data.keys
+                .client_key()
+                .decrypt_unit(bytes, &params, &geometry, unit.len())?;
+        assert_eq!(decrypted.len(), unit.len());
+        for (input, output) in unit.iter().zip(decrypted) {
+            assert_eq!(output, params.plaintext(&data.plain[input.index as usize])?);
+        }
     }
 
     let report = release(&s, &data, job).await?;
@@ -649,7 +660,7 @@ async fn key_probe_bundle(s: &Scenario, job: JobId) -> Result<ResultBundle> {
     let ctx = s.client.job_context(job, info).await?;
     let key = ctx.fetch_server_key(s.client.store()).await?;
     let honest = ctx
-        .recompute(s.client.store(), key, &ctx.inputs, Some(2), || {})
+        .recompute(s.client.store(), key, &ctx.units(), Some(2), || {})
         .await?;
     let mut forged = ResultBundle::default();
     for (index, bytes) in honest.bundle.items {

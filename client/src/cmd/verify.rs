@@ -25,7 +25,7 @@ pub async fn verify(cfg: &Config, json: bool, a: VerifyArgs) -> anyhow::Result<(
     emit(json, &report, || {
         format!(
             "job {}: {}\n  our commitment    {}\n  chain commitment  {}\n  \
-             re-ran {} inputs ({}) on {} threads in {:.2} s",
+             re-ran {} inputs in {} units ({}) on {} threads in {:.2} s",
             report.job_id,
             if report.matches {
                 "MATCHES the chain"
@@ -35,6 +35,7 @@ pub async fn verify(cfg: &Config, json: bool, a: VerifyArgs) -> anyhow::Result<(
             hex32(&report.ours),
             hex32(&report.on_chain),
             report.inputs,
+            report.units,
             if report.pbs > 0 || report.multiplications + report.rotations == 0 {
                 format!("{} PBS", report.pbs)
             } else {

@@ -287,7 +287,7 @@ fn measure(
     let plain = params.plaintext(video)?;
     let plain_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let blob = loaded.client.encrypt(video)?;
+    let blob = loaded.client.encrypt(video, 0)?;
     let encrypt_s = t.elapsed().as_secs_f64();
     let enc = SchemeVideo::from_bytes(&blob, scheme, &g)?;
     let progress = Progress::new();
@@ -340,22 +340,22 @@ fn measure(
     Ok(row)
 }
 
-/// lv-area on BFV with every slot used: 2 * classes videos, each encrypted
-/// into class `i mod classes`, so that each of the pool's threads evaluates
-/// one full ciphertext (`blindfold_bfv::pack`).
+/// lv-area on BFV as a job runs it: one full unit of videos, each
+/// encrypted into class `i mod classes`, packed `classes` to a ciphertext
+/// and the packs gathered into one result ciphertext (`blindfold_bfv::pack`).
 fn measure_packed(
     loaded: &Loaded,
     side: u16,
     frames: u32,
     pool: &rayon::ThreadPool,
 ) -> Result<Row> {
-    use blindfold_bfv::pack::{decrypt_packed, evaluate_packed};
+    use blindfold_bfv::pack::{evaluate_packed, unit_size};
     let (client, server) = bfv_keys(loaded)?;
     let params = params("lv-area", side)?;
     let g = synthetic_video(100, side, frames)?.geometry();
     let plan = params.bfv_plan(&g)?;
     let classes = plan.layout.classes();
-    let count = 2 * classes;
+    let count = unit_size(&plan.layout);
     let plain: Vec<PlainVideo> = (0..count as u64)
         .map(|i| synthetic_video(100 + i, side, frames))
         .collect::<Result<_>>()?;
@@ -387,7 +387,7 @@ fn measure_packed(
         pool.install(|| evaluate_packed(server, &plan.program, &plan.layout, &videos))?;
     let eval_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let out = decrypt_packed(&result, client, &packed)?;
+    let out = result.decrypt(client, &packed)?;
     let decrypt_s = t.elapsed().as_secs_f64();
     for (v, (areas, twin)) in out.iter().zip(&twins).enumerate() {
         let blindfold_fhe::PlainOutput::LvArea { areas: want } = twin else {
@@ -398,9 +398,12 @@ fn measure_packed(
             bail!("packed lv-area: video {v} decrypts to {got:?}, its twin says {want:?}");
         }
     }
-    let least = result.least_noise_budget(client)?;
+    let least = result.result().least_noise_budget(client)?;
     let row = Row {
-        pipeline: format!("lv-area, {classes} videos per ciphertext"),
+        pipeline: format!(
+            "lv-area, a unit: {count} videos, {classes} per ciphertext, {} result ciphertext(s)",
+            result.result().ciphertexts().len()
+        ),
         scheme: "bfv".into(),
         frames: frames * count as u32,
         pixels: g.frame_pixels() as u64 * u64::from(frames) * count as u64,
@@ -462,9 +465,11 @@ pub fn run(quick: bool, threads: Option<usize>) -> Result<SchemesRaw> {
 
 /// The dataset-scale BFV run: `videos` videos of 32x32 ED+ES, lv-area.
 /// The owner encrypts video `i` into class `i mod 4`
-/// (`blindfold_bfv::pack`), so four videos share each ciphertext.
+/// (`blindfold_bfv::pack`), so four videos share each ciphertext, and the
+/// worker evaluates them unit by unit as a job does (64 videos gathered
+/// into one result ciphertext).
 pub fn dataset(videos: u64, threads: Option<usize>) -> Result<DatasetRun> {
-    use blindfold_bfv::pack::{decrypt_packed, evaluate_packed};
+    use blindfold_bfv::pack::{evaluate_packed, unit_size};
     use rayon::prelude::*;
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -505,12 +510,12 @@ pub fn dataset(videos: u64, threads: Option<usize>) -> Result<DatasetRun> {
     let encrypt_s = t.elapsed().as_secs_f64();
     say(&format!("dataset: encrypted in {encrypt_s:.1} s"));
 
-    // A worker loads and evaluates every video, packed, 1024 at a time.
+    // A worker loads and evaluates every video, packed, one unit at a time.
     let t = Instant::now();
     let (mut result_bytes, mut multiplications, mut rotations, mut checked) = (0u64, 0, 0, 0);
     let mut done = 0u64;
     let mut check_s = 0.0;
-    for chunk in blobs.chunks(1024) {
+    for chunk in blobs.chunks(unit_size(&layout)) {
         let loaded_videos: Vec<blindfold_bfv::Video> = pool.install(|| {
             chunk
                 .par_iter()
@@ -524,7 +529,7 @@ pub fn dataset(videos: u64, threads: Option<usize>) -> Result<DatasetRun> {
         rotations += counts.rotations;
         // Spot checks: every 97th video of the dataset against its twin.
         let checking = Instant::now();
-        let out = decrypt_packed(&result, client, &packed)?;
+        let out = result.decrypt(client, &packed)?;
         for (k, areas) in out.iter().enumerate() {
             let i = done + k as u64;
             if i.is_multiple_of(97) {
@@ -541,11 +546,14 @@ pub fn dataset(videos: u64, threads: Option<usize>) -> Result<DatasetRun> {
             }
         }
         check_s += checking.elapsed().as_secs_f64();
+        let before = done;
         done += chunk.len() as u64;
-        say(&format!(
-            "dataset: {done}/{videos} evaluated ({:.0} s)",
-            t.elapsed().as_secs_f64()
-        ));
+        if done / 1024 != before / 1024 || done == videos {
+            say(&format!(
+                "dataset: {done}/{videos} evaluated ({:.0} s)",
+                t.elapsed().as_secs_f64()
+            ));
+        }
     }
     let eval_s = t.elapsed().as_secs_f64() - check_s;
     say(&format!("dataset: evaluated in {eval_s:.1} s"));

@@ -110,6 +110,15 @@ impl Layout {
         }
     }
 
+    /// The layout of one pack: a video of `classes * frames` frames, each
+    /// class's frames side by side (see `pack.rs`).
+    pub fn pack(&self) -> Result<Layout> {
+        Layout::new(Shape {
+            frames: self.shape.frames * self.classes() as u32,
+            ..self.shape
+        })
+    }
+
     /// The ciphertexts holding any of `frames`, ascending.
     pub fn ciphertexts_of(&self, frames: &[u32]) -> Vec<usize> {
         let mut cts: Vec<usize> = frames

@@ -14,8 +14,8 @@
 //! * [`video`]: [`Video`], one encrypted video per blob.
 //! * [`program`]: [`Program`], what a pipeline compiles to, its [`Plan`]
 //!   and [`evaluate`].
-//! * [`pack`]: many videos per ciphertext and many results per result
-//!   ciphertext ([`pack::evaluate_packed`], lv-area).
+//! * [`pack`]: many videos per ciphertext and many packs per result
+//!   ciphertext ([`pack::evaluate_packed`], [`pack::PackedResult`]: lv-area).
 //! * [`eval`]: the counted operations ([`Counts`]) programs are built from.
 //! * [`result`]: [`BfvResult`], the result blob at the last level, and its decryption.
 //! * [`cipher`] (crate-private): encryption, validated decoding, noise.

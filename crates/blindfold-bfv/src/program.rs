@@ -113,6 +113,23 @@ impl Plan {
     pub fn result_ciphertexts(&self) -> usize {
         self.groups.len()
     }
+
+    /// This plan for a video of packing class `class` (see `pack.rs`): the
+    /// same program with every frame moved to that class's place in a pack.
+    pub fn for_class(&self, class: u8) -> Result<Plan> {
+        if class == 0 {
+            return Ok(self.clone());
+        }
+        if usize::from(class) >= self.layout.classes() {
+            return Err(BfvError::Invalid(format!(
+                "class {class}, but a ciphertext holds {} videos of this shape",
+                self.layout.classes()
+            )));
+        }
+        self.program
+            .in_class(class, self.layout.shape.frames)
+            .plan(&self.layout.pack()?)
+    }
 }
 
 fn check_frames(frames: &[u32], layout: &Layout) -> Result<()> {
@@ -192,6 +209,39 @@ fn mask_slots(layout: &Layout, frames: &[u32], mask: &[u32], ct: usize) -> Vec<u
 }
 
 impl Program {
+    /// The program with every frame index moved by `class * frames`.
+    fn in_class(&self, class: u8, frames: u32) -> Program {
+        let shift = |f: &u32| f + u32::from(class) * frames;
+        match self {
+            Program::CountBelow {
+                frames,
+                mask,
+                threshold,
+            } => Program::CountBelow {
+                frames: frames.iter().map(shift).collect(),
+                mask: mask.clone(),
+                threshold: *threshold,
+            },
+            Program::Histogram { frames, mask } => Program::Histogram {
+                frames: frames.iter().map(shift).collect(),
+                mask: mask.clone(),
+            },
+            Program::Conv3x3 { frames, kernel } => Program::Conv3x3 {
+                frames: frames.iter().map(shift).collect(),
+                kernel: *kernel,
+            },
+            Program::Linear { terms } => Program::Linear {
+                terms: terms
+                    .iter()
+                    .map(|t| Term {
+                        frame: shift(&t.frame),
+                        ..t.clone()
+                    })
+                    .collect(),
+            },
+        }
+    }
+
     /// Validates the program against `layout` and lays it out.
     pub fn plan(&self, layout: &Layout) -> Result<Plan> {
         let plan = |groups, outputs| Plan {
@@ -435,12 +485,6 @@ fn histogram_classes(k_max: usize) -> usize {
 /// level) and the operations it took. Ciphertexts are evaluated in
 /// parallel on the current rayon pool; the bytes do not depend on it.
 pub fn evaluate(key: &ServerKey, plan: &Plan, video: &Video) -> Result<(BfvResult, Counts)> {
-    if video.class() != 0 {
-        return Err(BfvError::Invalid(format!(
-            "a video of class {} is evaluated in a pack (pack::evaluate_packed)",
-            video.class()
-        )));
-    }
     if video.layout() != &plan.layout {
         return Err(BfvError::Invalid(format!(
             "the video's shape {:?} is not the plan's {:?}",
@@ -448,6 +492,8 @@ pub fn evaluate(key: &ServerKey, plan: &Plan, video: &Video) -> Result<(BfvResul
             plan.layout.shape
         )));
     }
+    // A video encrypted for packing sits in its class's segments.
+    let plan = &plan.for_class(video.class())?;
     let ev = Ev::new(key);
     let inputs = video.ciphertexts();
     let layout = &plan.layout;
@@ -456,7 +502,7 @@ pub fn evaluate(key: &ServerKey, plan: &Plan, video: &Video) -> Result<(BfvResul
         .par_iter()
         .map(|group| eval_group(&ev, &plan.program, layout, group, inputs))
         .collect::<Result<_>>()?;
-    let result = BfvResult::from_evaluated(key.param_set(), cts)?;
+    let result = BfvResult::from_evaluated(key.param_set(), video.class(), cts)?;
     Ok((result, ev.counts()))
 }
 

@@ -5,6 +5,7 @@
 //! Bytes (after the [`wire`](crate::wire) header):
 //!
 //! ```text
+//! class u8             the input video's packing class (the plan is moved there)
 //! count u32            = Plan::result_ciphertexts
 //! count x item         fhe.rs Ciphertext protobuf at the last level
 //! ```
@@ -24,17 +25,27 @@ use crate::wire::{header, put_item, Kind, Reader};
 #[derive(Clone, Debug)]
 pub struct BfvResult {
     set: BfvParamSet,
+    class: u8,
     cts: Vec<Ciphertext>,
 }
 
 impl BfvResult {
     /// Switches freshly evaluated ciphertexts to the last level.
-    pub(crate) fn from_evaluated(set: BfvParamSet, mut cts: Vec<Ciphertext>) -> Result<Self> {
+    pub(crate) fn from_evaluated(
+        set: BfvParamSet,
+        class: u8,
+        mut cts: Vec<Ciphertext>,
+    ) -> Result<Self> {
         for ct in &mut cts {
             ct.switch_to_level(set.last_level())
                 .map_err(BfvError::fhe("switch a result to the last level"))?;
         }
-        Ok(BfvResult { set, cts })
+        Ok(BfvResult { set, class, cts })
+    }
+
+    /// The parameter set.
+    pub fn param_set(&self) -> BfvParamSet {
+        self.set
     }
 
     /// The ciphertexts.
@@ -45,29 +56,26 @@ impl BfvResult {
     /// The blob's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = header(Kind::Result, self.set);
-        out.extend_from_slice(&(self.cts.len() as u32).to_be_bytes());
-        for ct in &self.cts {
-            put_item(&mut out, &ct.to_bytes());
-        }
+        out.push(self.class);
+        self.put_body(&mut out);
         out
     }
 
-    /// The largest result blob `plan` can give.
-    pub fn limit(set: BfvParamSet, plan: &Plan) -> u64 {
-        64 + plan.result_ciphertexts() as u64 * (4 + set.ciphertext_limit(set.last_level()))
+    /// Appends `count u32 ‖ count x item` (the body after the header).
+    pub(crate) fn put_body(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.cts.len() as u32).to_be_bytes());
+        for ct in &self.cts {
+            put_item(out, &ct.to_bytes());
+        }
     }
 
-    /// Reads result bytes, which must hold exactly the ciphertexts `plan` makes.
-    pub fn from_bytes(bytes: &[u8], set: BfvParamSet, plan: &Plan) -> Result<Self> {
-        let mut r = Reader::open(bytes, Kind::Result, set, Self::limit(set, plan))?;
+    /// Reads a body of exactly `expected` last-level ciphertexts.
+    pub(crate) fn read_body(r: &mut Reader, set: BfvParamSet, expected: usize) -> Result<Self> {
         let count = r.u32()? as usize;
-        if count != plan.result_ciphertexts() || count > MAX_CIPHERTEXTS {
+        if count != expected || count > MAX_CIPHERTEXTS {
             return Err(BfvError::malformed(
                 r.what(),
-                format!(
-                    "{count} ciphertexts, not the {} of this job",
-                    plan.result_ciphertexts()
-                ),
+                format!("{count} ciphertexts, not the {expected} of this job"),
             ));
         }
         let mut cts = Vec::with_capacity(count);
@@ -80,13 +88,30 @@ impl BfvResult {
                 "result ciphertext",
             )?);
         }
+        Ok(BfvResult { set, class: 0, cts })
+    }
+
+    /// The largest result blob `plan` can give.
+    pub fn limit(set: BfvParamSet, plan: &Plan) -> u64 {
+        65 + plan.result_ciphertexts() as u64 * (4 + set.ciphertext_limit(set.last_level()))
+    }
+
+    /// Reads result bytes, which must hold exactly the ciphertexts `plan` makes.
+    pub fn from_bytes(bytes: &[u8], set: BfvParamSet, plan: &Plan) -> Result<Self> {
+        let mut r = Reader::open(bytes, Kind::Result, set, Self::limit(set, plan))?;
+        let class = r.u8()?;
+        let moved = plan
+            .for_class(class)
+            .map_err(|e| BfvError::malformed(r.what(), e.to_string()))?;
+        let result = Self::read_body(&mut r, set, moved.result_ciphertexts())?;
         r.finish()?;
-        Ok(BfvResult { set, cts })
+        Ok(BfvResult { class, ..result })
     }
 
     /// Decrypts the outputs of `plan`. Only for results the data owner has
     /// verified (see `blindfold-job`).
     pub fn decrypt(&self, key: &ClientKey, plan: &Plan) -> Result<Vec<i64>> {
+        let plan = plan.for_class(self.class)?;
         self.decrypt_outputs(key, plan.result_ciphertexts(), &plan.outputs)
     }
 

@@ -2,9 +2,9 @@
 //!
 //! ```text
 //! magic    8 bytes   "BFBFV\0\0\x01"
-//! kind     1 byte    1 client key, 2 server key, 3 video, 4 result
+//! kind     1 byte    1 client key, 2 server key, 3 video, 4 result, 5 packed result
 //! set      2 bytes   BfvParamSet id, big-endian
-//! body     ...       per kind (see keys.rs, video.rs, result.rs)
+//! body     ...       per kind (see keys.rs, video.rs, result.rs, pack.rs)
 //! ```
 //!
 //! Inside a body every variable-length item is a big-endian `u32` length
@@ -30,6 +30,8 @@ pub enum Kind {
     Video = 3,
     /// A [`BfvResult`](crate::BfvResult).
     Result = 4,
+    /// A [`PackedResult`](crate::pack::PackedResult).
+    PackedResult = 5,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
             Kind::ServerKey => "BFV server key",
             Kind::Video => "BFV video",
             Kind::Result => "BFV result",
+            Kind::PackedResult => "BFV packed result",
         }
     }
 }

@@ -196,7 +196,8 @@ const GOLDEN_SHAPE: Shape = Shape {
 const GOLDEN_CLIENT_KEY: &str = "1f638aa20639d0de6d030651ad8d1c4219ffdeb922237ab1feace573f797ef21";
 const GOLDEN_SERVER_KEY: &str = "e5b70b04895ebe3db1f12970632e5544c182c2ad2cb2ef433ea4fbb8fcdc3f12";
 const GOLDEN_VIDEO: &str = "e78b1e73ba2ea3ed81b90e446a614aeaccd23de0698e5d341370dbd031a67f8c";
-const GOLDEN_RESULT: &str = "4e3690ecfa76fa69a9d4466b56b1a7d5ebfaab4db95d53958c2f0b48cfa5515f";
+const GOLDEN_RESULT: &str = "e92f8d2a95c370632635ab235bcd0338ecb3219563f0d1a8ed56276cbe6830e5";
+const GOLDEN_PACKED: &str = "4e6154109a1970eb6ed3dec03823118e895bc911aa87b3e3e50e6ac74d7f3e25";
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -216,6 +217,28 @@ fn golden_count_below() {
     };
     let plan = program.plan(&Layout::new(GOLDEN_SHAPE).unwrap()).unwrap();
     let (result, _) = evaluate(&sk, &plan, &video).unwrap();
+    // The job path: a unit of 5 videos in classes 0, 1, 2, 3, 0 (two packs,
+    // gathered into one ciphertext), the golden video first.
+    let mut unit = vec![video.clone()];
+    for class in [1u8, 2, 3, 0] {
+        let frames = random_frames(&mut rng, GOLDEN_SHAPE);
+        unit.push(Video::encrypt_in_class(&ck, GOLDEN_SHAPE, &frames, class, &mut rng).unwrap());
+    }
+    let layout = Layout::new(GOLDEN_SHAPE).unwrap();
+    let (packed, packed_plan, _) =
+        blindfold_bfv::pack::evaluate_packed(&sk, &program, &layout, &unit).unwrap();
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| blindfold_bfv::pack::evaluate_packed(&sk, &program, &layout, &unit))
+        .unwrap()
+        .0;
+    assert_eq!(
+        one_thread.to_bytes(),
+        packed.to_bytes(),
+        "1 thread against the pool"
+    );
 
     // The outputs are the plain counts.
     let plain: Vec<i64> = frames
@@ -224,12 +247,14 @@ fn golden_count_below() {
         .collect();
     assert_eq!(result.decrypt(&ck, &plan).unwrap(), plain);
     assert_eq!(plain, [374, 365], "the golden pixels changed");
+    assert_eq!(packed.decrypt(&ck, &packed_plan).unwrap()[0], plain);
 
     let hashes = [
         ("client key", sha256(&ck.to_bytes()), GOLDEN_CLIENT_KEY),
         ("server key", sha256(&sk.to_bytes()), GOLDEN_SERVER_KEY),
         ("video", sha256(&video.to_bytes()), GOLDEN_VIDEO),
         ("result", sha256(&result.to_bytes()), GOLDEN_RESULT),
+        ("packed result", sha256(&packed.to_bytes()), GOLDEN_PACKED),
     ];
     for (name, got, _) in &hashes {
         println!("golden {name}: {got}");

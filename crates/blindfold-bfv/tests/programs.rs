@@ -16,6 +16,9 @@ const SET: BfvParamSet = BfvParamSet::V1;
 /// Least noise budget accepted in a result ciphertext (measured: 16 bits
 /// at the last level).
 const MIN_BUDGET: i64 = 10;
+/// Least noise budget accepted in a packed, gathered lv-area result
+/// (measured: 6 to 9 bits; the 0/1 product that keeps the counts costs 18).
+const MIN_PACKED_BUDGET: i64 = 5;
 
 fn keys() -> &'static (ClientKey, ServerKey) {
     static K: OnceLock<(ClientKey, ServerKey)> = OnceLock::new();
@@ -586,11 +589,37 @@ fn invalid_programs_are_refused() {
     assert!(conv.plan(&tiny).is_err());
 }
 
-/// Packing: 4 videos per ciphertext, one result ciphertext per pack, and
-/// every video's areas still equal the plain counts.
+/// Random 32x32 ED+ES videos.
+fn random_videos(n: usize, seed: u8) -> Vec<Vec<Vec<u8>>> {
+    let mut rng = ChaCha20Rng::from_seed([seed; 32]);
+    (0..n)
+        .map(|_| {
+            (0..2)
+                .map(|_| (0..1024).map(|_| (rng.next_u32() % 16) as u8).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// Per video, per frame: the mask pixels below `threshold`.
+fn plain_counts(plains: &[Vec<Vec<u8>>], mask: &[u32], threshold: u8) -> Vec<Vec<i64>> {
+    plains
+        .iter()
+        .map(|frames| {
+            frames
+                .iter()
+                .map(|f| mask.iter().filter(|&&p| f[p as usize] < threshold).count() as i64)
+                .collect()
+        })
+        .collect()
+}
+
+/// Packing: 4 videos per ciphertext, the packs gathered into one result
+/// ciphertext, and every video's areas still equal the plain counts, also
+/// after the result's bytes are read back.
 #[test]
 fn packed_lv_area_matches_each_video() {
-    use blindfold_bfv::pack::{decrypt_packed, evaluate_packed};
+    use blindfold_bfv::pack::{evaluate_packed, PackedResult};
     let (ck, sk) = (&keys().0, &keys().1);
     let shape = Shape {
         width: 32,
@@ -601,14 +630,8 @@ fn packed_lv_area_matches_each_video() {
     let layout = Layout::new(shape).unwrap();
     let mask: Vec<u32> = (0..1024).filter(|p| p % 5 != 1).collect();
     let mut rng = ChaCha20Rng::from_seed([9; 32]);
-    // 11 videos: 3 packs, the last one short.
-    let plains: Vec<Vec<Vec<u8>>> = (0..11)
-        .map(|_| {
-            (0..2)
-                .map(|_| (0..1024).map(|_| (rng.next_u32() % 16) as u8).collect())
-                .collect()
-        })
-        .collect();
+    // 11 videos: 4 packs, the last ones short.
+    let plains = random_videos(11, 9);
     // Classes round-robin, except that video 5 repeats class 0 (as after a
     // revoked neighbour): packs fill greedily, in order.
     let classes: Vec<u8> = (0..11)
@@ -621,7 +644,8 @@ fn packed_lv_area_matches_each_video() {
         .collect();
     assert_eq!(layout.classes(), 4);
     assert!(Video::encrypt_in_class(ck, shape, &plains[0], 4, &mut rng).is_err());
-    for threshold in [0u8, 7, 16] {
+    let mut least = i64::MAX;
+    for threshold in 0..=16u8 {
         let program = Program::CountBelow {
             frames: vec![0, 1],
             mask: mask.clone(),
@@ -633,28 +657,249 @@ fn packed_lv_area_matches_each_video() {
             blindfold_bfv::pack::packs(&classes),
             vec![vec![0, 1, 2, 3], vec![4, 6, 7, 9], vec![5, 10], vec![8]]
         );
-        assert_eq!(result.ciphertexts().len(), 4);
+        assert_eq!(result.result().ciphertexts().len(), 1, "4 packs, gathered");
         // [x < 0] and [x < 16] are constants: no multiplication at all.
         let per_pack = if threshold % 16 == 0 { 0 } else { 7 };
         assert_eq!(counts.multiplications, 4 * per_pack);
-        for ct in result.ciphertexts() {
-            println!(
-                "packed threshold {threshold}: noise budget {} bits",
-                blindfold_bfv::noise_budget(ck, ct).unwrap()
+        // 10 rotations per pack's sums, 3 to gather 4 packs.
+        assert_eq!(counts.rotations, 4 * 10 + 3);
+        let want = plain_counts(&plains, &mask, threshold);
+        assert_eq!(
+            result.decrypt(ck, &plan).unwrap(),
+            want,
+            "threshold {threshold}"
+        );
+        let (read, read_plan) =
+            PackedResult::from_bytes(&result.to_bytes(), SET, &program, &layout, 11).unwrap();
+        assert_eq!(read.classes(), &classes[..]);
+        assert_eq!(read.decrypt(ck, &read_plan).unwrap(), want);
+        assert!(
+            PackedResult::from_bytes(&result.to_bytes(), SET, &program, &layout, 12).is_err(),
+            "a unit of another size"
+        );
+        let b = result.result().least_noise_budget(ck).unwrap().unwrap();
+        least = least.min(b);
+        assert!(
+            b >= MIN_PACKED_BUDGET,
+            "threshold {threshold}: noise budget {b}"
+        );
+    }
+    println!("packed lv-area, thresholds 0..=16: least noise budget {least} bits");
+}
+
+/// A full unit: 64 videos, 16 packs gathered into one 88 kB ciphertext,
+/// every count exact and the noise budget above the floor.
+#[test]
+fn a_full_unit_gathers_into_one_ciphertext() {
+    use blindfold_bfv::pack::{evaluate_packed, unit_size};
+    let (ck, sk) = (&keys().0, &keys().1);
+    let shape = Shape {
+        width: 32,
+        height: 32,
+        frames: 2,
+        bits: 4,
+    };
+    let layout = Layout::new(shape).unwrap();
+    let n = unit_size(&layout);
+    assert_eq!(n, 64);
+    let plains = random_videos(n, 21);
+    let mut rng = ChaCha20Rng::from_seed([22; 32]);
+    let videos: Vec<Video> = plains
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Video::encrypt_in_class(ck, shape, f, (i % 4) as u8, &mut rng).unwrap())
+        .collect();
+    let mask: Vec<u32> = (0..1024).filter(|p| p % 3 != 0).collect();
+    let program = Program::CountBelow {
+        frames: vec![0, 1],
+        mask: mask.clone(),
+        threshold: 9,
+    };
+    let (result, plan, counts) = evaluate_packed(sk, &program, &layout, &videos).unwrap();
+    assert_eq!(result.result().ciphertexts().len(), 1);
+    assert_eq!(counts.rotations, 16 * 10 + 15);
+    assert_eq!(
+        result.decrypt(ck, &plan).unwrap(),
+        plain_counts(&plains, &mask, 9)
+    );
+    let bytes = result.to_bytes().len();
+    let b = result.result().least_noise_budget(ck).unwrap().unwrap();
+    println!(
+        "full unit: {bytes} bytes ({} per video), noise budget {b} bits",
+        bytes / n
+    );
+    assert!(b >= MIN_PACKED_BUDGET, "noise budget {b}");
+    assert!(bytes / n <= 2048, "{} bytes per video", bytes / n);
+}
+
+/// A video encrypted for packing (class 3 of 4) runs every program on its
+/// own, outside a pack: the plan moves to the class's segments, the result
+/// records the class, and every output equals the plaintext twin's.
+#[test]
+fn every_program_runs_on_a_video_of_any_class() {
+    let (ck, sk) = keys();
+    let shape = Shape {
+        width: 16,
+        height: 16,
+        frames: 2,
+        bits: 4,
+    };
+    let layout = Layout::new(shape).unwrap();
+    assert_eq!(layout.classes(), 16);
+    let frames = random_videos(1, 31).remove(0);
+    let frames: Vec<Vec<u8>> = frames.iter().map(|f| f[..256].to_vec()).collect();
+    let mask = partial_mask(256);
+    let kernel = [1, -2, 3, 0, 5, -1, 2, 1, -3];
+    let terms = vec![
+        Term {
+            frame: 1,
+            pixels: mask.clone(),
+            below: Some(6),
+            weight: -3,
+        },
+        Term {
+            frame: 0,
+            pixels: vec![0, 17, 255],
+            below: None,
+            weight: 2,
+        },
+    ];
+    let cases: Vec<(Program, Vec<i64>)> = vec![
+        (
+            Program::CountBelow {
+                frames: vec![0, 1],
+                mask: mask.clone(),
+                threshold: 9,
+            },
+            plain_count_below(&frames, &[0, 1], &mask, 9),
+        ),
+        (
+            Program::Histogram {
+                frames: vec![1],
+                mask: mask.clone(),
+            },
+            plain_histogram(&frames, &[1], &mask),
+        ),
+        (
+            Program::Conv3x3 {
+                frames: vec![0, 1],
+                kernel,
+            },
+            plain_conv(&frames, &[0, 1], 16, 16, kernel),
+        ),
+        (
+            Program::Linear {
+                terms: terms.clone(),
+            },
+            vec![plain_linear(&frames, &terms)],
+        ),
+    ];
+    let mut rng = ChaCha20Rng::from_seed([32; 32]);
+    for class in [0u8, 3, 15] {
+        let video = Video::encrypt_in_class(ck, shape, &frames, class, &mut rng).unwrap();
+        let read = Video::from_bytes(&video.to_bytes(), SET, shape).unwrap();
+        assert_eq!(read.class(), class);
+        for (program, want) in &cases {
+            let plan = program.plan(&layout).unwrap();
+            let (result, _) = evaluate(sk, &plan, &read).unwrap();
+            let bytes = result.to_bytes();
+            let back = blindfold_bfv::BfvResult::from_bytes(&bytes, SET, &plan).unwrap();
+            assert_eq!(
+                &back.decrypt(ck, &plan).unwrap(),
+                want,
+                "class {class}: {program:?}"
             );
         }
-        let out = decrypt_packed(&result, ck, &plan).unwrap();
-        for (v, frames) in plains.iter().enumerate() {
-            let want: Vec<i64> = frames
-                .iter()
-                .map(|f| mask.iter().filter(|&&p| f[p as usize] < threshold).count() as i64)
-                .collect();
-            assert_eq!(out[v], want, "video {v}, threshold {threshold}");
-        }
-        for ct in result.ciphertexts() {
-            let b = blindfold_bfv::noise_budget(ck, ct).unwrap();
-            println!("packed threshold {threshold}: noise budget {b} bits");
-            assert!(b >= 8, "noise budget {b}");
-        }
+    }
+}
+
+/// Untrusted packed results and class bytes: a wrong member count, a class
+/// out of range, truncation or trailing bytes are refused with an error,
+/// never a panic.
+#[test]
+fn malformed_packed_results_are_refused() {
+    use blindfold_bfv::pack::{evaluate_packed, PackedResult};
+    let (ck, sk) = (&keys().0, &keys().1);
+    let shape = Shape {
+        width: 32,
+        height: 32,
+        frames: 2,
+        bits: 4,
+    };
+    let layout = Layout::new(shape).unwrap();
+    let plains = random_videos(3, 41);
+    let mut rng = ChaCha20Rng::from_seed([42; 32]);
+    let videos: Vec<Video> = plains
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Video::encrypt_in_class(ck, shape, f, i as u8, &mut rng).unwrap())
+        .collect();
+    let program = Program::CountBelow {
+        frames: vec![0, 1],
+        mask: (0..1024).collect(),
+        threshold: 4,
+    };
+    let (packed, _, _) = evaluate_packed(sk, &program, &layout, &videos).unwrap();
+    let good = packed.to_bytes();
+    let read = |b: &[u8], members| {
+        std::panic::catch_unwind(|| PackedResult::from_bytes(b, SET, &program, &layout, members))
+            .expect("the reader panicked")
+            .map(|_| ())
+    };
+    read(&good, 3).unwrap();
+    assert!(read(&good, 2).unwrap_err().to_string().contains("members"));
+    // Header (11 bytes), members u32, then one class byte per member.
+    let mut bad_class = good.clone();
+    bad_class[15 + 1] = 4;
+    assert!(read(&bad_class, 3)
+        .unwrap_err()
+        .to_string()
+        .contains("class 4"));
+    for cut in [0, 11, 14, 17, 18, 22, good.len() - 1] {
+        assert!(read(&good[..cut], 3).is_err(), "cut at {cut}");
+    }
+    let mut long = good.clone();
+    long.push(0);
+    assert!(read(&long, 3).is_err(), "a trailing byte");
+
+    // A single result's class byte (after the 11-byte header) out of range.
+    let plan = program.plan(&layout).unwrap();
+    let (single, _) = evaluate(sk, &plan, &videos[2]).unwrap();
+    let mut b = single.to_bytes();
+    assert_eq!(b[11], 2);
+    blindfold_bfv::BfvResult::from_bytes(&b, SET, &plan).unwrap();
+    b[11] = 4;
+    let e = blindfold_bfv::BfvResult::from_bytes(&b, SET, &plan).unwrap_err();
+    assert!(e.to_string().contains("class 4"), "{e}");
+}
+
+/// Input size: a video that fills its ciphertext (8 frames of 32x32: a
+/// whole cardiac cycle at 8 frames) costs under 32 bytes per pixel, since
+/// a fresh ciphertext is stored seeded (its random half as a 32-byte seed).
+/// An ED+ES video (2 frames) uses a quarter of the slots and costs 4 times
+/// as much per pixel.
+#[test]
+fn a_full_ciphertext_costs_under_32_bytes_per_pixel() {
+    let ck = &keys().0;
+    let mut rng = ChaCha20Rng::from_seed([51; 32]);
+    for (frames, most) in [(8u32, 32usize), (2, 128)] {
+        let shape = Shape {
+            width: 32,
+            height: 32,
+            frames,
+            bits: 4,
+        };
+        let plains: Vec<Vec<u8>> = random_videos(frames as usize, 52)
+            .into_iter()
+            .map(|v| v[0].clone())
+            .collect();
+        let video = Video::encrypt(ck, shape, &plains, &mut rng).unwrap();
+        let bytes = video.to_bytes().len();
+        let pixels = 1024 * frames as usize;
+        println!(
+            "{frames} frames of 32x32: {bytes} bytes, {:.1} bytes per pixel",
+            bytes as f64 / pixels as f64
+        );
+        assert!(bytes <= most * pixels, "{bytes} bytes for {pixels} pixels");
     }
 }

@@ -8,7 +8,8 @@
 //! ```text
 //! header   magic 8 | kind 1 | set id u16            (11 bytes)
 //! video    width u16 | height u16 | frames u32 | bits u8 | count u32 | count x item
-//! result   count u32 | count x item
+//! result   class u8 | count u32 | count x item
+//! packed   members u32 | members x class u8 | count u32 | count x item
 //! server   relin item | count u8 | count x (step u32 | item)
 //! client   item
 //! item     length u32 (big-endian) | that many bytes (an fhe.rs protobuf)
@@ -33,8 +34,8 @@ const SET: BfvParamSet = BfvParamSet::V1;
 const HEADER: usize = 11;
 /// Video body: width, height, frames, bits, class, count.
 const VIDEO_ITEMS: usize = HEADER + 2 + 2 + 4 + 1 + 1 + 4;
-/// Result body: count.
-const RESULT_ITEMS: usize = HEADER + 4;
+/// Result body: class, count.
+const RESULT_ITEMS: usize = HEADER + 1 + 4;
 
 const SHAPE: Shape = Shape {
     width: 4,
@@ -182,7 +183,7 @@ fn video_with(items: &[&[u8]]) -> Vec<u8> {
 /// A result blob holding exactly `items`.
 fn result_with(items: &[&[u8]]) -> Vec<u8> {
     let f = fixture();
-    let mut out = f.result[..HEADER].to_vec();
+    let mut out = f.result[..HEADER + 1].to_vec();
     out.extend_from_slice(&(items.len() as u32).to_be_bytes());
     items.iter().fold(out, |o, i| with_item(o, i))
 }
@@ -497,7 +498,7 @@ fn a_video_of_another_shape_or_count_is_refused() {
     let r = result_item();
     for count in [0u32, 2, u32::MAX] {
         let mut b = f.result.clone();
-        b[HEADER..RESULT_ITEMS].copy_from_slice(&count.to_be_bytes());
+        b[HEADER + 1..RESULT_ITEMS].copy_from_slice(&count.to_be_bytes());
         malformed(
             &format!("result count {count}"),
             read_result,

@@ -18,7 +18,7 @@
 //!   range and noise bookkeeping) and [`Progress`] reporting.
 //! * [`result`]: [`evaluate`], the result blob and its decryption.
 //! * [`scheme`]: [`Scheme`] and the scheme-generic keys, videos and
-//!   [`evaluate_bytes`] that the job layer, the worker and the client call.
+//!   [`evaluate_unit`] that the job layer, the worker and the client call.
 //! * [`error`]: the error type [`FheError`].
 //!
 //! # Cost model (why the pipelines are cheap)
@@ -88,7 +88,9 @@ pub use pipelines::{
     PipelineId, PipelineParams, PlainOutput,
 };
 pub use result::{evaluate, EncryptedResult};
-pub use scheme::{evaluate_bytes, Ops, Scheme, SchemeClientKey, SchemeServerKey, SchemeVideo};
+pub use scheme::{
+    evaluate_bytes, evaluate_unit, Ops, Scheme, SchemeClientKey, SchemeServerKey, SchemeVideo,
+};
 pub use video::{EncryptedVideo, Geometry, PlainVideo};
 
 /// tfhe's process-wide count of blind rotations (feature `pbs-stats`).

@@ -9,6 +9,10 @@
 //! * [`SchemeVideo`]: one input ciphertext blob, checked against the dataset.
 //! * [`evaluate_bytes`]: a pipeline on one video into the result blob's
 //!   bytes, with its operation counts ([`Ops`]).
+//! * [`evaluate_unit`]: a pipeline on one *unit* of videos
+//!   ([`Scheme::unit_size`]): one video, or under BFV lv-area a run of
+//!   videos packed and gathered into one result blob
+//!   ([`blindfold_bfv::pack`]); [`SchemeClientKey::decrypt_unit`] reads it.
 //!
 //! Both schemes share each pipeline's params, its validation and its
 //! plaintext twin ([`PipelineParams::plaintext`]): decrypting either
@@ -115,11 +119,41 @@ impl Scheme {
         }
     }
 
-    /// Largest accepted result blob of `params` on geometry `g`.
-    pub fn result_limit(self, params: &PipelineParams, g: &Geometry) -> Result<u64> {
+    /// Largest accepted result blob of `params` on a unit of `members`
+    /// videos of geometry `g`.
+    pub fn result_limit(
+        self,
+        params: &PipelineParams,
+        g: &Geometry,
+        members: usize,
+    ) -> Result<u64> {
         match self {
             Scheme::Tfhe(_) => Ok(RESULT_LIMIT),
-            Scheme::Bfv(p) => Ok(bfv::BfvResult::limit(p, &params.bfv_plan(g)?)),
+            Scheme::Bfv(p) => {
+                let plan = params.bfv_plan(g)?;
+                if bfv::pack::packs_program(&plan.program, &plan.layout) {
+                    Ok(bfv::pack::PackedResult::limit(p, &plan.layout, members))
+                } else {
+                    Ok(bfv::BfvResult::limit(p, &plan))
+                }
+            }
+        }
+    }
+
+    /// How many consecutive inputs of a job are evaluated together into
+    /// one result blob: 1, except under BFV when `params` packs (lv-area on
+    /// videos that fit one ciphertext: [`blindfold_bfv::pack::unit_size`]).
+    pub fn unit_size(self, params: &PipelineParams, g: &Geometry) -> Result<usize> {
+        match self {
+            Scheme::Tfhe(_) => Ok(1),
+            Scheme::Bfv(_) => {
+                let plan = params.bfv_plan(g)?;
+                if bfv::pack::packs_program(&plan.program, &plan.layout) {
+                    Ok(bfv::pack::unit_size(&plan.layout))
+                } else {
+                    Ok(1)
+                }
+            }
         }
     }
 }
@@ -205,20 +239,65 @@ impl SchemeClientKey {
         }
     }
 
-    /// Encrypts a video into its input blob.
-    pub fn encrypt(&self, video: &PlainVideo) -> Result<Vec<u8>> {
+    /// Encrypts a video into its input blob. `submission` is the video's
+    /// place in the dataset (its submission index): under BFV it picks the
+    /// video's packing class (`submission mod classes`), so that
+    /// consecutive submissions pack together. Any value decrypts correctly;
+    /// the index packs best.
+    pub fn encrypt(&self, video: &PlainVideo, submission: u64) -> Result<Vec<u8>> {
         match self {
             SchemeClientKey::Tfhe(k) => video.encrypt(k)?.to_bytes(),
             SchemeClientKey::Bfv(k) => {
                 video.validate(ParamSet::V1)?;
                 let shape = bfv_shape(&video.geometry());
+                let classes = bfv::Layout::new(shape)?.classes() as u64;
+                let class = (submission % classes) as u8;
                 let mut rng = bfv::os_rng();
-                Ok(bfv::Video::encrypt(k, shape, &video.frames, &mut rng)?.to_bytes())
+                Ok(
+                    bfv::Video::encrypt_in_class(k, shape, &video.frames, class, &mut rng)?
+                        .to_bytes(),
+                )
             }
         }
     }
 
-    /// Decrypts one result blob of `params` on a dataset of geometry `g`.
+    /// Decrypts the result blob of one unit of `members` videos
+    /// ([`Scheme::unit_size`]): one output per member, in order. The data
+    /// owner calls this only on a result it has verified.
+    pub fn decrypt_unit(
+        &self,
+        bytes: &[u8],
+        params: &PipelineParams,
+        g: &Geometry,
+        members: usize,
+    ) -> Result<Vec<PlainOutput>> {
+        if let SchemeClientKey::Bfv(k) = self {
+            let plan = params.bfv_plan(g)?;
+            if bfv::pack::packs_program(&plan.program, &plan.layout) {
+                let (result, packed) = bfv::pack::PackedResult::from_bytes(
+                    bytes,
+                    k.param_set(),
+                    &plan.program,
+                    &plan.layout,
+                    members,
+                )?;
+                return result
+                    .decrypt(k, &packed)?
+                    .into_iter()
+                    .map(|values| params.shape_bfv_output(g, values))
+                    .collect();
+            }
+        }
+        if members != 1 {
+            return Err(FheError::InvalidEncryptedVideo(format!(
+                "a unit of {members} videos, but {} evaluates one video per result",
+                params.id()
+            )));
+        }
+        Ok(vec![self.decrypt_result(bytes, params, g)?])
+    }
+
+    /// Decrypts one result blob of `params` on one video of geometry `g`.
     /// The data owner calls this only on a result it has verified.
     pub fn decrypt_result(
         &self,
@@ -323,6 +402,63 @@ impl std::ops::AddAssign for Ops {
     }
 }
 
+/// Runs `params` on one unit of videos ([`Scheme::unit_size`] of them, or
+/// fewer at the end of a job) with `key`: the result blob's bytes and the
+/// operations it took. `progress` counts TFHE bootstraps as they happen.
+pub fn evaluate_unit(
+    key: &SchemeServerKey,
+    params: &PipelineParams,
+    videos: &[SchemeVideo],
+    progress: &Progress,
+) -> Result<(Vec<u8>, Ops)> {
+    if let SchemeServerKey::Bfv(k) = key {
+        let bfv_videos: Vec<bfv::Video> = videos
+            .iter()
+            .map(|v| match v {
+                SchemeVideo::Bfv(v) => Ok(v.clone()),
+                SchemeVideo::Tfhe(_) => Err(FheError::ParamSetMismatch {
+                    expected: key.scheme().name().into(),
+                    found: "a TFHE video".into(),
+                }),
+            })
+            .collect::<Result<_>>()?;
+        if let Some(first) = bfv_videos.first() {
+            let geometry = geometry_of(&first.layout().shape);
+            let plan = params.bfv_plan(&geometry)?;
+            if bfv::pack::packs_program(&plan.program, &plan.layout) {
+                let (result, _, counts) =
+                    bfv::pack::evaluate_packed(k, &plan.program, &plan.layout, &bfv_videos)?;
+                return Ok((result.to_bytes(), bfv_ops(counts)));
+            }
+        }
+    }
+    match videos {
+        [video] => evaluate_bytes(key, params, video, progress),
+        _ => Err(FheError::InvalidEncryptedVideo(format!(
+            "a unit of {} videos, but {} evaluates one video per result",
+            videos.len(),
+            params.id()
+        ))),
+    }
+}
+
+fn geometry_of(s: &bfv::Shape) -> Geometry {
+    Geometry {
+        width: s.width,
+        height: s.height,
+        bits: s.bits,
+        frames: s.frames,
+    }
+}
+
+fn bfv_ops(counts: bfv::Counts) -> Ops {
+    Ops {
+        pbs: 0,
+        multiplications: counts.multiplications,
+        rotations: counts.rotations,
+    }
+}
+
 /// Runs `params` on one video with `key`: the result blob's bytes and the
 /// operations it took. `progress` counts TFHE bootstraps as they happen.
 pub fn evaluate_bytes(
@@ -343,23 +479,9 @@ pub fn evaluate_bytes(
             ))
         }
         (SchemeServerKey::Bfv(k), SchemeVideo::Bfv(v)) => {
-            let g = &v.layout().shape;
-            let geometry = Geometry {
-                width: g.width,
-                height: g.height,
-                bits: g.bits,
-                frames: g.frames,
-            };
-            let plan = params.bfv_plan(&geometry)?;
+            let plan = params.bfv_plan(&geometry_of(&v.layout().shape))?;
             let (result, counts) = bfv::evaluate(k, &plan, v)?;
-            Ok((
-                result.to_bytes(),
-                Ops {
-                    pbs: 0,
-                    multiplications: counts.multiplications,
-                    rotations: counts.rotations,
-                },
-            ))
+            Ok((result.to_bytes(), bfv_ops(counts)))
         }
         _ => Err(FheError::ParamSetMismatch {
             expected: key.scheme().name().into(),

@@ -9,7 +9,7 @@ use blindfold_fhe::{
     evaluate, Conv3x3Params, Feature, FeatureKind, HistogramParams, LinearModelParams,
     LvAreaParams, Mask, ParamSet, PipelineParams, PlainOutput, PlainVideo, Progress,
 };
-use blindfold_fhe::{evaluate_bytes, Scheme, SchemeVideo};
+use blindfold_fhe::{evaluate_unit, Scheme, SchemeVideo};
 use common::{bfv_keys, constant_video, keys, pbs_counter_lock, random_video};
 
 /// The same case under BFV: encrypt, evaluate and decrypt through the
@@ -26,17 +26,19 @@ fn check_bfv(params: &PipelineParams, video: &PlainVideo, plain: &PlainOutput) {
         );
         return;
     }
-    let blob = k.client.encrypt(video).expect("BFV encrypt");
+    // Submission 1: a video of class 1 wherever the shape packs.
+    let blob = k.client.encrypt(video, 1).expect("BFV encrypt");
     let enc = SchemeVideo::from_bytes(&blob, Scheme::BFV, &g).expect("BFV video");
     let (bytes, ops) =
-        evaluate_bytes(&k.server, params, &enc, &Progress::new()).expect("BFV evaluate");
+        evaluate_unit(&k.server, params, &[enc], &Progress::new()).expect("BFV evaluate");
     assert_eq!(ops.pbs, 0);
     let decrypted = k
         .client
-        .decrypt_result(&bytes, params, &g)
+        .decrypt_unit(&bytes, params, &g, 1)
         .expect("BFV decrypt");
     assert_eq!(
-        &decrypted, plain,
+        decrypted,
+        vec![plain.clone()],
         "decrypt(bfv(x)) != plain(x) for {params:?}"
     );
 }

@@ -231,15 +231,17 @@ fn tfhe_param_set() -> String {
     Scheme::TFHE.name().into()
 }
 
-/// A job's encrypted result: one result blob per live input (TFHE's
-/// `EncryptedResult` or BFV's `BfvResult`), in submission order.
+/// A job's encrypted result: one result blob per unit of live inputs
+/// (`JobContext::units`: one input, or a run of BFV inputs packed together;
+/// TFHE's `EncryptedResult`, BFV's `BfvResult` or `PackedResult`), in
+/// submission order, each keyed by its unit's first submission index.
 ///
 /// Bytes: [`RESULT_MAGIC`] ‖ count u64 ‖ per item (submission index u64 ‖
 /// length u64 ‖ bytes), integers big-endian. Deterministic, so two honest
 /// workers produce the same bytes and so the same hash.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResultBundle {
-    /// `(submission index, EncryptedResult bytes)`.
+    /// `(first submission index of the unit, result blob bytes)`.
     pub items: Vec<(u64, Vec<u8>)>,
 }
 

@@ -135,6 +135,24 @@ impl JobContext {
         }
     }
 
+    /// Inputs evaluated together into one result item: 1, or under BFV
+    /// lv-area a run of videos packed and gathered into one ciphertext
+    /// ([`Scheme::unit_size`]).
+    pub fn unit_size(&self) -> usize {
+        // `load` checked the params against the geometry, so this cannot fail.
+        self.scheme()
+            .unit_size(&self.spec.params, &self.metadata.geometry)
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// The job's units: its live inputs, in order, cut into runs of
+    /// [`Self::unit_size`]. The result bundle holds one item per unit, keyed
+    /// by the unit's first submission.
+    pub fn units(&self) -> Vec<&[Input]> {
+        self.inputs.chunks(self.unit_size()).collect()
+    }
+
     /// The commitment to the result bundle whose SHA-256 is `result_hash`.
     pub fn commitment(&self, result_hash: &Hash) -> Hash {
         commitment(self.job_id, &self.job, result_hash)

@@ -1,9 +1,11 @@
 //! Evaluating a job's inputs.
 //!
-//! - [`evaluate_input`]: one input ciphertext into the bytes of its
-//!   `EncryptedResult`. The worker calls it once per input (storing each
-//!   result as it goes, so a crash loses one input at most).
-//! - [`JobContext::recompute`]: every given input in a rayon pool into a
+//! - [`evaluate_unit`]: one unit of input ciphertexts
+//!   ([`JobContext::units`]: one video, or a run of BFV videos packed
+//!   together) into the bytes of its result item. The worker calls it once
+//!   per unit (storing each result as it goes, so a crash loses one unit
+//!   at most).
+//! - [`JobContext::recompute`]: the given units in a rayon pool into a
 //!   [`ResultBundle`], its SHA-256 and the commitment. `verify` and the
 //!   data owner's verification call it.
 //!
@@ -16,9 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::ResultBundle;
-use blindfold_fhe::{
-    evaluate_bytes, FheError, Ops, PipelineParams, Progress, SchemeServerKey, SchemeVideo,
-};
+use blindfold_fhe::{FheError, Ops, PipelineParams, Progress, SchemeServerKey, SchemeVideo};
 use blindfold_market::Input;
 use blindfold_protocol::types::Hash;
 use blindfold_store::BlobStore;
@@ -27,22 +27,22 @@ use rayon::prelude::*;
 use crate::context::JobContext;
 use crate::error::{JobError, Result};
 
-/// Runs `params` on one input under the dataset's scheme: the bytes of
-/// its result blob, which the result bundle holds, and the operations it
-/// took. `progress` counts TFHE bootstraps as they happen.
-pub fn evaluate_input(
+/// Runs `params` on one unit of inputs under the dataset's scheme: the
+/// bytes of its result blob, which the result bundle holds, and the
+/// operations it took. `progress` counts TFHE bootstraps as they happen.
+pub fn evaluate_unit(
     key: &SchemeServerKey,
     params: &PipelineParams,
-    video: &SchemeVideo,
+    videos: &[SchemeVideo],
     progress: &Progress,
 ) -> std::result::Result<(Vec<u8>, Ops), FheError> {
-    evaluate_bytes(key, params, video, progress)
+    blindfold_fhe::evaluate_unit(key, params, videos, progress)
 }
 
 /// A recomputed result.
 #[derive(Clone, Debug)]
 pub struct Recomputed {
-    /// The result bundle: one item per input, in the order given.
+    /// The result bundle: one item per unit, in the order given.
     pub bundle: ResultBundle,
     /// SHA-256 of the bundle's bytes.
     pub result_hash: Hash,
@@ -59,20 +59,25 @@ pub struct Recomputed {
 }
 
 impl JobContext {
-    /// Fetches `inputs` and evaluates them with `key` on a pool of
-    /// `threads` threads (`None`: one per core), calling `on_input` as each
-    /// finishes.
+    /// Fetches the inputs of `units` (each a run of [`JobContext::units`])
+    /// and evaluates them with `key` on a pool of `threads` threads
+    /// (`None`: one per core), calling `on_input` once per input as each
+    /// unit finishes.
     pub async fn recompute<S: BlobStore>(
         &self,
         store: &S,
         key: Arc<SchemeServerKey>,
-        inputs: &[Input],
+        units: &[&[Input]],
         threads: Option<usize>,
         on_input: impl Fn() + Send + Sync + 'static,
     ) -> Result<Recomputed> {
-        let mut fetched = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            fetched.push((*input, self.fetch_input_bytes(store, input).await?));
+        let mut fetched = Vec::with_capacity(units.len());
+        for unit in units {
+            let mut bytes = Vec::with_capacity(unit.len());
+            for input in *unit {
+                bytes.push((*input, self.fetch_input_bytes(store, input).await?));
+            }
+            fetched.push(bytes);
         }
         let mut builder = rayon::ThreadPoolBuilder::new();
         if let Some(n) = threads {
@@ -89,19 +94,25 @@ impl JobContext {
             let items = pool.install(|| {
                 fetched
                     .par_iter()
-                    .map(|(input, bytes)| {
-                        let video = ctx.decode_input(input, bytes)?;
+                    .map(|unit| {
+                        let videos = unit
+                            .iter()
+                            .map(|(input, bytes)| ctx.decode_input(input, bytes))
+                            .collect::<Result<Vec<_>>>()?;
                         // One counter per evaluation: `evaluate` restarts it at 0.
                         let progress = Progress::new();
                         let (result, ops) =
-                            evaluate_input(&key, &ctx.spec.params, &video, &progress).map_err(
+                            evaluate_unit(&key, &ctx.spec.params, &videos, &progress).map_err(
                                 |source| JobError::Fhe {
                                     job: ctx.job_id,
                                     source,
                                 },
                             )?;
-                        on_input();
-                        Ok((input.index, result, ops))
+                        for _ in unit {
+                            on_input();
+                        }
+                        let first = unit.first().map_or(0, |(input, _)| input.index);
+                        Ok((first, result, ops))
                     })
                     .collect::<Result<Vec<_>>>()
             })?;

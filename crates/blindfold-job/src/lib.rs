@@ -11,10 +11,11 @@
 //!   [`ReleasedResult`]), whose hashes the chain records.
 //! - [`context`]: [`JobContext`], a job's public context (spec, dataset
 //!   metadata, live inputs), each piece checked against what the chain
-//!   recorded; fetching one input ciphertext and the server key.
-//! - [`eval`]: [`evaluate_input`], the one call of the FHE pipeline per
-//!   input, and [`JobContext::recompute`], every input in a thread pool into
-//!   a [`ResultBundle`] and its commitment.
+//!   recorded; its *units* (one input, or a run of BFV inputs packed into
+//!   one ciphertext); fetching one input ciphertext and the server key.
+//! - [`eval`]: [`evaluate_unit`], the one call of the FHE pipeline per
+//!   unit, and [`JobContext::recompute`], units in a thread pool into a
+//!   [`ResultBundle`] and its commitment.
 //! - [`verify`]: [`JobContext::verify_result`], which compares the agreed
 //!   result with a recomputation under a [`VerifyPolicy`] and returns either
 //!   a [`Verified`] result (the only thing the data owner's client can
@@ -30,5 +31,5 @@ pub mod verify;
 pub use blobs::{BlobError, DatasetMetadata, JobSpec, ReleasedResult, ResultBundle};
 pub use context::JobContext;
 pub use error::{JobError, Result};
-pub use eval::{evaluate_input, Recomputed};
+pub use eval::{evaluate_unit, Recomputed};
 pub use verify::{Mismatch, Verification, Verified, VerifyPolicy, RESULT_BUNDLE_LIMIT};

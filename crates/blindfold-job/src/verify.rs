@@ -18,9 +18,10 @@
 //!   decrypts *its own* bundle once its hash equals the agreed one. Nothing
 //!   a worker wrote is ever decrypted. It costs one more evaluation of the
 //!   job.
-//! - **`sample:f`**: each input is recomputed with probability `f`, chosen
-//!   by a keyed hash of the owner's secret and the job, so workers cannot
-//!   tell which; the worker's bundle is decrypted when every sampled item
+//! - **`sample:f`**: each result item (one per unit of inputs:
+//!   [`JobContext::units`]) is recomputed with probability `f`, chosen by a
+//!   keyed hash of the owner's secret and the job, so workers cannot tell
+//!   which; the worker's bundle is decrypted when every sampled item
 //!   matches byte for byte. A result with `k` forged items passes with
 //!   probability about `(1 - f)^k`: a forger who forges one item of a large
 //!   job is caught only with probability `f`, and each unverified item it
@@ -94,6 +95,7 @@ impl fmt::Display for VerifyPolicy {
 #[derive(Clone, Debug)]
 pub struct Verified {
     bundle: ResultBundle,
+    units: Vec<Vec<u64>>,
     result_hash: Hash,
     recomputed: usize,
     pbs: u64,
@@ -104,6 +106,12 @@ impl Verified {
     /// The bundle, safe to decrypt.
     pub fn bundle(&self) -> &ResultBundle {
         &self.bundle
+    }
+
+    /// Per bundle item, the submissions of its unit, in order: a unit's
+    /// item decrypts to one output per submission.
+    pub fn units(&self) -> &[Vec<u64>] {
+        &self.units
     }
 
     /// Its SHA-256 (the agreed result hash on chain).
@@ -187,6 +195,11 @@ impl JobContext {
                 ));
             }
         }
+        let units = self.units();
+        let members: Vec<Vec<u64>> = units
+            .iter()
+            .map(|u| u.iter().map(|i| i.index).collect())
+            .collect();
         if let VerifyPolicy::Sample(fraction) = policy {
             // An unreadable agreed bundle falls through to the full check.
             if let Ok(theirs) = self.agreed_bundle(store, &agreed).await? {
@@ -197,8 +210,9 @@ impl JobContext {
                 if differing(&ours.bundle, &theirs, false).is_empty() {
                     return Ok(Verification::Verified(Verified {
                         bundle: theirs,
+                        units: members,
                         result_hash: agreed,
-                        recomputed: sample.len(),
+                        recomputed: sample.iter().map(|u| u.len()).sum(),
                         pbs: ours.pbs,
                         seconds: ours.seconds,
                     }));
@@ -208,20 +222,35 @@ impl JobContext {
         // Full recomputation: the policy says so, or a sample differed and
         // the correct result is needed to dispute it.
         let ours = self
-            .recompute(store, key, &self.inputs, threads, on_input)
+            .recompute(store, key, &units, threads, on_input)
             .await?;
         if ours.result_hash == agreed {
             return Ok(Verification::Verified(Verified {
                 result_hash: agreed,
+                units: members,
                 recomputed: self.inputs.len(),
                 pbs: ours.pbs,
                 seconds: ours.seconds,
                 bundle: ours.bundle,
             }));
         }
+        // Items are keyed by their unit's first submission: name every
+        // submission of a differing unit.
+        let submissions_of = |firsts: Vec<u64>| -> Vec<u64> {
+            firsts
+                .iter()
+                .flat_map(|f| {
+                    members
+                        .iter()
+                        .find(|m| m.first() == Some(f))
+                        .cloned()
+                        .unwrap_or_else(|| vec![*f])
+                })
+                .collect()
+        };
         let (differing, reason) = match self.agreed_bundle(store, &agreed).await? {
             Ok(theirs) => {
-                let d = differing(&ours.bundle, &theirs, true);
+                let d = submissions_of(differing(&ours.bundle, &theirs, true));
                 let reason = format!(
                     "{} of {} submissions differ: {}",
                     d.len(),
@@ -230,7 +259,7 @@ impl JobContext {
                 );
                 (d, reason)
             }
-            Err(why) => (ours.bundle.items.iter().map(|(i, _)| *i).collect(), why),
+            Err(why) => (self.inputs.iter().map(|i| i.index).collect(), why),
         };
         Ok(Verification::Mismatch(Box::new(Mismatch {
             agreed,
@@ -271,10 +300,10 @@ impl JobContext {
             Err(e) => return Ok(Err(format!("agreed result: {e}"))),
         };
         let indices: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
-        let expected: Vec<u64> = self.inputs.iter().map(|i| i.index).collect();
+        let expected: Vec<u64> = self.units().iter().map(|u| u[0].index).collect();
         if indices != expected {
             return Ok(Err(format!(
-                "the agreed result covers submissions {}, the job's inputs are {}",
+                "the agreed result has items for submissions {}, the job's units start at {}",
                 list(&indices),
                 list(&expected)
             )));
@@ -282,10 +311,12 @@ impl JobContext {
         Ok(Ok(bundle))
     }
 
-    /// The inputs a `sample:fraction` check recomputes: each with
-    /// probability `fraction`, by a keyed hash (at least one).
-    pub fn sample(&self, fraction: f64, secret: &[u8; 32]) -> Vec<Input> {
-        let score = |input: &Input| {
+    /// The units a `sample:fraction` check recomputes: each with
+    /// probability `fraction`, by a keyed hash of its first submission (at
+    /// least one).
+    pub fn sample(&self, fraction: f64, secret: &[u8; 32]) -> Vec<&[Input]> {
+        let score = |unit: &[Input]| {
+            let input = &unit[0];
             let h: [u8; 32] = Sha256::new()
                 .chain_update(b"blindfold/v1/verify-sample")
                 .chain_update(secret)
@@ -296,21 +327,22 @@ impl JobContext {
             u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
         };
         let threshold = (fraction.clamp(0.0, 1.0) * u64::MAX as f64) as u64;
-        let mut picked: Vec<Input> = self
-            .inputs
+        let units = self.units();
+        let mut picked: Vec<&[Input]> = units
             .iter()
-            .filter(|i| fraction >= 1.0 || score(i) < threshold)
+            .filter(|u| fraction >= 1.0 || score(u) < threshold)
             .copied()
             .collect();
         if picked.is_empty() {
-            picked.extend(self.inputs.iter().min_by_key(|i| score(i)).copied());
+            picked.extend(units.iter().min_by_key(|u| score(u)).copied());
         }
         picked
     }
 }
 
-/// Submissions whose item differs between `ours` and `theirs`. With
-/// `complete`, items of one that the other lacks count too.
+/// Items (by their key, the unit's first submission) that differ between
+/// `ours` and `theirs`. With `complete`, items of one that the other lacks
+/// count too.
 fn differing(ours: &ResultBundle, theirs: &ResultBundle, complete: bool) -> Vec<u64> {
     let mut out = Vec::new();
     for (index, bytes) in &ours.items {
@@ -383,9 +415,13 @@ mod sample_tests {
     use crate::JobContext;
 
     fn context(inputs: u64) -> JobContext {
+        context_under(Scheme::TFHE, 8, inputs)
+    }
+
+    fn context_under(scheme: Scheme, side: u16, inputs: u64) -> JobContext {
         let geometry = Geometry {
-            width: 8,
-            height: 8,
+            width: side,
+            height: side,
             bits: 4,
             frames: 2,
         };
@@ -417,7 +453,7 @@ mod sample_tests {
                 released_hash: None,
             },
             spec: JobSpec::new(
-                Scheme::TFHE,
+                scheme,
                 PipelineParams::LvArea(LvAreaParams {
                     frames: vec![],
                     mask: Mask::All,
@@ -427,7 +463,7 @@ mod sample_tests {
             metadata: DatasetMetadata {
                 format: DATASET_FORMAT.into(),
                 name: "t".into(),
-                param_set: blindfold_fhe::ParamSet::V1.name().into(),
+                param_set: scheme.name().into(),
                 geometry,
                 preprocessing: String::new(),
                 roi: None,
@@ -453,8 +489,24 @@ mod sample_tests {
         assert_eq!(a, ctx.sample(0.2, &[1; 32]), "same key, same sample");
         assert_ne!(a, ctx.sample(0.2, &[2; 32]), "another key, another sample");
         assert!((150..250).contains(&a.len()), "about 20%: {}", a.len());
-        assert_eq!(ctx.sample(1.0, &[1; 32]), ctx.inputs);
-        let tiny = context(3).sample(0.000_001, &[1; 32]);
-        assert_eq!(tiny.len(), 1, "at least one input is always recomputed");
+        assert_eq!(ctx.sample(1.0, &[1; 32]), ctx.units());
+        let small = context(3);
+        let tiny = small.sample(0.000_001, &[1; 32]);
+        assert_eq!(tiny.len(), 1, "at least one unit is always recomputed");
+    }
+
+    #[test]
+    fn bfv_lv_area_runs_in_units_of_64_and_samples_whole_units() {
+        let tfhe = context_under(Scheme::TFHE, 32, 130);
+        assert_eq!(tfhe.units().len(), 130, "TFHE: one input per unit");
+        let ctx = context_under(Scheme::BFV, 32, 130);
+        let sizes: Vec<usize> = ctx.units().iter().map(|u| u.len()).collect();
+        assert_eq!(sizes, [64, 64, 2]);
+        assert_eq!(ctx.units()[1][0].index, 64);
+        let sample = ctx.sample(0.5, &[3; 32]);
+        assert!(sample.iter().all(|u| ctx.units().contains(u)));
+        // Geometry too large for one ciphertext: one video per unit again.
+        let big = context_under(Scheme::BFV, 112, 5);
+        assert_eq!(big.units().len(), 5);
     }
 }
