@@ -3,7 +3,9 @@
 //!
 //! - [`read_wasm`] and [`deploy`]: upload and instantiate the release
 //!   `artifacts/marketplace.wasm` with [`blindfold_market::default_params`];
-//!   the deploying account becomes the contract owner.
+//!   the deploying account becomes the contract owner. [`check_artifact`]
+//!   first holds the code against the `manifest.json` beside it (its
+//!   SHA-256 and code hash), so a corrupted or swapped wasm is never deployed.
 //! - [`advance`] and [`fund`]: move the embedded chain's clock (deadlines) and
 //!   mint tokens into an account. They exist only on the embedded chain; a
 //!   real node's clock and balances are its own.
@@ -34,6 +36,73 @@ pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
         ))),
         Err(e) => Err(ClientError::io("reading", path, e)),
     }
+}
+
+/// What [`check_artifact`] found out about the code about to be deployed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// The code hash pallet-contracts will record (blake2-256 of the wasm).
+    pub code_hash: String,
+    /// The manifest the wasm matched, if one was beside it.
+    pub manifest: Option<String>,
+    /// The manifest's source digest (see `scripts/lib.sh`), if any.
+    pub source_digest: Option<String>,
+}
+
+/// Checks `wasm` (read from `path`) against the `manifest.json` beside it,
+/// as `scripts/build-contract.sh` writes it: its size, SHA-256 and code
+/// hash must be the manifest's. With no manifest there, the code is
+/// deployed as given and the provenance says so. A manifest that does not
+/// parse, or does not match, is an error naming the difference.
+pub fn check_artifact(path: &Path, wasm: &[u8]) -> Result<Provenance> {
+    use sha2::{Digest, Sha256};
+    let code_hash = hex::encode(blindfold_chain::code_hash(wasm));
+    let manifest_path = path.with_file_name("manifest.json");
+    let text = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Provenance {
+                code_hash,
+                manifest: None,
+                source_digest: None,
+            })
+        }
+        Err(e) => return Err(ClientError::io("reading", &manifest_path, e)),
+    };
+    let bad = |why: String| {
+        ClientError::Usage(format!(
+            "{} does not match {}: {why}; rebuild it with scripts/build-contract.sh",
+            path.display(),
+            manifest_path.display()
+        ))
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("the manifest is not JSON ({e})")))?;
+    let field = |keys: &[&str]| -> Option<String> {
+        let mut v = &manifest;
+        for k in keys {
+            v = v.get(*k)?;
+        }
+        v.as_str().map(str::to_owned)
+    };
+    let sha256 = hex::encode(Sha256::digest(wasm));
+    let want_sha = field(&["wasm", "sha256"]).ok_or_else(|| bad("no wasm.sha256".into()))?;
+    if sha256 != want_sha {
+        return Err(bad(format!(
+            "its SHA-256 is {sha256}, the manifest's {want_sha}"
+        )));
+    }
+    let want_code = field(&["code_hash"]).ok_or_else(|| bad("no code_hash".into()))?;
+    if want_code.trim_start_matches("0x") != code_hash {
+        return Err(bad(format!(
+            "its code hash is 0x{code_hash}, the manifest's {want_code}"
+        )));
+    }
+    Ok(Provenance {
+        code_hash,
+        manifest: Some(manifest_path.display().to_string()),
+        source_digest: field(&["source", "digest"]),
+    })
 }
 
 /// Deploys the marketplace on `chain` with the demo params; `signer`
@@ -111,4 +180,36 @@ pub async fn account_info<C: Chain, S: BlobStore>(
             Err(e) => return Err(e.into()),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_artifact_matches_its_manifest_and_a_changed_one_does_not() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts");
+        let path = dir.join("marketplace.wasm");
+        let wasm = std::fs::read(&path).unwrap();
+        let p = check_artifact(&path, &wasm).unwrap();
+        assert!(p.manifest.is_some() && p.source_digest.is_some());
+        assert_eq!(p.code_hash, hex::encode(blindfold_chain::code_hash(&wasm)));
+
+        let mut changed = wasm.clone();
+        changed[100] ^= 1;
+        let e = check_artifact(&path, &changed).unwrap_err().to_string();
+        assert!(
+            e.contains("SHA-256") && e.contains("build-contract.sh"),
+            "{e}"
+        );
+
+        // No manifest beside it: deployed as given, provenance unknown.
+        let tmp = tempfile::tempdir().unwrap();
+        let alone = tmp.path().join("marketplace.wasm");
+        let p = check_artifact(&alone, &wasm).unwrap();
+        assert_eq!(p.manifest, None);
+        // A manifest that is not JSON is an error.
+        std::fs::write(tmp.path().join("manifest.json"), "{").unwrap();
+        assert!(check_artifact(&alone, &wasm).is_err());
+    }
 }

@@ -47,6 +47,7 @@ pub enum ChainCommand {
 /// `deploy`: the marketplace contract, its address recorded in the config file.
 pub async fn deploy(cfg: &Config, json: bool, a: DeployArgs) -> anyhow::Result<()> {
     let wasm = operator::read_wasm(&a.wasm)?;
+    let provenance = operator::check_artifact(&a.wasm, &wasm)?;
     let signer = signer(cfg)?;
     let chain = AnyChain::open(&cfg.chain)
         .await
@@ -62,8 +63,10 @@ pub async fn deploy(cfg: &Config, json: bool, a: DeployArgs) -> anyhow::Result<(
         chain: String,
         owner: String,
         config: Option<PathBuf>,
+        provenance: operator::Provenance,
     }
     let out = Deployed {
+        provenance: provenance.clone(),
         contract: address.clone(),
         chain: cfg.chain.clone(),
         owner: signer.name().to_string(),
@@ -75,6 +78,12 @@ pub async fn deploy(cfg: &Config, json: bool, a: DeployArgs) -> anyhow::Result<(
             cfg.chain,
             signer.name()
         );
+        s.push_str(&format!("\ncode hash 0x{}", provenance.code_hash));
+        match (&provenance.manifest, &provenance.source_digest) {
+            (Some(m), Some(d)) => s.push_str(&format!(", as {m} says (source digest {d})")),
+            (Some(m), None) => s.push_str(&format!(", as {m} says")),
+            (None, _) => s.push_str(" (no manifest.json beside the wasm: provenance unknown)"),
+        }
         if !a.no_record {
             s.push_str(&format!("\naddress recorded in {}", cfg.file.display()));
         }

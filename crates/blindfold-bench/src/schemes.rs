@@ -401,8 +401,8 @@ fn measure_packed(
     let least = result.result().least_noise_budget(client)?;
     let row = Row {
         pipeline: format!(
-            "lv-area, a unit: {count} videos, {classes} per ciphertext, {} result ciphertext(s)",
-            result.result().ciphertexts().len()
+            "lv-area, packed ({count} videos per unit, {classes} per ciphertext, {} per result ciphertext)",
+            count / result.result().ciphertexts().len().max(1)
         ),
         scheme: "bfv".into(),
         frames: frames * count as u32,
@@ -643,8 +643,8 @@ pub fn markdown(raw: &SchemesRaw) -> String {
     {
         if let Some(t) = tfhe_lv {
             md.push_str(&format!(
-                "| lv-area: BFV with {} against TFHE | {:.0}x |\n",
-                packed.pipeline.trim_start_matches("lv-area, "),
+                "| {}: BFV against TFHE | {:.0}x |\n",
+                packed.pipeline,
                 per_frame(t) / per_frame(packed).max(1e-9)
             ));
         }
@@ -652,7 +652,7 @@ pub fn markdown(raw: &SchemesRaw) -> String {
     if let Some(d) = &raw.dataset {
         md.push_str(&format!(
             "\n**Dataset scale, measured:** {} videos of {}x{}, {} frames, lv-area on BFV, 4 videos \
-             per ciphertext (`blindfold-bench dataset`), {} threads: \
+             per ciphertext and 64 per result ciphertext (`blindfold-bench dataset`), {} threads: \
              the owner encrypted them in {:.1} s; evaluation took {:.1} s ({:.1} min; {} multiplications, \
              {} rotations). Inputs {:.2} GB, results {:.2} GB ({:.1} kB per video). {} videos spot-checked \
              against the plaintext twin.\n",
