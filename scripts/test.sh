@@ -5,7 +5,8 @@
 #   2. scripts/build-contract.sh --verify  (rebuilds the contract reproducibly and fails
 #      unless the bytes equal the committed artifacts/ and artifacts/manifest.json is current)
 #   3. scripts/fetch-test-data.sh  (real ultrasound DICOM files from pydicom's wheels)
-#   4. cargo fmt --check, the contract's own tests, every binary built, the host
+#   4. cargo fmt --check, the contract's own tests, scripts/mutants.sh (each attack
+#      test of the verification game fails on the vulnerable code), every binary built, the host
 #      workspace's tests, then cargo clippy -D warnings on the workspace and the
 #      contract (all targets)
 #   5. scripts/bench.sh --quick into a temporary directory (keeps the benchmarks
@@ -29,6 +30,7 @@ step() { say "== $*"; "$@" 2>&1 | tee -a "$log"; }
 
 step cargo fmt --all -- --check
 step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
+step "$BF_ROOT/scripts/mutants.sh"
 step cargo build --workspace --release --bins
 step cargo test --workspace --release --no-fail-fast
 step cargo clippy --workspace --all-targets --release -- -D warnings

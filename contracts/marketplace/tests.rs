@@ -1829,6 +1829,17 @@ fn failed_reservations_of_epsilon_cost_the_griefer() {
     let e: JobRefunded = last();
     assert_eq!((e.reason, e.owner_paid), (RefundReason::ReleaseTimeout, 0));
     assert_eq!(earned(&m, a.owner), PRICE / 10);
+    // Requesting the whole budget and cancelling before anyone claims
+    // costs the fee too.
+    pay(a.researcher, value);
+    let job = m
+        .request(ds, PipelineId::Histogram, [3; 32], 1_000, T0 + 60_000, expected(&m, ds))
+        .expect("once more");
+    assert_eq!(m.cancel(job), Ok(()));
+    let e: JobCancelled = last();
+    assert_eq!(e.owner_paid, PRICE / 10);
+    assert_eq!(earned(&m, a.owner), 2 * (PRICE / 10));
+    assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));
     assert_conserved(&m, &a.all());
 }
 
