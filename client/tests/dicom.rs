@@ -111,26 +111,7 @@ fn dicom_files_prepare_with_ed_es_from_plaintext_areas() {
 /// A real file fetched by scripts/fetch-test-data.sh: `$BLINDFOLD_TESTDATA`,
 /// else `${BLINDFOLD_CACHE:-$HOME/.cache/blindfold}/testdata`.
 fn testdata(file: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("BLINDFOLD_TESTDATA")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("BLINDFOLD_CACHE")
-                .map(PathBuf::from)
-                .or_else(|| {
-                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/blindfold"))
-                })
-                .map(|c| c.join("testdata"))
-        })?;
-    let p = dir.join(file);
-    if p.is_file() {
-        Some(p)
-    } else {
-        println!(
-            "SKIPPED: {} not found; run scripts/fetch-test-data.sh",
-            p.display()
-        );
-        None
-    }
+    blindfold_echo::dicom::test_data_file(file)
 }
 
 #[test]

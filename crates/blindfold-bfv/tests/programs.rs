@@ -589,6 +589,24 @@ fn invalid_programs_are_refused() {
     assert!(conv.plan(&tiny).is_err());
 }
 
+/// A 32x32 ED+ES video of 4-bit pixels: 4 fit one ciphertext.
+const ED_ES_32: Shape = Shape {
+    width: 32,
+    height: 32,
+    frames: 2,
+    bits: 4,
+};
+
+/// Encrypts `plains` (of `ED_ES_32`), video `i` into class `class(i)`.
+fn encrypt_classes(plains: &[Vec<Vec<u8>>], class: impl Fn(usize) -> u8, seed: u8) -> Vec<Video> {
+    let mut rng = ChaCha20Rng::from_seed([seed; 32]);
+    plains
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Video::encrypt_in_class(&keys().0, ED_ES_32, f, class(i), &mut rng).unwrap())
+        .collect()
+}
+
 /// Random 32x32 ED+ES videos.
 fn random_videos(n: usize, seed: u8) -> Vec<Vec<Vec<u8>>> {
     let mut rng = ChaCha20Rng::from_seed([seed; 32]);
@@ -621,12 +639,7 @@ fn plain_counts(plains: &[Vec<Vec<u8>>], mask: &[u32], threshold: u8) -> Vec<Vec
 fn packed_lv_area_matches_each_video() {
     use blindfold_bfv::pack::{evaluate_packed, PackedResult};
     let (ck, sk) = (&keys().0, &keys().1);
-    let shape = Shape {
-        width: 32,
-        height: 32,
-        frames: 2,
-        bits: 4,
-    };
+    let shape = ED_ES_32;
     let layout = Layout::new(shape).unwrap();
     let mask: Vec<u32> = (0..1024).filter(|p| p % 5 != 1).collect();
     let mut rng = ChaCha20Rng::from_seed([9; 32]);
@@ -693,22 +706,12 @@ fn packed_lv_area_matches_each_video() {
 fn a_full_unit_gathers_into_one_ciphertext() {
     use blindfold_bfv::pack::{evaluate_packed, unit_size};
     let (ck, sk) = (&keys().0, &keys().1);
-    let shape = Shape {
-        width: 32,
-        height: 32,
-        frames: 2,
-        bits: 4,
-    };
+    let shape = ED_ES_32;
     let layout = Layout::new(shape).unwrap();
     let n = unit_size(&layout);
     assert_eq!(n, 64);
     let plains = random_videos(n, 21);
-    let mut rng = ChaCha20Rng::from_seed([22; 32]);
-    let videos: Vec<Video> = plains
-        .iter()
-        .enumerate()
-        .map(|(i, f)| Video::encrypt_in_class(ck, shape, f, (i % 4) as u8, &mut rng).unwrap())
-        .collect();
+    let videos = encrypt_classes(&plains, |i| (i % 4) as u8, 22);
     let mask: Vec<u32> = (0..1024).filter(|p| p % 3 != 0).collect();
     let program = Program::CountBelow {
         frames: vec![0, 1],
@@ -819,21 +822,10 @@ fn every_program_runs_on_a_video_of_any_class() {
 #[test]
 fn malformed_packed_results_are_refused() {
     use blindfold_bfv::pack::{evaluate_packed, PackedResult};
-    let (ck, sk) = (&keys().0, &keys().1);
-    let shape = Shape {
-        width: 32,
-        height: 32,
-        frames: 2,
-        bits: 4,
-    };
-    let layout = Layout::new(shape).unwrap();
+    let sk = &keys().1;
+    let layout = Layout::new(ED_ES_32).unwrap();
     let plains = random_videos(3, 41);
-    let mut rng = ChaCha20Rng::from_seed([42; 32]);
-    let videos: Vec<Video> = plains
-        .iter()
-        .enumerate()
-        .map(|(i, f)| Video::encrypt_in_class(ck, shape, f, i as u8, &mut rng).unwrap())
-        .collect();
+    let videos = encrypt_classes(&plains, |i| i as u8, 42);
     let program = Program::CountBelow {
         frames: vec![0, 1],
         mask: (0..1024).collect(),

@@ -531,6 +531,34 @@ pub fn read_dicom_video(path: &Path) -> Result<GrayVideo> {
     DicomVideo::open(path)?.to_gray_video()
 }
 
+/// A real DICOM file that `scripts/fetch-test-data.sh` fetched, for tests:
+/// `$BLINDFOLD_TESTDATA/<file>`, else
+/// `${BLINDFOLD_CACHE:-$HOME/.cache/blindfold}/testdata/<file>`. `None`
+/// (with a `SKIPPED` line) when it is not there.
+pub fn test_data_file(file: &str) -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let dir = std::env::var_os("BLINDFOLD_TESTDATA")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("BLINDFOLD_CACHE")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/blindfold"))
+                })
+                .map(|c| c.join("testdata"))
+        })?;
+    let p = dir.join(file);
+    if p.is_file() {
+        Some(p)
+    } else {
+        println!(
+            "SKIPPED: {} not found; run scripts/fetch-test-data.sh",
+            p.display()
+        );
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::expand_segmented_lut;

@@ -26,26 +26,7 @@ use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 
 /// `$BLINDFOLD_TESTDATA`, else `${BLINDFOLD_CACHE:-$HOME/.cache/blindfold}/testdata`.
 fn testdata(file: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("BLINDFOLD_TESTDATA")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("BLINDFOLD_CACHE")
-                .map(PathBuf::from)
-                .or_else(|| {
-                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/blindfold"))
-                })
-                .map(|c| c.join("testdata"))
-        })?;
-    let p = dir.join(file);
-    if p.is_file() {
-        Some(p)
-    } else {
-        println!(
-            "SKIPPED: {} not found; run scripts/fetch-test-data.sh",
-            p.display()
-        );
-        None
-    }
+    blindfold_echo::dicom::test_data_file(file)
 }
 
 fn mean(v: &[u8]) -> f64 {

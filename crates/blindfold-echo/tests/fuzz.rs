@@ -1,11 +1,15 @@
-//! Property test: mutated real files (a phantom AVI and phantom CSVs) never
-//! make the parsers panic. 64 cases by default; set BLINDFOLD_FUZZ_CASES for a
-//! long run (see FUZZING.md). The time-based fuzzer is examples/fuzz_parsers.rs.
+//! Property test: mutated real files (a phantom AVI and phantom CSVs, and
+//! the real ultrasound DICOM files of `scripts/fetch-test-data.sh`: PALETTE
+//! COLOR 8- and 16-bit, explicit big endian, RLE Lossless, JPEG 2000
+//! lossless and lossy, a single frame) never make the readers panic. 64
+//! cases each by default; set BLINDFOLD_FUZZ_CASES for a long run (see
+//! FUZZING.md). The time-based fuzzer is examples/fuzz_parsers.rs.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
 use blindfold_echo::avi::parse_avi;
+use blindfold_echo::dicom::{read_dicom_video, test_data_file};
 use blindfold_echo::echonet::{parse_file_list, parse_volume_tracings};
 use blindfold_echo::phantom::{encode_avi, generate_video, write_dataset, PhantomConfig};
 use proptest::prelude::*;
@@ -99,6 +103,77 @@ proptest! {
         }
         let _ = parse_file_list(p, &input);
         let _ = parse_volume_tracings(p, &input);
+    }
+}
+
+/// The DICOM seeds: the real files that `scripts/fetch-test-data.sh`
+/// fetched ([`test_data_file`]); none when it has not run.
+fn dicom_seeds() -> &'static [(String, Vec<u8>)] {
+    static SEEDS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let files = [
+            "OBXXXX1A_2frame.dcm",
+            "OBXXXX1A_expb_2frame.dcm",
+            "OBXXXX1A_rle_2frame.dcm",
+            "gdcm-US-ALOKA-16.dcm",
+            "US1_J2KR.dcm",
+            "US1_J2KI.dcm",
+            "US1_UNCI.dcm",
+        ];
+        let seeds: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .filter_map(|f| {
+                let bytes = std::fs::read(test_data_file(f)?).ok()?;
+                Some((f.to_string(), bytes))
+            })
+            .collect();
+        seeds
+    })
+}
+
+/// Reads `bytes` as the DICOM file `name` (written to a temporary file):
+/// an error must name the file.
+fn read_dicom_bytes(name: &str, bytes: &[u8]) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("write");
+    if let Err(e) = read_dicom_video(&path) {
+        assert!(e.to_string().contains(name), "{e} does not name {name}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_dicom_files_never_panic(which in any::<usize>(), ms in prop::collection::vec(mutation(), 1..10)) {
+        let seeds = dicom_seeds();
+        if !seeds.is_empty() {
+            let (name, bytes) = &seeds[which % seeds.len()];
+            read_dicom_bytes(name, &apply(bytes.clone(), &ms));
+        }
+    }
+}
+
+/// Every DICOM seed cut short at 16 places (inside the header, the
+/// attributes and the pixel data): a clear error naming the file, never a
+/// panic. The whole file still reads.
+#[test]
+fn truncated_dicom_files_are_errors_naming_the_file() {
+    for (name, bytes) in dicom_seeds() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        read_dicom_video(&path).expect("the seed itself reads");
+        for k in 0..16 {
+            let cut = bytes.len() * k / 16;
+            std::fs::write(&path, &bytes[..cut]).expect("write");
+            let e = read_dicom_video(&path).expect_err("a truncated file");
+            assert!(
+                e.to_string().contains(name.as_str()),
+                "{name} cut at {cut}: {e}"
+            );
+        }
     }
 }
 
