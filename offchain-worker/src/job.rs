@@ -31,7 +31,7 @@ use blindfold_fhe::params::RESULT_LIMIT;
 use blindfold_fhe::Progress;
 use blindfold_job::evaluate_unit;
 use blindfold_job::ResultBundle;
-use blindfold_market::EventIndex;
+use blindfold_market::{EventIndex, Input};
 use blindfold_protocol::hash;
 use blindfold_protocol::types::{Claim, JobId, JobInfo, JobStatus};
 use blindfold_protocol::Error as ContractError;
@@ -267,14 +267,15 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         }
         let total_pbs = ctx.pbs_per_input().saturating_mul(ctx.inputs.len() as u64);
         let started = Instant::now();
+        let units = ctx.units();
         let mut bundle = ResultBundle::default();
-        for n in 0..ctx.units().len() {
+        for n in 0..units.len() {
             if self.shutting_down() {
                 return Err(WorkerError::Shutdown);
             }
-            let (first, bytes) = match self.known_item(p, n).await {
+            let (first, bytes) = match self.known_item(p, &units, n).await {
                 Some(item) => item,
-                None => self.compute_item(p, n, started).await?,
+                None => self.compute_item(p, &units, n, started).await?,
             };
             bundle.items.push((first, bytes));
         }
@@ -317,8 +318,9 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 // Timed even if a crash left its result behind: a read is no
                 // measure of the work.
                 let started = Instant::now();
-                self.compute_item(p, 0, started).await?;
-                let first_unit = p.ctx.units().first().map_or(1, |u| u.len()).max(1);
+                let units = p.ctx.units();
+                self.compute_item(p, &units, 0, started).await?;
+                let first_unit = units[0].len().max(1);
                 let ms = u64::try_from(started.elapsed().as_millis() / first_unit as u128)
                     .unwrap_or(u64::MAX);
                 self.state.update_job(job_id, |r| r.input_ms = Some(ms))?;
@@ -342,11 +344,15 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         )))
     }
 
-    /// Unit `n`'s result item (its first submission, its bytes), if an
-    /// earlier run stored it.
-    async fn known_item(&self, p: &Prepared, n: usize) -> Option<(u64, Vec<u8>)> {
+    /// Unit `n` of `units` (the job's, `JobContext::units`): its result
+    /// item (its first submission, its bytes), if an earlier run stored it.
+    async fn known_item(
+        &self,
+        p: &Prepared,
+        units: &[&[Input]],
+        n: usize,
+    ) -> Option<(u64, Vec<u8>)> {
         let job_id = p.ctx.job_id;
-        let units = p.ctx.units();
         let first = units.get(n)?.first()?.index;
         let hash = self
             .state
@@ -372,19 +378,21 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         }
     }
 
-    /// Evaluates unit `n`, logging progress (`started`: when the job's
-    /// computation began), and stores and records its result item.
+    /// Evaluates unit `n` of `units` (the job's, `JobContext::units`),
+    /// logging progress (`started`: when the job's computation began), and
+    /// stores and records its result item.
     async fn compute_item(
         self: &Arc<Self>,
         p: &Prepared,
+        units: &[&[Input]],
         n: usize,
         started: Instant,
     ) -> Result<(u64, Vec<u8>), WorkerError> {
         let ctx = &p.ctx;
         let job_id = ctx.job_id;
-        let units = ctx.units();
         let unit = units[n];
-        let done_inputs: usize = units[..n].iter().map(|u| u.len()).sum();
+        // Every unit but the last is full.
+        let done_inputs = n * units[0].len();
         let per_video = ctx.pbs_per_input();
         let total_pbs = per_video.saturating_mul(ctx.inputs.len() as u64);
         let done_pbs = per_video.saturating_mul(done_inputs as u64);

@@ -110,6 +110,18 @@ impl Layout {
         }
     }
 
+    /// Fails unless `class` is one of this shape's [`classes`](Self::classes).
+    pub fn check_class(&self, class: u8) -> Result<()> {
+        if usize::from(class) < self.classes() {
+            Ok(())
+        } else {
+            Err(BfvError::Invalid(format!(
+                "class {class}, but a ciphertext holds {} videos of this shape",
+                self.classes()
+            )))
+        }
+    }
+
     /// The layout of one pack: a video of `classes * frames` frames, each
     /// class's frames side by side (see `pack.rs`).
     pub fn pack(&self) -> Result<Layout> {

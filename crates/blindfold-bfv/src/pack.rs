@@ -52,6 +52,8 @@
 //! count x item         fhe.rs Ciphertext protobuf at the last level
 //! ```
 
+use std::borrow::Borrow;
+
 use fhe::bfv::Ciphertext;
 use rayon::prelude::*;
 
@@ -162,14 +164,8 @@ pub fn packed_plan(program: &Program, layout: &Layout, classes: &[u8]) -> Result
             layout.ciphertexts
         )));
     }
-    if let Some(c) = classes
-        .iter()
-        .find(|&&c| usize::from(c) >= layout.classes())
-    {
-        return Err(BfvError::Invalid(format!(
-            "class {c}, but a ciphertext holds {} videos of this shape",
-            layout.classes()
-        )));
+    for &c in classes {
+        layout.check_class(c)?;
     }
     let virtual_layout = layout.pack()?;
     let run = per_result(layout);
@@ -311,13 +307,15 @@ impl PackedResult {
 /// Evaluates `program` (a `CountBelow` on videos of `layout`) on `videos`:
 /// packed by class, each pack's counts kept by a 0/1 product, and the packs
 /// gathered [`PACKS_PER_RESULT`] to a result ciphertext. Returns the
-/// result, where each video's outputs are, and the operations.
-pub fn evaluate_packed(
+/// result, where each video's outputs are, and the operations. `videos`
+/// may be owned or borrowed (`&[Video]` or `&[&Video]`): nothing is copied.
+pub fn evaluate_packed<V: Borrow<Video> + Sync>(
     key: &ServerKey,
     program: &Program,
     layout: &Layout,
-    videos: &[Video],
+    videos: &[V],
 ) -> Result<(PackedResult, PackedPlan, Counts)> {
+    let videos: Vec<&Video> = videos.iter().map(Borrow::borrow).collect();
     if let Some(v) = videos.iter().find(|v| v.layout() != layout) {
         return Err(BfvError::Invalid(format!(
             "a video of shape {:?} in a job of shape {:?}",
@@ -325,7 +323,7 @@ pub fn evaluate_packed(
             layout.shape
         )));
     }
-    let classes: Vec<u8> = videos.iter().map(Video::class).collect();
+    let classes: Vec<u8> = videos.iter().map(|v| v.class()).collect();
     let plan = packed_plan(program, layout, &classes)?;
     let virtual_layout = layout.pack()?;
     let ev = Ev::new(key);

@@ -117,14 +117,9 @@ impl Plan {
     /// This plan for a video of packing class `class` (see `pack.rs`): the
     /// same program with every frame moved to that class's place in a pack.
     pub fn for_class(&self, class: u8) -> Result<Plan> {
+        self.layout.check_class(class)?;
         if class == 0 {
             return Ok(self.clone());
-        }
-        if usize::from(class) >= self.layout.classes() {
-            return Err(BfvError::Invalid(format!(
-                "class {class}, but a ciphertext holds {} videos of this shape",
-                self.layout.classes()
-            )));
         }
         self.program
             .in_class(class, self.layout.shape.frames)

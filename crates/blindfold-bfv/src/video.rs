@@ -54,12 +54,7 @@ impl Video {
         rng: &mut R,
     ) -> Result<Self> {
         let layout = Layout::new(shape)?;
-        if usize::from(class) >= layout.classes() {
-            return Err(BfvError::Invalid(format!(
-                "class {class}: a ciphertext holds {} videos of this shape",
-                layout.classes()
-            )));
-        }
+        layout.check_class(class)?;
         let shift = u32::from(class) * shape.frames;
         if frames.len() != shape.frames as usize {
             return Err(BfvError::Invalid(format!(
@@ -157,12 +152,9 @@ impl Video {
         }
         let layout = Layout::new(shape)?;
         let class = r.u8()?;
-        if usize::from(class) >= layout.classes() {
-            return Err(BfvError::malformed(
-                r.what(),
-                format!("class {class}, but a ciphertext holds {}", layout.classes()),
-            ));
-        }
+        layout
+            .check_class(class)
+            .map_err(|e| BfvError::malformed(r.what(), e.to_string()))?;
         let count = r.u32()? as usize;
         if count != layout.ciphertexts || count > MAX_CIPHERTEXTS {
             return Err(BfvError::malformed(

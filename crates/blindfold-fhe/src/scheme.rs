@@ -25,7 +25,7 @@ use blindfold_bfv as bfv;
 use crate::error::{FheError, Result};
 use crate::eval::Progress;
 use crate::keys::{ClientKey, CompressedServerKey, ServerKey};
-use crate::params::{ParamSet, COMPRESSED_SERVER_KEY_LIMIT, RESULT_LIMIT, VIDEO_LIMIT};
+use crate::params::{ParamSet, COMPRESSED_SERVER_KEY_LIMIT, VIDEO_LIMIT};
 use crate::pipelines::{PipelineParams, PlainOutput};
 use crate::result::{evaluate, EncryptedResult};
 use crate::video::{EncryptedVideo, Geometry, PlainVideo};
@@ -119,27 +119,6 @@ impl Scheme {
         }
     }
 
-    /// Largest accepted result blob of `params` on a unit of `members`
-    /// videos of geometry `g`.
-    pub fn result_limit(
-        self,
-        params: &PipelineParams,
-        g: &Geometry,
-        members: usize,
-    ) -> Result<u64> {
-        match self {
-            Scheme::Tfhe(_) => Ok(RESULT_LIMIT),
-            Scheme::Bfv(p) => {
-                let plan = params.bfv_plan(g)?;
-                if bfv::pack::packs_program(&plan.program, &plan.layout) {
-                    Ok(bfv::pack::PackedResult::limit(p, &plan.layout, members))
-                } else {
-                    Ok(bfv::BfvResult::limit(p, &plan))
-                }
-            }
-        }
-    }
-
     /// How many consecutive inputs of a job are evaluated together into
     /// one result blob: 1, except under BFV when `params` packs (lv-area on
     /// videos that fit one ciphertext: [`blindfold_bfv::pack::unit_size`]).
@@ -147,12 +126,7 @@ impl Scheme {
         match self {
             Scheme::Tfhe(_) => Ok(1),
             Scheme::Bfv(_) => {
-                let plan = params.bfv_plan(g)?;
-                if bfv::pack::packs_program(&plan.program, &plan.layout) {
-                    Ok(bfv::pack::unit_size(&plan.layout))
-                } else {
-                    Ok(1)
-                }
+                Ok(packed_plan(params, g)?.map_or(1, |p| bfv::pack::unit_size(&p.layout)))
             }
         }
     }
@@ -272,8 +246,7 @@ impl SchemeClientKey {
         members: usize,
     ) -> Result<Vec<PlainOutput>> {
         if let SchemeClientKey::Bfv(k) = self {
-            let plan = params.bfv_plan(g)?;
-            if bfv::pack::packs_program(&plan.program, &plan.layout) {
+            if let Some(plan) = packed_plan(params, g)? {
                 let (result, packed) = bfv::pack::PackedResult::from_bytes(
                     bytes,
                     k.param_set(),
@@ -412,10 +385,10 @@ pub fn evaluate_unit(
     progress: &Progress,
 ) -> Result<(Vec<u8>, Ops)> {
     if let SchemeServerKey::Bfv(k) = key {
-        let bfv_videos: Vec<bfv::Video> = videos
+        let bfv_videos: Vec<&bfv::Video> = videos
             .iter()
             .map(|v| match v {
-                SchemeVideo::Bfv(v) => Ok(v.clone()),
+                SchemeVideo::Bfv(v) => Ok(v),
                 SchemeVideo::Tfhe(_) => Err(FheError::ParamSetMismatch {
                     expected: key.scheme().name().into(),
                     found: "a TFHE video".into(),
@@ -423,9 +396,7 @@ pub fn evaluate_unit(
             })
             .collect::<Result<_>>()?;
         if let Some(first) = bfv_videos.first() {
-            let geometry = geometry_of(&first.layout().shape);
-            let plan = params.bfv_plan(&geometry)?;
-            if bfv::pack::packs_program(&plan.program, &plan.layout) {
+            if let Some(plan) = packed_plan(params, &geometry_of(&first.layout().shape))? {
                 let (result, _, counts) =
                     bfv::pack::evaluate_packed(k, &plan.program, &plan.layout, &bfv_videos)?;
                 return Ok((result.to_bytes(), bfv_ops(counts)));
@@ -440,6 +411,13 @@ pub fn evaluate_unit(
             params.id()
         ))),
     }
+}
+
+/// The BFV plan of `params` on geometry `g` when it is evaluated packed and
+/// gathered ([`blindfold_bfv::pack::packs_program`]), else `None`.
+fn packed_plan(params: &PipelineParams, g: &Geometry) -> Result<Option<bfv::Plan>> {
+    let plan = params.bfv_plan(g)?;
+    Ok(bfv::pack::packs_program(&plan.program, &plan.layout).then_some(plan))
 }
 
 fn geometry_of(s: &bfv::Shape) -> Geometry {

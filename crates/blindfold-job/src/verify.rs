@@ -235,16 +235,13 @@ impl JobContext {
             }));
         }
         // Items are keyed by their unit's first submission: name every
-        // submission of a differing unit.
+        // submission of a differing unit (units are in submission order).
         let submissions_of = |firsts: Vec<u64>| -> Vec<u64> {
             firsts
                 .iter()
-                .flat_map(|f| {
-                    members
-                        .iter()
-                        .find(|m| m.first() == Some(f))
-                        .cloned()
-                        .unwrap_or_else(|| vec![*f])
+                .flat_map(|f| match members.binary_search_by_key(f, |m| m[0]) {
+                    Ok(u) => members[u].clone(),
+                    Err(_) => vec![*f],
                 })
                 .collect()
         };
