@@ -579,7 +579,7 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         status => {
             return Err(ClientError::State(format!(
                 "job {job_id} is {}: only a job whose workers agreed on a result \
-                 (Computed, or Challenge for replication 1) can be released",
+                 (Computed, or in its challenge window) can be released",
                 status_name(status)
             )))
         }
@@ -642,7 +642,7 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         seconds: verified.seconds(),
     });
 
-    // 2. The challenge window of a replication-1 job.
+    // 2. The challenge window.
     if job.status == JobStatus::Challenge {
         if !challenge_over(client, owner, &job).await? {
             return Err(ClientError::State(format!(
@@ -789,11 +789,11 @@ async fn publish_saved<C: Chain, S: BlobStore>(
 }
 
 /// Disputes a mismatched result on chain where the contract allows it:
-/// within a replication-1 job's challenge window, or against an agreed
-/// (`Computed`) result before its release while dispute rounds remain (the
-/// owner's bonded rejection), the owner publishes the correct result and
-/// challenges with it, staking one claim stake as its bond if its free
-/// stake is short. Fresh blind replicas then decide. Returns what it did,
+/// within the job's challenge window, or against an agreed (`Computed`)
+/// result before its release while dispute rounds remain, the owner
+/// publishes the correct result and rejects the job's with it (`reject`),
+/// staking one claim stake as its bond if its free stake is short. Fresh
+/// blind replicas then decide. Returns what it did,
 /// in words, for the error.
 async fn dispute<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
@@ -834,18 +834,15 @@ async fn dispute<C: Chain, S: BlobStore>(
             .stake(owner, job.terms.claim_stake - free)
             .await?;
     }
-    client
-        .market()
-        .challenge(owner, ctx.job_id, correct)
-        .await?;
+    client.market().reject(owner, ctx.job_id, correct).await?;
     Ok(format!(
         "; challenged on chain with the correct result {}",
         hex32(&correct)
     ))
 }
 
-/// Whether `job` is in its challenge window (replication 1) and the window
-/// has passed, so `advance` makes it `Computed`.
+/// Whether `job` is in its challenge window and the window has passed, so
+/// `advance` makes it `Computed` (when nobody challenged).
 async fn challenge_over<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,

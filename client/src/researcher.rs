@@ -319,10 +319,17 @@ pub async fn request_job<C: Chain, S: BlobStore>(
     let p = state.params;
     let escrow = required_escrow(info.price, p.worker_fee, info.policy.replication)
         .ok_or_else(|| ClientError::State("the escrow overflows".into()))?;
+    // The offer window and a draw's reveal window come first: the shortest
+    // window the contract takes leaves the minimum compute time after them.
+    let shortest = p
+        .min_compute_window
+        .saturating_add(p.offer_window)
+        .saturating_add(p.reveal_window)
+        .min(p.max_compute_window);
     let window = options
         .compute_window_ms
         .unwrap_or(DEFAULT_COMPUTE_WINDOW_MS)
-        .clamp(p.min_compute_window, p.max_compute_window);
+        .clamp(shortest, p.max_compute_window);
     let release_to = match &options.release_to {
         Some(text) => Some(crate::seal::parse_recipient(text)?.to_string()),
         None if metadata.public_releases => None,
@@ -402,6 +409,8 @@ pub struct JobReport {
     pub cohort: u64,
     /// Replication factor.
     pub replication: u8,
+    /// Offers for the current round's free slots, before its draw.
+    pub offers: usize,
     /// Claims so far.
     pub claims: usize,
     /// Claims that posted a sealed commitment.
@@ -443,6 +452,7 @@ pub async fn job_status<C: Chain, S: BlobStore>(
         terminal: job.status.is_terminal(),
         cohort: job.cohort(),
         replication: job.replication,
+        offers: job.offers.len(),
         claims: job.claims.len(),
         committed: job.claims.iter().filter(|c| c.sealed.is_some()).count(),
         revealed: job
@@ -461,13 +471,16 @@ pub async fn job_status<C: Chain, S: BlobStore>(
 }
 
 impl JobReport {
-    /// One line: `job 3 (lv-area on dataset 0, 20 videos): Open, 1/2 claimed ...`.
+    /// One line: `job 3 (lv-area on dataset 0, 20 videos): Open, 3 offers, 0/2 claimed ...`.
     pub fn summary(&self) -> String {
         let mut s = format!(
             "job {} ({} on dataset {}, {} videos): {}",
             self.job_id, self.pipeline, self.dataset_id, self.cohort, self.status
         );
         if !self.terminal {
+            if self.offers > 0 {
+                let _ = write!(s, ", {} offers", self.offers);
+            }
             let _ = write!(
                 s,
                 ", {}/{} claimed, {} committed, {} revealed",

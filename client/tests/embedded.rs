@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use blindfold_chain::embedded::EmbeddedChain;
-use blindfold_chain::Signer;
+use blindfold_chain::{Chain, Signer};
 use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, ReleaseOutcome, SubmitOptions};
 use blindfold_client::researcher::{self, RequestOptions};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
@@ -60,12 +60,26 @@ async fn compute(client: &TestClient, job_id: JobId) -> [u8; 32] {
         .unwrap()
 }
 
-/// Workers claim, commit and reveal the same result: the job becomes Computed.
+/// Workers offer (no more than the slots, so all are drawn when the offer
+/// window passes), commit and reveal the same result, and the challenge
+/// window passes: the job becomes Computed.
 async fn agree(client: &TestClient, workers: &[&Signer], job_id: JobId, result: [u8; 32]) {
     let m = client.market();
+    let round = m.job(job_id).await.unwrap().round;
     for w in workers {
-        m.claim(w, job_id).await.unwrap();
+        let secret = blindfold_store::sha256(&w.account());
+        let seed_hash = hash::offer_seed(job_id, round, &w.account(), &secret);
+        m.offer(w, job_id, seed_hash).await.unwrap();
     }
+    let job = m.job(job_id).await.unwrap();
+    let now = m.chain().now().await.unwrap();
+    m.chain()
+        .advance_time(job.deadline.saturating_sub(now))
+        .unwrap();
+    assert_eq!(
+        m.advance(workers[0], job_id).await.unwrap(),
+        JobStatus::Computing
+    );
     let job = m.job(job_id).await.unwrap();
     let c = commitment(job_id, &job, &result);
     for w in workers {
@@ -76,7 +90,17 @@ async fn agree(client: &TestClient, workers: &[&Signer], job_id: JobId, result: 
     for w in workers {
         m.reveal(w, job_id, result).await.unwrap();
     }
-    assert_eq!(m.job(job_id).await.unwrap().status, JobStatus::Computed);
+    // Agreed: nobody challenges within the challenge window.
+    let job = m.job(job_id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Challenge);
+    let now = m.chain().now().await.unwrap();
+    m.chain()
+        .advance_time(job.deadline.saturating_sub(now))
+        .unwrap();
+    assert_eq!(
+        m.advance(workers[0], job_id).await.unwrap(),
+        JobStatus::Computed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,13 +18,23 @@
 //!    [`Terms`](blindfold_protocol::Terms): fee, stake and every window, so
 //!    `set_params` never changes a running job. Its epsilon is charged to the
 //!    dataset's privacy budget.
-//! 4. `Open`: up to `replication` workers `claim` and `commit` a sealed
-//!    commitment `seal(commitment, worker)` before the job's deadline.
+//! 4. `Open`: for the offer window, staked workers `offer` for the
+//!    `replication` slots, each with a bond (the claim stake) and a sealed
+//!    draw secret. When the window closes, every offerer is drawn if they
+//!    fit; otherwise (`Drawing`) the offerers `reveal_seed` and the slots are
+//!    drawn by stake from a seed that folds in every secret
+//!    (`blindfold_protocol::draw`), so racing wins nothing and k accounts
+//!    win no more than their stake. Undrawn bonds return; an offerer that
+//!    withholds its secret is slashed. Nobody offered: the window reopens
+//!    while a round still fits before the commit deadline.
+//!    `Computing`: the drawn claimants `commit` a sealed commitment
+//!    `seal(commitment, worker)` before the job's commit deadline.
 //! 5. `Revealing`: each reveals its result blob hash; the contract recomputes
 //!    the commitment from the job's own fields and checks the seal.
 //! 6. Agreement (all `replication` results equal) makes the job `Computed`.
 //!    Otherwise (mismatch or missing results) it is `Disputed`: a round opens
-//!    one more slot, and a fresh tie-break worker claims, commits and reveals.
+//!    one more slot, drawn among fresh offerers like the first; the drawn
+//!    tie-break worker commits and reveals.
 //!    A strict majority of the live results (more than half, at least two)
 //!    wins and every dissenter is slashed. Without one, another round opens,
 //!    up to `MAX_DISPUTE_ROUNDS`; only then is the researcher refunded. With
@@ -61,17 +71,18 @@
 mod marketplace {
     use blindfold_protocol::events::{
         ChallengeOpened, Challenged, CodeHashSet, Committed, DatasetDeactivated, DatasetRegistered,
-        DatasetUpdated, JobCancelled, JobClaimed, JobComputed, JobDisputed, JobFinalized,
-        JobRefunded, JobRequested, OwnershipProposed, OwnershipTransferred, ParamsSet, PausedSet,
-        ResultReleased, RevealOpened, Revealed, StakeWithdrawn, Staked, SubmissionRevoked,
-        SubmissionsAdded, UpgradeAnnounced, UpgradeCancelled, Withdrawn, WorkerSlashed,
+        DatasetUpdated, DrawOpened, Drawn, JobCancelled, JobClaimed, JobComputed, JobDisputed,
+        JobFinalized, JobRefunded, JobRequested, Offered, OwnershipProposed, OwnershipTransferred,
+        ParamsSet, PausedSet, Rejected, ResultReleased, RevealOpened, Revealed, StakeWithdrawn,
+        Staked, SubmissionRevoked, SubmissionsAdded, UpgradeAnnounced, UpgradeCancelled, Withdrawn,
+        WorkerSlashed,
     };
     use blindfold_protocol::hash::{self, Sha256};
     use blindfold_protocol::{
-        required_escrow, reservation_fee, Account, Claim, DatasetId, DatasetInfo, Error, Expected, JobId, JobInfo,
-        JobStatus, MarketState, MilliEpsilon, Params, PendingUpgrade, PipelineId, Policy,
-        RefundReason, SlashReason, StakeState, Terms, Totals, WorkerInfo, MAX_BATCH,
-        MAX_DISPUTE_ROUNDS, MAX_PAUSE,
+        draw, required_escrow, reservation_fee, Account, Claim, ClaimKind, DatasetId, DatasetInfo,
+        Error, Expected, JobId, JobInfo, JobStatus, MarketState, MilliEpsilon, Offer, Params,
+        PendingUpgrade, PipelineId, Policy, RefundReason, SlashReason, StakeState, Terms, Totals,
+        WorkerInfo, MAX_BATCH, MAX_DISPUTE_ROUNDS, MAX_OFFERS, MAX_PAUSE,
     };
     use ink::prelude::vec::Vec;
     use ink::storage::Mapping;
@@ -159,14 +170,13 @@ mod marketplace {
         a.checked_sub(b).ok_or(Error::Overflow)
     }
 
-    /// Whether every slot is claimed and every claim of the current round committed.
+    /// Whether every claim of the current round committed (the draw is
+    /// over, so no claim can join it).
     fn all_committed(job: &JobInfo) -> bool {
-        job.claims.len() == usize::from(job.slots)
-            && job
-                .claims
-                .iter()
-                .filter(|c| c.round == job.round)
-                .all(|c| c.sealed.is_some())
+        job.claims
+            .iter()
+            .filter(|c| c.round == job.round)
+            .all(|c| c.sealed.is_some())
     }
 
     /// Whether a locked claim of the current round committed but has not revealed.
@@ -186,6 +196,15 @@ mod marketplace {
             .filter(|c| c.stake == StakeState::Locked)
             .filter_map(|c| c.result_blob_hash)
             .collect()
+    }
+
+    /// The result under challenge: round 0's, set while `Challenge` and
+    /// while its challengers reveal, before it is agreed (no commitment).
+    fn under_challenge(job: &JobInfo) -> Option<Digest> {
+        match job.commitment {
+            None => job.result_blob_hash,
+            Some(_) => None,
+        }
     }
 
     /// The result that more than half of `results` name, with at least two
@@ -465,7 +484,10 @@ mod marketplace {
             let now = self.clock();
             let wall = self.env().block_timestamp();
             let deadline = deadline.saturating_sub(self.clock_lag(wall));
-            if deadline < later(now, self.params.min_compute_window)? {
+            // The offer window and a draw's reveal window come out of the
+            // compute window: what is left must still be the minimum.
+            let draw_time = later(self.params.offer_window, self.params.reveal_window)?;
+            if deadline < later(later(now, draw_time)?, self.params.min_compute_window)? {
                 return Err(Error::DeadlineTooSoon);
             }
             if deadline > later(now, self.params.max_compute_window)? {
@@ -513,10 +535,14 @@ mod marketplace {
                     slashed: 0,
                     replication: policy.replication,
                     slots: policy.replication,
+                    offers: Vec::new(),
+                    challenged: None,
+                    jury_from: 0,
+                    commit_deadline: deadline,
                     round: 0,
                     status: JobStatus::Open,
                     requested_at: now,
-                    deadline,
+                    deadline: later(now, terms.offer_window)?,
                     claims: Vec::new(),
                     result_blob_hash: None,
                     commitment: None,
@@ -550,7 +576,7 @@ mod marketplace {
             if job.status != JobStatus::Open {
                 return Err(Error::WrongStatus);
             }
-            if !job.claims.is_empty() {
+            if !job.claims.is_empty() || !job.offers.is_empty() {
                 return Err(Error::JobClaimed);
             }
             let owner_paid = reservation_fee(job.epsilon, job.price);
@@ -566,10 +592,14 @@ mod marketplace {
             Ok(())
         }
 
-        /// Worker: claims a free slot of an `Open` or `Disputed` job before its
-        /// deadline, locking `claim_stake` of its free stake.
+        /// Worker: offers for a slot of the current round of an `Open` or
+        /// `Disputed` job, within its offer window, locking `claim_stake` of
+        /// its free stake as a bond. `seed_hash` is
+        /// `hash::offer_seed(job_id, round, caller, secret)` for a secret the
+        /// worker keeps until a draw asks for it. Every offer in the window
+        /// weighs the same per unit of stake, whenever it came.
         #[ink(message, selector = 0xB1D00303)]
-        pub fn claim(&mut self, job_id: JobId) -> Result<()> {
+        pub fn offer(&mut self, job_id: JobId, seed_hash: Digest) -> Result<()> {
             self.ensure_live()?;
             let worker_id = self.env().caller();
             let mut worker = self.worker_info(worker_id).ok_or(Error::NotWorker)?;
@@ -580,43 +610,92 @@ mod marketplace {
             if self.clock() >= job.deadline {
                 return Err(Error::DeadlinePassed);
             }
-            if job.claim_of(&acct(worker_id)).is_some() {
+            let account = acct(worker_id);
+            if job.claim_of(&account).is_some() {
                 return Err(Error::AlreadyClaimed);
             }
-            if job.claims.len() >= usize::from(job.slots) {
-                return Err(Error::NoFreeSlot);
+            if job.offer_of(&account).is_some() {
+                return Err(Error::AlreadyOffered);
             }
             if worker.free() < job.terms.claim_stake {
                 return Err(Error::InsufficientStake);
             }
+            if job.offers.len() >= usize::from(MAX_OFFERS) {
+                // A full list takes a heavier offer in place of the lightest
+                // (whose bond returns), so cheap accounts that came first
+                // cannot crowd out stake.
+                let lightest = job
+                    .offers
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, o)| o.weight)
+                    .map(|(i, o)| (i, o.weight));
+                match lightest {
+                    Some((i, weight)) if worker.stake > weight => {
+                        let out = job.offers.remove(i);
+                        self.unlock(job_id, &mut job, out.worker, None)?;
+                    }
+                    _ => return Err(Error::TooManyOffers),
+                }
+            }
             worker.locked = plus(worker.locked, job.terms.claim_stake)?;
             worker.open_claims = worker.open_claims.checked_add(1).ok_or(Error::Overflow)?;
-            job.claims.push(Claim {
-                worker: acct(worker_id),
-                round: job.round,
-                sealed: None,
-                result_blob_hash: None,
-                stake: StakeState::Locked,
+            job.offers.push(Offer {
+                worker: account,
+                weight: worker.stake,
+                seed_hash,
+                secret: None,
             });
             self.workers.insert(worker_id, &worker);
             self.save_job(job_id, &job);
-            self.env().emit_event(JobClaimed {
+            self.env().emit_event(Offered {
                 job_id,
-                dataset_id: job.dataset_id,
-                worker: acct(worker_id),
+                worker: account,
                 round: job.round,
-                stake: job.terms.claim_stake,
+                weight: worker.stake,
                 deadline: job.deadline,
             });
             Ok(())
         }
 
-        /// Claimant: posts `sealed = seal(commitment, caller)`. When every slot
-        /// is claimed and committed, the reveal phase opens at once.
+        /// Offerer, while `Drawing`: reveals the secret its seed hash sealed.
+        /// The last secret draws the slots at once.
+        #[ink(message, selector = 0xB1D0030A)]
+        pub fn reveal_seed(&mut self, job_id: JobId, secret: Digest) -> Result<()> {
+            let mut job = self.job_info(job_id)?;
+            if job.status != JobStatus::Drawing {
+                return Err(Error::WrongStatus);
+            }
+            let now = self.clock();
+            if now >= job.deadline {
+                return Err(Error::DeadlinePassed);
+            }
+            let account = acct(self.env().caller());
+            let expected =
+                hash::offer_seed_with::<ChainSha256>(job_id, job.round, &account, &secret);
+            let offer = job
+                .offers
+                .iter_mut()
+                .find(|o| o.worker == account && o.secret.is_none())
+                .ok_or(Error::NotOfferer)?;
+            if offer.seed_hash != expected {
+                return Err(Error::SeedMismatch);
+            }
+            offer.secret = Some(secret);
+            if job.offers.iter().all(|o| o.secret.is_some()) {
+                self.close_draw(job_id, &mut job, now)?;
+            }
+            self.save_job(job_id, &job);
+            Ok(())
+        }
+
+        /// Drawn claimant, while `Computing`: posts `sealed = seal(commitment,
+        /// caller)`. When every claim of the round committed, the reveal
+        /// phase opens at once.
         #[ink(message, selector = 0xB1D00304)]
         pub fn commit(&mut self, job_id: JobId, sealed: Digest) -> Result<()> {
             let mut job = self.job_info(job_id)?;
-            if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
+            if job.status != JobStatus::Computing {
                 return Err(Error::WrongStatus);
             }
             let now = self.clock();
@@ -662,11 +741,17 @@ mod marketplace {
             let worker = acct(self.env().caller());
             let commitment = Self::commitment_of(&job, job_id, &result_blob_hash);
             let round = job.round;
+            let challenged = job.challenged;
             let claim = job
                 .claims
                 .iter_mut()
                 .find(|c| c.worker == worker && c.round == round && c.stake == StakeState::Locked)
                 .ok_or(Error::NotClaimant)?;
+            // A challenger copying the public result to farm the losers'
+            // stakes (or to vote with it) cannot open its seal.
+            if claim.kind == ClaimKind::Challenger && challenged == Some(result_blob_hash) {
+                return Err(Error::NotConflicting);
+            }
             if claim.result_blob_hash.is_some() {
                 return Err(Error::AlreadyRevealed);
             }
@@ -689,33 +774,85 @@ mod marketplace {
             Ok(())
         }
 
-        /// A staked account that has not claimed the job posts a conflicting
-        /// result (in the clear: it must differ from the public one), locking
-        /// its claim stake as a bond, and a dispute round opens with one more
-        /// slot for a fresh tie-break worker. Allowed
-        /// - for replication 1, to anyone during the challenge window;
-        /// - to the dataset owner against an agreed (`Computed`) result
-        ///   before its release, while dispute rounds remain: the owner's
-        ///   rejection of a result that does not verify (verify before
-        ///   decrypt). The agreed result is set aside until a majority
-        ///   decides again; whoever loses is slashed, the owner included.
+        /// A staked account that has not claimed the job, while `Challenge`:
+        /// posts `sealed = seal(commitment, caller)` of a result that
+        /// conflicts with the one under challenge, locking its claim stake
+        /// as a bond. Several may challenge (up to `MAX_OFFERS`), and none
+        /// sees another's result, so a challenge can be neither copied nor
+        /// squatted. Challengers reveal once the window closes; a result
+        /// equal to the one under challenge is refused, so a lazy
+        /// challenger loses its bond. A revealed conflict sends the job to
+        /// fresh blind replicas; a challenger on the losing side is slashed.
         #[ink(message, selector = 0xB1D00306)]
-        pub fn challenge(&mut self, job_id: JobId, result_blob_hash: Digest) -> Result<()> {
+        pub fn challenge(&mut self, job_id: JobId, sealed: Digest) -> Result<()> {
             self.ensure_live()?;
             let worker_id = self.env().caller();
             let mut worker = self.worker_info(worker_id).ok_or(Error::NotWorker)?;
             let mut job = self.job_info(job_id)?;
-            let owner_rejects = job.status == JobStatus::Computed
-                && job.round < MAX_DISPUTE_ROUNDS
-                && self.dataset_info(job.dataset_id)?.owner == acct(worker_id);
-            if job.status != JobStatus::Challenge && !owner_rejects {
+            if job.status != JobStatus::Challenge {
+                return Err(Error::WrongStatus);
+            }
+            if self.clock() >= job.deadline {
+                return Err(Error::DeadlinePassed);
+            }
+            let account = acct(worker_id);
+            if job.claim_of(&account).is_some() {
+                return Err(Error::AlreadyClaimed);
+            }
+            let round = job.round.checked_add(1).ok_or(Error::Overflow)?;
+            let challengers = job.claims.iter().filter(|c| c.round == round).count();
+            if challengers >= usize::from(MAX_OFFERS) {
+                return Err(Error::TooManyOffers);
+            }
+            if worker.free() < job.terms.claim_stake {
+                return Err(Error::InsufficientStake);
+            }
+            worker.locked = plus(worker.locked, job.terms.claim_stake)?;
+            worker.open_claims = worker.open_claims.checked_add(1).ok_or(Error::Overflow)?;
+            job.claims.push(Claim {
+                worker: account,
+                round,
+                sealed: Some(sealed),
+                result_blob_hash: None,
+                stake: StakeState::Locked,
+                kind: ClaimKind::Challenger,
+            });
+            self.workers.insert(worker_id, &worker);
+            self.save_job(job_id, &job);
+            self.env().emit_event(Challenged {
+                job_id,
+                worker: account,
+                sealed,
+            });
+            Ok(())
+        }
+
+        /// The dataset owner, while `Challenge` or against an agreed
+        /// (`Computed`) result before its release while dispute rounds
+        /// remain: rejects the result (it did not verify before decrypt)
+        /// with the correct one, in the clear (only the owner can reject, so
+        /// nobody can squat it), bonded by its claim stake. The result is
+        /// set aside and fresh blind replicas decide; whoever loses is
+        /// slashed, the owner included.
+        #[ink(message, selector = 0xB1D0030B)]
+        pub fn reject(&mut self, job_id: JobId, result_blob_hash: Digest) -> Result<()> {
+            self.ensure_live()?;
+            let worker_id = self.env().caller();
+            let mut worker = self.worker_info(worker_id).ok_or(Error::NotWorker)?;
+            let mut job = self.job_info(job_id)?;
+            let account = acct(worker_id);
+            if self.dataset_info(job.dataset_id)?.owner != account {
+                return Err(Error::NotDatasetOwner);
+            }
+            let open = job.status == JobStatus::Challenge
+                || (job.status == JobStatus::Computed && job.round < MAX_DISPUTE_ROUNDS);
+            if !open {
                 return Err(Error::WrongStatus);
             }
             let now = self.clock();
             if now >= job.deadline {
                 return Err(Error::DeadlinePassed);
             }
-            let account = acct(worker_id);
             if job.claim_of(&account).is_some() {
                 return Err(Error::AlreadyClaimed);
             }
@@ -734,31 +871,38 @@ mod marketplace {
                 sealed: Some(hash::seal_with::<ChainSha256>(&commitment, &account)),
                 result_blob_hash: Some(result_blob_hash),
                 stake: StakeState::Locked,
+                kind: ClaimKind::Owner,
             });
             self.workers.insert(worker_id, &worker);
-            self.env().emit_event(Challenged {
+            self.env().emit_event(Rejected {
                 job_id,
-                worker: account,
+                owner: account,
                 result_blob_hash,
                 commitment,
             });
-            if owner_rejects {
-                // The agreement stands no more: the rounds decide again.
-                job.result_blob_hash = None;
-                job.commitment = None;
-            }
+            // The result stands no more: a jury of fresh blind replicas
+            // decides, from the round that opens now.
+            job.result_blob_hash = None;
+            job.commitment = None;
             self.open_tiebreak(job_id, &mut job, now)?;
+            job.jury_from = job.round;
             self.save_job(job_id, &job);
             Ok(())
         }
 
         /// Anyone: applies the transition due when the current deadline has
         /// passed, and returns the new status:
-        /// - `Open`/`Disputed`: claimants that did not commit are slashed; reveal
+        /// - `Open`/`Disputed`: the offer window closes: the offerers are
+        ///   drawn (or asked for their secrets), or, with no offer, the
+        ///   window reopens while a round still fits;
+        /// - `Drawing`: offerers that kept their secret are slashed, the rest
+        ///   drawn;
+        /// - `Computing`: claimants that did not commit are slashed; reveal
         ///   opens, or (nothing to reveal) the results are tallied;
         /// - `Revealing`: committed claimants that did not reveal are slashed and
         ///   the results tallied;
-        /// - `Challenge`: the unchallenged result is agreed (`Computed`);
+        /// - `Challenge`: unchallenged, the result is agreed (`Computed`);
+        ///   challenged, the challengers reveal;
         /// - `Computed`: no release in time: workers are paid, the researcher
         ///   refunded the rest.
         #[ink(message, selector = 0xB1D00307)]
@@ -769,6 +913,8 @@ mod marketplace {
                 job.status,
                 JobStatus::Open
                     | JobStatus::Disputed
+                    | JobStatus::Drawing
+                    | JobStatus::Computing
                     | JobStatus::Revealing
                     | JobStatus::Challenge
                     | JobStatus::Computed
@@ -781,14 +927,12 @@ mod marketplace {
             }
             match job.status {
                 JobStatus::Open | JobStatus::Disputed => {
-                    self.close_commits(job_id, &mut job, now)?
+                    self.close_offers(job_id, &mut job, now)?
                 }
+                JobStatus::Drawing => self.close_draw(job_id, &mut job, now)?,
+                JobStatus::Computing => self.close_commits(job_id, &mut job, now)?,
                 JobStatus::Revealing => self.close_reveals(job_id, &mut job, now)?,
-                JobStatus::Challenge => {
-                    let results = live_results(&job);
-                    let result = results.first().copied().ok_or(Error::WrongStatus)?;
-                    self.agree(job_id, &mut job, result, now)?;
-                }
+                JobStatus::Challenge => self.close_challenges(job_id, &mut job, now)?,
                 _ => self.refund(job_id, &mut job, RefundReason::ReleaseTimeout, true)?,
             }
             self.save_job(job_id, &job);
@@ -1140,20 +1284,38 @@ mod marketplace {
             index: usize,
             slash: Option<SlashReason>,
         ) -> Result<()> {
-            let amount = job.terms.claim_stake;
             let Some(claim) = job.claims.get_mut(index) else {
                 return Ok(());
             };
             if claim.stake != StakeState::Locked {
                 return Ok(());
             }
-            let worker_id = AccountId::from(claim.worker);
+            claim.stake = if slash.is_some() {
+                StakeState::Slashed
+            } else {
+                StakeState::Returned
+            };
+            let account = claim.worker;
+            self.unlock(job_id, job, account, slash)
+        }
+
+        /// Ends one lock of the job's claim stake held by `account` (a
+        /// claim's or an offer's): back to its free stake, or slashed into
+        /// the job's escrow (`job.slashed`), for the honest side.
+        #[inline(never)]
+        fn unlock(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            account: Account,
+            slash: Option<SlashReason>,
+        ) -> Result<()> {
+            let amount = job.terms.claim_stake;
+            let worker_id = AccountId::from(account);
             let mut worker = self.worker_info(worker_id).unwrap_or_default();
             worker.locked = minus(worker.locked, amount)?;
             worker.open_claims = worker.open_claims.checked_sub(1).ok_or(Error::Overflow)?;
-            let account = claim.worker;
             if let Some(reason) = slash {
-                claim.stake = StakeState::Slashed;
                 worker.stake = minus(worker.stake, amount)?;
                 self.totals.stakes = minus(self.totals.stakes, amount)?;
                 self.totals.escrow = plus(self.totals.escrow, amount)?;
@@ -1165,10 +1327,123 @@ mod marketplace {
                     amount,
                     reason,
                 });
-            } else {
-                claim.stake = StakeState::Returned;
             }
             self.store_worker(worker_id, &worker);
+            Ok(())
+        }
+
+        /// The offer window closed. Every offerer is drawn when they fit in
+        /// the free slots; otherwise the offerers reveal their secrets for a
+        /// draw. With no offer, the window reopens while a round still fits
+        /// before the commit deadline, and otherwise the round closes empty.
+        #[inline(never)]
+        fn close_offers(&mut self, job_id: JobId, job: &mut JobInfo, now: Timestamp) -> Result<()> {
+            if job.offers.is_empty() {
+                let reopened = later(now, job.terms.offer_window)?;
+                if later(reopened, job.terms.reveal_window)? < job.commit_deadline {
+                    job.deadline = reopened;
+                    return Ok(());
+                }
+                job.status = JobStatus::Computing;
+                return self.close_commits(job_id, job, now);
+            }
+            if job.offers.len() <= job.free_slots() {
+                let everyone: Vec<usize> = (0..job.offers.len()).collect();
+                return self.assign(job_id, job, &everyone, None, now);
+            }
+            job.status = JobStatus::Drawing;
+            job.deadline = later(now, job.terms.reveal_window)?;
+            self.env().emit_event(DrawOpened {
+                job_id,
+                round: job.round,
+                offers: u8::try_from(job.offers.len()).map_err(|_| Error::Overflow)?,
+                slots: u8::try_from(job.free_slots()).map_err(|_| Error::Overflow)?,
+                deadline: job.deadline,
+            });
+            Ok(())
+        }
+
+        /// The draw's secrets are in (all of them, or the deadline passed):
+        /// offerers that kept theirs are slashed, and the free slots are
+        /// drawn by stake among the rest.
+        #[inline(never)]
+        fn close_draw(&mut self, job_id: JobId, job: &mut JobInfo, now: Timestamp) -> Result<()> {
+            let offers = core::mem::take(&mut job.offers);
+            for offer in offers.iter().filter(|o| o.secret.is_none()) {
+                self.unlock(job_id, job, offer.worker, Some(SlashReason::Missed))?;
+            }
+            job.offers = offers.into_iter().filter(|o| o.secret.is_some()).collect();
+            if job.offers.len() <= job.free_slots() {
+                job.status = if job.round == 0 {
+                    JobStatus::Open
+                } else {
+                    JobStatus::Disputed
+                };
+                return self.close_offers(job_id, job, now);
+            }
+            let seed = draw::seed_with::<ChainSha256>(
+                job_id,
+                job.round,
+                job.offers.iter().filter_map(|o| o.secret.as_ref()),
+            );
+            let weights: Vec<Balance> = job.offers.iter().map(|o| o.weight).collect();
+            let winners = draw::draw_with::<ChainSha256>(&seed, &weights, job.free_slots());
+            self.assign(job_id, job, &winners, Some(seed), now)
+        }
+
+        /// Makes offers `winners` the round's claims (their bonds become
+        /// claim stakes), returns every other bond, and opens `Computing`
+        /// until the round's commit deadline. A draw closed after that
+        /// deadline (nobody advanced the job in time) draws nobody: every
+        /// bond returns and the round closes empty, so no drawn worker is
+        /// slashed for time it never had.
+        #[inline(never)]
+        fn assign(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            winners: &[usize],
+            seed: Option<Digest>,
+            now: Timestamp,
+        ) -> Result<()> {
+            let offers = core::mem::take(&mut job.offers);
+            if now >= job.commit_deadline {
+                for offer in &offers {
+                    self.unlock(job_id, job, offer.worker, None)?;
+                }
+                job.status = JobStatus::Computing;
+                return self.close_commits(job_id, job, now);
+            }
+            self.env().emit_event(Drawn {
+                job_id,
+                round: job.round,
+                seed,
+                offers: u8::try_from(offers.len()).map_err(|_| Error::Overflow)?,
+            });
+            for (index, offer) in offers.iter().enumerate() {
+                if !winners.contains(&index) {
+                    self.unlock(job_id, job, offer.worker, None)?;
+                    continue;
+                }
+                job.claims.push(Claim {
+                    worker: offer.worker,
+                    round: job.round,
+                    sealed: None,
+                    result_blob_hash: None,
+                    stake: StakeState::Locked,
+                    kind: ClaimKind::Drawn,
+                });
+                self.env().emit_event(JobClaimed {
+                    job_id,
+                    dataset_id: job.dataset_id,
+                    worker: offer.worker,
+                    round: job.round,
+                    stake: job.terms.claim_stake,
+                    deadline: job.commit_deadline,
+                });
+            }
+            job.status = JobStatus::Computing;
+            job.deadline = job.commit_deadline;
             Ok(())
         }
 
@@ -1223,8 +1498,57 @@ mod marketplace {
             job: &mut JobInfo,
             now: Timestamp,
         ) -> Result<()> {
+            if let Some(result) = under_challenge(job) {
+                // The challengers revealed, or are slashed for not doing so:
+                // their bonds go to the researcher, not to the challenged
+                // replicas (who could otherwise crowd out honest challengers
+                // with junk seals from their own accounts, for free).
+                let slashed_before = job.slashed;
+                self.slash_missed(job_id, job, |c| c.result_blob_hash.is_none())?;
+                job.slashed = slashed_before;
+                let round = job.round;
+                let contested = job.claims.iter().any(|c| {
+                    c.round == round
+                        && c.stake == StakeState::Locked
+                        && c.result_blob_hash.is_some()
+                });
+                if !contested {
+                    return self.agree(job_id, job, result, now);
+                }
+                // A conflict: round 0's replicas are now a party, and a
+                // jury of fresh blind replicas decides.
+                job.result_blob_hash = None;
+                self.open_tiebreak(job_id, job, now)?;
+                job.jury_from = job.round;
+                return Ok(());
+            }
             self.slash_missed(job_id, job, |c| c.result_blob_hash.is_none())?;
             self.tally(job_id, job, now)
+        }
+
+        /// The challenge window is over: unchallenged, the result is
+        /// agreed; challenged, the challengers reveal.
+        #[inline(never)]
+        fn close_challenges(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            now: Timestamp,
+        ) -> Result<()> {
+            let result = under_challenge(job).ok_or(Error::WrongStatus)?;
+            let round = job.round.checked_add(1).ok_or(Error::Overflow)?;
+            if !job.claims.iter().any(|c| c.round == round) {
+                return self.agree(job_id, job, result, now);
+            }
+            job.round = round;
+            job.status = JobStatus::Revealing;
+            job.deadline = later(now, job.terms.reveal_window)?;
+            self.env().emit_event(RevealOpened {
+                job_id,
+                round,
+                deadline: job.deadline,
+            });
+            Ok(())
         }
 
         /// Decides the round: agreement, challenge window, dispute or refund.
@@ -1235,24 +1559,41 @@ mod marketplace {
                 let Some(first) = results.first().copied() else {
                     return self.refund(job_id, job, RefundReason::NoResult, false);
                 };
-                if job.replication == 1 {
-                    job.status = JobStatus::Challenge;
-                    job.deadline = later(now, job.terms.challenge_window)?;
-                    self.env().emit_event(ChallengeOpened {
-                        job_id,
-                        dataset_id: job.dataset_id,
-                        deadline: job.deadline,
-                    });
-                    return Ok(());
-                }
                 let agreed = results.len() == usize::from(job.replication)
                     && results.iter().all(|r| *r == first);
-                if agreed {
-                    return self.agree(job_id, job, first, now);
+                if !agreed {
+                    return self.open_tiebreak(job_id, job, now);
                 }
-                return self.open_tiebreak(job_id, job, now);
+                // Every replica agreed (or the only one revealed): open to
+                // sealed challenges, at every replication factor.
+                job.result_blob_hash = Some(first);
+                job.challenged = Some(first);
+                job.status = JobStatus::Challenge;
+                job.deadline = later(now, job.terms.challenge_window)?;
+                self.env().emit_event(ChallengeOpened {
+                    job_id,
+                    dataset_id: job.dataset_id,
+                    result_blob_hash: first,
+                    deadline: job.deadline,
+                });
+                return Ok(());
             }
-            let Some(winner) = majority(&results) else {
+            // Once round 0's replicas are a party (challenged or rejected),
+            // only the jury votes: replicas drawn from `jury_from` on.
+            let votes: Vec<Digest> = if job.jury_from > 0 {
+                job.claims
+                    .iter()
+                    .filter(|c| {
+                        c.stake == StakeState::Locked
+                            && c.kind == ClaimKind::Drawn
+                            && c.round >= job.jury_from
+                    })
+                    .filter_map(|c| c.result_blob_hash)
+                    .collect()
+            } else {
+                results
+            };
+            let Some(winner) = majority(&votes) else {
                 // No strict majority yet: fresh blind replicas, a bounded
                 // number of rounds; then the job refunds.
                 if job.round < MAX_DISPUTE_ROUNDS {
@@ -1271,8 +1612,9 @@ mod marketplace {
             self.agree(job_id, job, winner, now)
         }
 
-        /// Opens the next dispute round with one more slot, for a fresh
-        /// tie-break worker who commits before it reveals.
+        /// Opens the next dispute round with one more slot, drawn among fresh
+        /// offerers in an offer window; the drawn tie-break worker then has
+        /// the tie-break window to compute and commit.
         #[inline(never)]
         fn open_tiebreak(
             &mut self,
@@ -1284,7 +1626,9 @@ mod marketplace {
             job.round = job.round.checked_add(1).ok_or(Error::Overflow)?;
             job.slots = taken.checked_add(1).ok_or(Error::Overflow)?;
             job.status = JobStatus::Disputed;
-            job.deadline = later(now, job.terms.tiebreak_window)?;
+            job.deadline = later(now, job.terms.offer_window)?;
+            let draw_time = later(job.terms.offer_window, job.terms.reveal_window)?;
+            job.commit_deadline = later(later(now, draw_time)?, job.terms.tiebreak_window)?;
             self.env().emit_event(JobDisputed {
                 job_id,
                 dataset_id: job.dataset_id,
@@ -1377,9 +1721,17 @@ mod marketplace {
             // their share of the slashed stakes only.
             let fee = if pay_workers { job.terms.worker_fee } else { 0 };
             let mut fees_left = fee
-                .checked_mul(Balance::from(job.replication).checked_add(1).ok_or(Error::Overflow)?)
+                .checked_mul(
+                    Balance::from(job.replication)
+                        .checked_add(1)
+                        .ok_or(Error::Overflow)?,
+                )
                 .ok_or(Error::Overflow)?;
             let mut workers_paid: Balance = 0;
+            // Offers are drawn before any job can end; return any bond left.
+            for offer in core::mem::take(&mut job.offers) {
+                self.unlock(job_id, job, offer.worker, None)?;
+            }
             for index in 0..job.claims.len() {
                 let Some(claim) = job.claims.get(index) else {
                     continue;

@@ -3,8 +3,14 @@
 //! Each sequence deploys a fresh contract (seeded, deterministic RNG) and runs
 //! a random number of random operations: any message, from a random actor (the
 //! right role most of the time, anyone otherwise), with random amounts,
-//! deadlines, results and time steps. A failed payable call has its transfer
-//! undone, as the runtime does on chain.
+//! deadlines, results and time steps. Offers carry a correct seed hash most
+//! of the time; draw secrets are revealed, withheld (the offerer never gets
+//! round to it) or wrong. Challenges are sealed, mostly correctly (some
+//! seal the result under challenge itself, a lazy challenger's, some are
+//! junk that opens to nothing); challengers reveal, withhold or try the
+//! result under challenge; the dataset owner `reject`s results under
+//! challenge or agreed. A failed payable call has its transfer undone, as
+//! the runtime does on chain.
 //!
 //! After every step it asserts:
 //! - the contract's balance equals open escrow + stakes + unpaid earnings, and
@@ -12,6 +18,23 @@
 //! - a failed call changed no money;
 //! - no job pays twice: at most one settlement event per job, its amounts add
 //!   up to the job's escrow, and an ended job never changes again;
+//! - every worker's locked stake and open-claim count equal its locked
+//!   claims' and offers' bonds, and only a job in an offer window or a draw
+//!   holds offers (more than its free slots while drawing);
+//! - a result under challenge (`Challenge`, and its challengers' reveal
+//!   round) has no commitment, its sealed challengers (at most
+//!   `MAX_OFFERS`) hold no result before the window closes, and no
+//!   challenger ever reveals the challenged result (`JobInfo::challenged`,
+//!   also after the owner's rejection); an agreed (`Computed`) result has
+//!   its commitment; only a job in its challenge window holds claims of a
+//!   later round;
+//! - the challengers' reveal round slashes nobody into `job.slashed` (a
+//!   challenger's forfeited bond goes to the researcher), and no settlement
+//!   pays the workers more than the fee reserve and `job.slashed`;
+//! - once a jury sits (`jury_from > 0`: a contested challenge or a
+//!   rejection), it sits from a round after 0 no later than the current
+//!   one, and an agreed result is the strict majority (at least two) of the
+//!   jurors' votes: drawn claims of its rounds, never a party's;
 //! - every job past its deadline has a transition anyone can trigger.
 //!
 //! At the end of each sequence (a random point of a random history) it moves
@@ -24,11 +47,12 @@
 // Test arithmetic on fixtures may be plain; the contract's may not.
 #![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use blindfold_protocol::events::{
-    JobCancelled, JobFinalized, JobRefunded, JobRequested, WorkerSlashed,
+    ChallengeOpened, DrawOpened, Drawn, JobCancelled, JobDisputed, JobFinalized, JobRefunded,
+    JobRequested, WorkerSlashed,
 };
 use blindfold_protocol::*;
 use ink::env::{test, Event as _};
@@ -77,7 +101,56 @@ struct Stats {
     refunded: u64,
     cancelled: u64,
     disputes: u64,
+    draws: u64,
+    drawn_by_seed: u64,
     drain_calls: u64,
+    challenge_windows: u64,
+    game: Game,
+}
+
+/// What happened in challenge windows (one sequence's, or all of them).
+#[derive(Default, Clone, Copy)]
+struct Game {
+    /// Sealed challenges accepted.
+    challenges: u64,
+    /// Of those, sealing the result under challenge (lazy) or junk.
+    lazy_or_junk: u64,
+    /// Reveals of the result under challenge refused (`NotConflicting`).
+    lazy_refused: u64,
+    /// Rejections by the dataset owner accepted.
+    rejects: u64,
+    /// Of those, during the challenge window.
+    rejects_in_window: u64,
+    /// Challenge windows that closed with challengers: their reveal round.
+    challenge_rounds: u64,
+    /// Of those rounds, contested (a challenger revealed a conflict: fresh
+    /// replicas decide) or upheld (nobody did: the result is agreed).
+    contested: u64,
+    upheld: u64,
+    /// Challengers' reveal rounds that forfeited a bond (to the researcher).
+    bonds_forfeited: u64,
+    /// Reveals of the challenged result refused after the owner's rejection.
+    lazy_refused_after_reject: u64,
+    /// Jobs whose jury decided (agreed a result), or refunded undecided.
+    jury_verdicts: u64,
+    jury_refunds: u64,
+}
+
+impl Game {
+    fn add(&mut self, o: &Game) {
+        self.challenges += o.challenges;
+        self.lazy_or_junk += o.lazy_or_junk;
+        self.lazy_refused += o.lazy_refused;
+        self.rejects += o.rejects;
+        self.rejects_in_window += o.rejects_in_window;
+        self.challenge_rounds += o.challenge_rounds;
+        self.contested += o.contested;
+        self.upheld += o.upheld;
+        self.bonds_forfeited += o.bonds_forfeited;
+        self.lazy_refused_after_reject += o.lazy_refused_after_reject;
+        self.jury_verdicts += o.jury_verdicts;
+        self.jury_refunds += o.jury_refunds;
+    }
 }
 
 /// What the harness remembers across steps of one sequence.
@@ -95,6 +168,18 @@ struct World {
     ended: HashMap<JobId, JobInfo>,
     /// Events already checked.
     seen_events: usize,
+    /// Each open job's status at the last check.
+    statuses: HashMap<JobId, JobStatus>,
+    /// Jobs in their challengers' reveal round.
+    challenge_round: HashSet<JobId>,
+    /// Each job's `slashed` during its challenge window.
+    slashed_in_window: HashMap<JobId, Balance>,
+    /// What each settled job paid its workers.
+    workers_paid: HashMap<JobId, Balance>,
+    /// Jobs whose jury agreed a result.
+    jury_agreed: HashSet<JobId>,
+    /// This sequence's challenge counts.
+    game: Game,
 }
 
 impl World {
@@ -116,6 +201,25 @@ impl World {
         }
         let workers = self.workers();
         self.rng.pick(&workers)
+    }
+
+    /// Mostly a staked worker that has neither offered for nor claimed
+    /// `job`, else `some_worker`.
+    fn fresh_worker(&mut self, job: JobId) -> AccountId {
+        let fresh: Vec<AccountId> = match self.m.job(job) {
+            Ok(j) => self
+                .workers()
+                .into_iter()
+                .filter(|w| self.m.worker(*w).is_ok())
+                .filter(|w| j.offer_of(&acc(*w)).is_none() && j.claim_of(&acc(*w)).is_none())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        if !fresh.is_empty() && self.rng.chance(85) {
+            self.rng.pick(&fresh)
+        } else {
+            self.some_worker()
+        }
     }
 
     fn anyone(&mut self) -> AccountId {
@@ -156,6 +260,26 @@ impl World {
         }
     }
 
+    /// Mostly a worker whose offer on `job` satisfies `fits`, else any worker.
+    fn offerer_where(&mut self, job: JobId, fits: impl Fn(&Offer) -> bool) -> AccountId {
+        let fitting: Vec<AccountId> = self
+            .m
+            .job(job)
+            .map(|j| {
+                j.offers
+                    .iter()
+                    .filter(|o| fits(o))
+                    .map(|o| AccountId::from(o.worker))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !fitting.is_empty() && self.rng.chance(85) {
+            self.rng.pick(&fitting)
+        } else {
+            self.some_worker()
+        }
+    }
+
     /// Mostly a worker whose claim on `job` satisfies `fits`, else any worker.
     fn claimant_where(&mut self, job: JobId, fits: impl Fn(&Claim) -> bool) -> AccountId {
         let fitting: Vec<AccountId> = self
@@ -186,12 +310,17 @@ impl World {
     fn random_params(&mut self) -> Params {
         // Times are 20x those of the unit fixtures' scale: windows of
         // 1..=17 s, compute windows from 2 s; sometimes out of bounds.
-        let claim_stake = if self.rng.chance(3) { 0 } else { 1 + self.rng.below(200) };
+        let claim_stake = if self.rng.chance(3) {
+            0
+        } else {
+            1 + self.rng.below(200)
+        };
         Params {
             worker_fee: self.rng.below(50) as Balance,
             claim_stake: claim_stake as Balance,
             min_compute_window: MIN_WINDOW + self.rng.below(2_000),
             max_compute_window: 4_000 + self.rng.below(60_000),
+            offer_window: MIN_WINDOW + self.rng.below(16_000),
             reveal_window: MIN_WINDOW + self.rng.below(16_000),
             challenge_window: MIN_WINDOW + self.rng.below(16_000),
             tiebreak_window: MIN_WINDOW + self.rng.below(16_000),
@@ -318,16 +447,39 @@ impl World {
                 as_(who);
                 self.m.cancel(job)
             }
-            23..=36 => {
-                let job =
-                    self.job_where(|j| matches!(j.status, JobStatus::Open | JobStatus::Disputed));
-                let who = self.some_worker();
+            23..=32 => {
+                let at = now();
+                let job = self.job_where(|j| {
+                    matches!(j.status, JobStatus::Open | JobStatus::Disputed) && at < j.deadline
+                });
+                let who = self.fresh_worker(job);
+                // The seed hash of the worker's secret, or (rarely) one that
+                // no secret of its opens.
+                let sealed = if self.rng.chance(90) {
+                    seed_hash(&self.m, job, who)
+                } else {
+                    [0x66; 32]
+                };
                 as_(who);
-                self.m.claim(job)
+                self.m.offer(job, sealed)
             }
-            37..=50 => {
-                let job =
-                    self.job_where(|j| matches!(j.status, JobStatus::Open | JobStatus::Disputed));
+            33..=39 => {
+                // An offerer reveals its secret (a wrong one sometimes);
+                // the others withhold theirs until the draw's deadline.
+                let at = now();
+                let job = self.job_where(|j| j.status == JobStatus::Drawing && at < j.deadline);
+                let who = self.offerer_where(job, |o| o.secret.is_none());
+                let revealed = if self.rng.chance(90) {
+                    secret(who)
+                } else {
+                    secret(self.some_worker())
+                };
+                as_(who);
+                self.m.reveal_seed(job, revealed)
+            }
+            40..=50 => {
+                let at = now();
+                let job = self.job_where(|j| j.status == JobStatus::Computing && at < j.deadline);
                 let who = self.claimant_where(job, |c| c.sealed.is_none());
                 let result = if self.rng.chance(75) {
                     RESULTS[0]
@@ -349,27 +501,54 @@ impl World {
                 let job = self.job_where(|j| j.status == JobStatus::Revealing);
                 let who = self
                     .claimant_where(job, |c| c.sealed.is_some() && c.result_blob_hash.is_none());
-                let result = match self.committed.get(&(job, who)) {
-                    Some(r) if self.rng.chance(92) => *r,
+                // Mostly the committed result; sometimes a guess, or (a
+                // lazy challenger's try, also after the owner's rejection)
+                // the challenged result.
+                let info = self.m.job(job).ok();
+                let under = info.as_ref().and_then(|j| j.challenged);
+                let rejected = info
+                    .as_ref()
+                    .is_some_and(|j| j.claims.iter().any(|c| c.kind == ClaimKind::Owner));
+                let result = match (self.committed.get(&(job, who)), under) {
+                    (_, Some(u)) if self.rng.chance(10) => u,
+                    (Some(r), _) if self.rng.chance(92) => *r,
                     _ => self.rng.pick(&RESULTS),
                 };
                 as_(who);
-                self.m.reveal(job, result)
+                let r = self.m.reveal(job, result);
+                if r == Err(Error::NotConflicting) {
+                    self.game.lazy_refused += 1;
+                    self.game.lazy_refused_after_reject += u64::from(rejected);
+                }
+                r
             }
             65..=67 => {
-                // A challenge in a challenge window, or the data owner's
-                // rejection of an agreed result.
-                let (job, who) = if self.rng.chance(30) {
-                    let job = self.job_where(|j| j.status == JobStatus::Computed);
-                    let ds = self.m.job(job).map(|j| j.dataset_id).unwrap_or(0);
-                    (job, self.dataset_owner(ds))
-                } else {
-                    let job = self.job_where(|j| j.status == JobStatus::Challenge);
-                    (job, self.some_worker())
+                // A sealed challenge in a challenge window: mostly of a
+                // conflicting result, sometimes of the result under
+                // challenge (lazy), sometimes junk that opens to nothing.
+                let job = self.job_where(|j| j.status == JobStatus::Challenge);
+                let who = self.fresh_worker(job);
+                let under = self.m.job(job).ok().and_then(|j| j.result_blob_hash);
+                let result = match under {
+                    Some(u) if self.rng.chance(15) => u,
+                    _ => self.rng.pick(&RESULTS),
                 };
-                let result = self.rng.pick(&RESULTS);
+                let junk = self.m.job(job).is_err() || self.rng.chance(8);
+                let sealed = if junk {
+                    [0x88; 32]
+                } else {
+                    seal_for(&self.m, job, who, &result)
+                };
                 as_(who);
-                self.m.challenge(job, result)
+                let r = self.m.challenge(job, sealed);
+                if r.is_ok() {
+                    self.game.challenges += 1;
+                    self.game.lazy_or_junk += u64::from(junk || Some(result) == under);
+                    if !junk {
+                        self.committed.insert((job, who), result);
+                    }
+                }
+                r
             }
             68..=75 => {
                 let at = now();
@@ -391,10 +570,27 @@ impl World {
                 as_(who);
                 self.m.finalize(job)
             }
-            86..=87 => {
+            86 => {
                 let who = self.anyone();
                 as_(who);
                 self.m.withdraw().map(drop)
+            }
+            87 => {
+                // The dataset owner rejects a result under challenge or
+                // agreed, with its own (sometimes one a replica revealed).
+                let job = self
+                    .job_where(|j| matches!(j.status, JobStatus::Challenge | JobStatus::Computed));
+                let ds = self.m.job(job).map(|j| j.dataset_id).unwrap_or(0);
+                let who = self.dataset_owner(ds);
+                let result = self.rng.pick(&RESULTS);
+                let in_window = self.m.job(job).map(|j| j.status) == Ok(JobStatus::Challenge);
+                as_(who);
+                let r = self.m.reject(job, result);
+                if r.is_ok() {
+                    self.game.rejects += 1;
+                    self.game.rejects_in_window += u64::from(in_window);
+                }
+                r
             }
             88..=97 => {
                 let dt = if self.rng.chance(8) {
@@ -474,12 +670,14 @@ impl World {
                 continue;
             } else if is(JobFinalized::SIGNATURE_TOPIC) {
                 let ev = JobFinalized::decode(data).expect("decode");
+                self.workers_paid.insert(ev.job_id, ev.workers_paid);
                 (
                     ev.job_id,
                     ev.owner_paid + ev.workers_paid + ev.researcher_refund,
                 )
             } else if is(JobRefunded::SIGNATURE_TOPIC) {
                 let ev = JobRefunded::decode(data).expect("decode");
+                self.workers_paid.insert(ev.job_id, ev.workers_paid);
                 (ev.job_id, ev.refund + ev.workers_paid + ev.owner_paid)
             } else if is(JobCancelled::SIGNATURE_TOPIC) {
                 let ev = JobCancelled::decode(data).expect("decode");
@@ -496,8 +694,10 @@ impl World {
                 "job {job_id} payout vs escrow"
             );
         }
-        // Stake locked by open claims, job by job, equals the workers' locked stake.
+        // Stake locked by open claims and offers, job by job, equals the
+        // workers' locked stake, and their number its open claims.
         let mut locked: HashMap<Account, Balance> = HashMap::new();
+        let mut open: HashMap<Account, u32> = HashMap::new();
         for job_id in 0..self.m.job_count().expect("count") {
             let job = self.m.job(job_id).expect("job");
             if let Some(before) = self.ended.get(&job_id) {
@@ -512,8 +712,47 @@ impl World {
                     "job {job_id} ended unpaid"
                 );
                 assert!(job.claims.iter().all(|c| c.stake != StakeState::Locked));
+                assert!(job.offers.is_empty(), "ended job {job_id} holds offers");
+                // Winners share the fee reserve and `job.slashed`, no more:
+                // a challenger's forfeited bond is the researcher's.
+                let paid = self.workers_paid.get(&job_id).copied().unwrap_or(0);
+                let fees = job.terms.worker_fee * (Balance::from(job.replication) + 1);
+                assert!(
+                    paid <= fees + job.slashed,
+                    "job {job_id} paid its workers {paid} of fees {fees} and slashed {}",
+                    job.slashed
+                );
+                self.jury_claims(job_id, &job);
+                if job.jury_from > 0 && job.status != JobStatus::Cancelled {
+                    if self.jury_agreed.contains(&job_id) {
+                        self.game.jury_verdicts += 1;
+                    } else {
+                        self.game.jury_refunds += 1;
+                    }
+                }
+                self.statuses.remove(&job_id);
+                self.challenge_round.remove(&job_id);
+                self.slashed_in_window.remove(&job_id);
                 self.ended.insert(job_id, job);
                 continue;
+            }
+            self.challenge_game(job_id, &job);
+            self.jury_claims(job_id, &job);
+            self.jury(job_id, &job);
+            match job.status {
+                JobStatus::Open | JobStatus::Disputed => {
+                    assert!(job.offers.iter().all(|o| o.secret.is_none()));
+                }
+                JobStatus::Drawing => assert!(
+                    job.offers.len() > job.free_slots(),
+                    "job {job_id} draws with room for every offer"
+                ),
+                _ => assert!(job.offers.is_empty(), "job {job_id} keeps offers"),
+            }
+            assert!(job.offers.len() <= usize::from(MAX_OFFERS));
+            for o in &job.offers {
+                *locked.entry(o.worker).or_default() += job.terms.claim_stake;
+                *open.entry(o.worker).or_default() += 1;
             }
             assert_eq!(
                 self.escrow.get(&job_id),
@@ -522,14 +761,152 @@ impl World {
             );
             for c in job.claims.iter().filter(|c| c.stake == StakeState::Locked) {
                 *locked.entry(c.worker).or_default() += job.terms.claim_stake;
+                *open.entry(c.worker).or_default() += 1;
             }
         }
         for who in self.a.all() {
             let worker = self.m.worker(who).unwrap_or_default();
             let expected = locked.get(&acc(who)).copied().unwrap_or(0);
             assert_eq!(worker.locked, expected, "locked stake of {who:?}");
+            let claims = open.get(&acc(who)).copied().unwrap_or(0);
+            assert_eq!(worker.open_claims, claims, "open claims of {who:?}");
             assert!(worker.locked <= worker.stake, "locked above stake");
         }
+    }
+
+    /// The challenge game's invariants for open job `job_id`, and its
+    /// counts (a challenge window closing with challengers, and how their
+    /// reveal round ends).
+    fn challenge_game(&mut self, job_id: JobId, job: &JobInfo) {
+        let was = self.statuses.insert(job_id, job.status);
+        if was == Some(JobStatus::Challenge) && job.status == JobStatus::Revealing {
+            self.game.challenge_rounds += 1;
+            self.challenge_round.insert(job_id);
+        } else if job.status != JobStatus::Revealing && self.challenge_round.remove(&job_id) {
+            match job.status {
+                JobStatus::Disputed => self.game.contested += 1,
+                JobStatus::Computed => self.game.upheld += 1,
+                other => panic!("job {job_id}'s challenge round ended {other:?}"),
+            }
+            // A challenger slashed in its reveal round leaves its bond in
+            // the escrow, for the researcher: `slashed` did not move.
+            let before = self.slashed_in_window.remove(&job_id);
+            assert_eq!(
+                Some(job.slashed),
+                before,
+                "job {job_id}: a challenger's bond went to the replicas"
+            );
+            let round = job.claims.iter().filter(|c| {
+                c.kind == ClaimKind::Challenger && c.stake == StakeState::Slashed
+            });
+            self.game.bonds_forfeited += u64::from(round.count() > 0);
+        }
+        match job.status {
+            JobStatus::Challenge => {
+                self.slashed_in_window.insert(job_id, job.slashed);
+                assert_eq!(
+                    job.challenged, job.result_blob_hash,
+                    "job {job_id}: the challenged result is not the one under challenge"
+                );
+                assert!(
+                    job.result_blob_hash.is_some() && job.commitment.is_none(),
+                    "job {job_id}: a result under challenge is not agreed"
+                );
+                let challengers: Vec<&Claim> =
+                    job.claims.iter().filter(|c| c.round > job.round).collect();
+                assert!(challengers.len() <= usize::from(MAX_OFFERS));
+                assert!(
+                    challengers.iter().all(|c| c.round == job.round + 1
+                        && c.sealed.is_some()
+                        && c.result_blob_hash.is_none()
+                        && c.stake == StakeState::Locked),
+                    "job {job_id}: a challenger's result shows in the window"
+                );
+            }
+            JobStatus::Computed | JobStatus::Released => assert!(
+                job.result_blob_hash.is_some() && job.commitment.is_some(),
+                "job {job_id}: agreed without a commitment"
+            ),
+            _ => assert!(
+                job.claims.iter().all(|c| c.round <= job.round),
+                "job {job_id}: a claim ahead of its round outside the window"
+            ),
+        }
+        if let (Some(under), None) = (job.result_blob_hash, job.commitment) {
+            assert!(
+                matches!(job.status, JobStatus::Challenge | JobStatus::Revealing),
+                "job {job_id}: a result under challenge in {:?}",
+                job.status
+            );
+            assert!(
+                job.claims
+                    .iter()
+                    .filter(|c| c.round > 0)
+                    .all(|c| c.result_blob_hash != Some(under)),
+                "job {job_id}: a challenger revealed the result under challenge"
+            );
+        }
+    }
+
+    /// Claims' kinds, for job `job_id` (open or ended): round 0 is drawn,
+    /// a challenger never reveals the challenged result, the owner's
+    /// claim is the dataset owner's, and a jury sits only after a
+    /// challenge or a rejection, from a round after 0 up to the current.
+    fn jury_claims(&mut self, job_id: JobId, job: &JobInfo) {
+        let owner = self.m.dataset(job.dataset_id).expect("dataset").owner;
+        for c in &job.claims {
+            match c.kind {
+                ClaimKind::Drawn => {}
+                ClaimKind::Challenger => {
+                    assert!(c.round == 1 && job.challenged.is_some());
+                    assert!(
+                        job.challenged.is_some() && c.result_blob_hash != job.challenged,
+                        "job {job_id}: a challenger revealed the challenged result"
+                    );
+                }
+                ClaimKind::Owner => {
+                    assert!(c.round > 0 && c.worker == owner && c.result_blob_hash.is_some());
+                }
+            }
+            assert!(c.round > 0 || c.kind == ClaimKind::Drawn);
+        }
+        let rejected = job.claims.iter().any(|c| c.kind == ClaimKind::Owner);
+        if job.jury_from > 0 {
+            assert!(
+                job.jury_from <= job.round && (rejected || job.challenged.is_some()),
+                "job {job_id}: a jury from round {} at round {}",
+                job.jury_from,
+                job.round
+            );
+        } else {
+            assert!(!rejected, "job {job_id}: rejected without a jury");
+        }
+    }
+
+    /// An open job's agreed result, once a jury sits, is the jury's: the
+    /// strict majority (at least two) of the drawn claims of its rounds.
+    fn jury(&mut self, job_id: JobId, job: &JobInfo) {
+        if job.jury_from == 0 || !matches!(job.status, JobStatus::Computed | JobStatus::Released)
+        {
+            return;
+        }
+        let votes: Vec<Digest> = job
+            .claims
+            .iter()
+            .filter(|c| {
+                c.kind == ClaimKind::Drawn
+                    && c.round >= job.jury_from
+                    && c.stake == StakeState::Locked
+            })
+            .filter_map(|c| c.result_blob_hash)
+            .collect();
+        let agreed = job.result_blob_hash.expect("agreed");
+        let for_it = votes.iter().filter(|v| **v == agreed).count();
+        assert!(
+            for_it >= 2 && for_it * 2 > votes.len(),
+            "job {job_id}: {agreed:?} agreed with {for_it} of the jury's {votes:?}"
+        );
+        self.jury_agreed.insert(job_id);
     }
 
     /// Moves time past every deadline and ends every job with `advance` and
@@ -614,9 +991,16 @@ fn run_sequence(seed: u64, stats: &mut Stats, log: &mut Vec<String>) {
             settlements: HashMap::new(),
             ended: HashMap::new(),
             seen_events: 0,
+            statuses: HashMap::new(),
+            challenge_round: HashSet::new(),
+            slashed_in_window: HashMap::new(),
+            workers_paid: HashMap::new(),
+            jury_agreed: HashSet::new(),
+            game: Game::default(),
         };
         // Windows long enough for several steps to happen inside each.
         let mut p = params();
+        p.offer_window = 2_000;
         p.reveal_window = 8_000;
         p.challenge_window = 8_000;
         p.tiebreak_window = 12_000;
@@ -635,7 +1019,9 @@ fn run_sequence(seed: u64, stats: &mut Stats, log: &mut Vec<String>) {
             }
         }
         w.check((Totals::default(), 0), true);
-        let steps = 1 + w.rng.below(150);
+        // Long enough for a job to pass its offer window, a draw, the
+        // commits and reveals, and a release, in many sequences.
+        let steps = 1 + w.rng.below(250);
         for _ in 0..steps {
             let before = (w.m.totals().expect("totals"), contract_balance());
             let (ok, label) = w.step();
@@ -648,15 +1034,22 @@ fn run_sequence(seed: u64, stats: &mut Stats, log: &mut Vec<String>) {
             }
             w.check(before, ok);
         }
-        stats.disputes += test::recorded_events()
-            .filter(|e| {
-                e.topics.first().map(|t| t.as_slice())
-                    == blindfold_protocol::events::JobDisputed::SIGNATURE_TOPIC
-                        .as_ref()
-                        .map(|s| &s[..])
-            })
-            .count() as u64;
+        for e in test::recorded_events() {
+            let topic = e.topics.first().map(|t| t.to_vec());
+            let is = |sig: Option<[u8; 32]>| sig.map(|s| s.to_vec()) == topic;
+            if is(JobDisputed::SIGNATURE_TOPIC) {
+                stats.disputes += 1;
+            } else if is(DrawOpened::SIGNATURE_TOPIC) {
+                stats.draws += 1;
+            } else if is(ChallengeOpened::SIGNATURE_TOPIC) {
+                stats.challenge_windows += 1;
+            } else if is(Drawn::SIGNATURE_TOPIC) {
+                let drawn = Drawn::decode(&mut &e.data[..]).expect("decode");
+                stats.drawn_by_seed += u64::from(drawn.seed.is_some());
+            }
+        }
         w.drain(stats);
+        stats.game.add(&w.game);
         Ok(())
     })
     .expect("run_test");
@@ -669,6 +1062,7 @@ fn random_operation_sequences_conserve_money_and_end() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
     let mut stats = Stats::default();
+    let started = std::time::Instant::now();
     for seed in 0..sequences {
         let mut log = Vec::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -684,10 +1078,15 @@ fn random_operation_sequences_conserve_money_and_end() {
         }
         stats.sequences += 1;
     }
+    let g = stats.game;
     println!(
-        "property test: {} sequences, {} steps ({} ok, {} refused), {} jobs \
-         ({} finalized, {} refunded, {} cancelled), {} disputes, {} drain calls",
+        "property test: {} sequences in {:.1?}, {} steps ({} ok, {} refused), {} jobs \
+         ({} finalized, {} refunded, {} cancelled), {} disputes, {} draws opened \
+         ({} drawn from a seed), {} drain calls; {} challenge windows, {} sealed \
+         challenges ({} lazy or junk), {} challenge rounds ({} contested, {} upheld), \
+         {} lazy reveals refused, {} rejects ({} in the window)",
         stats.sequences,
+        started.elapsed(),
         stats.steps,
         stats.ok,
         stats.err,
@@ -696,11 +1095,40 @@ fn random_operation_sequences_conserve_money_and_end() {
         stats.refunded,
         stats.cancelled,
         stats.disputes,
-        stats.drain_calls
+        stats.draws,
+        stats.drawn_by_seed,
+        stats.drain_calls,
+        stats.challenge_windows,
+        g.challenges,
+        g.lazy_or_junk,
+        g.challenge_rounds,
+        g.contested,
+        g.upheld,
+        g.lazy_refused,
+        g.rejects,
+        g.rejects_in_window
     );
     assert_eq!(stats.sequences, sequences);
     assert!(
         stats.sequences < 10_000 || stats.finalized > 0,
         "no job ever finalized"
     );
+    assert!(
+        stats.sequences < 10_000 || stats.drawn_by_seed > 0,
+        "no draw ever ran"
+    );
+    let played = [
+        ("challenge", g.challenges),
+        ("contested challenge round", g.contested),
+        ("upheld challenge round", g.upheld),
+        ("refused lazy reveal", g.lazy_refused),
+        ("reject in the window", g.rejects_in_window),
+        (
+            "reject of an agreed result",
+            g.rejects - g.rejects_in_window,
+        ),
+    ];
+    for (what, count) in played {
+        assert!(stats.sequences < 10_000 || count > 0, "no {what} ever");
+    }
 }

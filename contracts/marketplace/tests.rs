@@ -1,6 +1,7 @@
 //! Unit tests of the marketplace contract in ink!'s off-chain environment:
 //! every message, every reachable error path and every role check, then whole
-//! lifecycles (agreement, dispute, challenge, refunds, slashing).
+//! lifecycles (agreement, challenge window, sealed challenges, the owner's
+//! rejection, dispute, refunds, slashing).
 //!
 //! `support` holds the fixtures shared with the property test.
 
@@ -12,6 +13,7 @@ use blindfold_protocol::hash::{self, Sha2};
 use blindfold_protocol::*;
 use ink::env::test;
 use ink::primitives::AccountId;
+use ink::scale::Encode;
 
 use crate::marketplace::{Digest, Marketplace};
 use support::*;
@@ -34,14 +36,15 @@ pub(crate) mod support {
     /// Start time (ms).
     pub const T0: Timestamp = 1_000_000;
 
-    /// Fixture params: fee 10, claim stake 100, windows of 1 s, compute
-    /// window 2..=2_000 s, upgrade delay 5 s.
+    /// Fixture params: fee 10, claim stake 100, windows of 1 s (the offer
+    /// window too), compute window 2..=2_000 s, upgrade delay 5 s.
     pub fn params() -> Params {
         Params {
             worker_fee: 10,
             claim_stake: 100,
             min_compute_window: 2_000,
             max_compute_window: 2_000_000,
+            offer_window: 1_000,
             reveal_window: 1_000,
             challenge_window: 1_000,
             tiebreak_window: 1_000,
@@ -244,6 +247,20 @@ pub(crate) mod support {
         id
     }
 
+    /// `n` more workers (accounts `0xD0..`), funded like every actor, each
+    /// staking `amount`.
+    pub fn extra_workers(m: &mut Marketplace, n: usize, amount: Balance) -> Vec<AccountId> {
+        (0..n)
+            .map(|i| {
+                let w = AccountId::from([0xD0 + i as u8; 32]);
+                test::set_account_balance::<Env>(w, FUNDS);
+                pay(w, amount);
+                m.stake().expect("stake");
+                w
+            })
+            .collect()
+    }
+
     /// Every worker stakes `amount`.
     pub fn stake_all(m: &mut Marketplace, a: &Actors, amount: Balance) {
         for w in a.workers {
@@ -260,17 +277,123 @@ pub(crate) mod support {
         hash::seal(&job.commitment_with::<Sha2>(job_id, result), &acc(worker))
     }
 
-    /// `worker` claims and commits to `result`.
-    pub fn work(m: &mut Marketplace, job_id: JobId, worker: AccountId, result: &Digest) {
+    /// The draw secret `worker` seals into its offers. A fixed value per
+    /// worker is enough: the seed hash binds the job, the round and the
+    /// worker, and the draw's seed the job and the round.
+    pub fn secret(worker: AccountId) -> Digest {
+        let mut s = acc(worker);
+        s[0] ^= 0x5E;
+        s[31] ^= 0xC7;
+        s
+    }
+
+    /// The seed hash `worker` posts with an offer for the current round of
+    /// `job_id` (computed off chain with the sha2 crate).
+    pub fn seed_hash(m: &Marketplace, job_id: JobId, worker: AccountId) -> Digest {
+        let round = m.job(job_id).map(|j| j.round).unwrap_or(0);
+        hash::offer_seed(job_id, round, &acc(worker), &secret(worker))
+    }
+
+    /// `worker` offers for a slot of the current round of `job_id`.
+    pub fn offer(m: &mut Marketplace, job_id: JobId, worker: AccountId) {
+        let sealed = seed_hash(m, job_id, worker);
         as_(worker);
-        m.claim(job_id).expect("claim");
+        m.offer(job_id, sealed).expect("offer");
+    }
+
+    /// Moves the market clock to `deadline` (chain time moves as far; a
+    /// running pause holds the market clock back).
+    pub fn until(m: &Marketplace, deadline: Timestamp) {
+        let clock = m.state().expect("state").clock;
+        if clock < deadline {
+            at(now() + (deadline - clock));
+        }
+    }
+
+    /// Closes the current offer window of `job_id` (time moves to its
+    /// deadline; nothing to do if it is drawing already) and, when more
+    /// offered than there are free slots, every offerer reveals its secret,
+    /// so the slots are drawn at once. Returns the workers drawn, in offer
+    /// order.
+    pub fn draw_now(m: &mut Marketplace, job_id: JobId) -> Vec<AccountId> {
+        let job = m.job(job_id).expect("job");
+        let before = job.claims.len();
+        if job.status != JobStatus::Drawing {
+            until(m, job.deadline);
+            m.advance(job_id).expect("close the offer window");
+        }
+        let job = m.job(job_id).expect("job");
+        if job.status == JobStatus::Drawing {
+            for o in &job.offers {
+                let w = AccountId::from(o.worker);
+                as_(w);
+                m.reveal_seed(job_id, secret(w)).expect("reveal seed");
+            }
+        }
+        let job = m.job(job_id).expect("job");
+        job.claims[before.min(job.claims.len())..]
+            .iter()
+            .map(|c| AccountId::from(c.worker))
+            .collect()
+    }
+
+    /// `workers` (no more than the free slots) offer for the current round
+    /// of `job_id` and, the window closed, are all drawn: the job is
+    /// `Computing`.
+    pub fn assign(m: &mut Marketplace, job_id: JobId, workers: &[AccountId]) {
+        for w in workers {
+            offer(m, job_id, *w);
+        }
+        assert_eq!(draw_now(m, job_id), workers, "every offerer fits");
+        assert_eq!(status(m, job_id), JobStatus::Computing);
+    }
+
+    /// Drawn claimant `worker` commits to `result`.
+    pub fn commit(m: &mut Marketplace, job_id: JobId, worker: AccountId, result: &Digest) {
         let sealed = seal_for(m, job_id, worker, result);
+        as_(worker);
         m.commit(job_id, sealed).expect("commit");
+    }
+
+    /// The workers of `results` are assigned the current round's free
+    /// slots of `job_id` (they all fit: see `assign`) and each commits to
+    /// its result. The last commit opens the reveal phase.
+    pub fn work(m: &mut Marketplace, job_id: JobId, results: &[(AccountId, Digest)]) {
+        let workers: Vec<AccountId> = results.iter().map(|(w, _)| *w).collect();
+        assign(m, job_id, &workers);
+        for (w, r) in results {
+            commit(m, job_id, *w, r);
+        }
     }
 
     pub fn reveal(m: &mut Marketplace, job_id: JobId, worker: AccountId, result: &Digest) {
         as_(worker);
         m.reveal(job_id, *result).expect("reveal");
+    }
+
+    /// `challenger` posts a sealed, bonded challenge of the result under
+    /// challenge on `job_id`, sealing its own `result`.
+    pub fn challenge(m: &mut Marketplace, job_id: JobId, challenger: AccountId, result: &Digest) {
+        let sealed = seal_for(m, job_id, challenger, result);
+        as_(challenger);
+        m.challenge(job_id, sealed).expect("challenge");
+    }
+
+    /// Lets `job_id`'s challenge window pass unchallenged: time moves to
+    /// its deadline and `advance` agrees the result (`Computed`).
+    pub fn pass_challenge(m: &mut Marketplace, job_id: JobId) {
+        assert_eq!(status(m, job_id), JobStatus::Challenge);
+        until(m, m.job(job_id).expect("job").deadline);
+        m.advance(job_id).expect("close the challenge window");
+        assert_eq!(status(m, job_id), JobStatus::Computed);
+    }
+
+    /// Closes `job_id`'s challenge window (time moves to its deadline): with
+    /// challengers, their reveal round opens.
+    pub fn close_challenges(m: &mut Marketplace, job_id: JobId) -> JobStatus {
+        assert_eq!(status(m, job_id), JobStatus::Challenge);
+        until(m, m.job(job_id).expect("job").deadline);
+        m.advance(job_id).expect("close the challenge window")
     }
 
     pub fn status(m: &Marketplace, job_id: JobId) -> JobStatus {
@@ -375,7 +498,13 @@ fn metadata_selectors_match_protocol_table() {
         "DatasetRegistered",
         "SubmissionsAdded",
         "JobRequested",
+        "Offered",
+        "DrawOpened",
+        "Drawn",
         "Revealed",
+        "ChallengeOpened",
+        "Challenged",
+        "Rejected",
         "JobFinalized",
         "JobRefunded",
         "WorkerSlashed",
@@ -385,7 +514,7 @@ fn metadata_selectors_match_protocol_table() {
             "event {name} in metadata"
         );
     }
-    assert_eq!(event_labels.len(), 29, "{event_labels:?}");
+    assert_eq!(event_labels.len(), 33, "{event_labels:?}");
 }
 
 // ---------------------------------------------------------------- datasets
@@ -488,7 +617,14 @@ fn deactivate_dataset_owner_only_and_once() {
     assert_eq!(m.revoke_submission(ds, 1), Ok(()));
     pay(a.researcher, 10_000);
     assert_eq!(
-        m.request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 20_000, expected(&m, ds)),
+        m.request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            0,
+            T0 + 20_000,
+            expected(&m, ds)
+        ),
         Err(Error::DatasetInactive)
     );
 }
@@ -624,8 +760,13 @@ fn withdraw_stake_refused_with_open_claim() {
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
+    // An offer's bond counts as an open claim, and so does the claim it
+    // becomes once drawn.
+    offer(&mut m, job, a.workers[0]);
     as_(a.workers[0]);
-    m.claim(job).expect("claim");
+    assert_eq!(m.withdraw_stake(10), Err(Error::OpenClaims));
+    assert_eq!(draw_now(&mut m, job), [a.workers[0]]);
+    as_(a.workers[0]);
     assert_eq!(m.withdraw_stake(10), Err(Error::OpenClaims));
 }
 
@@ -640,31 +781,51 @@ fn request_escrows_and_snapshots() {
     let value = PRICE + 10 * 3 + 7; // price + fee × (2 + 1), plus 7 extra
     pay(a.researcher, value);
     let job_id = m
-        .request(ds, PipelineId::LvArea, [9; 32], 1_000, T0 + 10_000, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::LvArea,
+            [9; 32],
+            1_000,
+            T0 + 10_000,
+            expected(&m, ds),
+        )
         .expect("request");
     assert_eq!(job_id, 0);
     let job = m.job(job_id).expect("job");
     assert_eq!(job.researcher, acc(a.researcher));
     assert_eq!(
-        (job.escrow, job.price, job.terms.worker_fee, job.terms.claim_stake),
+        (
+            job.escrow,
+            job.price,
+            job.terms.worker_fee,
+            job.terms.claim_stake
+        ),
         (value, PRICE, 10, 100)
     );
     // Windows frozen at request; the dispute windows cover the 10 s compute window.
     assert_eq!(
         (
+            job.terms.offer_window,
             job.terms.reveal_window,
             job.terms.challenge_window,
             job.terms.tiebreak_window,
             job.terms.release_window
         ),
-        (1_000, 10_000, 10_000, 1_000)
+        (1_000, 1_000, 10_000, 10_000, 1_000)
     );
     assert_eq!(job.slashed, 0);
     assert_eq!((job.replication, job.slots, job.round), (2, 2, 0));
+    // The job opens its offer window; the requested deadline is the commit deadline.
     assert_eq!(
-        (job.status, job.deadline, job.requested_at),
-        (JobStatus::Open, T0 + 10_000, T0)
+        (
+            job.status,
+            job.deadline,
+            job.commit_deadline,
+            job.requested_at
+        ),
+        (JobStatus::Open, T0 + 1_000, T0 + 10_000, T0)
     );
+    assert!(job.offers.is_empty() && job.claims.is_empty());
     assert_eq!(
         (job.pipeline, job.params_hash, job.epsilon),
         (PipelineId::LvArea, [9; 32], 1_000)
@@ -709,8 +870,10 @@ fn request_errors() {
         try_request(&mut m, ds, PipelineId::Conv3x3, 1, T0 + 10_000, need),
         Err(Error::PipelineNotAllowed)
     );
+    // The commit deadline must leave the offer window, a draw's reveal
+    // window and the minimum compute window: 1 + 1 + 2 s.
     assert_eq!(
-        try_request(&mut m, ds, h, 1, T0 + 1_980, need),
+        try_request(&mut m, ds, h, 1, T0 + 3_999, need),
         Err(Error::DeadlineTooSoon)
     );
     assert_eq!(
@@ -734,7 +897,7 @@ fn request_errors() {
         try_request(&mut m, ds, h, 401, T0 + 10_000, need),
         Err(Error::EpsilonBudgetExhausted)
     );
-    assert_eq!(try_request(&mut m, ds, h, 400, T0 + 2_000, need), Ok(1));
+    assert_eq!(try_request(&mut m, ds, h, 400, T0 + 4_000, need), Ok(1));
     as_(a.owner);
     m.revoke_submission(ds, 0).expect("revoke");
     assert_eq!(
@@ -771,7 +934,14 @@ fn cancel_refunds_an_unclaimed_job() {
     let value = escrow_for(&m, ds);
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 700, T0 + 10_000, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            700,
+            T0 + 10_000,
+            expected(&m, ds),
+        )
         .expect("request");
     as_(a.outsider);
     assert_eq!(m.cancel(job), Err(Error::NotResearcher));
@@ -798,63 +968,569 @@ fn cancel_refused_once_claimed() {
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    as_(a.workers[0]);
-    m.claim(job).expect("claim");
+    // An offer is enough: a worker bonded for the job.
+    offer(&mut m, job, a.workers[0]);
     as_(a.researcher);
     assert_eq!(m.cancel(job), Err(Error::JobClaimed));
+    draw_now(&mut m, job);
+    as_(a.researcher);
+    assert_eq!(m.cancel(job), Err(Error::WrongStatus));
 }
 
 #[ink::test]
-fn claim_locks_stake() {
+fn offer_locks_the_claim_stake_as_a_bond() {
     let (mut m, a) = deploy();
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 150);
     let job = request(&mut m, &a, ds);
     let w = a.workers[0];
+    let sealed = seed_hash(&m, job, w);
     as_(w);
-    assert_eq!(m.claim(job), Ok(()));
+    assert_eq!(m.offer(job, sealed), Ok(()));
     let info = m.worker(w).expect("worker");
     assert_eq!((info.stake, info.locked, info.open_claims), (150, 100, 1));
-    let e: JobClaimed = last();
+    let e: Offered = last();
     assert_eq!(
-        (e.job_id, e.dataset_id, e.worker, e.round, e.stake),
-        (job, ds, acc(w), 0, 100)
+        (e.job_id, e.worker, e.round, e.weight, e.deadline),
+        (job, acc(w), 0, 150, T0 + 1_000)
+    );
+    // The offer weighs the worker's whole stake and seals its secret.
+    let offers = m.job(job).expect("job").offers;
+    assert_eq!(
+        offers,
+        [Offer {
+            worker: acc(w),
+            weight: 150,
+            seed_hash: sealed,
+            secret: None
+        }]
     );
     // 50 free is below the claim stake of 100.
     let second = request(&mut m, &a, ds);
+    let sealed = seed_hash(&m, second, w);
     as_(w);
-    assert_eq!(m.claim(second), Err(Error::InsufficientStake));
+    assert_eq!(m.offer(second, sealed), Err(Error::InsufficientStake));
+    // The window closes with one offer for two slots: it is drawn without
+    // a draw, and its bond becomes the claim's stake until the commit deadline.
+    assert_eq!(draw_now(&mut m, job), [w]);
+    let drawn: Drawn = last();
+    assert_eq!(
+        (drawn.job_id, drawn.round, drawn.seed, drawn.offers),
+        (job, 0, None, 1)
+    );
+    let e: JobClaimed = last();
+    assert_eq!(
+        (
+            e.job_id,
+            e.dataset_id,
+            e.worker,
+            e.round,
+            e.stake,
+            e.deadline
+        ),
+        (job, ds, acc(w), 0, 100, T0 + 20_000)
+    );
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.deadline, info.claims.len()),
+        (JobStatus::Computing, T0 + 20_000, 1)
+    );
+    assert!(info.offers.is_empty());
+    assert_eq!(
+        m.worker(w).map(|i| (i.stake, i.locked, i.open_claims)),
+        Ok((150, 100, 1))
+    );
 }
 
 #[ink::test]
-fn claim_errors() {
+fn offer_errors() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let sealed = seed_hash(&m, job, a.outsider);
+    as_(a.outsider);
+    assert_eq!(m.offer(job, sealed), Err(Error::NotWorker));
+    let sealed = seed_hash(&m, job, a.workers[0]);
+    as_(a.workers[0]);
+    assert_eq!(m.offer(9, sealed), Err(Error::JobNotFound));
+    assert_eq!(m.offer(job, sealed), Ok(()));
+    assert_eq!(m.offer(job, sealed), Err(Error::AlreadyOffered));
+    // More offers than slots are taken: first-come `claim` refused a third
+    // claim with `NoFreeSlot`; now the window's offers are drawn, whenever
+    // they came, so a late honest worker still has its chance.
+    offer(&mut m, job, a.workers[1]);
+    offer(&mut m, job, a.workers[2]);
+    // Up to MAX_OFFERS a round (the draw's gas is bounded).
+    let more = extra_workers(&mut m, usize::from(MAX_OFFERS) - 2, 500);
+    for w in &more[..more.len() - 1] {
+        offer(&mut m, job, *w);
+    }
+    assert_eq!(
+        m.job(job).map(|j| j.offers.len()),
+        Ok(usize::from(MAX_OFFERS))
+    );
+    let extra = more[more.len() - 1];
+    let sealed = seed_hash(&m, job, extra);
+    as_(extra);
+    assert_eq!(m.offer(job, sealed), Err(Error::TooManyOffers));
+    // The window's deadline closes it.
+    at(T0 + 1_000);
+    let sealed = seed_hash(&m, job, a.workers[3]);
+    as_(a.workers[3]);
+    assert_eq!(m.offer(job, sealed), Err(Error::DeadlinePassed));
+    // Sixteen offers, two slots drawn.
+    let drawn = draw_now(&mut m, job);
+    assert_eq!(drawn.len(), 2);
+    assert_eq!(last::<Drawn>().offers, MAX_OFFERS);
+    // Once drawn, the round takes no offer.
+    as_(a.workers[3]);
+    assert_eq!(m.offer(job, sealed), Err(Error::WrongStatus));
+    let late = request(&mut m, &a, ds);
+    as_(a.researcher);
+    m.cancel(late).expect("cancel");
+    let sealed = seed_hash(&m, late, a.workers[3]);
+    as_(a.workers[3]);
+    assert_eq!(m.offer(late, sealed), Err(Error::WrongStatus));
+    let open = request(&mut m, &a, ds);
+    as_(a.admin);
+    m.set_paused(true).expect("pause");
+    let sealed = seed_hash(&m, open, a.workers[3]);
+    as_(a.workers[3]);
+    assert_eq!(m.offer(open, sealed), Err(Error::Paused));
+}
+
+/// `reveal_seed` opens the caller's own seed hash, only while the job is
+/// drawing and before the draw's deadline.
+#[ink::test]
+fn reveal_seed_errors() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(1), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let [w0, w1, w2, _] = a.workers;
+    offer(&mut m, job, w0);
+    offer(&mut m, job, w1);
+    as_(w0);
+    assert_eq!(m.reveal_seed(job, secret(w0)), Err(Error::WrongStatus));
+    at(T0 + 1_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Drawing));
+    let e: DrawOpened = last();
+    assert_eq!(
+        (e.job_id, e.round, e.offers, e.slots, e.deadline),
+        (job, 0, 2, 1, T0 + 2_000)
+    );
+    assert_eq!(m.reveal_seed(9, secret(w0)), Err(Error::JobNotFound));
+    // Only an offerer, with its own secret.
+    as_(w2);
+    assert_eq!(m.reveal_seed(job, secret(w2)), Err(Error::NotOfferer));
+    as_(a.outsider);
+    assert_eq!(m.reveal_seed(job, secret(w0)), Err(Error::NotOfferer));
+    as_(w1);
+    assert_eq!(
+        m.reveal_seed(job, secret(w0)),
+        Err(Error::SeedMismatch),
+        "another offerer's secret"
+    );
+    assert_eq!(m.reveal_seed(job, [0; 32]), Err(Error::SeedMismatch));
+    as_(w0);
+    assert_eq!(m.reveal_seed(job, secret(w0)), Ok(()));
+    // A revealed offer is not revealed twice.
+    assert_eq!(m.reveal_seed(job, secret(w0)), Err(Error::NotOfferer));
+    assert_eq!(status(&m, job), JobStatus::Drawing);
+    at(T0 + 2_000);
+    as_(w1);
+    assert_eq!(m.reveal_seed(job, secret(w1)), Err(Error::DeadlinePassed));
+    // w1 withheld its secret: slashed, and w0 alone fits the slot.
+    assert_eq!(m.advance(job), Ok(JobStatus::Computing));
+    assert_eq!(last::<WorkerSlashed>().worker, acc(w1));
+    assert_eq!(m.job(job).map(|j| j.claims[0].worker), Ok(acc(w0)));
+    as_(w0);
+    assert_eq!(m.reveal_seed(job, secret(w0)), Err(Error::WrongStatus));
+    assert_conserved(&m, &a.all());
+}
+
+/// The offer window is the only way into a round: an offer at its
+/// deadline, during the draw or after it is refused, while one in the
+/// window's last millisecond takes part like the first.
+#[ink::test]
+fn offers_after_the_window_are_refused() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(1), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let [w0, w1, w2, w3] = a.workers;
+    offer(&mut m, job, w0);
+    at(T0 + 999);
+    offer(&mut m, job, w1);
+    at(T0 + 1_000);
+    let late = seed_hash(&m, job, w2);
+    as_(w2);
+    assert_eq!(m.offer(job, late), Err(Error::DeadlinePassed));
+    assert_eq!(m.advance(job), Ok(JobStatus::Drawing));
+    as_(w2);
+    assert_eq!(m.offer(job, late), Err(Error::WrongStatus));
+    for w in [w0, w1] {
+        as_(w);
+        m.reveal_seed(job, secret(w)).expect("reveal seed");
+    }
+    assert_eq!(status(&m, job), JobStatus::Computing);
+    // The draw took the two offers of the window, and only those.
+    assert_eq!(last::<Drawn>().offers, 2);
+    let claims = m.job(job).expect("job").claims;
+    assert!(claims.len() == 1 && [acc(w0), acc(w1)].contains(&claims[0].worker));
+    let sealed = seed_hash(&m, job, w3);
+    as_(w3);
+    assert_eq!(m.offer(job, sealed), Err(Error::WrongStatus));
+    assert_eq!(m.worker(w2).map(|w| (w.locked, w.open_claims)), Ok((0, 0)));
+    assert_conserved(&m, &a.all());
+}
+
+/// Offerers that are not drawn get their bonds back at once and may leave;
+/// the drawn offer's bond becomes its claim's stake. Nobody is slashed.
+#[ink::test]
+fn undrawn_bonds_return() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(1), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let offerers = [a.workers[0], a.workers[1], a.workers[2]];
+    for w in offerers {
+        offer(&mut m, job, w);
+        assert_eq!(
+            m.worker(w).map(|i| (i.stake, i.locked, i.open_claims)),
+            Ok((500, 100, 1))
+        );
+    }
+    let drawn = draw_now(&mut m, job);
+    assert_eq!(drawn.len(), 1);
+    let e: Drawn = last();
+    assert!(e.seed.is_some());
+    assert_eq!(e.offers, 3);
+    assert!(m.job(job).expect("job").offers.is_empty());
+    for w in offerers {
+        let info = m.worker(w).expect("worker");
+        if w == drawn[0] {
+            assert_eq!((info.stake, info.locked, info.open_claims), (500, 100, 1));
+        } else {
+            assert_eq!((info.stake, info.locked, info.open_claims), (500, 0, 0));
+            as_(w);
+            assert_eq!(m.withdraw_stake(500), Ok(()));
+        }
+    }
+    assert!(events::<WorkerSlashed>().is_empty());
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: sixteen cheap Sybil accounts fill a round's offer list as the
+/// window opens, so no honest stake can offer (`TooManyOffers`). A full
+/// list now takes an offer whose stake is strictly heavier than its
+/// lightest offer's weight, in its place; the displaced bond returns. An
+/// offer no heavier than the lightest is still refused.
+#[ink::test]
+fn offer_list_full_takes_heavier_stake() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(1), 3);
+    let job = request(&mut m, &a, ds);
+    // Sixteen Sybils of stake 200, one of them 150: the lightest.
+    let sybils: Vec<AccountId> = (0..MAX_OFFERS)
+        .map(|i| {
+            let w = AccountId::from([0xD0 + i; 32]);
+            test::set_account_balance::<Env>(w, FUNDS);
+            pay(w, if i == 5 { 150 } else { 200 });
+            m.stake().expect("stake");
+            offer(&mut m, job, w);
+            w
+        })
+        .collect();
+    let [honest, equal, lighter, _] = a.workers;
+    for (w, amount) in [(honest, 1_000), (equal, 200), (lighter, 150)] {
+        pay(w, amount);
+        m.stake().expect("stake");
+    }
+    let stakes = m.totals().expect("totals").stakes;
+    let sealed = seed_hash(&m, job, honest);
+    as_(honest);
+    assert_eq!(m.offer(job, sealed), Ok(()));
+    assert_eq!(last::<Offered>().weight, 1_000);
+    // The lightest offer made room, and its bond is free again.
+    let offers = m.job(job).expect("job").offers;
+    assert_eq!(offers.len(), usize::from(MAX_OFFERS));
+    assert!(offers.iter().all(|o| o.worker != acc(sybils[5])));
+    assert_eq!(offers.last().map(|o| o.worker), Some(acc(honest)));
+    assert_eq!(
+        m.worker(sybils[5])
+            .map(|w| (w.stake, w.locked, w.open_claims)),
+        Ok((150, 0, 0))
+    );
+    assert!(events::<WorkerSlashed>().is_empty());
+    assert_eq!(m.totals().map(|t| t.stakes), Ok(stakes));
+    // The lightest weight is now 200: an equal or lighter offer is refused.
+    for w in [equal, lighter] {
+        let sealed = seed_hash(&m, job, w);
+        as_(w);
+        assert_eq!(m.offer(job, sealed), Err(Error::TooManyOffers));
+        assert_eq!(m.worker(w).map(|i| i.locked), Ok(0));
+    }
+    as_(sybils[5]);
+    assert_eq!(m.withdraw_stake(150), Ok(()));
+    // One slot drawn among the sixteen; every other bond returns.
+    let drawn = draw_now(&mut m, job);
+    assert_eq!(drawn.len(), 1);
+    assert_eq!(last::<Drawn>().offers, MAX_OFFERS);
+    let mut accounts = a.all();
+    accounts.extend(sybils);
+    for w in &accounts {
+        let locked = if drawn.contains(w) { 100 } else { 0 };
+        assert_eq!(m.worker(*w).map(|i| i.locked).unwrap_or(0), locked);
+    }
+    assert_conserved(&m, &accounts);
+}
+
+/// Attack: nobody advances a job whose offer window closed until its
+/// commit deadline has passed (or the draw's secrets come in after it);
+/// drawing then would make claimants that had no time to compute, slashed
+/// at the next `advance`. Such a draw draws nobody: every bond returns and
+/// the round closes empty.
+#[ink::test]
+fn a_draw_after_the_commit_deadline_draws_nobody() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(1), 3);
+    stake_all(&mut m, &a, 500);
+    let [w0, w1, _, _] = a.workers;
+    // One offer for one slot; the window closes at the commit deadline.
+    let job = request(&mut m, &a, ds);
+    offer(&mut m, job, w0);
+    at(T0 + 20_000);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
+    assert_eq!(last::<JobRefunded>().reason, RefundReason::NoResult);
+    assert!(m.job(job).expect("job").claims.is_empty());
+    assert!(events::<JobClaimed>().is_empty());
+    assert!(events::<Drawn>().is_empty());
+    // A draw whose last secret comes in after the commit deadline.
+    let job = request(&mut m, &a, ds);
+    let commit_deadline = m.job(job).expect("job").commit_deadline;
+    offer(&mut m, job, w0);
+    offer(&mut m, job, w1);
+    at(commit_deadline - 500);
+    assert_eq!(m.advance(job), Ok(JobStatus::Drawing));
+    as_(w0);
+    m.reveal_seed(job, secret(w0)).expect("reveal seed");
+    at(commit_deadline);
+    as_(w1);
+    assert_eq!(m.reveal_seed(job, secret(w1)), Ok(()));
+    assert_eq!(status(&m, job), JobStatus::Refunded);
+    assert!(m.job(job).expect("job").claims.is_empty());
+    assert!(events::<Drawn>().is_empty());
+    assert!(events::<WorkerSlashed>().is_empty());
+    for w in [w0, w1] {
+        assert_eq!(
+            m.worker(w).map(|i| (i.stake, i.locked, i.open_claims)),
+            Ok((500, 0, 0))
+        );
+    }
+    assert_eq!(earned(&m, a.researcher), 2 * escrow_for(&m, ds));
+    assert_conserved(&m, &a.all());
+}
+
+/// With no offer, the window reopens while a draw still fits before the
+/// commit deadline (a late worker can still take the job); then the job
+/// refunds the researcher.
+#[ink::test]
+fn no_offer_reopens_the_window_then_refunds() {
     let (mut m, a) = deploy();
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     as_(a.outsider);
-    assert_eq!(m.claim(job), Err(Error::NotWorker));
-    as_(a.workers[0]);
-    assert_eq!(m.claim(9), Err(Error::JobNotFound));
-    assert_eq!(m.claim(job), Ok(()));
-    assert_eq!(m.claim(job), Err(Error::AlreadyClaimed));
-    as_(a.workers[1]);
-    assert_eq!(m.claim(job), Ok(()));
-    as_(a.workers[2]);
-    assert_eq!(m.claim(job), Err(Error::NoFreeSlot));
-    let late = request(&mut m, &a, ds);
-    at(T0 + 20_000);
-    as_(a.workers[2]);
-    assert_eq!(m.claim(late), Err(Error::DeadlinePassed));
-    at(T0);
-    as_(a.researcher);
-    m.cancel(late).expect("cancel");
-    as_(a.workers[2]);
-    assert_eq!(m.claim(late), Err(Error::WrongStatus));
-    as_(a.admin);
-    m.set_paused(true).expect("pause");
-    as_(a.workers[2]);
-    assert_eq!(m.claim(job), Err(Error::Paused));
+    assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
+    // Windows of 1 s before the commit deadline T0 + 20 s: a window
+    // reopens while it and a draw's reveal window end before that.
+    let mut reopened = 0;
+    loop {
+        let deadline = m.job(job).expect("job").deadline;
+        at(deadline);
+        let next = m.advance(job).expect("advance");
+        if next != JobStatus::Open {
+            assert_eq!(next, JobStatus::Refunded);
+            break;
+        }
+        reopened += 1;
+        assert_eq!(m.job(job).map(|j| j.deadline), Ok(deadline + 1_000));
+    }
+    assert_eq!((reopened, now()), (17, T0 + 18_000));
+    let e: JobRefunded = last();
+    assert_eq!(
+        (e.reason, e.refund, e.owner_paid),
+        (RefundReason::NoResult, escrow_for(&m, ds), 0)
+    );
+    // A worker that arrives in a reopened window takes the job.
+    let second = request(&mut m, &a, ds);
+    at(T0 + 19_000);
+    assert_eq!(m.advance(second), Ok(JobStatus::Open));
+    assign(&mut m, second, &[a.workers[0]]);
+    let info = m.job(second).expect("job");
+    assert_eq!((info.deadline, info.claims.len()), (T0 + 38_000, 1));
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: an offerer that saw the others' secrets withholds its own, to
+/// steer the draw or stall it. The draw goes on without it at the reveal
+/// deadline, and the withheld secret costs its bond (`Missed`), which
+/// pays the job's honest side.
+#[ink::test]
+fn withheld_secret_is_slashed() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(1), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let [w0, w1, w2, _] = a.workers;
+    for w in [w0, w1, w2] {
+        offer(&mut m, job, w);
+    }
+    at(T0 + 1_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Drawing));
+    for w in [w0, w1] {
+        as_(w);
+        m.reveal_seed(job, secret(w)).expect("reveal seed");
+    }
+    assert_eq!(status(&m, job), JobStatus::Drawing);
+    // w2 keeps its secret past the draw's deadline.
+    at(T0 + 2_000);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Ok(JobStatus::Computing));
+    let slash: WorkerSlashed = last();
+    assert_eq!(
+        (slash.job_id, slash.worker, slash.amount, slash.reason),
+        (job, acc(w2), 100, SlashReason::Missed)
+    );
+    assert_eq!(
+        m.worker(w2).map(|w| (w.stake, w.locked, w.open_claims)),
+        Ok((400, 0, 0))
+    );
+    let info = m.job(job).expect("job");
+    assert_eq!((info.slashed, info.escrow), (100, escrow_for(&m, ds) + 100));
+    // The slot is drawn among the two that revealed, from their secrets.
+    let seed = draw::seed_with::<Sha2>(job, 0, &[secret(w0), secret(w1)]);
+    assert_eq!(last::<Drawn>().seed, Some(seed));
+    let winner = [w0, w1][draw::draw_with::<Sha2>(&seed, &[500, 500], 1)[0]];
+    let loser = if winner == w0 { w1 } else { w0 };
+    let claimants: Vec<Account> = info.claims.iter().map(|c| c.worker).collect();
+    assert_eq!(claimants, [acc(winner)]);
+    assert_eq!(m.worker(loser).map(|w| (w.stake, w.locked)), Ok((500, 0)));
+    assert_conserved(&m, &a.all());
+    // The winner delivers and takes the withheld bond with its fee.
+    let r = [7u8; 32];
+    commit(&mut m, job, winner, &r);
+    reveal(&mut m, job, winner, &r);
+    at(m.job(job).expect("job").deadline);
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    assert_eq!(earned(&m, winner), 10 + 100);
+    assert_eq!(earned(&m, loser), 0);
+    assert_eq!(earned(&m, a.researcher), 10);
+    assert_eq!(earned(&m, a.admin), 0);
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: a party races to the front (three Sybil accounts offer as the
+/// window opens) to take every slot before an honest worker arrives, as it
+/// could with first-come `claim`. The window's offers are drawn whenever
+/// they came: the honest worker, offering in the window's last
+/// millisecond, wins its share of the slots, and offering first wins no
+/// more than offering last.
+#[ink::test]
+fn racing_wins_no_slot() {
+    let (mut m, a) = deploy();
+    // Equal stakes, deep enough for every bond of the test: each account
+    // has the same chance of each slot.
+    stake_all(&mut m, &a, 1_000_000);
+    let [first, s1, s2, honest] = a.workers;
+    // (replication, jobs, the 99.9 % binomial interval of one account's
+    // wins, mean ± 3.29 sd): replication 1, p = 1/4, n = 200: 50 ± 20;
+    // replication 2, p = 1/2, n = 100: 50 ± 17. First-come gives the
+    // honest worker none and the first Sybil every job.
+    for (replication, jobs, bounds) in [(1u8, 200u32, 30..=70u32), (2, 100, 33..=67)] {
+        let ds = dataset(&mut m, &a, policy(replication), 3);
+        let (mut won_first, mut won_honest) = (0, 0);
+        for _ in 0..jobs {
+            let job = request(&mut m, &a, ds);
+            for w in [first, s1, s2] {
+                offer(&mut m, job, w);
+            }
+            at(m.job(job).expect("job").deadline - 1);
+            offer(&mut m, job, honest);
+            let drawn = draw_now(&mut m, job);
+            assert_eq!(drawn.len(), usize::from(replication));
+            won_first += u32::from(drawn.contains(&first));
+            won_honest += u32::from(drawn.contains(&honest));
+        }
+        assert!(
+            bounds.contains(&won_honest),
+            "replication {replication}: the last offerer won {won_honest} of {jobs}"
+        );
+        assert!(
+            bounds.contains(&won_first),
+            "replication {replication}: the first offerer won {won_first} of {jobs}"
+        );
+    }
+}
+
+/// Attack: a party splits its stake over k accounts to win k times the
+/// slots, as counting offers (accounts) would give it. Each offer weighs
+/// its worker's stake: a party of three accounts with stake s in all,
+/// against one honest account with stake s, wins about half the slots,
+/// not three quarters.
+#[ink::test]
+fn slots_follow_stake_not_accounts() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(1), 3);
+    let party = [a.workers[0], a.workers[1], a.workers[2]];
+    let honest = a.workers[3];
+    let s: Balance = 90_000;
+    for w in party {
+        pay(w, s / 3);
+        m.stake().expect("stake");
+    }
+    pay(honest, s);
+    m.stake().expect("stake");
+    // 300 jobs of one slot. By stake, the party wins each with p = 1/2:
+    // mean 150, sd 8.7, so 99.9 % of runs fall in 150 ± 29 (3.29 sd).
+    // Counting accounts (p = 3/4) gives 225 ± 25: outside it.
+    let jobs = 300u32;
+    let mut party_wins = 0u32;
+    for n in 0..jobs {
+        let job = request(&mut m, &a, ds);
+        // Who offers first alternates; it makes no difference.
+        if n % 2 == 0 {
+            offer(&mut m, job, honest);
+        }
+        for w in party {
+            offer(&mut m, job, w);
+        }
+        if n % 2 == 1 {
+            offer(&mut m, job, honest);
+        }
+        if n == 0 {
+            let weights: Vec<Balance> = m
+                .job(job)
+                .expect("job")
+                .offers
+                .iter()
+                .map(|o| o.weight)
+                .collect();
+            assert_eq!(weights, [s, s / 3, s / 3, s / 3]);
+        }
+        let drawn = draw_now(&mut m, job);
+        party_wins += u32::from(party.contains(&drawn[0]));
+    }
+    assert!(
+        (121..=179).contains(&party_wins),
+        "the party won {party_wins} of {jobs} slots"
+    );
 }
 
 #[ink::test]
@@ -864,16 +1540,18 @@ fn commit_opens_reveal_when_all_slots_committed() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     let r = [7u8; 32];
-    work(&mut m, job, a.workers[0], &r);
+    assign(&mut m, job, &a.workers[..2]);
+    assert_eq!(now(), T0 + 1_000);
+    commit(&mut m, job, a.workers[0], &r);
     let e: Committed = last();
     assert_eq!((e.job_id, e.worker), (job, acc(a.workers[0])));
-    assert_eq!(status(&m, job), JobStatus::Open);
-    at(T0 + 200);
-    work(&mut m, job, a.workers[1], &r);
+    assert_eq!(status(&m, job), JobStatus::Computing);
+    at(T0 + 1_200);
+    commit(&mut m, job, a.workers[1], &r);
     assert_eq!(status(&m, job), JobStatus::Revealing);
-    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 200 + 1_000));
+    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 1_200 + 1_000));
     let e: RevealOpened = last();
-    assert_eq!((e.job_id, e.round, e.deadline), (job, 0, T0 + 1_200));
+    assert_eq!((e.job_id, e.round, e.deadline), (job, 0, T0 + 2_200));
 }
 
 #[ink::test]
@@ -884,12 +1562,18 @@ fn commit_errors() {
     let job = request(&mut m, &a, ds);
     as_(a.workers[0]);
     assert_eq!(m.commit(9, [0; 32]), Err(Error::JobNotFound));
+    // Commits wait for the draw (first-come claimants committed while Open).
+    offer(&mut m, job, a.workers[0]);
+    as_(a.workers[0]);
+    assert_eq!(m.commit(job, [0; 32]), Err(Error::WrongStatus));
+    offer(&mut m, job, a.workers[1]);
+    draw_now(&mut m, job);
+    as_(a.workers[2]);
     assert_eq!(m.commit(job, [0; 32]), Err(Error::NotClaimant));
-    m.claim(job).expect("claim");
+    as_(a.workers[0]);
     assert_eq!(m.commit(job, [1; 32]), Ok(()));
     assert_eq!(m.commit(job, [1; 32]), Err(Error::AlreadyCommitted));
     as_(a.workers[1]);
-    m.claim(job).expect("claim");
     at(T0 + 20_000);
     assert_eq!(m.commit(job, [1; 32]), Err(Error::DeadlinePassed));
     m.advance(job).expect("advance");
@@ -904,13 +1588,12 @@ fn reveal_checks_the_seal_against_the_jobs_own_fields() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     let r = [7u8; 32];
-    work(&mut m, job, a.workers[0], &r);
+    assign(&mut m, job, &a.workers[..2]);
+    commit(&mut m, job, a.workers[0], &r);
     // Worker 1 copies worker 0's seal: it cannot open it.
-    as_(a.workers[1]);
-    m.claim(job).expect("claim");
     let copied = seal_for(&m, job, a.workers[0], &r);
-    m.commit(job, copied).expect("commit");
     as_(a.workers[1]);
+    m.commit(job, copied).expect("commit");
     assert_eq!(m.reveal(job, r), Err(Error::SealMismatch));
     as_(a.workers[0]);
     assert_eq!(m.reveal(job, [8; 32]), Err(Error::SealMismatch));
@@ -934,7 +1617,8 @@ fn reveal_checks_the_seal_against_the_jobs_own_fields() {
     assert_eq!(m.reveal(job, r), Err(Error::AlreadyRevealed));
     as_(a.outsider);
     assert_eq!(m.reveal(job, r), Err(Error::NotClaimant));
-    at(T0 + 1_200);
+    // The reveal window opened with the last commit, at T0 + 1 s.
+    at(T0 + 2_000);
     as_(a.workers[1]);
     assert_eq!(m.reveal(job, r), Err(Error::DeadlinePassed));
     // The copier never revealed: slashed as missed; one result is not
@@ -958,15 +1642,23 @@ fn happy_path_replication_two_pays_everyone_once() {
     let value = escrow_for(&m, ds) + 5;
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 20_000, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            0,
+            T0 + 20_000,
+            expected(&m, ds),
+        )
         .expect("request");
     let r = [7u8; 32];
-    work(&mut m, job, a.workers[0], &r);
-    work(&mut m, job, a.workers[1], &r);
+    work(&mut m, job, &[(a.workers[0], r), (a.workers[1], r)]);
     reveal(&mut m, job, a.workers[0], &r);
     assert_eq!(status(&m, job), JobStatus::Revealing);
     reveal(&mut m, job, a.workers[1], &r);
-    assert_eq!(status(&m, job), JobStatus::Computed);
+    // Agreement opens the challenge window first; nobody challenges.
+    assert_eq!(status(&m, job), JobStatus::Challenge);
+    pass_challenge(&mut m, job);
     let computed: JobComputed = last();
     assert_eq!(computed.result_blob_hash, r);
     assert_eq!(
@@ -1017,8 +1709,7 @@ fn dispute_tiebreak_slashes_the_dissenter() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     let (good, bad) = ([7u8; 32], [6u8; 32]);
-    work(&mut m, job, a.workers[0], &good);
-    work(&mut m, job, a.workers[1], &bad);
+    work(&mut m, job, &[(a.workers[0], good), (a.workers[1], bad)]);
     reveal(&mut m, job, a.workers[0], &good);
     reveal(&mut m, job, a.workers[1], &bad);
     assert_eq!(status(&m, job), JobStatus::Disputed);
@@ -1026,12 +1717,14 @@ fn dispute_tiebreak_slashes_the_dissenter() {
     assert_eq!((d.job_id, d.dataset_id), (job, ds));
     let info = m.job(job).expect("job");
     assert_eq!((info.round, info.slots), (1, 3));
+    let sealed = seed_hash(&m, job, a.workers[0]);
     as_(a.workers[0]);
-    assert_eq!(m.claim(job), Err(Error::AlreadyClaimed));
-    work(&mut m, job, a.workers[2], &good);
+    assert_eq!(m.offer(job, sealed), Err(Error::AlreadyClaimed));
+    work(&mut m, job, &[(a.workers[2], good)]);
     assert_eq!(status(&m, job), JobStatus::Revealing);
+    let sealed = seed_hash(&m, job, a.workers[3]);
     as_(a.workers[3]);
-    assert_eq!(m.claim(job), Err(Error::WrongStatus));
+    assert_eq!(m.offer(job, sealed), Err(Error::WrongStatus));
     reveal(&mut m, job, a.workers[2], &good);
     assert_eq!(status(&m, job), JobStatus::Computed);
     let slash: WorkerSlashed = last();
@@ -1058,6 +1751,84 @@ fn dispute_tiebreak_slashes_the_dissenter() {
     assert_conserved(&m, &a.all());
 }
 
+/// A dispute round's fresh slot is drawn like the first round's: workers
+/// that hold a claim cannot offer, the fresh offerers reveal their
+/// secrets, and the drawn one breaks the tie within the tie-break window.
+#[ink::test]
+fn a_dispute_round_draws_its_tie_breaker() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.outsider, 500);
+    m.stake().expect("a fifth worker");
+    let job = request(&mut m, &a, ds);
+    let (good, bad) = ([7u8; 32], [6u8; 32]);
+    work(&mut m, job, &[(a.workers[0], good), (a.workers[1], bad)]);
+    reveal(&mut m, job, a.workers[0], &good);
+    reveal(&mut m, job, a.workers[1], &bad);
+    let t = now();
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.slots),
+        (JobStatus::Disputed, 1, 3)
+    );
+    // The round's offer window, then a draw's reveal window and the
+    // tie-break window (the job's 20 s compute window).
+    assert_eq!(
+        (info.deadline, info.commit_deadline),
+        (t + 1_000, t + 1_000 + 1_000 + 20_000)
+    );
+    assert_eq!(last::<JobDisputed>().deadline, t + 1_000);
+    for w in &a.workers[..2] {
+        let sealed = seed_hash(&m, job, *w);
+        as_(*w);
+        assert_eq!(m.offer(job, sealed), Err(Error::AlreadyClaimed));
+    }
+    let fresh = [a.workers[2], a.workers[3], a.outsider];
+    for w in fresh {
+        offer(&mut m, job, w);
+    }
+    at(t + 1_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Drawing));
+    let e: DrawOpened = last();
+    assert_eq!((e.round, e.offers, e.slots), (1, 3, 1));
+    for w in fresh {
+        as_(w);
+        m.reveal_seed(job, secret(w)).expect("reveal seed");
+    }
+    // The seed folds in the round and every fresh secret.
+    let seed = draw::seed_with::<Sha2>(job, 1, &fresh.map(secret));
+    let drawn: Drawn = last();
+    assert_eq!((drawn.round, drawn.seed), (1, Some(seed)));
+    let tiebreaker = fresh[draw::draw_with::<Sha2>(&seed, &[500; 3], 1)[0]];
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.deadline),
+        (JobStatus::Computing, t + 22_000)
+    );
+    let claim = info.claims.last().expect("claim");
+    assert_eq!((claim.worker, claim.round), (acc(tiebreaker), 1));
+    for w in fresh {
+        let locked = if w == tiebreaker { 100 } else { 0 };
+        assert_eq!(m.worker(w).map(|i| i.locked), Ok(locked));
+    }
+    commit(&mut m, job, tiebreaker, &good);
+    assert_eq!(status(&m, job), JobStatus::Revealing);
+    reveal(&mut m, job, tiebreaker, &good);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    let slash: WorkerSlashed = last();
+    assert_eq!(
+        (slash.worker, slash.reason),
+        (acc(a.workers[1]), SlashReason::Dissent)
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    assert_eq!(earned(&m, a.workers[0]), 10 + 50);
+    assert_eq!(earned(&m, tiebreaker), 10 + 50);
+    assert_conserved(&m, &a.all());
+}
+
 /// Attack: with replication 3, a tie-break that sides with the minority
 /// used to end in a refund that slashed nobody (a free way to kill a job),
 /// and a bare plurality (two of four) could win. Now a round without a
@@ -1072,15 +1843,17 @@ fn dispute_escalates_until_a_strict_majority() {
     m.stake().expect("a fifth worker");
     let job = request(&mut m, &a, ds);
     let (x, y) = ([1u8; 32], [2u8; 32]);
-    work(&mut m, job, a.workers[0], &x);
-    work(&mut m, job, a.workers[1], &x);
-    work(&mut m, job, a.workers[2], &y);
+    work(
+        &mut m,
+        job,
+        &[(a.workers[0], x), (a.workers[1], x), (a.workers[2], y)],
+    );
     for (w, r) in [(0, x), (1, x), (2, y)] {
         reveal(&mut m, job, a.workers[w], &r);
     }
     assert_eq!(status(&m, job), JobStatus::Disputed);
     // The tie-break sides with the minority: 2 against 2, no strict majority.
-    work(&mut m, job, a.workers[3], &y);
+    work(&mut m, job, &[(a.workers[3], y)]);
     reveal(&mut m, job, a.workers[3], &y);
     assert_eq!(status(&m, job), JobStatus::Disputed);
     let d: JobDisputed = last();
@@ -1089,7 +1862,7 @@ fn dispute_escalates_until_a_strict_majority() {
     assert_eq!((info.round, info.slots), (2, 5));
     assert!(events::<WorkerSlashed>().is_empty());
     // A fresh replica breaks the tie: 3 of 5.
-    work(&mut m, job, a.outsider, &x);
+    work(&mut m, job, &[(a.outsider, x)]);
     reveal(&mut m, job, a.outsider, &x);
     assert_eq!(status(&m, job), JobStatus::Computed);
     let slashed: Vec<_> = events::<WorkerSlashed>()
@@ -1117,10 +1890,10 @@ fn dispute_escalates_until_a_strict_majority() {
 }
 
 /// Attack: two colluding accounts take both slots and agree on a forged
-/// result. The data owner, whose recomputation differs (verify before
-/// decrypt), rejects the agreed result with a bonded challenge; fresh blind
-/// replicas decide, and the colluders are slashed. (The old contract had no
-/// way to reject an agreed result.)
+/// result, and nobody challenges it in the window. The data owner, whose
+/// recomputation differs (verify before decrypt), rejects the agreed result
+/// with a bonded `reject`; fresh blind replicas decide, and the colluders
+/// are slashed.
 #[ink::test]
 fn owner_rejects_an_agreed_result_and_fresh_replicas_decide() {
     let (mut m, a) = deploy();
@@ -1128,33 +1901,59 @@ fn owner_rejects_an_agreed_result_and_fresh_replicas_decide() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     let (forged, correct) = ([6u8; 32], [7u8; 32]);
-    for w in &a.workers[..2] {
-        work(&mut m, job, *w, &forged);
-    }
+    work(
+        &mut m,
+        job,
+        &[(a.workers[0], forged), (a.workers[1], forged)],
+    );
     for w in &a.workers[..2] {
         reveal(&mut m, job, *w, &forged);
     }
-    assert_eq!(status(&m, job), JobStatus::Computed);
-    // Only the dataset owner may reject an agreed result, with a bond.
+    pass_challenge(&mut m, job);
+    // The challenge window is over; only the dataset owner may reject an
+    // agreed result, with a bond.
+    let sealed = seal_for(&m, job, a.workers[2], &correct);
     as_(a.workers[2]);
-    assert_eq!(m.challenge(job, correct), Err(Error::WrongStatus));
+    assert_eq!(m.challenge(job, sealed), Err(Error::WrongStatus));
+    assert_eq!(m.reject(job, correct), Err(Error::NotDatasetOwner));
     as_(a.owner);
-    assert_eq!(m.challenge(job, correct), Err(Error::NotWorker));
+    assert_eq!(m.reject(job, correct), Err(Error::NotWorker));
     pay(a.owner, 100);
     m.stake().expect("the owner's bond");
     as_(a.owner);
-    assert_eq!(m.challenge(job, forged), Err(Error::NotConflicting));
-    assert_eq!(m.challenge(job, correct), Ok(()));
+    assert_eq!(m.reject(job, forged), Err(Error::NotConflicting));
+    assert_eq!(m.reject(job, correct), Ok(()));
+    let e: Rejected = last();
+    let commitment = m
+        .job(job)
+        .expect("job")
+        .commitment_with::<Sha2>(job, &correct);
+    assert_eq!(
+        (e.job_id, e.owner, e.result_blob_hash, e.commitment),
+        (job, acc(a.owner), correct, commitment)
+    );
     let info = m.job(job).expect("job");
     assert_eq!((info.status, info.round), (JobStatus::Disputed, 1));
     assert_eq!((info.result_blob_hash, info.commitment), (None, None));
+    let claim = info.claims.last().expect("the owner's claim");
+    assert_eq!(
+        (claim.worker, claim.round, claim.result_blob_hash),
+        (acc(a.owner), 1, Some(correct))
+    );
+    assert_eq!(claim.sealed, Some(hash::seal(&commitment, &acc(a.owner))));
     assert_eq!(m.release(job, [4; 32]), Err(Error::WrongStatus));
-    // Round 1: a fresh replica computes the truth; 2 against 2.
-    work(&mut m, job, a.workers[2], &correct);
+    // The replicas and the owner are parties: a jury of fresh replicas,
+    // drawn from round 1 on, decides.
+    assert_eq!(info.jury_from, 1);
+    // Round 1: a fresh juror computes the truth; one vote is no majority.
+    work(&mut m, job, &[(a.workers[2], correct)]);
     reveal(&mut m, job, a.workers[2], &correct);
-    assert_eq!(m.job(job).map(|j| (j.status, j.round)), Ok((JobStatus::Disputed, 2)));
-    // Round 2: another fresh replica; the truth has 3 of 5.
-    work(&mut m, job, a.workers[3], &correct);
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Disputed, 2))
+    );
+    // Round 2: a second juror agrees: the jury decides.
+    work(&mut m, job, &[(a.workers[3], correct)]);
     reveal(&mut m, job, a.workers[3], &correct);
     assert_eq!(status(&m, job), JobStatus::Computed);
     assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(correct)));
@@ -1182,19 +1981,27 @@ fn owner_loses_its_bond_rejecting_a_correct_result() {
     m.stake().expect("the owner's bond");
     let job = request(&mut m, &a, ds);
     let (right, wrong) = ([7u8; 32], [6u8; 32]);
-    for w in &a.workers[..2] {
-        work(&mut m, job, *w, &right);
-    }
+    work(&mut m, job, &[(a.workers[0], right), (a.workers[1], right)]);
     for w in &a.workers[..2] {
         reveal(&mut m, job, *w, &right);
     }
+    pass_challenge(&mut m, job);
     as_(a.owner);
-    m.challenge(job, wrong).expect("reject");
-    work(&mut m, job, a.workers[2], &right);
-    reveal(&mut m, job, a.workers[2], &right);
-    assert_eq!(status(&m, job), JobStatus::Computed);
+    m.reject(job, wrong).expect("reject");
+    // Two jurors, in rounds 1 and 2, side with the replicas.
+    for juror in &a.workers[2..] {
+        work(&mut m, job, &[(*juror, right)]);
+        reveal(&mut m, job, *juror, &right);
+    }
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Computed, 2))
+    );
     let slash: WorkerSlashed = last();
-    assert_eq!((slash.worker, slash.reason), (acc(a.owner), SlashReason::Dissent));
+    assert_eq!(
+        (slash.worker, slash.reason),
+        (acc(a.owner), SlashReason::Dissent)
+    );
     assert_eq!(m.worker(a.owner).map(|w| w.stake), Err(Error::NotWorker));
     assert_conserved(&m, &a.all());
 }
@@ -1207,16 +2014,24 @@ fn dispute_refunds_after_the_last_round() {
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    work(&mut m, job, a.workers[0], &[1; 32]);
-    work(&mut m, job, a.workers[1], &[2; 32]);
+    work(
+        &mut m,
+        job,
+        &[(a.workers[0], [1; 32]), (a.workers[1], [2; 32])],
+    );
     reveal(&mut m, job, a.workers[0], &[1; 32]);
     reveal(&mut m, job, a.workers[1], &[2; 32]);
     as_(a.outsider);
     for round in 1..=MAX_DISPUTE_ROUNDS {
         let info = m.job(job).expect("job");
         assert_eq!((info.status, info.round), (JobStatus::Disputed, round));
-        at(info.deadline);
-        m.advance(job).expect("advance");
+        // Nobody offers: the round's offer window reopens while a draw
+        // still fits before its commit deadline, then the round closes.
+        while m.job(job).map(|j| (j.status, j.round)) == Ok((JobStatus::Disputed, round)) {
+            at(m.job(job).expect("job").deadline);
+            m.advance(job).expect("advance");
+        }
+        assert_eq!(now(), info.commit_deadline - 2_000);
     }
     assert_eq!(status(&m, job), JobStatus::Refunded);
     let refund: JobRefunded = last();
@@ -1235,18 +2050,32 @@ fn replication_one_challenge_window_then_computed() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     let r = [7u8; 32];
-    work(&mut m, job, a.workers[0], &r);
+    work(&mut m, job, &[(a.workers[0], r)]);
     reveal(&mut m, job, a.workers[0], &r);
     assert_eq!(status(&m, job), JobStatus::Challenge);
     let open: ChallengeOpened = last();
     // The challenge window is at least the job's compute window (20 s):
-    // a challenger must recompute the whole job.
-    assert_eq!((open.dataset_id, open.deadline), (ds, T0 + 20_000));
+    // a challenger must recompute the whole job. It opened when the
+    // result was revealed, after the 1 s offer window.
+    assert_eq!(
+        (
+            open.job_id,
+            open.dataset_id,
+            open.result_blob_hash,
+            open.deadline
+        ),
+        (job, ds, r, T0 + 21_000)
+    );
+    // The result is under challenge, not agreed: no commitment yet.
+    let info = m.job(job).expect("job");
+    assert_eq!((info.result_blob_hash, info.commitment), (Some(r), None));
     as_(a.outsider);
     assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
-    at(T0 + 20_000);
+    at(T0 + 21_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Computed));
-    assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(r)));
+    let info = m.job(job).expect("job");
+    assert_eq!(info.result_blob_hash, Some(r));
+    assert_eq!(info.commitment, Some(info.commitment_with::<Sha2>(job, &r)));
 }
 
 #[ink::test]
@@ -1256,19 +2085,63 @@ fn challenge_with_tiebreak_slashes_the_loser() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     let (lazy, right) = ([6u8; 32], [7u8; 32]);
-    work(&mut m, job, a.workers[0], &lazy);
+    work(&mut m, job, &[(a.workers[0], lazy)]);
     reveal(&mut m, job, a.workers[0], &lazy);
+    let sealed = seal_for(&m, job, a.workers[1], &right);
     as_(a.workers[1]);
-    assert_eq!(m.challenge(job, right), Ok(()));
+    assert_eq!(m.challenge(job, sealed), Ok(()));
     let c: Challenged = last();
-    assert_eq!((c.worker, c.result_blob_hash), (acc(a.workers[1]), right));
+    assert_eq!(
+        (c.job_id, c.worker, c.sealed),
+        (job, acc(a.workers[1]), sealed)
+    );
+    // The challenger's claim, a round ahead, holds its seal and its bond;
+    // the job stays in its window.
     let info = m.job(job).expect("job");
     assert_eq!(
         (info.status, info.round, info.slots),
-        (JobStatus::Disputed, 1, 3)
+        (JobStatus::Challenge, 0, 1)
     );
-    work(&mut m, job, a.workers[2], &right);
+    assert_eq!(
+        info.claims.last(),
+        Some(&Claim {
+            worker: acc(a.workers[1]),
+            round: 1,
+            sealed: Some(sealed),
+            result_blob_hash: None,
+            stake: StakeState::Locked,
+            kind: ClaimKind::Challenger,
+        })
+    );
+    assert_eq!(m.worker(a.workers[1]).map(|w| w.locked), Ok(100));
+    // The window closes: the challenger reveals its conflicting result and
+    // the job goes to a fresh blind replica.
+    assert_eq!(close_challenges(&mut m, job), JobStatus::Revealing);
+    let e: RevealOpened = last();
+    assert_eq!((e.round, e.deadline), (1, T0 + 22_000));
+    reveal(&mut m, job, a.workers[1], &right);
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.slots),
+        (JobStatus::Disputed, 2, 3)
+    );
+    assert_eq!(info.result_blob_hash, None);
+    // The challenger holds a claim: one fresh slot is drawn.
+    let sealed = seed_hash(&m, job, a.workers[1]);
+    as_(a.workers[1]);
+    assert_eq!(m.offer(job, sealed), Err(Error::AlreadyClaimed));
+    // The replica and the challenger are parties: only the jury (fresh
+    // replicas from round 2 on) votes, and one juror is no majority.
+    assert_eq!(m.job(job).map(|j| j.jury_from), Ok(2));
+    work(&mut m, job, &[(a.workers[2], right)]);
     reveal(&mut m, job, a.workers[2], &right);
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.slots),
+        (JobStatus::Disputed, 3, 4)
+    );
+    work(&mut m, job, &[(a.workers[3], right)]);
+    reveal(&mut m, job, a.workers[3], &right);
     assert_eq!(status(&m, job), JobStatus::Computed);
     assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(right)));
     let slash: WorkerSlashed = last();
@@ -1279,14 +2152,18 @@ fn challenge_with_tiebreak_slashes_the_loser() {
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
-    // Two winners paid from the fee slots (1 replica + 1 reserve), and the
-    // lazy worker's stake shared between the challenger and the tie-breaker.
-    assert_eq!(earned(&m, a.workers[1]), 10 + 50);
-    assert_eq!(earned(&m, a.workers[2]), 10 + 50);
-    assert_eq!(earned(&m, a.researcher), 0);
+    // Three winners: the fee slots (1 replica + 1 reserve) pay the first two
+    // in claim order, and the lazy worker's stake is shared by all three
+    // (33 each; the odd unit goes back to the researcher).
+    assert_eq!(earned(&m, a.workers[1]), 10 + 33);
+    assert_eq!(earned(&m, a.workers[2]), 10 + 33);
+    assert_eq!(earned(&m, a.workers[3]), 33);
+    assert_eq!(earned(&m, a.researcher), 1);
     assert_conserved(&m, &a.all());
 }
 
+/// The sealed challenge's errors. (`NotConflicting` moved to `reveal`: a
+/// seal hides the result until the window closes.)
 #[ink::test]
 fn challenge_errors() {
     let (mut m, a) = deploy();
@@ -1294,30 +2171,54 @@ fn challenge_errors() {
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
     let r = [7u8; 32];
+    let sealed = [1u8; 32];
     as_(a.workers[1]);
-    assert_eq!(m.challenge(job, [1; 32]), Err(Error::WrongStatus));
-    assert_eq!(m.challenge(9, [1; 32]), Err(Error::JobNotFound));
-    work(&mut m, job, a.workers[0], &r);
+    assert_eq!(m.challenge(job, sealed), Err(Error::WrongStatus));
+    work(&mut m, job, &[(a.workers[0], r)]);
     reveal(&mut m, job, a.workers[0], &r);
-    as_(a.outsider);
-    assert_eq!(m.challenge(job, [1; 32]), Err(Error::NotWorker));
-    as_(a.workers[0]);
-    assert_eq!(m.challenge(job, [1; 32]), Err(Error::AlreadyClaimed));
     as_(a.workers[1]);
-    assert_eq!(m.challenge(job, r), Err(Error::NotConflicting));
+    assert_eq!(m.challenge(9, sealed), Err(Error::JobNotFound));
+    as_(a.outsider);
+    assert_eq!(m.challenge(job, sealed), Err(Error::NotWorker));
+    // The replica cannot challenge its own result.
+    as_(a.workers[0]);
+    assert_eq!(m.challenge(job, sealed), Err(Error::AlreadyClaimed));
+    as_(a.workers[1]);
+    assert_eq!(m.challenge(job, sealed), Ok(()));
+    assert_eq!(m.challenge(job, sealed), Err(Error::AlreadyClaimed));
     pay(a.outsider, 50);
     m.stake().expect("stake");
     as_(a.outsider);
-    assert_eq!(m.challenge(job, [1; 32]), Err(Error::InsufficientStake));
+    assert_eq!(m.challenge(job, sealed), Err(Error::InsufficientStake));
     as_(a.admin);
     m.set_paused(true).expect("pause");
-    as_(a.workers[1]);
-    assert_eq!(m.challenge(job, [1; 32]), Err(Error::Paused));
+    as_(a.workers[2]);
+    assert_eq!(m.challenge(job, sealed), Err(Error::Paused));
     as_(a.admin);
     m.set_paused(false).expect("unpause");
-    at(T0 + 20_000);
-    as_(a.workers[1]);
-    assert_eq!(m.challenge(job, [1; 32]), Err(Error::DeadlinePassed));
+    // Up to MAX_OFFERS challengers (the reveal round's gas is bounded).
+    let more = extra_workers(&mut m, usize::from(MAX_OFFERS), 500);
+    for w in &more[..more.len() - 1] {
+        as_(*w);
+        m.challenge(job, sealed).expect("challenge");
+    }
+    let extra = more[more.len() - 1];
+    as_(extra);
+    assert_eq!(m.challenge(job, sealed), Err(Error::TooManyOffers));
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        info.claims.iter().filter(|c| c.round == 1).count(),
+        usize::from(MAX_OFFERS)
+    );
+    at(T0 + 21_000);
+    as_(a.workers[2]);
+    assert_eq!(m.challenge(job, sealed), Err(Error::DeadlinePassed));
+    // Once closed, the challengers reveal; no more challenges.
+    assert_eq!(m.advance(job), Ok(JobStatus::Revealing));
+    assert_eq!(m.challenge(job, sealed), Err(Error::WrongStatus));
+    let mut accounts = a.all();
+    accounts.extend(more);
+    assert_conserved(&m, &accounts);
 }
 
 #[ink::test]
@@ -1326,17 +2227,18 @@ fn challenge_without_tiebreak_ends_without_majority() {
     let ds = dataset(&mut m, &a, policy(1), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    work(&mut m, job, a.workers[0], &[7; 32]);
+    work(&mut m, job, &[(a.workers[0], [7; 32])]);
     reveal(&mut m, job, a.workers[0], &[7; 32]);
-    as_(a.workers[1]);
-    m.challenge(job, [8; 32]).expect("challenge");
-    // A tie-break worker claims but never commits; nobody claims the later
-    // rounds' slots either.
-    as_(a.workers[2]);
-    m.claim(job).expect("claim");
-    at(T0 + 20_000);
+    challenge(&mut m, job, a.workers[1], &[8; 32]);
+    assert_eq!(close_challenges(&mut m, job), JobStatus::Revealing);
+    reveal(&mut m, job, a.workers[1], &[8; 32]);
+    assert_eq!(status(&m, job), JobStatus::Disputed);
+    // A tie-break worker is drawn but never commits; nobody offers for the
+    // last round's slot.
+    assign(&mut m, job, &[a.workers[2]]);
+    at(m.job(job).expect("job").commit_deadline);
     assert_eq!(m.advance(job), Ok(JobStatus::Disputed));
-    for _ in 2..=MAX_DISPUTE_ROUNDS {
+    while status(&m, job) == JobStatus::Disputed {
         at(m.job(job).expect("job").deadline);
         m.advance(job).expect("advance");
     }
@@ -1347,10 +2249,892 @@ fn challenge_without_tiebreak_ends_without_majority() {
     // The silent tie-break worker's stake goes to the researcher.
     assert_eq!(refund.refund, escrow_for(&m, ds) + 100);
     assert_eq!(m.worker(a.workers[2]).map(|w| w.stake), Ok(400));
-    assert_eq!(
-        m.worker(a.workers[0]).map(|w| (w.stake, w.locked)),
-        Ok((500, 0))
+    for w in [a.workers[0], a.workers[1]] {
+        assert_eq!(m.worker(w).map(|w| (w.stake, w.locked)), Ok((500, 0)));
+    }
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: two colluding replicas agree on a forged result, which the old
+/// contract made `Computed` at once (only replication 1 had a challenge
+/// window). Now every replication factor's agreement opens one, as long as
+/// the job's compute window, before the result is agreed.
+#[ink::test]
+fn replication_two_gets_a_challenge_window() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let forged = [6u8; 32];
+    work(
+        &mut m,
+        job,
+        &[(a.workers[0], forged), (a.workers[1], forged)],
     );
+    reveal(&mut m, job, a.workers[0], &forged);
+    reveal(&mut m, job, a.workers[1], &forged);
+    let t = now();
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.deadline),
+        (JobStatus::Challenge, 0, t + 20_000)
+    );
+    // Under challenge, not agreed: no commitment, no `JobComputed`.
+    assert_eq!(
+        (info.result_blob_hash, info.commitment),
+        (Some(forged), None)
+    );
+    let open: ChallengeOpened = last();
+    assert_eq!(
+        (
+            open.job_id,
+            open.dataset_id,
+            open.result_blob_hash,
+            open.deadline
+        ),
+        (job, ds, forged, t + 20_000)
+    );
+    assert!(events::<JobComputed>().is_empty());
+    as_(a.owner);
+    assert_eq!(m.release(job, [4; 32]), Err(Error::WrongStatus));
+    // A staked outsider challenges in the window, and reveals once it closes.
+    challenge(&mut m, job, a.workers[2], &[7; 32]);
+    assert_eq!(close_challenges(&mut m, job), JobStatus::Revealing);
+    assert_conserved(&m, &a.all());
+}
+
+/// With nobody challenging, the result under challenge is agreed when the
+/// window closes (not before), and pays like any agreed result.
+#[ink::test]
+fn unchallenged_result_is_agreed_after_the_window() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(3), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let r = [7u8; 32];
+    let replicas = [a.workers[0], a.workers[1], a.workers[2]];
+    work(&mut m, job, &replicas.map(|w| (w, r)));
+    for w in replicas {
+        reveal(&mut m, job, w, &r);
+    }
+    assert_eq!(status(&m, job), JobStatus::Challenge);
+    let deadline = m.job(job).expect("job").deadline;
+    at(deadline - 1);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
+    at(deadline);
+    let sealed = seal_for(&m, job, a.workers[3], &[8; 32]);
+    as_(a.workers[3]);
+    assert_eq!(m.challenge(job, sealed), Err(Error::DeadlinePassed));
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    let info = m.job(job).expect("job");
+    let commitment = info.commitment_with::<Sha2>(job, &r);
+    assert_eq!(
+        (info.result_blob_hash, info.commitment, info.deadline),
+        (Some(r), Some(commitment), deadline + 1_000)
+    );
+    let e: JobComputed = last();
+    assert_eq!(
+        (
+            e.job_id,
+            e.dataset_id,
+            e.result_blob_hash,
+            e.commitment,
+            e.deadline
+        ),
+        (job, ds, r, commitment, deadline + 1_000)
+    );
+    assert!(events::<WorkerSlashed>().is_empty());
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    let fin: JobFinalized = last();
+    assert_eq!(
+        (fin.owner_paid, fin.workers_paid, fin.researcher_refund),
+        (PRICE, 30, 10)
+    );
+    for w in replicas {
+        assert_eq!(earned(&m, w), 10);
+        assert_eq!(m.worker(w).map(|i| (i.stake, i.locked)), Ok((500, 0)));
+    }
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: a challenge in the clear could be copied (a lazy worker posts
+/// someone else's result) and squatted (the first challenge took the only
+/// challenger slot, so a colluder could take it first with a challenge it
+/// means to lose). Challenges are now sealed and several: neither result
+/// shows on chain before the window closes, a second challenger gets in
+/// after the first, and a copied seal cannot be opened.
+#[ink::test]
+fn challenges_are_sealed_and_several() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.outsider, 500);
+    m.stake().expect("the copycat's stake");
+    let jurors = extra_workers(&mut m, 2, 500);
+    let (fresh, juror) = (jurors[0], jurors[1]);
+    let job = request(&mut m, &a, ds);
+    let [w0, w1, c1, c2] = a.workers;
+    let (forged, correct) = ([6u8; 32], [0xE7u8; 32]);
+    work(&mut m, job, &[(w0, forged), (w1, forged)]);
+    reveal(&mut m, job, w0, &forged);
+    reveal(&mut m, job, w1, &forged);
+    // Whether `correct` is anywhere on chain: the job's record or an event.
+    let visible = |m: &Marketplace| {
+        let mut bytes = m.job(job).expect("job").encode();
+        for e in test::recorded_events() {
+            bytes.extend(e.data);
+            e.topics.into_iter().for_each(|t| bytes.extend(t));
+        }
+        bytes.windows(32).any(|w| w == correct)
+    };
+    challenge(&mut m, job, c1, &correct);
+    let first: Challenged = last();
+    assert_eq!(
+        (first.job_id, first.worker, first.sealed),
+        (job, acc(c1), seal_for(&m, job, c1, &correct))
+    );
+    // A second challenger still gets in after the first.
+    challenge(&mut m, job, c2, &correct);
+    // A copycat posts the first challenger's seal; the seal binds c1.
+    as_(a.outsider);
+    assert_eq!(m.challenge(job, first.sealed), Ok(()));
+    assert_eq!(status(&m, job), JobStatus::Challenge);
+    let info = m.job(job).expect("job");
+    let challengers: Vec<_> = info
+        .claims
+        .iter()
+        .filter(|c| c.round == 1)
+        .map(|c| (c.worker, c.result_blob_hash.is_some()))
+        .collect();
+    assert_eq!(
+        challengers,
+        [(acc(c1), false), (acc(c2), false), (acc(a.outsider), false)]
+    );
+    assert_ne!(info.claims[2].sealed, info.claims[3].sealed);
+    assert!(!visible(&m), "a challenger's result is on chain");
+    assert_eq!(close_challenges(&mut m, job), JobStatus::Revealing);
+    // The copycat opens the copied seal with neither the result under
+    // challenge nor the challenger's.
+    as_(a.outsider);
+    assert_eq!(m.reveal(job, forged), Err(Error::NotConflicting));
+    assert_eq!(m.reveal(job, correct), Err(Error::SealMismatch));
+    reveal(&mut m, job, c1, &correct);
+    reveal(&mut m, job, c2, &correct);
+    assert!(visible(&m));
+    assert_eq!(status(&m, job), JobStatus::Revealing);
+    at(m.job(job).expect("job").deadline);
+    assert_eq!(m.advance(job), Ok(JobStatus::Disputed));
+    let slash: WorkerSlashed = last();
+    assert_eq!(
+        (slash.worker, slash.reason),
+        (acc(a.outsider), SlashReason::Missed)
+    );
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.round, info.slots, info.result_blob_hash),
+        (2, 6, None)
+    );
+    // The copycat's bond stays in the escrow, for the researcher.
+    assert_eq!(info.slashed, 0);
+    // A jury of fresh blind replicas decides: two agreeing, in rounds 2
+    // and 3.
+    work(&mut m, job, &[(fresh, correct)]);
+    reveal(&mut m, job, fresh, &correct);
+    assert_eq!(status(&m, job), JobStatus::Disputed);
+    work(&mut m, job, &[(juror, correct)]);
+    reveal(&mut m, job, juror, &correct);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(correct)));
+    let slashed: Vec<_> = events::<WorkerSlashed>()
+        .into_iter()
+        .map(|e| (e.worker, e.reason))
+        .collect();
+    assert_eq!(
+        slashed,
+        [
+            (acc(a.outsider), SlashReason::Missed),
+            (acc(w0), SlashReason::Dissent),
+            (acc(w1), SlashReason::Dissent)
+        ]
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // Both challengers and the two jurors: a quarter of the replicas' two
+    // slashed stakes each, and the three fees to the first three in claim
+    // order. The copycat's bond goes to the researcher.
+    for w in [c1, c2, fresh] {
+        assert_eq!(earned(&m, w), 10 + 50);
+    }
+    assert_eq!(earned(&m, juror), 50);
+    for w in [w0, w1, a.outsider] {
+        assert_eq!(earned(&m, w), 0);
+        assert_eq!(m.worker(w).map(|i| (i.stake, i.locked)), Ok((400, 0)));
+    }
+    assert_eq!(earned(&m, a.researcher), 100);
+    let mut accounts = a.all();
+    accounts.extend([fresh, juror]);
+    assert_conserved(&m, &accounts);
+}
+
+/// Attack: a lazy challenger seals the public result under challenge, to
+/// ride along without computing (or to pad the challenger list). It cannot
+/// open its seal: revealing the result under challenge is refused
+/// (`NotConflicting`), so it misses the reveal deadline and loses its bond,
+/// to the researcher (not to the replicas it challenged).
+#[ink::test]
+fn a_lazy_challenger_loses_its_bond() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    let job = request(&mut m, &a, ds);
+    let r = [7u8; 32];
+    let [w0, w1, lazy, _] = a.workers;
+    work(&mut m, job, &[(w0, r), (w1, r)]);
+    reveal(&mut m, job, w0, &r);
+    reveal(&mut m, job, w1, &r);
+    challenge(&mut m, job, lazy, &r);
+    assert_eq!(close_challenges(&mut m, job), JobStatus::Revealing);
+    as_(lazy);
+    assert_eq!(m.reveal(job, r), Err(Error::NotConflicting));
+    assert_eq!(m.reveal(job, [8; 32]), Err(Error::SealMismatch));
+    at(m.job(job).expect("job").deadline);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    let slash: WorkerSlashed = last();
+    assert_eq!(
+        (slash.job_id, slash.worker, slash.amount, slash.reason),
+        (job, acc(lazy), 100, SlashReason::Missed)
+    );
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.result_blob_hash, info.slashed, info.escrow),
+        (Some(r), 0, PRICE + 30 + 100)
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // The replicas earn their fees; the lazy bond and the unused reserve
+    // fee go back to the researcher.
+    assert_eq!(earned(&m, w0), 10);
+    assert_eq!(earned(&m, w1), 10);
+    assert_eq!(earned(&m, lazy), 0);
+    assert_eq!(earned(&m, a.researcher), 10 + 100);
+    assert_eq!(m.worker(lazy).map(|i| (i.stake, i.locked)), Ok((400, 0)));
+    assert_conserved(&m, &a.all());
+}
+
+/// A revealed challenge sends the job to a jury of fresh blind replicas
+/// (rounds 2 and 3, which must agree), and it decides both ways: a
+/// challenger on the losing side loses its bond to the winners; one on the
+/// winning side is paid like them, with the replicas' slashed stakes.
+#[ink::test]
+fn a_losing_challenger_is_slashed_and_a_winning_one_paid() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.outsider, 500);
+    m.stake().expect("a fifth worker");
+    let [w0, w1, challenger, f1] = a.workers;
+    let f2 = a.outsider;
+    let (x, y) = ([1u8; 32], [2u8; 32]);
+
+    // The replicas are right: the fresh replica sides with them.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(w0, x), (w1, x)]);
+    reveal(&mut m, job, w0, &x);
+    reveal(&mut m, job, w1, &x);
+    challenge(&mut m, job, challenger, &y);
+    close_challenges(&mut m, job);
+    reveal(&mut m, job, challenger, &y);
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Disputed, 2))
+    );
+    work(&mut m, job, &[(f1, x)]);
+    reveal(&mut m, job, f1, &x);
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Disputed, 3))
+    );
+    work(&mut m, job, &[(f2, x)]);
+    reveal(&mut m, job, f2, &x);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(x)));
+    let slash: WorkerSlashed = last();
+    assert_eq!(
+        (slash.worker, slash.amount, slash.reason),
+        (acc(challenger), 100, SlashReason::Dissent)
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // Four winners: a quarter of the bond each, and the three fees to the
+    // first three in claim order.
+    for w in [w0, w1, f1] {
+        assert_eq!(earned(&m, w), 10 + 25);
+    }
+    assert_eq!(earned(&m, f2), 25);
+    assert_eq!(earned(&m, challenger), 0);
+    assert_eq!(earned(&m, a.researcher), 0);
+    assert_eq!(m.worker(challenger).map(|i| i.stake), Ok(400));
+
+    // The replicas forged: both jurors side with the challenger.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(w0, x), (w1, x)]);
+    reveal(&mut m, job, w0, &x);
+    reveal(&mut m, job, w1, &x);
+    challenge(&mut m, job, challenger, &y);
+    close_challenges(&mut m, job);
+    reveal(&mut m, job, challenger, &y);
+    work(&mut m, job, &[(f1, y)]);
+    reveal(&mut m, job, f1, &y);
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Disputed, 3))
+    );
+    work(&mut m, job, &[(f2, y)]);
+    reveal(&mut m, job, f2, &y);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(y)));
+    let slashed: Vec<_> = events::<WorkerSlashed>()
+        .into_iter()
+        .skip(1)
+        .map(|e| (e.worker, e.reason))
+        .collect();
+    assert_eq!(
+        slashed,
+        [
+            (acc(w0), SlashReason::Dissent),
+            (acc(w1), SlashReason::Dissent)
+        ]
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // The challenger and both fresh replicas: a fee each and a third of
+    // the two slashed stakes (the odd unit to the researcher).
+    assert_eq!(earned(&m, challenger), 10 + 66);
+    assert_eq!(earned(&m, f1), 10 + 25 + 10 + 66);
+    assert_eq!(earned(&m, f2), 25 + 10 + 66);
+    assert_eq!(earned(&m, w0), 10 + 25);
+    assert_eq!(earned(&m, a.researcher), 2);
+    assert_eq!(m.worker(w0).map(|i| (i.stake, i.locked)), Ok((400, 0)));
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: forged agreement, with a sealed challenger already in the
+/// window. The data owner need not wait for the window to close: it
+/// rejects at once, in the clear and bonded; the challenger joins the
+/// dispute round and reveals there, but only the jury of fresh blind
+/// replicas (rounds 1 to 3) votes.
+#[ink::test]
+fn the_owner_rejects_during_the_challenge_window() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.owner, 100);
+    m.stake().expect("the owner's bond");
+    pay(a.outsider, 500);
+    m.stake().expect("a late challenger's stake");
+    let job = request(&mut m, &a, ds);
+    let [w0, w1, challenger, fresh] = a.workers;
+    let juror = a.outsider;
+    let (forged, correct) = ([6u8; 32], [7u8; 32]);
+    work(&mut m, job, &[(w0, forged), (w1, forged)]);
+    reveal(&mut m, job, w0, &forged);
+    reveal(&mut m, job, w1, &forged);
+    challenge(&mut m, job, challenger, &correct);
+    as_(a.owner);
+    assert_eq!(m.reject(job, forged), Err(Error::NotConflicting));
+    assert_eq!(m.reject(job, correct), Ok(()));
+    let commitment = m
+        .job(job)
+        .expect("job")
+        .commitment_with::<Sha2>(job, &correct);
+    let e: Rejected = last();
+    assert_eq!(
+        (e.job_id, e.owner, e.result_blob_hash, e.commitment),
+        (job, acc(a.owner), correct, commitment)
+    );
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.slots),
+        (JobStatus::Disputed, 1, 5)
+    );
+    assert_eq!((info.result_blob_hash, info.commitment), (None, None));
+    assert_eq!((info.challenged, info.jury_from), (Some(forged), 1));
+    assert_eq!(last::<JobDisputed>().round, 1);
+    // The sealed challenger and the owner hold claims of the dispute round.
+    let round_one: Vec<_> = info
+        .claims
+        .iter()
+        .filter(|c| c.round == 1)
+        .map(|c| (c.worker, c.result_blob_hash))
+        .collect();
+    assert_eq!(
+        round_one,
+        [(acc(challenger), None), (acc(a.owner), Some(correct))]
+    );
+    // The window is over for new challenges; the challenger reveals with
+    // the round, not now.
+    let sealed = seal_for(&m, job, a.outsider, &correct);
+    as_(a.outsider);
+    assert_eq!(m.challenge(job, sealed), Err(Error::WrongStatus));
+    as_(challenger);
+    assert_eq!(m.reveal(job, correct), Err(Error::WrongStatus));
+    work(&mut m, job, &[(fresh, correct)]);
+    assert_eq!(status(&m, job), JobStatus::Revealing);
+    reveal(&mut m, job, challenger, &correct);
+    reveal(&mut m, job, fresh, &correct);
+    // The owner and the challenger are parties: one juror is no majority.
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Disputed, 2))
+    );
+    // A second juror agrees: the jury decides.
+    work(&mut m, job, &[(juror, correct)]);
+    reveal(&mut m, job, juror, &correct);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(correct)));
+    let slashed: Vec<_> = events::<WorkerSlashed>()
+        .into_iter()
+        .map(|e| (e.worker, e.reason))
+        .collect();
+    assert_eq!(
+        slashed,
+        [
+            (acc(w0), SlashReason::Dissent),
+            (acc(w1), SlashReason::Dissent)
+        ]
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // Four winners: half of a slashed stake each, and the three fees to
+    // the first three in claim order (the challenger, the owner, the
+    // first juror).
+    assert_eq!(earned(&m, challenger), 10 + 50);
+    assert_eq!(earned(&m, a.owner), PRICE + 10 + 50);
+    assert_eq!(earned(&m, fresh), 10 + 50);
+    assert_eq!(earned(&m, juror), 50);
+    assert_eq!(earned(&m, a.researcher), 0);
+    assert_eq!(m.worker(a.owner).map(|i| (i.stake, i.locked)), Ok((100, 0)));
+    assert_conserved(&m, &a.all());
+}
+
+/// Attack: colluding replicas forge X and their Sybil accounts seal X as
+/// "challenges" (a lazy seal, free to make). Before, the owner's
+/// `reject` cleared the result under challenge, so the Sybils could then
+/// open their seals of X in the dispute round and outvote the owner and
+/// the fresh replica. A challenger may never reveal the challenged result,
+/// also after a rejection, and only the jury votes: the Sybils miss their
+/// reveal and lose their bonds, the jurors decide the owner's result, and
+/// the owner keeps its bond.
+#[ink::test]
+fn a_rejection_keeps_lazy_seals_from_voting() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.owner, 100);
+    m.stake().expect("the owner's bond");
+    let jurors = extra_workers(&mut m, 2, 500);
+    let job = request(&mut m, &a, ds);
+    let [w0, w1, s1, s2] = a.workers;
+    let (forged, correct) = ([6u8; 32], [7u8; 32]);
+    work(&mut m, job, &[(w0, forged), (w1, forged)]);
+    reveal(&mut m, job, w0, &forged);
+    reveal(&mut m, job, w1, &forged);
+    challenge(&mut m, job, s1, &forged);
+    challenge(&mut m, job, s2, &forged);
+    as_(a.owner);
+    m.reject(job, correct).expect("reject");
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.challenged, info.jury_from),
+        (JobStatus::Disputed, 1, Some(forged), 1)
+    );
+    let kinds: Vec<_> = info.claims.iter().map(|c| (c.worker, c.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (acc(w0), ClaimKind::Drawn),
+            (acc(w1), ClaimKind::Drawn),
+            (acc(s1), ClaimKind::Challenger),
+            (acc(s2), ClaimKind::Challenger),
+            (acc(a.owner), ClaimKind::Owner)
+        ]
+    );
+    // Round 1: the first juror; the Sybils cannot open their seals.
+    work(&mut m, job, &[(jurors[0], correct)]);
+    for s in [s1, s2] {
+        as_(s);
+        assert_eq!(m.reveal(job, forged), Err(Error::NotConflicting));
+    }
+    reveal(&mut m, job, jurors[0], &correct);
+    at(m.job(job).expect("job").deadline);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Ok(JobStatus::Disputed));
+    // Round 2: a second juror agrees.
+    work(&mut m, job, &[(jurors[1], correct)]);
+    reveal(&mut m, job, jurors[1], &correct);
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.result_blob_hash),
+        (JobStatus::Computed, 2, Some(correct))
+    );
+    let slashed: Vec<_> = events::<WorkerSlashed>()
+        .into_iter()
+        .map(|e| (e.worker, e.reason))
+        .collect();
+    assert_eq!(
+        slashed,
+        [
+            (acc(s1), SlashReason::Missed),
+            (acc(s2), SlashReason::Missed),
+            (acc(w0), SlashReason::Dissent),
+            (acc(w1), SlashReason::Dissent)
+        ]
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // The owner and both jurors win: a fee each and a third of the four
+    // slashed stakes (the odd unit to the researcher).
+    assert_eq!(earned(&m, a.owner), PRICE + 10 + 133);
+    for j in &jurors {
+        assert_eq!(earned(&m, *j), 10 + 133);
+    }
+    for w in [w0, w1, s1, s2] {
+        assert_eq!(earned(&m, w), 0);
+        assert_eq!(m.worker(w).map(|i| (i.stake, i.locked)), Ok((400, 0)));
+    }
+    assert_eq!(m.worker(a.owner).map(|i| (i.stake, i.locked)), Ok((100, 0)));
+    assert_eq!(earned(&m, a.researcher), 1);
+    let mut accounts = a.all();
+    accounts.extend(jurors);
+    assert_conserved(&m, &accounts);
+}
+
+/// Attack: colluding replicas forge X and fill the challenger list
+/// (`MAX_OFFERS`) with junk seals from their own Sybil accounts, so no
+/// honest challenger gets in, and never reveal. Before, the Sybils' bonds,
+/// slashed for the missed reveal, went to the replicas they "challenged":
+/// crowding out challengers cost the colluders nothing. Now the bonds stay
+/// in the job's escrow for the researcher, at finalize and at a refund
+/// alike; the replicas earn only their fees.
+#[ink::test]
+fn junk_challenges_pay_the_researcher_not_the_replicas() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    let sybils = extra_workers(&mut m, usize::from(MAX_OFFERS), 500);
+    let [w0, w1, honest, _] = a.workers;
+    let (forged, correct) = ([6u8; 32], [7u8; 32]);
+    let bonds = 100 * Balance::from(MAX_OFFERS);
+
+    // Finalized: the owner releases the forged result.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(w0, forged), (w1, forged)]);
+    reveal(&mut m, job, w0, &forged);
+    reveal(&mut m, job, w1, &forged);
+    for s in &sybils {
+        as_(*s);
+        m.challenge(job, [0x88; 32]).expect("junk challenge");
+    }
+    let sealed = seal_for(&m, job, honest, &correct);
+    as_(honest);
+    assert_eq!(m.challenge(job, sealed), Err(Error::TooManyOffers));
+    assert_eq!(close_challenges(&mut m, job), JobStatus::Revealing);
+    at(m.job(job).expect("job").deadline);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    assert_eq!(events::<WorkerSlashed>().len(), sybils.len());
+    assert!(events::<WorkerSlashed>()
+        .iter()
+        .all(|e| e.reason == SlashReason::Missed));
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.result_blob_hash, info.slashed, info.escrow),
+        (Some(forged), 0, PRICE + 30 + bonds)
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    let e: JobFinalized = last();
+    assert_eq!(
+        (e.workers_paid, e.researcher_refund),
+        (20, 10 + bonds)
+    );
+    assert_eq!(earned(&m, w0), 10);
+    assert_eq!(earned(&m, w1), 10);
+    assert_eq!(earned(&m, a.researcher), 10 + bonds);
+
+    // Refunded: the owner lets the release window pass.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(w0, forged), (w1, forged)]);
+    reveal(&mut m, job, w0, &forged);
+    reveal(&mut m, job, w1, &forged);
+    for s in &sybils[..2] {
+        as_(*s);
+        m.challenge(job, [0x88; 32]).expect("junk challenge");
+    }
+    close_challenges(&mut m, job);
+    at(m.job(job).expect("job").deadline);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    assert_eq!(m.job(job).map(|j| j.slashed), Ok(0));
+    at(m.job(job).expect("job").deadline);
+    assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
+    let e: JobRefunded = last();
+    assert_eq!(
+        (e.reason, e.workers_paid, e.owner_paid, e.refund),
+        (RefundReason::ReleaseTimeout, 20, 0, PRICE + 10 + 200)
+    );
+    assert_eq!(earned(&m, w0), 10 + 10);
+    assert_eq!(earned(&m, w1), 10 + 10);
+    assert_eq!(earned(&m, a.researcher), 10 + bonds + PRICE + 10 + 200);
+    for (i, s) in sybils.iter().enumerate() {
+        let stake = if i < 2 { 300 } else { 400 };
+        assert_eq!(m.worker(*s).map(|w| (w.stake, w.locked)), Ok((stake, 0)));
+        assert_eq!(earned(&m, *s), 0);
+    }
+    let mut accounts = a.all();
+    accounts.extend(sybils);
+    assert_conserved(&m, &accounts);
+}
+
+/// Attack: every replica colludes (replication 3, all forge X) against one
+/// honest challenger. Before, the replicas voted in the dispute they were
+/// a party to: with the first fresh replica's vote, X had 3 of 5 and won,
+/// slashing the challenger and the juror. Now only the jury (fresh blind
+/// replicas of rounds 2 and 3) votes, however many replicas collude: C
+/// wins, and the three colluders are slashed.
+#[ink::test]
+fn colluding_replicas_cannot_outvote_the_jury() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(3), 3);
+    stake_all(&mut m, &a, 500);
+    let jurors = extra_workers(&mut m, 2, 500);
+    let [w0, w1, w2, challenger] = a.workers;
+    let (forged, correct) = ([6u8; 32], [7u8; 32]);
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(w0, forged), (w1, forged), (w2, forged)]);
+    for w in [w0, w1, w2] {
+        reveal(&mut m, job, w, &forged);
+    }
+    challenge(&mut m, job, challenger, &correct);
+    close_challenges(&mut m, job);
+    reveal(&mut m, job, challenger, &correct);
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round, info.jury_from),
+        (JobStatus::Disputed, 2, 2)
+    );
+    // Round 2: one juror, no majority (on every live result, X had 3 of 5).
+    work(&mut m, job, &[(jurors[0], correct)]);
+    reveal(&mut m, job, jurors[0], &correct);
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Disputed, 3))
+    );
+    assert!(events::<WorkerSlashed>().is_empty());
+    // Round 3: the second juror agrees.
+    work(&mut m, job, &[(jurors[1], correct)]);
+    reveal(&mut m, job, jurors[1], &correct);
+    assert_eq!(status(&m, job), JobStatus::Computed);
+    assert_eq!(m.job(job).map(|j| j.result_blob_hash), Ok(Some(correct)));
+    let slashed: Vec<_> = events::<WorkerSlashed>()
+        .into_iter()
+        .map(|e| (e.worker, e.reason))
+        .collect();
+    assert_eq!(
+        slashed,
+        [
+            (acc(w0), SlashReason::Dissent),
+            (acc(w1), SlashReason::Dissent),
+            (acc(w2), SlashReason::Dissent)
+        ]
+    );
+    as_(a.owner);
+    m.release(job, [4; 32]).expect("release");
+    m.finalize(job).expect("finalize");
+    // The challenger and the jurors: a fee each and a third of the three
+    // slashed stakes; the unused fee goes back to the researcher.
+    assert_eq!(earned(&m, challenger), 10 + 100);
+    for j in &jurors {
+        assert_eq!(earned(&m, *j), 10 + 100);
+    }
+    for w in [w0, w1, w2] {
+        assert_eq!(earned(&m, w), 0);
+        assert_eq!(m.worker(w).map(|i| (i.stake, i.locked)), Ok((400, 0)));
+    }
+    assert_eq!(earned(&m, a.researcher), 10);
+    let mut accounts = a.all();
+    accounts.extend(jurors);
+    assert_conserved(&m, &accounts);
+}
+
+/// A jury that does not agree decides nothing: after a contested
+/// challenge, jurors of rounds 2 and 3 that differ, or after the owner's
+/// rejection, three jurors that all differ, refund the job (`NoMajority`),
+/// and nobody is slashed. Before, the parties voted: the replicas' X with
+/// one juror's had 3 of 5 and won.
+#[ink::test]
+fn a_split_jury_refunds() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.owner, 100);
+    m.stake().expect("the owner's bond");
+    let jurors = extra_workers(&mut m, 3, 500);
+    let [w0, w1, challenger, _] = a.workers;
+    let (x, c, z) = ([6u8; 32], [7u8; 32], [8u8; 32]);
+    let mut accounts = a.all();
+    accounts.extend(&jurors);
+    let stakes = |m: &Marketplace| {
+        accounts
+            .iter()
+            .map(|w| m.worker(*w).map(|i| (i.stake, i.locked)).unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let before = stakes(&m);
+
+    // A contested challenge: the jurors of rounds 2 and 3 split.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(w0, x), (w1, x)]);
+    reveal(&mut m, job, w0, &x);
+    reveal(&mut m, job, w1, &x);
+    challenge(&mut m, job, challenger, &c);
+    close_challenges(&mut m, job);
+    reveal(&mut m, job, challenger, &c);
+    work(&mut m, job, &[(jurors[0], c)]);
+    reveal(&mut m, job, jurors[0], &c);
+    assert_eq!(
+        m.job(job).map(|j| (j.status, j.round)),
+        Ok((JobStatus::Disputed, 3))
+    );
+    work(&mut m, job, &[(jurors[1], x)]);
+    reveal(&mut m, job, jurors[1], &x);
+    assert_eq!(status(&m, job), JobStatus::Refunded);
+    let e: JobRefunded = last();
+    assert_eq!(
+        (e.reason, e.workers_paid, e.owner_paid, e.refund),
+        (RefundReason::NoMajority, 0, 0, PRICE + 30)
+    );
+    assert!(events::<WorkerSlashed>().is_empty());
+    assert_eq!(stakes(&m), before);
+
+    // The owner rejects in the window: jurors of rounds 1 to 3 all differ.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(w0, x), (w1, x)]);
+    reveal(&mut m, job, w0, &x);
+    reveal(&mut m, job, w1, &x);
+    as_(a.owner);
+    m.reject(job, c).expect("reject");
+    for (round, (juror, result)) in jurors.iter().zip([c, x, z]).enumerate() {
+        assert_eq!(
+            m.job(job).map(|j| (j.status, j.round)),
+            Ok((JobStatus::Disputed, round as u8 + 1))
+        );
+        work(&mut m, job, &[(*juror, result)]);
+        reveal(&mut m, job, *juror, &result);
+    }
+    assert_eq!(status(&m, job), JobStatus::Refunded);
+    let e: JobRefunded = last();
+    assert_eq!(
+        (e.reason, e.workers_paid, e.refund),
+        (RefundReason::NoMajority, 0, PRICE + 30)
+    );
+    assert!(events::<WorkerSlashed>().is_empty());
+    assert_eq!(stakes(&m), before);
+    for w in &accounts {
+        let expected = if *w == a.researcher { 2 * (PRICE + 30) } else { 0 };
+        assert_eq!(earned(&m, *w), expected);
+    }
+    assert_conserved(&m, &accounts);
+}
+
+/// `reject`: the dataset owner's, bonded, against a result under
+/// challenge or agreed, before its deadline, while dispute rounds remain.
+#[ink::test]
+fn reject_errors() {
+    let (mut m, a) = deploy();
+    let ds = dataset(&mut m, &a, policy(2), 3);
+    stake_all(&mut m, &a, 500);
+    pay(a.outsider, 500);
+    m.stake().expect("a fifth worker");
+    let (x, y, z) = ([7u8; 32], [8u8; 32], [9u8; 32]);
+    let job = request(&mut m, &a, ds);
+    as_(a.owner);
+    assert_eq!(m.reject(job, y), Err(Error::NotWorker));
+    pay(a.owner, 50);
+    m.stake().expect("too small a bond");
+    as_(a.owner);
+    assert_eq!(m.reject(9, y), Err(Error::JobNotFound));
+    assert_eq!(m.reject(job, y), Err(Error::WrongStatus));
+    work(&mut m, job, &[(a.workers[0], x), (a.workers[1], x)]);
+    as_(a.owner);
+    assert_eq!(m.reject(job, y), Err(Error::WrongStatus));
+    reveal(&mut m, job, a.workers[0], &x);
+    reveal(&mut m, job, a.workers[1], &x);
+    assert_eq!(status(&m, job), JobStatus::Challenge);
+    // Only the dataset owner, staked enough, with a result no live claim has.
+    as_(a.workers[2]);
+    assert_eq!(m.reject(job, y), Err(Error::NotDatasetOwner));
+    as_(a.owner);
+    assert_eq!(m.reject(job, x), Err(Error::NotConflicting));
+    assert_eq!(m.reject(job, y), Err(Error::InsufficientStake));
+    pay(a.owner, 150);
+    m.stake().expect("a bond for two jobs");
+    as_(a.admin);
+    m.set_paused(true).expect("pause");
+    as_(a.owner);
+    assert_eq!(m.reject(job, y), Err(Error::Paused));
+    as_(a.admin);
+    m.set_paused(false).expect("unpause");
+    // The window's deadline, then the release deadline, close it.
+    let deadline = m.job(job).expect("job").deadline;
+    at(deadline);
+    as_(a.owner);
+    assert_eq!(m.reject(job, y), Err(Error::DeadlinePassed));
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    at(deadline + 1_000);
+    assert_eq!(m.reject(job, y), Err(Error::DeadlinePassed));
+    assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
+    assert_eq!(m.reject(job, y), Err(Error::WrongStatus));
+
+    // An owner that challenged the job holds a claim on it already.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(a.workers[0], x), (a.workers[1], x)]);
+    reveal(&mut m, job, a.workers[0], &x);
+    reveal(&mut m, job, a.workers[1], &x);
+    challenge(&mut m, job, a.owner, &y);
+    as_(a.owner);
+    assert_eq!(m.reject(job, y), Err(Error::AlreadyClaimed));
+
+    // A result agreed in the last dispute round cannot be rejected:
+    // there is no round left to decide it.
+    let job = request(&mut m, &a, ds);
+    work(&mut m, job, &[(a.workers[0], x), (a.workers[1], y)]);
+    reveal(&mut m, job, a.workers[0], &x);
+    reveal(&mut m, job, a.workers[1], &y);
+    work(&mut m, job, &[(a.workers[2], z)]);
+    reveal(&mut m, job, a.workers[2], &z);
+    work(&mut m, job, &[(a.workers[3], y)]);
+    reveal(&mut m, job, a.workers[3], &y);
+    work(&mut m, job, &[(a.outsider, y)]);
+    reveal(&mut m, job, a.outsider, &y);
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        (info.status, info.round),
+        (JobStatus::Computed, MAX_DISPUTE_ROUNDS)
+    );
+    as_(a.owner);
+    assert_eq!(m.reject(job, x), Err(Error::WrongStatus));
     assert_conserved(&m, &a.all());
 }
 
@@ -1362,6 +3146,7 @@ fn advance_unclaimed_job_refunds_without_result() {
     as_(a.outsider);
     assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
     assert_eq!(m.advance(9), Err(Error::JobNotFound));
+    // Past the commit deadline no offer window reopens.
     at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     let e: JobRefunded = last();
@@ -1379,10 +3164,7 @@ fn advance_slashes_claimants_that_never_commit() {
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    for w in &a.workers[..2] {
-        as_(*w);
-        m.claim(job).expect("claim");
-    }
+    assign(&mut m, job, &a.workers[..2]);
     at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     assert_eq!(events::<WorkerSlashed>().len(), 2);
@@ -1399,14 +3181,18 @@ fn advance_opens_reveal_for_partial_commits() {
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    work(&mut m, job, a.workers[0], &[7; 32]);
+    // Both slots are drawn; one claimant commits. (First-come left the
+    // second slot unclaimed; a drawn claimant that never commits is slashed.)
+    assign(&mut m, job, &a.workers[..2]);
+    commit(&mut m, job, a.workers[0], &[7; 32]);
     at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Revealing));
+    assert_eq!(last::<WorkerSlashed>().worker, acc(a.workers[1]));
     reveal(&mut m, job, a.workers[0], &[7; 32]);
     // One result of two: tie-break needed.
     assert_eq!(status(&m, job), JobStatus::Disputed);
-    work(&mut m, job, a.workers[1], &[7; 32]);
-    reveal(&mut m, job, a.workers[1], &[7; 32]);
+    work(&mut m, job, &[(a.workers[2], [7; 32])]);
+    reveal(&mut m, job, a.workers[2], &[7; 32]);
     assert_eq!(status(&m, job), JobStatus::Computed);
 }
 
@@ -1420,14 +3206,24 @@ fn advance_release_timeout_pays_workers_and_refunds_price() {
     let value = escrow_for(&m, ds);
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 300, T0 + 20_000, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            300,
+            T0 + 20_000,
+            expected(&m, ds),
+        )
         .expect("request");
-    for w in &a.workers[..2] {
-        work(&mut m, job, *w, &[7; 32]);
-    }
+    work(
+        &mut m,
+        job,
+        &[(a.workers[0], [7; 32]), (a.workers[1], [7; 32])],
+    );
     for w in &a.workers[..2] {
         reveal(&mut m, job, *w, &[7; 32]);
     }
+    pass_challenge(&mut m, job);
     let deadline = m.job(job).expect("job").deadline;
     at(deadline);
     as_(a.owner);
@@ -1449,12 +3245,15 @@ fn release_refused_below_current_min_cohort() {
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    for w in &a.workers[..2] {
-        work(&mut m, job, *w, &[7; 32]);
-    }
+    work(
+        &mut m,
+        job,
+        &[(a.workers[0], [7; 32]), (a.workers[1], [7; 32])],
+    );
     for w in &a.workers[..2] {
         reveal(&mut m, job, *w, &[7; 32]);
     }
+    pass_challenge(&mut m, job);
     as_(a.owner);
     let mut stricter = policy(2);
     stricter.min_cohort = 4;
@@ -1479,9 +3278,9 @@ fn release_errors() {
     as_(a.owner);
     assert_eq!(m.release(job, [4; 32]), Err(Error::WrongStatus));
     assert_eq!(m.release(9, [4; 32]), Err(Error::JobNotFound));
-    work(&mut m, job, a.workers[0], &[7; 32]);
+    work(&mut m, job, &[(a.workers[0], [7; 32])]);
     reveal(&mut m, job, a.workers[0], &[7; 32]);
-    at(T0 + 20_000);
+    at(T0 + 21_000);
     m.advance(job).expect("advance");
     as_(a.researcher);
     assert_eq!(m.release(job, [4; 32]), Err(Error::NotDatasetOwner));
@@ -1541,6 +3340,7 @@ fn set_params_owner_only_within_bounds() {
         bad(|b| b.min_compute_window = b.max_compute_window + 1),
         bad(|b| b.claim_stake = 0),
         bad(|b| b.reveal_window = 1),
+        bad(|b| b.offer_window = 0),
         bad(|b| b.challenge_window = u64::MAX - 1),
         bad(|b| b.release_window = MAX_WINDOW + 1),
         bad(|b| b.upgrade_delay = 0),
@@ -1567,33 +3367,78 @@ fn set_params_never_changes_a_running_job() {
     let ds = dataset(&mut m, &a, policy(2), 3);
     stake_all(&mut m, &a, 500);
     let mut p = params();
+    p.offer_window = 5_000;
     p.reveal_window = 50_000;
     p.release_window = 50_000;
     m.set_params(p).expect("long windows");
-    let job = request(&mut m, &a, ds);
+    // The commit deadline leaves the offer window, a draw and the minimum
+    // compute window: 5 + 50 + 2 s at least.
+    pay(a.researcher, escrow_for(&m, ds));
+    let job = m
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            0,
+            T0 + 100_000,
+            expected(&m, ds),
+        )
+        .expect("request");
     // The admin turns hostile: the shortest windows and a huge claim stake.
     let mut hostile = params();
     hostile.claim_stake = 400;
     hostile.worker_fee = 0;
     as_(a.admin);
     m.set_params(hostile).expect("short windows");
-    let r = [7u8; 32];
-    work(&mut m, job, a.workers[0], &r);
-    work(&mut m, job, a.workers[1], &r);
-    let info = m.job(job).expect("job");
-    assert_eq!(info.deadline, T0 + 50_000, "reveal window frozen at request");
-    assert_eq!((info.terms.worker_fee, info.terms.claim_stake), (10, 100));
+    // Three offers for two slots: a draw, whose reveal window is the job's.
+    for w in &a.workers[..3] {
+        offer(&mut m, job, *w);
+    }
     assert_eq!(m.worker(a.workers[0]).map(|w| w.locked), Ok(100));
+    at(T0 + 5_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Drawing));
+    assert_eq!(
+        m.job(job).map(|j| j.deadline),
+        Ok(T0 + 55_000),
+        "offer and draw windows frozen at request"
+    );
+    let drawn = draw_now(&mut m, job);
+    assert_eq!(drawn.len(), 2);
+    let r = [7u8; 32];
+    for w in &drawn {
+        commit(&mut m, job, *w, &r);
+    }
+    let info = m.job(job).expect("job");
+    assert_eq!(
+        info.deadline,
+        T0 + 55_000,
+        "reveal window frozen at request"
+    );
+    assert_eq!((info.terms.worker_fee, info.terms.claim_stake), (10, 100));
+    assert_eq!(m.worker(drawn[0]).map(|w| w.locked), Ok(100));
     at(T0 + 40_000);
-    reveal(&mut m, job, a.workers[0], &r);
-    reveal(&mut m, job, a.workers[1], &r);
-    assert_eq!(status(&m, job), JobStatus::Computed);
-    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 90_000));
+    for w in &drawn {
+        reveal(&mut m, job, *w, &r);
+    }
+    // The challenge window is the job's 100 s compute window, not the
+    // hostile 1 s.
+    assert_eq!(status(&m, job), JobStatus::Challenge);
+    assert_eq!(
+        m.job(job).map(|j| j.deadline),
+        Ok(T0 + 140_000),
+        "challenge window frozen at request"
+    );
+    pass_challenge(&mut m, job);
+    assert_eq!(
+        m.job(job).map(|j| j.deadline),
+        Ok(T0 + 190_000),
+        "release window frozen at request"
+    );
     assert!(events::<WorkerSlashed>().is_empty());
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
-    assert_eq!(earned(&m, a.workers[0]), 10);
+    assert_eq!(earned(&m, drawn[0]), 10);
     assert_conserved(&m, &a.all());
 }
 
@@ -1645,9 +3490,9 @@ fn pause_blocks_new_business_but_not_settlement() {
     let ds = dataset(&mut m, &a, policy(1), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    work(&mut m, job, a.workers[0], &[7; 32]);
+    work(&mut m, job, &[(a.workers[0], [7; 32])]);
     reveal(&mut m, job, a.workers[0], &[7; 32]);
-    at(T0 + 20_000);
+    at(T0 + 21_000);
     m.advance(job).expect("advance");
     as_(a.outsider);
     assert_eq!(m.set_paused(true), Err(Error::NotOwner));
@@ -1671,7 +3516,7 @@ fn pause_blocks_new_business_but_not_settlement() {
     assert_eq!(m.paused(), Ok(false));
 }
 
-/// Attack: a pause blocks challenges and tie-break claims while deadlines
+/// Attack: a pause blocks challenges and tie-break offers while deadlines
 /// keep running. Now the market clock stops: every running job's deadlines
 /// move by the length of the pause.
 #[ink::test]
@@ -1680,35 +3525,57 @@ fn pause_extends_running_deadlines() {
     let ds = dataset(&mut m, &a, policy(1), 3);
     stake_all(&mut m, &a, 500);
     let job = request(&mut m, &a, ds);
-    work(&mut m, job, a.workers[0], &[6; 32]);
+    work(&mut m, job, &[(a.workers[0], [6; 32])]);
     reveal(&mut m, job, a.workers[0], &[6; 32]);
     let deadline = m.job(job).expect("job").deadline;
-    assert_eq!(deadline, T0 + 20_000);
-    at(T0 + 19_000);
+    assert_eq!(deadline, T0 + 21_000);
+    at(T0 + 20_000);
     as_(a.admin);
     m.set_paused(true).expect("pause");
     at(T0 + 500_000);
-    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 19_000));
+    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 20_000));
     as_(a.outsider);
     assert_eq!(m.advance(job), Err(Error::DeadlineNotReached));
+    let sealed = seal_for(&m, job, a.workers[1], &[7; 32]);
     as_(a.workers[1]);
-    assert_eq!(m.challenge(job, [7; 32]), Err(Error::Paused));
+    assert_eq!(m.challenge(job, sealed), Err(Error::Paused));
     as_(a.admin);
     m.set_paused(false).expect("unpause");
     // 1 s of the window was left when the pause began; it is still there.
     at(T0 + 500_500);
     as_(a.workers[1]);
-    assert_eq!(m.challenge(job, [7; 32]), Ok(()));
-    // New deadlines count on the market clock too.
+    assert_eq!(m.challenge(job, sealed), Ok(()));
+    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 21_000));
+    // New deadlines count on the market clock too: the challenger's reveal
+    // window, then the dispute round's offer window and its draw and
+    // tie-break windows.
+    at(T0 + 501_000);
+    as_(a.outsider);
+    assert_eq!(m.advance(job), Ok(JobStatus::Revealing));
+    assert_eq!(m.job(job).map(|j| j.deadline), Ok(T0 + 21_000 + 1_000));
+    reveal(&mut m, job, a.workers[1], &[7; 32]);
     let info = m.job(job).expect("job");
-    assert_eq!(info.deadline, T0 + 19_500 + 20_000);
-    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 19_500));
+    assert_eq!(info.status, JobStatus::Disputed);
+    assert_eq!(info.deadline, T0 + 21_000 + 1_000);
+    assert_eq!(info.commit_deadline, T0 + 21_000 + 1_000 + 1_000 + 20_000);
+    assert_eq!(m.state().map(|s| s.clock), Ok(T0 + 21_000));
     // A request names a chain-time deadline; the job stores it on the market clock.
     pay(a.researcher, escrow_for(&m, ds));
     let second = m
-        .request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 520_500, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            0,
+            T0 + 540_500,
+            expected(&m, ds),
+        )
         .expect("request");
-    assert_eq!(m.job(second).map(|j| j.deadline), Ok(T0 + 39_500));
+    let info = m.job(second).expect("job");
+    assert_eq!(
+        (info.deadline, info.commit_deadline),
+        (T0 + 22_000, T0 + 60_500)
+    );
     assert_conserved(&m, &a.all());
 }
 
@@ -1805,35 +3672,59 @@ fn failed_reservations_of_epsilon_cost_the_griefer() {
     let value = escrow_for(&m, ds);
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 1_000, T0 + 20_000, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            1_000,
+            T0 + 20_000,
+            expected(&m, ds),
+        )
         .expect("the whole budget");
-    as_(a.workers[0]);
-    m.claim(job).expect("a sybil claims and never commits");
+    // A Sybil offers, is drawn and never commits.
+    assign(&mut m, job, &[a.workers[0]]);
     at(T0 + 20_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     let e: JobRefunded = last();
-    assert_eq!((e.reason, e.owner_paid), (RefundReason::NoResult, PRICE / 10));
+    assert_eq!(
+        (e.reason, e.owner_paid),
+        (RefundReason::NoResult, PRICE / 10)
+    );
     assert_eq!(earned(&m, a.owner), PRICE / 10);
     assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));
     // The owner's own failure to release earns it nothing.
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 1_000, T0 + 40_000, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            1_000,
+            T0 + 40_000,
+            expected(&m, ds),
+        )
         .expect("again");
-    work(&mut m, job, a.workers[1], &[7; 32]);
+    work(&mut m, job, &[(a.workers[1], [7; 32])]);
     reveal(&mut m, job, a.workers[1], &[7; 32]);
-    at(T0 + 40_000);
-    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
     at(T0 + 41_000);
+    assert_eq!(m.advance(job), Ok(JobStatus::Computed));
+    at(T0 + 42_000);
     assert_eq!(m.advance(job), Ok(JobStatus::Refunded));
     let e: JobRefunded = last();
     assert_eq!((e.reason, e.owner_paid), (RefundReason::ReleaseTimeout, 0));
     assert_eq!(earned(&m, a.owner), PRICE / 10);
-    // Requesting the whole budget and cancelling before anyone claims
+    // Requesting the whole budget and cancelling before anyone offers
     // costs the fee too.
     pay(a.researcher, value);
     let job = m
-        .request(ds, PipelineId::Histogram, [3; 32], 1_000, T0 + 60_000, expected(&m, ds))
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            1_000,
+            T0 + 60_000,
+            expected(&m, ds),
+        )
         .expect("once more");
     assert_eq!(m.cancel(job), Ok(()));
     let e: JobCancelled = last();

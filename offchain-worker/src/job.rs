@@ -1,13 +1,16 @@
-//! One job, from claim to reveal.
+//! One job, from offer to reveal.
 //!
 //! [`Worker::process`] is a loop over the job's on-chain state, so it can
 //! start (or restart after a crash) at any point:
 //!
 //! 1. **Prepare** (no claim yet): fetch and check every input
 //!    ([`crate::inputs`]); a bad input refuses the job before anything is sent.
-//! 2. **Claim**, unless the chain already shows this worker's claim, and
-//!    only if the job fits before its deadline: the worker computes the
-//!    first unit, times it, and extrapolates with a safety margin.
+//! 2. **Offer**, unless the chain already shows this worker's offer or
+//!    claim, and only if the job fits before its commit deadline: the worker
+//!    computes the first unit, times it, and extrapolates with a safety
+//!    margin. The offer carries the seed hash of a fresh secret, written to
+//!    the state file first. Then **wait for the draw**: reveal the secret if
+//!    more workers offered than there are slots; stop if not drawn.
 //! 3. **Compute** each unit of live inputs (`JobContext::units`: one input,
 //!    or a run of BFV inputs packed together) not already in the state
 //!    file, storing each unit's result blob as soon as it exists; then
@@ -33,7 +36,7 @@ use blindfold_job::evaluate_unit;
 use blindfold_job::ResultBundle;
 use blindfold_market::{EventIndex, Input};
 use blindfold_protocol::hash;
-use blindfold_protocol::types::{Claim, JobId, JobInfo, JobStatus};
+use blindfold_protocol::types::{Claim, Hash, JobId, JobInfo, JobStatus};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::BlobStore;
 
@@ -47,7 +50,7 @@ use crate::{Worker, WorkerError};
 pub enum Outcome {
     /// Revealed its result; payment follows at finalize.
     Revealed,
-    /// Not taken: no free slot, the job moved on, or it was refused.
+    /// Not taken: not drawn, the job moved on, or it was refused.
     Skipped(String),
 }
 
@@ -79,12 +82,10 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         index: &EventIndex,
     ) -> Result<Outcome, WorkerError> {
         let mut job = self.job_info(job_id).await?;
-        if self.my_claim(&job).is_none() {
+        let me = self.signer.account();
+        if self.my_claim(&job).is_none() && job.offer_of(&me).is_none() {
             if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
                 return self.skip(job_id, format!("job is {:?}", job.status));
-            }
-            if job.claims.len() >= usize::from(job.slots) {
-                return self.skip(job_id, "no free slot".into());
             }
         }
         self.state.update_job(job_id, |r| {
@@ -106,32 +107,28 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             Err(e) => return Err(e),
         };
 
-        // 2. Claim, if this worker can meet the deadline.
-        if self.my_claim(&job).is_none() {
+        // 2. Offer, if this worker can meet the deadline, and wait for the draw.
+        if self.my_claim(&job).is_none() && job.offer_of(&me).is_none() {
             if let Some(why) = self.infeasible(&prepared, &job).await? {
                 return self.skip(job_id, why);
             }
             job = self.job_info(job_id).await?;
+            if self.my_claim(&job).is_none() && job.offer_of(&me).is_none() {
+                if let Err(why) = self.offer(job_id, &job).await? {
+                    return self.skip(job_id, why);
+                }
+                tracing::info!(job = job_id, pipeline = %job.pipeline, inputs = prepared.ctx.inputs.len(), round = job.round, "offered");
+            }
         }
         if self.my_claim(&job).is_none() {
-            match with_backoff("claim", || self.market.claim(&self.signer, job_id)).await {
-                Ok(()) => {
-                    tracing::info!(job = job_id, pipeline = %job.pipeline, inputs = prepared.ctx.inputs.len(), "claimed")
-                }
-                Err(e) => match e.contract_error() {
-                    Some(
-                        err @ (ContractError::NoFreeSlot
-                        | ContractError::WrongStatus
-                        | ContractError::DeadlinePassed
-                        | ContractError::AlreadyClaimed),
-                    ) => return self.skip(job_id, format!("claim refused: {err}")),
-                    _ => return Err(e.into()),
-                },
+            match self.await_draw(job_id).await? {
+                Ok(drawn) => job = drawn,
+                Err(why) => return self.skip(job_id, why),
             }
-            job = self.job_info(job_id).await?;
+            tracing::info!(job = job_id, round = job.round, "drawn: computing");
         }
         self.state.update_job(job_id, |r| {
-            if r.phase == Phase::Preparing {
+            if matches!(r.phase, Phase::Preparing | Phase::Offered) {
                 r.phase = Phase::Claimed;
             }
         })?;
@@ -198,7 +195,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                JobStatus::Open | JobStatus::Disputed => {
+                JobStatus::Computing => {
                     // Waiting for the other replicas to commit, or for the deadline.
                     self.nudge(job_id, &job).await?;
                     self.pause(self.config.poll).await?;
@@ -211,6 +208,98 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         self.state
             .update_job(job_id, |r| r.phase = Phase::Revealed)?;
         Ok(Outcome::Revealed)
+    }
+
+    /// Offers for a slot of `job`'s current round: a fresh secret goes into
+    /// the state file first, then its seed hash on chain. `Ok(Err(why))`
+    /// when the contract refuses in a way that means "not this job".
+    async fn offer(&self, job_id: JobId, job: &JobInfo) -> Result<Result<(), String>, WorkerError> {
+        let round = job.round;
+        let secret = match self.secret(job_id, round) {
+            Some(secret) => secret,
+            None => {
+                let mut secret = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+                self.state.update_job(job_id, |r| {
+                    r.secrets.insert(round, hex::encode(secret));
+                })?;
+                secret
+            }
+        };
+        let seed_hash = hash::offer_seed(job_id, round, &self.signer.account(), &secret);
+        match with_backoff("offer", || {
+            self.market.offer(&self.signer, job_id, seed_hash)
+        })
+        .await
+        {
+            Ok(()) => {}
+            Err(e) => match e.contract_error() {
+                Some(ContractError::AlreadyOffered) => {}
+                Some(
+                    err @ (ContractError::WrongStatus
+                    | ContractError::DeadlinePassed
+                    | ContractError::AlreadyClaimed
+                    | ContractError::TooManyOffers
+                    | ContractError::InsufficientStake),
+                ) => return Ok(Err(format!("offer refused: {err}"))),
+                _ => return Err(e.into()),
+            },
+        }
+        self.state.update_job(job_id, |r| {
+            if r.phase == Phase::Preparing {
+                r.phase = Phase::Offered;
+            }
+        })?;
+        Ok(Ok(()))
+    }
+
+    /// The secret behind this worker's offer for `round` of `job_id`.
+    fn secret(&self, job_id: JobId, round: u8) -> Option<Hash> {
+        self.state
+            .job(job_id)
+            .and_then(|r| r.secrets.get(&round).and_then(|h| parse_hash(h)))
+    }
+
+    /// Waits until the round's slots are drawn, revealing this worker's
+    /// secret when the draw needs it and pushing deadlines along. The job
+    /// once this worker holds a claim, or `Err(why)` when it was not drawn.
+    async fn await_draw(&self, job_id: JobId) -> Result<Result<JobInfo, String>, WorkerError> {
+        let me = self.signer.account();
+        loop {
+            if self.shutting_down() {
+                return Err(WorkerError::Shutdown);
+            }
+            let job = self.job_info(job_id).await?;
+            if self.my_claim(&job).is_some() {
+                return Ok(Ok(job));
+            }
+            let Some((_, offer)) = job.offer_of(&me) else {
+                return Ok(Err(format!("not drawn (job is {:?})", job.status)));
+            };
+            if job.status == JobStatus::Drawing && offer.secret.is_none() {
+                let Some(secret) = self.secret(job_id, job.round) else {
+                    return Ok(Err(
+                        "the secret behind our offer is not in the state file: it cannot be \
+                         revealed, and the offer's bond will be slashed"
+                            .into(),
+                    ));
+                };
+                match with_backoff("reveal seed", || {
+                    self.market.reveal_seed(&self.signer, job_id, secret)
+                })
+                .await
+                {
+                    Ok(()) => tracing::info!(job = job_id, "draw secret revealed"),
+                    Err(e) if e.contract_error().is_some() => {
+                        tracing::warn!(job = job_id, "revealing the draw secret refused: {e}")
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                continue;
+            }
+            self.nudge(job_id, &job).await?;
+            self.pause(self.config.poll).await?;
+        }
     }
 
     /// Calls `advance` when the job's current deadline has passed (on an
@@ -296,11 +385,16 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         Ok(hash)
     }
 
-    /// Whether this worker can compute the whole job before its deadline,
-    /// by its own measured throughput: it computes the first unit now (kept
-    /// as a partial result, so nothing is lost) and extrapolates per input
-    /// with the configured safety margin. `Some(why)` when it cannot: then
-    /// it does not claim, and risks no stake on a deadline it would miss.
+    /// Whether this worker can compute the whole job before its commit
+    /// deadline, with the configured safety margin. The cost is the job's
+    /// operation count priced at this worker's own measured throughput:
+    /// under TFHE, the pipeline's bootstraps per input (known from its plan
+    /// before any work) times the inputs, at the milliseconds per bootstrap
+    /// its earlier units took (the state file keeps them). Without that (a
+    /// first TFHE job, or BFV, whose units take milliseconds) it computes
+    /// the first unit now (kept as a partial result, so nothing is lost)
+    /// and extrapolates per input. `Some(why)` when it cannot make it: then
+    /// it does not offer, and risks no bond on a deadline it would miss.
     async fn infeasible(
         self: &Arc<Self>,
         p: &Prepared,
@@ -311,10 +405,21 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             return Ok(None);
         }
         let job_id = p.ctx.job_id;
+        let rate = self
+            .state
+            .snapshot()
+            .throughput
+            .get(p.ctx.scheme().name())
+            .and_then(|t| t.millis_per_op());
+        let pbs = p.ctx.pbs_per_input();
         let measured = self.state.job(job_id).and_then(|r| r.input_ms);
-        let per_input = match measured {
-            Some(ms) => ms as f64 / 1e3,
-            None => {
+        let (per_input, basis) = match (rate, pbs, measured) {
+            (Some(ms_per_op), pbs, _) if pbs > 0 => (
+                pbs as f64 * ms_per_op / 1e3,
+                format!("{pbs} PBS per input at {ms_per_op:.1} ms each, measured here"),
+            ),
+            (_, _, Some(ms)) => (ms as f64 / 1e3, "measured here".to_string()),
+            _ => {
                 // Timed even if a crash left its result behind: a read is no
                 // measure of the work.
                 let started = Instant::now();
@@ -324,12 +429,15 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 let ms = u64::try_from(started.elapsed().as_millis() / first_unit as u128)
                     .unwrap_or(u64::MAX);
                 self.state.update_job(job_id, |r| r.input_ms = Some(ms))?;
-                ms as f64 / 1e3
+                (
+                    ms as f64 / 1e3,
+                    "measured here on its first unit".to_string(),
+                )
             }
         };
         let needed = estimate_seconds(per_input, n, self.config.safety_margin);
         let clock = self.market.state().await?.clock;
-        let left = job.deadline.saturating_sub(clock) as f64 / 1e3;
+        let left = job.commit_deadline.saturating_sub(clock) as f64 / 1e3;
         if needed <= left {
             tracing::info!(
                 job = p.ctx.job_id,
@@ -339,7 +447,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         }
         Ok(Some(format!(
             "infeasible: about {needed:.0} s of work for {n} inputs ({per_input:.2} s per \
-             input measured here, safety margin {}), {left:.0} s before the deadline",
+             input: {basis}; safety margin {}), {left:.0} s before the commit deadline",
             self.config.safety_margin
         )))
     }
@@ -402,6 +510,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         }
         let first = unit[0].index;
         let progress = Progress::new();
+        let unit_started = Instant::now();
         let worker = self.clone();
         let key = p.server_key.clone();
         let params = ctx.spec.params.clone();
@@ -431,6 +540,17 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         .map_err(|e| WorkerError::Config(format!("evaluation task failed: {e}")))?
         .map_err(|source| WorkerError::Fhe { job: job_id, source })
         .map(|(bytes, ops)| {
+            let millis = u64::try_from(unit_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let scheme = ctx.scheme().name().to_string();
+            let counted = ops.pbs + ops.multiplications + ops.rotations;
+            let recorded = self.state.update(|s| {
+                let t = s.throughput.entry(scheme).or_default();
+                t.ops = t.ops.saturating_add(counted);
+                t.millis = t.millis.saturating_add(millis);
+            });
+            if let Err(e) = recorded {
+                tracing::warn!(job = job_id, "throughput not recorded: {e}");
+            }
             if ops.pbs == 0 {
                 tracing::info!(
                     job = job_id,

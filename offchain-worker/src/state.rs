@@ -3,9 +3,11 @@
 //! restarts from the last step it completed.
 //!
 //! The chain stays the source of truth for what the worker *did* on chain
-//! (its claim, its sealed commitment, its reveal); this file remembers what
-//! only the worker knows: the event cursor, and the result blobs it already
-//! computed, per video, so a restart never recomputes finished work.
+//! (its offer, its claim, its sealed commitment, its reveal); this file
+//! remembers what only the worker knows: the event cursor, the secret behind
+//! each offer (written before the offer is sent, so a restart can still
+//! reveal it for a draw), and the result blobs it already computed, per
+//! unit, so a restart never recomputes finished work.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,9 +25,11 @@ const STATE_VERSION: u32 = 1;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
-    /// Seen; inputs being checked, or claim being sent.
+    /// Seen; inputs being checked, or an offer being sent.
     Preparing,
-    /// Claimed; computing.
+    /// Offered for a slot; waiting for the draw.
+    Offered,
+    /// Drawn (claimed); computing.
     Claimed,
     /// Result bundle stored; commit next.
     Computed,
@@ -33,7 +37,7 @@ pub enum Phase {
     Committed,
     /// Revealed: nothing left for this worker to do.
     Revealed,
-    /// Refused (bad inputs) or not ours to take (no free slot, wrong pipeline).
+    /// Refused (bad inputs) or not ours to take (not drawn, infeasible).
     Skipped,
 }
 
@@ -63,6 +67,10 @@ pub struct JobRecord {
     /// measured before claiming (the feasibility check).
     #[serde(default)]
     pub input_ms: Option<u64>,
+    /// Per round: hex of the secret behind this worker's offer (its seed
+    /// hash is on chain), kept to reveal it if the round needs a draw.
+    #[serde(default)]
+    pub secrets: BTreeMap<u8, String>,
 }
 
 impl JobRecord {
@@ -73,6 +81,7 @@ impl JobRecord {
             result: None,
             note: None,
             input_ms: None,
+            secrets: BTreeMap::new(),
         }
     }
 
@@ -98,6 +107,28 @@ pub struct WorkerState {
     pub next_block: u64,
     /// Jobs seen.
     pub jobs: BTreeMap<JobId, JobRecord>,
+    /// This worker's measured throughput, per scheme (`"tfhe"`, `"bfv"`):
+    /// the expensive operations its units ran and the time they took. The
+    /// feasibility check prices a job's operation count with it.
+    #[serde(default)]
+    pub throughput: BTreeMap<String, Throughput>,
+}
+
+/// Expensive operations run (TFHE bootstraps; BFV multiplications and
+/// rotations) and the milliseconds they took, summed over computed units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Throughput {
+    /// Operations run.
+    pub ops: u64,
+    /// Milliseconds taken.
+    pub millis: u64,
+}
+
+impl Throughput {
+    /// Milliseconds per operation, once anything was measured.
+    pub fn millis_per_op(&self) -> Option<f64> {
+        (self.ops > 0).then(|| self.millis as f64 / self.ops as f64)
+    }
 }
 
 /// The state file and its in-memory copy.
@@ -208,6 +239,16 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throughput_prices_an_operation() {
+        assert_eq!(Throughput::default().millis_per_op(), None);
+        let t = Throughput {
+            ops: 400,
+            millis: 10_000,
+        };
+        assert_eq!(t.millis_per_op(), Some(25.0));
+    }
 
     #[test]
     fn survives_reopen_and_refuses_other_accounts() {

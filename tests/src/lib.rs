@@ -29,7 +29,7 @@ use blindfold_echo::PhantomConfig;
 use blindfold_fhe::{PipelineParams, PlainVideo, Scheme};
 use blindfold_market::{Market, UNIT};
 use blindfold_protocol::types::{
-    Balance, DatasetId, JobId, JobInfo, Params, PipelineId, PipelineSet, Policy,
+    Balance, DatasetId, Hash, JobId, JobInfo, JobStatus, Params, PipelineId, PipelineSet, Policy,
 };
 use blindfold_store::DirStore;
 use blindfold_worker::{service, Worker, WorkerConfig};
@@ -64,6 +64,7 @@ pub fn params_for(chain: &AnyChain) -> Params {
     let mut p = blindfold_market::default_params();
     if chain.as_embedded().is_none() {
         p.min_compute_window = 1_000;
+        p.offer_window = 5_000;
         p.reveal_window = 30_000;
         p.challenge_window = 5_000;
         p.tiebreak_window = 120_000;
@@ -71,6 +72,15 @@ pub fn params_for(chain: &AnyChain) -> Params {
         p.upgrade_delay = 2_000;
     }
     p
+}
+
+/// The draw secret a test actor offers with on `round` of `job`
+/// (derived, so a test can reveal it without keeping it).
+pub fn test_secret(account: &Signer, job: JobId, round: u8) -> Hash {
+    let mut tag = account.account().to_vec();
+    tag.extend(job.to_be_bytes());
+    tag.push(round);
+    blindfold_store::sha256(&tag)
 }
 
 /// A dataset a scenario registered.
@@ -378,6 +388,13 @@ impl Scenario {
     /// Runs the worker services of `workers` until `done(job)` holds, then
     /// shuts them down gracefully. `also` runs at every poll (a test's
     /// dishonest actor, say). Fails after `timeout`.
+    ///
+    /// On the embedded chain, whose clock moves only when told, an offer
+    /// window passes as soon as every worker here has offered (or holds a
+    /// claim), or 10 s after the first offer if one of them never does,
+    /// and a challenge window passes at once (nobody here challenges): the
+    /// clock jumps to the window's end and the job is advanced. On a node
+    /// they pass in real time.
     pub async fn run_workers_until<F, A, Fut>(
         &self,
         workers: &[ScenarioWorker],
@@ -405,10 +422,17 @@ impl Scenario {
             }));
         }
         let started = Instant::now();
+        let mut first_offer: Option<Instant> = None;
         let outcome = loop {
             let info = self.client.job(job).await?;
             if done(&info) {
                 break Ok(info);
+            }
+            if let Err(e) = self
+                .pass_windows(workers, job, &info, &mut first_offer)
+                .await
+            {
+                break Err(e);
             }
             if let Err(e) = also(info.clone()).await {
                 break Err(e);
@@ -436,6 +460,88 @@ impl Scenario {
             }
         }
         outcome
+    }
+
+    /// The embedded chain's window rules of [`Scenario::run_workers_until`].
+    async fn pass_windows(
+        &self,
+        workers: &[ScenarioWorker],
+        job: JobId,
+        info: &JobInfo,
+        first_offer: &mut Option<Instant>,
+    ) -> Result<()> {
+        let Some(chain) = self.chain.inner().as_embedded() else {
+            return Ok(());
+        };
+        if info.status == JobStatus::Challenge {
+            let now = chain.now().await?;
+            chain.advance_time(info.deadline.saturating_sub(now))?;
+            self.market().advance(&self.operator, job).await?;
+            return Ok(());
+        }
+        if !matches!(info.status, JobStatus::Open | JobStatus::Disputed) || info.offers.is_empty() {
+            *first_offer = None;
+            return Ok(());
+        }
+        let since = *first_offer.get_or_insert_with(Instant::now);
+        let everyone = workers.iter().all(|w| {
+            let me = w.signer.account();
+            info.claim_of(&me).is_some() || info.offer_of(&me).is_some()
+        });
+        let now = chain.now().await?;
+        if (everyone || since.elapsed() > Duration::from_secs(10)) && now < info.deadline {
+            chain.advance_time(info.deadline - now)?;
+        }
+        Ok(())
+    }
+
+    /// `account` offers for the current round of `job`, with the seed hash
+    /// of [`test_secret`].
+    pub async fn offer(&self, account: &Signer, job: JobId) -> Result<()> {
+        let round = self.client.job(job).await?.round;
+        let secret = test_secret(account, job, round);
+        let seed_hash =
+            blindfold_protocol::hash::offer_seed(job, round, &account.account(), &secret);
+        self.market().offer(account, job, seed_hash).await?;
+        Ok(())
+    }
+
+    /// Lets `job`'s offer window pass and advances it: every offerer is
+    /// drawn (a test that offers no more than the free slots). Fails if
+    /// the job then needs a draw.
+    pub async fn close_offers(&self, job: JobId) -> Result<JobInfo> {
+        let info = self.client.job(job).await?;
+        let now = self.market().chain().now().await?;
+        self.advance(info.deadline.saturating_sub(now) + 1_000)
+            .await?;
+        let status = self.market().advance(&self.researcher, job).await?;
+        if status != JobStatus::Computing {
+            bail!("job {job} is {status:?} after its offer window, expected Computing");
+        }
+        Ok(self.client.job(job).await?)
+    }
+
+    /// `account` commits to `result` on `job` (sealed), as a drawn claimant.
+    pub async fn commit(&self, account: &Signer, job: JobId, result: Hash) -> Result<()> {
+        let info = self.client.job(job).await?;
+        let sealed = blindfold_protocol::hash::seal(
+            &blindfold_market::commitment(job, &info, &result),
+            &account.account(),
+        );
+        self.market().commit(account, job, sealed).await?;
+        Ok(())
+    }
+
+    /// `account` challenges the result under challenge on `job` with a
+    /// sealed commitment to `result`.
+    pub async fn commit_challenge(&self, account: &Signer, job: JobId, result: Hash) -> Result<()> {
+        let info = self.client.job(job).await?;
+        let sealed = blindfold_protocol::hash::seal(
+            &blindfold_market::commitment(job, &info, &result),
+            &account.account(),
+        );
+        self.market().challenge(account, job, sealed).await?;
+        Ok(())
     }
 
     /// Moves chain time on by `ms`: instantly on the embedded chain; on a

@@ -1,6 +1,6 @@
 //! Crash safety of the real `offchain-worker` binary: killed with SIGKILL in
-//! the middle of a job, restarted, it finishes the job without claiming
-//! twice, without recomputing the videos it had finished, and reveals; then
+//! the middle of a job, restarted, it finishes the job without offering or
+//! claiming twice, without recomputing the videos it had finished, and reveals; then
 //! SIGTERM stops it gracefully.
 //!
 //! The test and the worker process share one embedded chain through its
@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use blindfold_chain::Chain;
 use blindfold_e2e::{DatasetConfig, Scenario};
 use blindfold_protocol::events::MarketEvent;
 use blindfold_protocol::types::JobStatus;
@@ -80,11 +81,17 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
     let contract = s.market().address();
 
     // First run: kill it as soon as two videos' results are saved (the
-    // first it computes before claiming, to time itself; the second after
-    // its claim).
+    // first it computes before offering, to time itself; the second after
+    // it was drawn). The embedded clock moves only when told: the offer
+    // window passes once the worker offered.
     let mut first = spawn_worker(dir, &chain, &contract, "first.log");
     let started = Instant::now();
     let partial = loop {
+        let info = s.client.job(job).await.unwrap();
+        if info.status == JobStatus::Open && !info.offers.is_empty() {
+            let now = s.market().chain().now().await.unwrap();
+            s.advance(info.deadline.saturating_sub(now)).await.unwrap();
+        }
         if let Some(st) = state(dir) {
             if let Some(rec) = st.jobs.get(&job) {
                 if rec.partial.len() >= 2 {
@@ -105,7 +112,7 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
     first.kill().unwrap(); // SIGKILL: no chance to clean up
     first.wait().unwrap();
     let info = s.client.job(job).await.unwrap();
-    assert_eq!(info.claims.len(), 1, "claimed before computing");
+    assert_eq!(info.claims.len(), 1, "drawn before computing");
     assert!(info.claims[0].sealed.is_none(), "killed before committing");
     assert!(partial.len() < 3, "killed mid-job, not after it");
 
@@ -134,7 +141,7 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
     let status = second.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 
-    // Exactly one claim by this worker, ever.
+    // Exactly one offer and one claim by this worker, ever.
     let history = s.market().history().await.unwrap();
     let claims = history
         .events()
@@ -142,6 +149,12 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
         .filter(|e| matches!(&e.event, MarketEvent::JobClaimed(c) if c.job_id == job))
         .count();
     assert_eq!(claims, 1, "claimed once across the crash");
+    let offers = history
+        .events()
+        .iter()
+        .filter(|e| matches!(&e.event, MarketEvent::Offered(o) if o.job_id == job))
+        .count();
+    assert_eq!(offers, 1, "offered once across the crash");
     // The videos finished before the kill were reused, not recomputed.
     let final_state = state(dir).unwrap();
     let rec = &final_state.jobs[&job];

@@ -20,7 +20,6 @@ use blindfold_fhe::{EncryptedResult, Scheme};
 use blindfold_job::ResultBundle;
 use blindfold_job::VerifyPolicy;
 use blindfold_market::UNIT;
-use blindfold_protocol::hash;
 use blindfold_protocol::types::{Hash, JobId, JobInfo, JobStatus, PipelineSet, Policy};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::BlobStore;
@@ -173,27 +172,25 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     let before = s.balances().await?;
     let job = s.request_lv_area(&data, 0).await?;
 
-    // The liar takes a slot first and commits to garbage.
-    s.market().claim(&liar, job).await?;
-    let info = s.client.job(job).await?;
+    // The liar offers first; both offers fit the two slots, so both are
+    // drawn. The liar commits to garbage, the honest worker computes,
+    // commits and reveals, and the liar reveals its garbage.
+    s.offer(&liar, job).await?;
     let garbage = [0xEE; 32];
-    let sealed = hash::seal(
-        &blindfold_market::commitment(job, &info, &garbage),
-        &liar.account(),
-    );
-    s.market().commit(&liar, job, sealed).await?;
-
-    // The honest worker computes, commits and reveals; the liar reveals its garbage.
     let honest = [s.worker(0, 2)?];
     let liar_reveal = |j: JobInfo| {
         let s = &s;
         let liar = liar.clone();
         async move {
             let mine = j.claims.iter().find(|c| c.worker == liar.account());
-            if j.status == JobStatus::Revealing
-                && mine.is_some_and(|c| c.result_blob_hash.is_none())
-            {
-                s.market().reveal(&liar, job, garbage).await?;
+            match (j.status, mine) {
+                (JobStatus::Computing, Some(c)) if c.sealed.is_none() => {
+                    s.commit(&liar, job, garbage).await?
+                }
+                (JobStatus::Revealing, Some(c)) if c.result_blob_hash.is_none() => {
+                    s.market().reveal(&liar, job, garbage).await?
+                }
+                _ => {}
             }
             Ok(())
         }
@@ -207,7 +204,7 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     )
     .await?;
 
-    // A third worker takes the tie-break slot; the majority wins.
+    // A third worker is drawn for the tie-break slot; the majority wins.
     let both = [s.worker(0, 1)?, s.worker(2, 1)?];
     let info = s
         .run_workers_until(&both, job, TIMEOUT, status_is(JobStatus::Computed), nothing)
@@ -240,8 +237,8 @@ async fn dishonest_worker(chain: &str) -> Result<()> {
     Ok(())
 }
 
-/// 3. A worker claims and never delivers: after the deadline the researcher
-///    is refunded and the worker slashed.
+/// 3. A drawn worker never delivers: after the deadline the researcher is
+///    refunded and the worker slashed.
 async fn claim_never_delivered(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let mut cfg = DatasetConfig::tiny(2);
@@ -254,8 +251,8 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
     // A short window: on a node the test waits it out.
     let job = s.request_lv_area_within(&data, 0, 20_000).await?;
     let escrow = s.client.job(job).await?.escrow;
-    s.market().claim(&idle, job).await?;
-    let info = s.client.job(job).await?;
+    s.offer(&idle, job).await?;
+    let info = s.close_offers(job).await?;
     let now = s.market().chain().now().await?;
     s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
     let status = s.market().advance(&s.researcher, job).await?;
@@ -491,7 +488,10 @@ async fn bad_inputs_refused(chain: &str) -> Result<()> {
         .await?;
     let spec_job = s.client.job(job_bad_blob).await?;
     let escrow = spec_job.escrow;
-    let deadline = s.market().chain().now().await? + 600_000;
+    // The compute window must also hold the offer window and a draw.
+    let p = s.market().state().await?.params;
+    let window = p.min_compute_window + p.offer_window + p.reveal_window;
+    let deadline = s.market().chain().now().await? + window.max(600_000);
     let expected = s.market().expected(ds2).await?;
     let job_bad_key = s
         .market()
@@ -592,14 +592,8 @@ async fn verify_reruns(chain: &str) -> Result<()> {
     let forger = s.workers[1].clone();
     s.market().stake(&forger, 20 * UNIT).await?;
     let job = s.request_lv_area(&data, 0).await?;
-    s.market().claim(&forger, job).await?;
-    let info = s.client.job(job).await?;
     let forged = s.client.store().put(b"not a real result".to_vec()).await?;
-    let sealed = hash::seal(
-        &blindfold_market::commitment(job, &info, &forged),
-        &forger.account(),
-    );
-    s.market().commit(&forger, job, sealed).await?;
+    offer_and_commit(&s, &[&forger], job, forged).await?;
     s.market().reveal(&forger, job, forged).await?;
     let info = s.client.job(job).await?;
     assert_eq!(info.status, JobStatus::Challenge);
@@ -686,15 +680,21 @@ async fn key_probe_bundle(s: &Scenario, job: JobId) -> Result<ResultBundle> {
     Ok(forged)
 }
 
-/// `account` claims `job` and commits to `result` (sealed).
-async fn claim_and_commit(s: &Scenario, account: &Signer, job: JobId, result: Hash) -> Result<()> {
-    s.market().claim(account, job).await?;
-    let info = s.client.job(job).await?;
-    let sealed = hash::seal(
-        &blindfold_market::commitment(job, &info, &result),
-        &account.account(),
-    );
-    s.market().commit(account, job, sealed).await?;
+/// `accounts` (no more than the job's free slots) offer for `job`, are
+/// drawn when the offer window passes, and each commits to `result`.
+async fn offer_and_commit(
+    s: &Scenario,
+    accounts: &[&Signer],
+    job: JobId,
+    result: Hash,
+) -> Result<()> {
+    for account in accounts {
+        s.offer(account, job).await?;
+    }
+    s.close_offers(job).await?;
+    for account in accounts {
+        s.commit(account, job, result).await?;
+    }
     Ok(())
 }
 
@@ -748,7 +748,7 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
             .decrypt_result(bytes, &params, &geometry)?;
     }
     let forged_hash = s.client.store().put(forged.to_bytes()).await?;
-    claim_and_commit(&s, &forger, job, forged_hash).await?;
+    offer_and_commit(&s, &[&forger], job, forged_hash).await?;
     s.market().reveal(&forger, job, forged_hash).await?;
     assert_eq!(s.client.job(job).await?.status, JobStatus::Challenge);
 
@@ -758,8 +758,13 @@ async fn key_probe_alone(chain: &str) -> Result<()> {
     assert!(message.contains("challenged on chain"), "{message}");
     assert_eq!(s.client.job(job).await?.status, JobStatus::Disputed);
 
-    // A blind tie-break replica computes honestly; the majority wins.
-    fresh_replicas_decide(&s, &data, &[s.worker(0, 2)?], job, forged_hash).await?;
+    // A jury of two fresh blind replicas (the forger is a party, not a
+    // voter) computes honestly and decides.
+    let jury = [
+        s.worker(0, 1)?,
+        s.worker_as(s.operator.clone(), "operator-worker", 1, |_| {})?,
+    ];
+    fresh_replicas_decide(&s, &data, &jury, job, forged_hash).await?;
     let after = s.balances().await?;
     assert_eq!(
         after.stake_since(&before, "worker-1"),
@@ -808,14 +813,13 @@ async fn key_probe_colluding(chain: &str) -> Result<()> {
     let job = s.request_lv_area(&data, 0).await?;
     let forged = key_probe_bundle(&s, job).await?;
     let forged_hash = s.client.store().put(forged.to_bytes()).await?;
-    for c in &colluders {
-        claim_and_commit(&s, c, job, forged_hash).await?;
-    }
+    offer_and_commit(&s, &[&colluders[0], &colluders[1]], job, forged_hash).await?;
     for c in &colluders {
         s.market().reveal(c, job, forged_hash).await?;
     }
+    // Agreed on by both: open to challenge (its commitment is not set yet).
     let info = s.client.job(job).await?;
-    assert_eq!(info.status, JobStatus::Computed);
+    assert_eq!(info.status, JobStatus::Challenge);
     assert_eq!(info.result_blob_hash, Some(forged_hash));
 
     let (_, claim_stake) = fees(&s).await?;
@@ -833,8 +837,9 @@ async fn key_probe_colluding(chain: &str) -> Result<()> {
     assert_eq!((info.status, info.round), (JobStatus::Disputed, 1));
     assert_eq!(info.result_blob_hash, None, "the agreement is set aside");
 
-    // Fresh blind replicas decide: 2 against 2 after round 1, 3 of 5 after
-    // round 2 (worker 0 and the operator's account, which neither colluded).
+    // A jury of fresh blind replicas decides (the colluders and the owner
+    // are parties, not voters): the two jurors of rounds 1 and 2 (worker 0
+    // and the operator's account, which neither colluded) agree.
     let fresh = [
         s.worker(0, 1)?,
         s.worker_as(s.operator.clone(), "operator-worker", 1, |_| {})?,
@@ -849,6 +854,92 @@ async fn key_probe_colluding(chain: &str) -> Result<()> {
             "{colluder} loses its claim stake"
         );
     }
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// 11. A third party's sealed challenge: a lone worker forges a result; a
+///     challenger who recomputed it posts a sealed, bonded challenge in the
+///     challenge window (nobody can copy or squat it), reveals once the
+///     window closes, and a jury of fresh drawn replicas sides with it: the
+///     forger is slashed, and the challenger is paid a fee and a share of
+///     the forger's stake.
+async fn sealed_challenge_overturns_a_forgery(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let mut cfg = DatasetConfig::tiny(2);
+    cfg.replication = 1;
+    let data = s.dataset(&cfg).await?;
+    let (fee, claim_stake) = fees(&s).await?;
+    let [challenger, forger, _] = s.workers.clone();
+    for w in [&challenger, &forger] {
+        s.market().stake(w, 20 * UNIT).await?;
+    }
+    let before = s.balances().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    let forged = s.client.store().put(b"a forged result".to_vec()).await?;
+    offer_and_commit(&s, &[&forger], job, forged).await?;
+    s.market().reveal(&forger, job, forged).await?;
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Challenge);
+
+    // The challenger recomputes and seals the correct result's commitment.
+    let ctx = s.client.job_context(job, info.clone()).await?;
+    let key = ctx.fetch_server_key(s.client.store()).await?;
+    let honest = ctx
+        .recompute(s.client.store(), key, &ctx.units(), Some(2), || {})
+        .await?;
+    let bytes = honest.bundle.to_bytes();
+    let correct = blindfold_store::sha256(&bytes);
+    s.commit_challenge(&challenger, job, correct).await?;
+    let on_chain = s.client.job(job).await?;
+    assert!(
+        on_chain
+            .claims
+            .iter()
+            .all(|c| c.result_blob_hash != Some(correct)),
+        "a sealed challenge shows no result"
+    );
+
+    // The window closes; the challenger publishes and reveals.
+    let now = s.market().chain().now().await?;
+    s.advance(on_chain.deadline.saturating_sub(now) + 1_000)
+        .await?;
+    assert_eq!(
+        s.market().advance(&s.researcher, job).await?,
+        JobStatus::Revealing
+    );
+    s.client.store().put(bytes).await?;
+    s.market().reveal(&challenger, job, correct).await?;
+    assert_eq!(s.client.job(job).await?.status, JobStatus::Disputed);
+
+    // A jury of two fresh drawn replicas decides (the forger and the
+    // challenger are parties, not voters).
+    let fresh = [
+        s.worker(2, 1)?,
+        s.worker_as(s.operator.clone(), "operator-worker", 1, |_| {})?,
+    ];
+    let info = s
+        .run_workers_until(
+            &fresh,
+            job,
+            TIMEOUT,
+            status_is(JobStatus::Computed),
+            nothing,
+        )
+        .await?;
+    assert_eq!(info.result_blob_hash, Some(correct));
+    release(&s, &data, job).await?;
+    let after = s.balances().await?;
+    assert_eq!(
+        after.stake_since(&before, "worker-1"),
+        -(claim_stake as i128),
+        "the forger loses its stake"
+    );
+    assert_eq!(
+        after.earned_since(&before, "worker-0"),
+        (fee + claim_stake / 3) as i128,
+        "the challenger: a fee and a third of the forger's stake (with the two jurors)"
+    );
     after.check_conservation(&before)?;
     Ok(())
 }
@@ -869,6 +960,10 @@ async fn results_private_until_commits_close(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let data = s.dataset(&DatasetConfig::tiny(2)).await?;
     let job = s.request_lv_area(&data, 0).await?;
+    // The second replica (worker 1) offers now and computes later: both
+    // offers fit the two slots, so both are drawn.
+    s.market().stake(&s.workers[1], 20 * UNIT).await?;
+    s.offer(&s.workers[1], job).await?;
     let first = s.worker(0, 2)?;
     let me = s.workers[0].account();
     let info = s
@@ -886,8 +981,8 @@ async fn results_private_until_commits_close(chain: &str) -> Result<()> {
         .await?;
     assert_eq!(
         info.status,
-        JobStatus::Open,
-        "the second slot is still free"
+        JobStatus::Computing,
+        "the second replica has not committed"
     );
     let result = first
         .state
@@ -1086,6 +1181,7 @@ on_both_chains! {
     dp_budget_enforced => embedded_dp_budget_enforced, node_dp_budget_enforced;
     key_probe_alone => embedded_key_probe_alone, node_key_probe_alone;
     key_probe_colluding => embedded_key_probe_colluding, node_key_probe_colluding;
+    sealed_challenge_overturns_a_forgery => embedded_sealed_challenge_overturns_a_forgery, node_sealed_challenge_overturns_a_forgery;
     admin_upgrade_and_handover => embedded_admin_upgrade_and_handover, node_admin_upgrade_and_handover;
     results_private_until_commits_close => embedded_results_private_until_commits_close, node_results_private_until_commits_close;
     infeasible_job_not_claimed => embedded_infeasible_job_not_claimed, node_infeasible_job_not_claimed;

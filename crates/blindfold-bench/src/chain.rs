@@ -42,7 +42,12 @@ use crate::meta::Meta;
 /// One native token (10^12 of the chain's smallest unit).
 pub use blindfold_market::UNIT;
 /// Compute window (ms) of the job that waits out its challenge window.
-const SHORT_COMPUTE_MS: u64 = 5_000;
+const SHORT_COMPUTE_MS: u64 = 35_000;
+/// The replicated job's compute window: also its challenge window, which
+/// the bench waits out (on a node, in real time).
+const REPLICATED_COMPUTE_MS: u64 = 40_000;
+/// The bench market's offer window (the shortest allowed).
+const OFFER_MS: u64 = 1_000;
 
 /// One recorded message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -456,8 +461,9 @@ impl<'a, C: Chain> Flow<'a, C> {
             claim_stake: 10 * UNIT,
             min_compute_window: 1_000,
             max_compute_window: 86_400_000,
-            reveal_window: 600_000,
-            challenge_window: 600_000,
+            offer_window: OFFER_MS,
+            reveal_window: 30_000,
+            challenge_window: 1_000,
             tiebreak_window: 600_000,
             release_window: 600_000,
             upgrade_delay: 1_000,
@@ -561,18 +567,27 @@ impl<'a, C: Chain> Flow<'a, C> {
         let escrow1 = required_escrow(price, params.worker_fee, 1).context("escrow")?;
         let lifecycle_start = self.recorded();
         let job = self
-            .request(bob, ds2, escrow2, 3_600_000, "replication 2")
+            .request(bob, ds2, escrow2, REPLICATED_COMPUTE_MS, "replication 2")
             .await
             .context("request")?;
-        self.measured("1st replica", m.claim(charlie, job)).await?;
-        self.measured("2nd replica", m.claim(dave, job)).await?;
+        self.offer(charlie, job, "1st replica").await?;
+        self.offer(dave, job, "2nd replica").await?;
+        self.pass_time(OFFER_MS, ferdie).await?;
+        self.measured("offer window over (both drawn)", m.advance(ferdie, job))
+            .await?;
         let result = hash_of("result", job);
         self.commit(charlie, job, result, "1st replica").await?;
         self.commit(dave, job, result, "2nd replica (closes commits)")
             .await?;
         self.measured("1st replica", m.reveal(charlie, job, result))
             .await?;
-        self.measured("2nd replica (tally: agreed)", m.reveal(dave, job, result))
+        self.measured(
+            "2nd replica (tally: agreed, opens challenge)",
+            m.reveal(dave, job, result),
+        )
+        .await?;
+        self.pass_time(REPLICATED_COMPUTE_MS, ferdie).await?;
+        self.measured("challenge window over (agreed)", m.advance(ferdie, job))
             .await?;
         let released = hash_of("released", job);
         self.measured("agreed result", m.release(alice, job, released))
@@ -599,19 +614,46 @@ impl<'a, C: Chain> Flow<'a, C> {
         let job = self
             .request(bob, ds1, escrow1, 3_600_000, "replication 1")
             .await?;
-        self.measured("single replica", m.claim(charlie, job))
+        // Two offers for one slot: a draw.
+        self.offer(charlie, job, "one of two for one slot").await?;
+        self.offer(dave, job, "two of two for one slot").await?;
+        self.pass_time(OFFER_MS, ferdie).await?;
+        self.measured("offer window over (opens the draw)", m.advance(ferdie, job))
             .await?;
+        self.measured(
+            "first secret",
+            m.reveal_seed(charlie, job, secret_of(charlie, job, 0)),
+        )
+        .await?;
+        self.measured(
+            "last secret (draws the slot)",
+            m.reveal_seed(dave, job, secret_of(dave, job, 0)),
+        )
+        .await?;
+        let drawn = m.job(job).await?.claims.first().map(|c| c.worker);
+        let replica = if drawn == Some(charlie.account()) {
+            charlie
+        } else {
+            dave
+        };
         let result = hash_of("result", job);
-        self.commit(charlie, job, result, "single replica").await?;
+        self.commit(replica, job, result, "single replica").await?;
         self.measured(
             "single replica (opens challenge)",
-            m.reveal(charlie, job, result),
+            m.reveal(replica, job, result),
         )
         .await?;
         let other = hash_of("other result", job);
+        let info = m.job(job).await?;
+        let sealed = seal(&commitment(job, &info, &other), &eve.account());
+        self.measured("sealed conflicting result", m.challenge(eve, job, sealed))
+            .await?;
+        self.measured("owner's bond", m.stake(alice, 10 * UNIT))
+            .await?;
+        let correct = hash_of("correct result", job);
         self.measured(
-            "conflicting result (opens tie-break)",
-            m.challenge(eve, job, other),
+            "owner's correct result (opens tie-break)",
+            m.reject(alice, job, correct),
         )
         .await?;
 
@@ -619,6 +661,7 @@ impl<'a, C: Chain> Flow<'a, C> {
         // window (a job's challenge window is at least its compute window).
         let short = Params {
             challenge_window: 1_000,
+            reveal_window: 1_000,
             ..params
         };
         self.measured("1 s challenge window", m.set_params(alice, short))
@@ -626,7 +669,10 @@ impl<'a, C: Chain> Flow<'a, C> {
         let job = self
             .request(bob, ds1, escrow1, SHORT_COMPUTE_MS, "replication 1")
             .await?;
-        self.measured("single replica", m.claim(dave, job)).await?;
+        self.offer(dave, job, "single replica").await?;
+        self.pass_time(OFFER_MS, ferdie).await?;
+        self.measured("offer window over (drawn alone)", m.advance(ferdie, job))
+            .await?;
         let result = hash_of("result", job);
         self.commit(dave, job, result, "single replica").await?;
         self.measured(
@@ -739,12 +785,33 @@ impl<'a, C: Chain> Flow<'a, C> {
         self.measured(case, request).await
     }
 
+    /// `worker` offers for the current round of `job`, with the seed hash
+    /// of [`secret_of`].
+    async fn offer(&self, worker: &Signer, job: u64, case: &str) -> Result<()> {
+        let m = self.market()?;
+        let round = m.job(job).await?.round;
+        let seed_hash = blindfold_protocol::hash::offer_seed(
+            job,
+            round,
+            &worker.account(),
+            &secret_of(worker, job, round),
+        );
+        self.measured(case, m.offer(worker, job, seed_hash)).await
+    }
+
     async fn commit(&self, worker: &Signer, job: u64, result: [u8; 32], case: &str) -> Result<()> {
         let m = self.market()?;
         let info = m.job(job).await?;
         let sealed = seal(&commitment(job, &info, &result), &worker.account());
         self.measured(case, m.commit(worker, job, sealed)).await
     }
+}
+
+/// The draw secret `worker` offers with on `round` of `job` (a bench
+/// market's secrets need not be secret).
+fn secret_of(worker: &Signer, job: u64, round: u8) -> [u8; 32] {
+    let tag = format!("secret {:?} {round}", worker.account());
+    hash_of(&tag, job)
 }
 
 fn hex_upper(bytes: &[u8]) -> String {

@@ -41,6 +41,7 @@ fn params() -> Params {
         claim_stake: 10 * UNIT,
         min_compute_window: 1_000,
         max_compute_window: 86_400_000,
+        offer_window: 1_000,
         reveal_window: 60_000,
         challenge_window: 60_000,
         tiebreak_window: 60_000,

@@ -367,9 +367,23 @@ impl<C: Chain> Market<C> {
             .await
     }
 
-    /// Claims a slot of `job`.
-    pub async fn claim(&self, worker: &Signer, job: JobId) -> Result<()> {
-        self.tx("claim", worker, selectors::CLAIM, job, 0).await
+    /// Offers for a slot of `job`'s current round, with the seed hash of a
+    /// secret the worker keeps ([`blindfold_protocol::hash::offer_seed`]).
+    pub async fn offer(&self, worker: &Signer, job: JobId, seed_hash: Hash) -> Result<()> {
+        self.tx("offer", worker, selectors::OFFER, (job, seed_hash), 0)
+            .await
+    }
+
+    /// Reveals the secret of the worker's offer, while `job` is `Drawing`.
+    pub async fn reveal_seed(&self, worker: &Signer, job: JobId, secret: Hash) -> Result<()> {
+        self.tx(
+            "reveal_seed",
+            worker,
+            selectors::REVEAL_SEED,
+            (job, secret),
+            0,
+        )
+        .await
     }
 
     /// Posts the sealed commitment `seal(commitment, worker)`.
@@ -384,16 +398,24 @@ impl<C: Chain> Market<C> {
         self.tx("reveal", worker, selectors::REVEAL, args, 0).await
     }
 
-    /// Challenges a replication-1 result with a conflicting one.
-    pub async fn challenge(
-        &self,
-        worker: &Signer,
-        job: JobId,
-        result_blob_hash: Hash,
-    ) -> Result<()> {
-        let args = (job, result_blob_hash);
-        self.tx("challenge", worker, selectors::CHALLENGE, args, 0)
+    /// Challenges the result under challenge with `sealed = seal(commitment,
+    /// challenger)` of a conflicting result, bonded by the claim stake.
+    pub async fn challenge(&self, worker: &Signer, job: JobId, sealed: Hash) -> Result<()> {
+        self.tx("challenge", worker, selectors::CHALLENGE, (job, sealed), 0)
             .await
+    }
+
+    /// The data owner rejects the result under challenge or agreed on, with
+    /// the correct `result_blob_hash`, bonded by the claim stake.
+    pub async fn reject(&self, owner: &Signer, job: JobId, result_blob_hash: Hash) -> Result<()> {
+        self.tx(
+            "reject",
+            owner,
+            selectors::REJECT,
+            (job, result_blob_hash),
+            0,
+        )
+        .await
     }
 
     /// Applies the transition due once the current deadline passed.

@@ -40,15 +40,16 @@ pub fn commitment(job_id: JobId, job: &JobInfo, result_blob_hash: &Hash) -> Hash
 }
 
 /// Contract settings for demos and tests: a 1-unit worker fee, a 10-unit
-/// claim stake, windows of minutes (compute up to a day; a job's challenge
-/// and tie-break windows grow to its compute window) and a one-day upgrade
-/// delay.
+/// claim stake, a 30-second offer window, windows of minutes (compute up to
+/// a day; a job's challenge and tie-break windows grow to its compute
+/// window) and a one-day upgrade delay.
 pub fn default_params() -> Params {
     Params {
         worker_fee: UNIT,
         claim_stake: 10 * UNIT,
         min_compute_window: 60_000,
         max_compute_window: 86_400_000,
+        offer_window: 30_000,
         reveal_window: 600_000,
         challenge_window: 600_000,
         tiebreak_window: 3_600_000,

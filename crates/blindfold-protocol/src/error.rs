@@ -114,6 +114,14 @@ pub enum Error {
     UpgradeNotDue,
     /// `set_params` may raise the upgrade delay, never lower it.
     UpgradeDelayLowered,
+    /// The caller already offered for this round of the job.
+    AlreadyOffered,
+    /// The round already has [`crate::MAX_OFFERS`] offers.
+    TooManyOffers,
+    /// The caller has no unrevealed offer in this round of the job.
+    NotOfferer,
+    /// The revealed secret does not open the offer's seed hash.
+    SeedMismatch,
 }
 
 impl Error {
@@ -172,6 +180,10 @@ impl Error {
             Error::NoPendingUpgrade => "no code upgrade is announced",
             Error::UpgradeNotDue => "the announced upgrade's delay has not passed",
             Error::UpgradeDelayLowered => "the upgrade delay may be raised, never lowered",
+            Error::AlreadyOffered => "caller already offered for this round of the job",
+            Error::TooManyOffers => "this round of the job has the most offers it takes",
+            Error::NotOfferer => "caller has no unrevealed offer in this round of the job",
+            Error::SeedMismatch => "the secret does not open the offer's seed hash",
         }
     }
 }
@@ -199,6 +211,7 @@ mod tests {
             Some(Error::DeadlinePassed)
         );
         assert_eq!(Error::UpgradeDelayLowered.encode(), [48]);
-        assert!(Error::decode(&mut &[49u8][..]).is_err());
+        assert_eq!(Error::SeedMismatch.encode(), [52]);
+        assert!(Error::decode(&mut &[53u8][..]).is_err());
     }
 }

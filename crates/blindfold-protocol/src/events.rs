@@ -162,7 +162,60 @@ pub struct JobCancelled {
     pub owner_paid: Balance,
 }
 
-/// A worker claimed a job slot and locked `stake`.
+/// A worker offered for a slot of `round`, locking the claim stake as a bond.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offered {
+    /// The job.
+    #[ink(topic)]
+    pub job_id: JobId,
+    /// The worker.
+    #[ink(topic)]
+    pub worker: Account,
+    /// The round (0 for the replicas, the dispute round for a tie-break).
+    pub round: u8,
+    /// Its weight in the draw (its whole stake).
+    pub weight: Balance,
+    /// When the offer window closes.
+    pub deadline: Timestamp,
+}
+
+/// More workers offered than there are free slots: the offerers reveal
+/// their draw secrets until `deadline`, then the slots are drawn.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawOpened {
+    /// The job.
+    #[ink(topic)]
+    pub job_id: JobId,
+    /// The round.
+    pub round: u8,
+    /// Offers made.
+    pub offers: u8,
+    /// Free slots.
+    pub slots: u8,
+    /// Secret-reveal deadline.
+    pub deadline: Timestamp,
+}
+
+/// The draw of `round` assigned its slots (`JobClaimed` follows for each
+/// drawn worker).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drawn {
+    /// The job.
+    #[ink(topic)]
+    pub job_id: JobId,
+    /// The round.
+    pub round: u8,
+    /// The seed the slots were drawn from; `None` when every offerer fitted.
+    pub seed: Option<Hash>,
+    /// Offers that took part.
+    pub offers: u8,
+}
+
+/// A worker was drawn for (or, as a challenger, took) a job slot; its
+/// offer's bond is now the claim's stake.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobClaimed {
@@ -175,7 +228,7 @@ pub struct JobClaimed {
     /// The worker.
     #[ink(topic)]
     pub worker: Account,
-    /// 0 for a replica, 1 for the tie-break worker.
+    /// 0 for a replica, the dispute round for a tie-break worker.
     pub round: u8,
     /// Stake locked.
     pub stake: Balance,
@@ -238,11 +291,15 @@ pub struct ChallengeOpened {
     /// Its dataset.
     #[ink(topic)]
     pub dataset_id: DatasetId,
+    /// The result round 0 agreed on, open to challenge.
+    pub result_blob_hash: Hash,
     /// Challenge deadline.
     pub deadline: Timestamp,
 }
 
-/// A worker challenged a replication-1 result with a conflicting one.
+/// A staked account challenged the result under challenge with a sealed
+/// conflicting one, bonded by its claim stake; it reveals once the
+/// challenge window closes.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenged {
@@ -252,9 +309,25 @@ pub struct Challenged {
     /// The challenger.
     #[ink(topic)]
     pub worker: Account,
-    /// The challenger's result blob hash.
+    /// `seal(commitment, challenger)` of its result.
+    pub sealed: Hash,
+}
+
+/// The data owner rejected the result under challenge or agreed on (it did
+/// not verify), posting the correct one in the clear with a bond: fresh
+/// blind replicas decide.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The job.
+    #[ink(topic)]
+    pub job_id: JobId,
+    /// The data owner.
+    #[ink(topic)]
+    pub owner: Account,
+    /// The result the owner computed.
     pub result_blob_hash: Hash,
-    /// The challenger's commitment.
+    /// Its commitment.
     pub commitment: Hash,
 }
 
@@ -271,7 +344,7 @@ pub struct JobDisputed {
     pub dataset_id: DatasetId,
     /// The dispute round (1..=`MAX_DISPUTE_ROUNDS`).
     pub round: u8,
-    /// Claim-and-commit deadline for the tie-break worker.
+    /// When the round's offer window closes.
     pub deadline: Timestamp,
 }
 
@@ -480,12 +553,16 @@ market_events!(
     StakeWithdrawn,
     JobRequested,
     JobCancelled,
+    Offered,
+    DrawOpened,
+    Drawn,
     JobClaimed,
     Committed,
     RevealOpened,
     Revealed,
     ChallengeOpened,
     Challenged,
+    Rejected,
     JobDisputed,
     JobComputed,
     WorkerSlashed,

@@ -10,6 +10,10 @@
 //!   contract keeps per dataset (O(1) storage), and their folds
 //!   [`submissions_digest_with`] / [`revocations_digest_with`] for off-chain code.
 //! - [`input_digest_with`]: "submissions `0..n` minus these `r` revocations".
+//! - [`offer_seed_with`]: a worker's sealed draw secret, posted with its offer.
+//! - [`draw_start_with`], [`draw_step_with`], [`draw_pick_with`]: the draw's
+//!   seed from the revealed secrets, and each slot's random number from it
+//!   (used by [`crate::draw`]).
 //!
 //! Each function is generic over a [`Sha256`] backend: [`Sha2`] (the `sha2`
 //! crate, feature `sha2`) off chain, the chain's host function in the contract.
@@ -29,6 +33,10 @@ pub const SUBMISSION_DOMAIN: &[u8; 23] = b"blindfold/v1/submission";
 pub const REVOCATION_DOMAIN: &[u8; 23] = b"blindfold/v1/revocation";
 /// Domain tag of [`input_digest_with`].
 pub const INPUT_DOMAIN: &[u8; 18] = b"blindfold/v1/input";
+/// Domain tag of [`offer_seed_with`].
+pub const OFFER_DOMAIN: &[u8; 18] = b"blindfold/v1/offer";
+/// Domain tag of [`draw_start_with`].
+pub const DRAW_DOMAIN: &[u8; 17] = b"blindfold/v1/draw";
 
 /// The running digests' starting value (no submissions, no revocations).
 pub const EMPTY_DIGEST: Hash = [0u8; 32];
@@ -43,6 +51,14 @@ pub const SUBMISSION_PREIMAGE_LEN: usize = 95;
 pub const REVOCATION_PREIMAGE_LEN: usize = 63;
 /// Length of [`input_digest_preimage`]: 18 + 4 + 32 + 8 + 32 + 8.
 pub const INPUT_PREIMAGE_LEN: usize = 102;
+/// Length of [`offer_seed_preimage`]: 18 + 8 + 1 + 32 + 32.
+pub const OFFER_PREIMAGE_LEN: usize = 91;
+/// Length of [`draw_start_preimage`]: 17 + 8 + 1.
+pub const DRAW_START_PREIMAGE_LEN: usize = 26;
+/// Length of [`draw_step_preimage`]: 32 + 32.
+pub const DRAW_STEP_PREIMAGE_LEN: usize = 64;
+/// Length of [`draw_pick_preimage`]: 32 + 1.
+pub const DRAW_PICK_PREIMAGE_LEN: usize = 33;
 
 /// A SHA-256 implementation.
 pub trait Sha256 {
@@ -291,6 +307,12 @@ pub fn seal(commitment: &Hash, worker: &Account) -> Hash {
     seal_with::<Sha2>(commitment, worker)
 }
 
+/// [`offer_seed_with`] using [`Sha2`].
+#[cfg(feature = "sha2")]
+pub fn offer_seed(job_id: JobId, round: u8, worker: &Account, secret: &Hash) -> Hash {
+    offer_seed_with::<Sha2>(job_id, round, worker, secret)
+}
+
 /// [`submissions_step_with`] using [`Sha2`].
 #[cfg(feature = "sha2")]
 pub fn submissions_step(prev: &Hash, index: u64, blob_hash: &Hash) -> Hash {
@@ -333,6 +355,77 @@ pub fn revocations_digest(revoked: &[u64]) -> Hash {
     revocations_digest_with::<Sha2>(revoked)
 }
 
+/// The 91-byte offer preimage: `"blindfold/v1/offer"` (18 bytes) ‖ job id
+/// u64 BE (8) ‖ round (1) ‖ worker account id (32) ‖ secret (32).
+pub fn offer_seed_preimage(
+    job_id: JobId,
+    round: u8,
+    worker: &Account,
+    secret: &Hash,
+) -> [u8; OFFER_PREIMAGE_LEN] {
+    Writer::new()
+        .put(OFFER_DOMAIN)
+        .put(&job_id.to_be_bytes())
+        .put(&[round])
+        .put(worker)
+        .put(secret)
+        .finish()
+}
+
+/// `SHA-256("blindfold/v1/offer" ‖ job id ‖ round ‖ worker ‖ secret)`: what
+/// a worker posts with its offer, and opens (by revealing `secret`) when
+/// more workers offered than there are slots. Binding the job, the round
+/// and the worker means nobody can copy another's offer and open it.
+pub fn offer_seed_with<H: Sha256>(
+    job_id: JobId,
+    round: u8,
+    worker: &Account,
+    secret: &Hash,
+) -> Hash {
+    H::sha256(&offer_seed_preimage(job_id, round, worker, secret))
+}
+
+/// The 26-byte draw start preimage: `"blindfold/v1/draw"` (17 bytes) ‖ job
+/// id u64 BE (8) ‖ round (1).
+pub fn draw_start_preimage(job_id: JobId, round: u8) -> [u8; DRAW_START_PREIMAGE_LEN] {
+    Writer::new()
+        .put(DRAW_DOMAIN)
+        .put(&job_id.to_be_bytes())
+        .put(&[round])
+        .finish()
+}
+
+/// `SHA-256("blindfold/v1/draw" ‖ job id ‖ round)`: the draw seed before
+/// any secret is folded in.
+pub fn draw_start_with<H: Sha256>(job_id: JobId, round: u8) -> Hash {
+    H::sha256(&draw_start_preimage(job_id, round))
+}
+
+/// The 64-byte draw step preimage: previous seed (32) ‖ revealed secret (32).
+pub fn draw_step_preimage(prev: &Hash, secret: &Hash) -> [u8; DRAW_STEP_PREIMAGE_LEN] {
+    Writer::new().put(prev).put(secret).finish()
+}
+
+/// `SHA-256(prev ‖ secret)`: folds one revealed secret into the draw seed
+/// (in offer order). One honest secret makes the seed unpredictable.
+pub fn draw_step_with<H: Sha256>(prev: &Hash, secret: &Hash) -> Hash {
+    H::sha256(&draw_step_preimage(prev, secret))
+}
+
+/// The 33-byte draw pick preimage: seed (32) ‖ slot (1).
+pub fn draw_pick_preimage(seed: &Hash, slot: u8) -> [u8; DRAW_PICK_PREIMAGE_LEN] {
+    Writer::new().put(seed).put(&[slot]).finish()
+}
+
+/// The random number of draw slot `slot`: the first 16 bytes of
+/// `SHA-256(seed ‖ slot)`, as a big-endian u128.
+pub fn draw_pick_with<H: Sha256>(seed: &Hash, slot: u8) -> u128 {
+    let digest = H::sha256(&draw_pick_preimage(seed, slot));
+    let mut head = [0u8; 16];
+    head.copy_from_slice(&digest[..16]);
+    u128::from_be_bytes(head)
+}
+
 #[cfg(all(test, feature = "sha2"))]
 mod tests {
     //! Fixed test vectors, computed once with Python's `hashlib` from the
@@ -348,6 +441,11 @@ mod tests {
     }
 
     const JOB: JobId = 0x0102_0304_0506_0708;
+    /// `offer_seed(JOB, 2, [0x55; 32], [0x66; 32])`, by Python's hashlib.
+    const OFFER_VECTOR: &str = "5ccc46cd826b039496b5a613530c72873f97403f7223d563e5e58c3528ca9eb1";
+    /// `draw_start(JOB, 3)`, by Python's hashlib.
+    const DRAW_START_VECTOR: &str =
+        "2dd49b2619c7c9a5497c4823fc6a63c92b50468713293ac0378bec010318d7ad";
     const DATASET: DatasetId = 0x0A0B_0C0D;
 
     fn vector_commitment() -> Hash {
@@ -465,6 +563,32 @@ mod tests {
         assert_eq!(
             input_digest_preimage(1, &[1; 32], 2, &[3; 32], 4)[94..102],
             4u64.to_be_bytes()
+        );
+    }
+
+    #[test]
+    fn offer_and_draw_layouts() {
+        let pre = offer_seed_preimage(JOB, 2, &[0x55; 32], &[0x66; 32]);
+        assert_eq!(&pre[..18], OFFER_DOMAIN);
+        assert_eq!(pre[18..26], [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(pre[26], 2);
+        assert_eq!(pre[27..59], [0x55; 32]);
+        assert_eq!(pre[59..91], [0x66; 32]);
+        let start = draw_start_preimage(JOB, 3);
+        assert_eq!(&start[..17], DRAW_DOMAIN);
+        assert_eq!(start[17..25], [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(start[25], 3);
+        assert_eq!(draw_step_preimage(&[1; 32], &[2; 32])[32..], [2; 32]);
+        assert_eq!(draw_pick_preimage(&[1; 32], 7)[32], 7);
+        assert_eq!(
+            offer_seed_with::<Sha2>(JOB, 2, &[0x55; 32], &[0x66; 32]),
+            hex32(OFFER_VECTOR)
+        );
+        assert_eq!(draw_start_with::<Sha2>(JOB, 3), hex32(DRAW_START_VECTOR));
+        assert_ne!(
+            offer_seed_with::<Sha2>(JOB, 2, &[0x55; 32], &[0x66; 32]),
+            offer_seed_with::<Sha2>(JOB, 2, &[0x56; 32], &[0x66; 32]),
+            "the worker is bound"
         );
     }
 }

@@ -15,6 +15,8 @@
 //!   [`commitment`](hash::commitment_with), its [`seal`](hash::seal_with), the
 //!   running submission and revocation digests and the job
 //!   [`input digest`](hash::input_digest_with).
+//! - [`draw`]: the stake-weighted draw that assigns a round's slots among
+//!   the workers that offered.
 //! - [`selectors`]: the fixed 4-byte selector of every contract message.
 //! - `events` (feature `ink`): the `#[ink::event]` types the contract emits.
 //!
@@ -26,6 +28,7 @@
 
 extern crate alloc;
 
+pub mod draw;
 pub mod error;
 #[cfg(feature = "ink")]
 pub mod events;

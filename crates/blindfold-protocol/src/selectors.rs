@@ -19,13 +19,15 @@
 //! | `0xB1D00202` | `withdraw_stake`     | workers  |
 //! | `0xB1D00301` | `request`            | jobs     |
 //! | `0xB1D00302` | `cancel`             | jobs     |
-//! | `0xB1D00303` | `claim`              | jobs     |
+//! | `0xB1D00303` | `offer`              | jobs     |
 //! | `0xB1D00304` | `commit`             | jobs     |
 //! | `0xB1D00305` | `reveal`             | jobs     |
 //! | `0xB1D00306` | `challenge`          | jobs     |
 //! | `0xB1D00307` | `advance`            | jobs     |
 //! | `0xB1D00308` | `release`            | jobs     |
 //! | `0xB1D00309` | `finalize`           | jobs     |
+//! | `0xB1D0030A` | `reveal_seed`        | jobs     |
+//! | `0xB1D0030B` | `reject`             | jobs     |
 //! | `0xB1D00401` | `withdraw`           | money    |
 //! | `0xB1D00501` | `set_params`         | admin    |
 //! | `0xB1D00502` | `set_paused`         | admin    |
@@ -67,13 +69,13 @@ pub const WITHDRAW_STAKE: Selector = [0xB1, 0xD0, 0x02, 0x02];
 pub const REQUEST: Selector = [0xB1, 0xD0, 0x03, 0x01];
 /// `cancel(job_id)`.
 pub const CANCEL: Selector = [0xB1, 0xD0, 0x03, 0x02];
-/// `claim(job_id)`.
-pub const CLAIM: Selector = [0xB1, 0xD0, 0x03, 0x03];
+/// `offer(job_id, seed_hash)`: offers for a slot of the job's current round.
+pub const OFFER: Selector = [0xB1, 0xD0, 0x03, 0x03];
 /// `commit(job_id, sealed)`.
 pub const COMMIT: Selector = [0xB1, 0xD0, 0x03, 0x04];
 /// `reveal(job_id, result_blob_hash)`.
 pub const REVEAL: Selector = [0xB1, 0xD0, 0x03, 0x05];
-/// `challenge(job_id, result_blob_hash)`.
+/// `challenge(job_id, sealed)`: a sealed, bonded challenge.
 pub const CHALLENGE: Selector = [0xB1, 0xD0, 0x03, 0x06];
 /// `advance(job_id)`.
 pub const ADVANCE: Selector = [0xB1, 0xD0, 0x03, 0x07];
@@ -81,6 +83,10 @@ pub const ADVANCE: Selector = [0xB1, 0xD0, 0x03, 0x07];
 pub const RELEASE: Selector = [0xB1, 0xD0, 0x03, 0x08];
 /// `finalize(job_id)`.
 pub const FINALIZE: Selector = [0xB1, 0xD0, 0x03, 0x09];
+/// `reveal_seed(job_id, secret)`: opens an offer's seed hash for the draw.
+pub const REVEAL_SEED: Selector = [0xB1, 0xD0, 0x03, 0x0A];
+/// `reject(job_id, result_blob_hash)`: the data owner's bonded rejection.
+pub const REJECT: Selector = [0xB1, 0xD0, 0x03, 0x0B];
 
 /// `withdraw()`.
 pub const WITHDRAW: Selector = [0xB1, 0xD0, 0x04, 0x01];
@@ -124,13 +130,15 @@ pub const MESSAGES: &[(&str, Selector)] = &[
     ("withdraw_stake", WITHDRAW_STAKE),
     ("request", REQUEST),
     ("cancel", CANCEL),
-    ("claim", CLAIM),
+    ("offer", OFFER),
     ("commit", COMMIT),
     ("reveal", REVEAL),
     ("challenge", CHALLENGE),
     ("advance", ADVANCE),
     ("release", RELEASE),
     ("finalize", FINALIZE),
+    ("reveal_seed", REVEAL_SEED),
+    ("reject", REJECT),
     ("withdraw", WITHDRAW),
     ("set_params", SET_PARAMS),
     ("set_paused", SET_PAUSED),
@@ -169,7 +177,7 @@ mod tests {
                 assert_ne!(name, other);
             }
         }
-        assert_eq!(MESSAGES.len(), 30);
+        assert_eq!(MESSAGES.len(), 32);
     }
 
     #[test]

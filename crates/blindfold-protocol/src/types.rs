@@ -2,8 +2,8 @@
 //!
 //! - The primitives and pipeline ids of [`crate::ids`], re-exported here.
 //! - [`Policy`]: what a data owner allows on its dataset.
-//! - [`DatasetInfo`], [`JobInfo`] (with [`JobStatus`], [`Claim`], [`StakeState`]
-//!   and its frozen [`Terms`]), [`Expected`] (a request's slippage bounds),
+//! - [`DatasetInfo`], [`JobInfo`] (with [`JobStatus`], its [`Offer`]s and
+//!   [`Claim`]s, [`StakeState`] and its frozen [`Terms`]), [`Expected`] (a request's slippage bounds),
 //!   [`WorkerInfo`], the admin [`Params`] (with its bounds), the money
 //!   [`Totals`], a [`PendingUpgrade`] and the global [`MarketState`].
 //!
@@ -24,6 +24,10 @@ pub const MAX_BATCH: u32 = 128;
 /// Dispute rounds (one fresh tie-break slot each) a job may open before it
 /// refunds for want of a strict majority.
 pub const MAX_DISPUTE_ROUNDS: u8 = 3;
+/// Most offers one round of a job holds (the draw's gas is bounded by it);
+/// a full round takes a heavier offer in place of its lightest. Also the
+/// most sealed challengers a result may have.
+pub const MAX_OFFERS: u8 = 16;
 /// Shortest window [`Params::validate`] accepts: one second (ms).
 pub const MIN_WINDOW: Timestamp = 1_000;
 /// Longest window [`Params::validate`] accepts: 30 days (ms).
@@ -141,15 +145,24 @@ impl DatasetInfo {
     derive(ink::storage::traits::StorageLayout)
 )]
 pub enum JobStatus {
-    /// Accepting claims (up to the replication factor) and sealed commitments.
+    /// Round 0's offer window: staked workers `offer` for the replication
+    /// factor's slots, each with a sealed draw secret and a bond.
     Open,
     /// Commitments closed; claimants reveal their result blob hash.
     Revealing,
-    /// Replication 1 only: one result revealed; any staked worker may challenge it.
+    /// Round 0 agreed on one result (every replica, or the only one): for
+    /// the challenge window, any staked account may post a sealed, bonded
+    /// conflicting result; the data owner may reject it.
     Challenge,
-    /// Results disagreed or were missing: one tie-break slot is open for a
-    /// claim and a sealed commitment.
+    /// Results disagreed or were missing: a dispute round's offer window,
+    /// for one fresh tie-break slot.
     Disputed,
+    /// More offers than free slots: the offerers reveal their draw secrets,
+    /// then the slots are drawn by stake ([`crate::draw`]).
+    Drawing,
+    /// The drawn claimants compute and commit sealed commitments, until the
+    /// round's commit deadline.
+    Computing,
     /// An agreed result exists; the data owner may release.
     Computed,
     /// The data owner posted the released-result hash; `finalize` pays out.
@@ -213,6 +226,44 @@ pub enum StakeState {
     Slashed,
 }
 
+/// One worker's offer for a slot of a job's current round. It locks the
+/// job's claim stake as a bond: returned if the worker is not drawn,
+/// slashed if it does not reveal its secret when a draw needs it, and the
+/// claim's stake if it is drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct Offer {
+    /// The worker.
+    pub worker: Account,
+    /// Its weight in the draw: the worker's whole stake when it offered.
+    pub weight: Balance,
+    /// [`hash::offer_seed_with`] of its secret.
+    pub seed_hash: Hash,
+    /// The secret, once revealed.
+    pub secret: Option<Hash>,
+}
+
+/// How a claim joined its job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub enum ClaimKind {
+    /// Drawn among a round's offers: a replica, or a fresh tie-break replica.
+    Drawn,
+    /// A sealed challenge of the result under challenge: it may never
+    /// reveal that result.
+    Challenger,
+    /// The data owner's rejection, with its result in the clear.
+    Owner,
+}
+
 /// One worker's claim on a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
@@ -232,6 +283,8 @@ pub struct Claim {
     pub result_blob_hash: Option<Hash>,
     /// The claim's stake.
     pub stake: StakeState,
+    /// How it joined.
+    pub kind: ClaimKind,
 }
 
 /// A job: a researcher's paid request to run one pipeline over a dataset.
@@ -280,6 +333,21 @@ pub struct JobInfo {
     /// Claims allowed so far: the replication factor, plus one tie-break slot
     /// per dispute round, plus the challenger's slot after a challenge.
     pub slots: u8,
+    /// Offers for the current round's free slots (empty once drawn).
+    pub offers: Vec<Offer>,
+    /// The result round 0 agreed on, once it was open to challenge (kept
+    /// for the job's life: a challenger may never reveal it).
+    pub challenged: Option<Hash>,
+    /// 0 while every live result votes. Once a revealed challenge or the
+    /// owner's rejection made round 0's replicas a party to the dispute,
+    /// the first round whose drawn replicas form the jury: only they vote,
+    /// so colluding replicas (however many) or Sybil challengers cannot
+    /// outvote fresh blind replicas.
+    pub jury_from: u8,
+    /// When the current round's claimants must have committed (market clock):
+    /// the researcher's deadline in round 0, the tie-break window after the
+    /// draw in a dispute round.
+    pub commit_deadline: Timestamp,
     /// 0 while the replicas work; the dispute round once disputed or
     /// challenged (at most [`MAX_DISPUTE_ROUNDS`]).
     pub round: u8,
@@ -318,6 +386,19 @@ impl JobInfo {
         )
     }
 
+    /// The index and offer of `worker` in the current round, if it offered.
+    pub fn offer_of(&self, worker: &Account) -> Option<(usize, &Offer)> {
+        self.offers
+            .iter()
+            .enumerate()
+            .find(|(_, o)| &o.worker == worker)
+    }
+
+    /// Slots of the current round not yet claimed.
+    pub fn free_slots(&self) -> usize {
+        usize::from(self.slots).saturating_sub(self.claims.len())
+    }
+
     /// The index and claim of `worker`, if it claimed this job.
     pub fn claim_of(&self, worker: &Account) -> Option<(usize, &Claim)> {
         self.claims
@@ -339,13 +420,15 @@ impl JobInfo {
 pub struct Terms {
     /// Paid to each worker whose result wins.
     pub worker_fee: Balance,
-    /// Stake each claim locks.
+    /// Stake each claim (and each offer, as its bond) locks.
     pub claim_stake: Balance,
+    /// Time for workers to offer for a round's slots.
+    pub offer_window: Timestamp,
     /// Time to reveal once commitments close.
     pub reveal_window: Timestamp,
-    /// Replication 1: time for a challenge once the result is revealed.
+    /// Time for challenges once round 0 agreed on a result.
     pub challenge_window: Timestamp,
-    /// Time for the tie-break worker to claim and commit.
+    /// Time for a drawn tie-break worker to compute and commit.
     pub tiebreak_window: Timestamp,
     /// Time for the data owner to release once the result is agreed.
     pub release_window: Timestamp,
@@ -358,6 +441,7 @@ impl Terms {
         Terms {
             worker_fee: params.worker_fee,
             claim_stake: params.claim_stake,
+            offer_window: params.offer_window,
             reveal_window: params.reveal_window,
             challenge_window: params.challenge_window.max(compute_window),
             tiebreak_window: params.tiebreak_window.max(compute_window),
@@ -442,15 +526,19 @@ pub struct Params {
     /// Stake each claim locks; slashed for a missed deadline or a dissent.
     /// Positive.
     pub claim_stake: Balance,
-    /// Shortest allowed time from request to the job's commit deadline.
+    /// Shortest allowed time from request to the job's commit deadline,
+    /// beyond the offer and reveal windows the draw may take.
     pub min_compute_window: Timestamp,
     /// Longest allowed time from request to the job's commit deadline.
     pub max_compute_window: Timestamp,
-    /// Time to reveal once commitments close.
+    /// Time for workers to offer for a round's slots (the draw takes every
+    /// offer made within it, whenever it came).
+    pub offer_window: Timestamp,
+    /// Time to reveal once commitments close (and to reveal draw secrets).
     pub reveal_window: Timestamp,
-    /// Replication 1: time for a challenge once the result is revealed.
+    /// Time for challenges once round 0 agreed on a result.
     pub challenge_window: Timestamp,
-    /// Time for the tie-break worker to claim and commit.
+    /// Time for the tie-break worker to compute and commit, once drawn.
     pub tiebreak_window: Timestamp,
     /// Time for the data owner to release once the result is agreed.
     pub release_window: Timestamp,
@@ -467,6 +555,7 @@ impl Params {
         let windows = [
             self.min_compute_window,
             self.max_compute_window,
+            self.offer_window,
             self.reveal_window,
             self.challenge_window,
             self.tiebreak_window,
@@ -588,6 +677,7 @@ mod tests {
             claim_stake: 1,
             min_compute_window: 10_000,
             max_compute_window: 20_000,
+            offer_window: MIN_WINDOW,
             reveal_window: MIN_WINDOW,
             challenge_window: MIN_WINDOW,
             tiebreak_window: MIN_WINDOW,
@@ -615,6 +705,7 @@ mod tests {
             Err(Error::InvalidParams)
         );
         assert_eq!(bad(|p| p.claim_stake = 0), Err(Error::InvalidParams));
+        assert_eq!(bad(|p| p.offer_window = 999), Err(Error::InvalidParams));
     }
 
     #[test]
@@ -624,6 +715,7 @@ mod tests {
             claim_stake: 2,
             min_compute_window: MIN_WINDOW,
             max_compute_window: MAX_WINDOW,
+            offer_window: 2_000,
             reveal_window: 3_000,
             challenge_window: 4_000,
             tiebreak_window: 5_000,
