@@ -16,6 +16,10 @@ RUST_DEB_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy libstd-rust-
 CARGO_CONTRACT_VERSION="5.0.3"
 CONTRACTS_NODE_VERSION="0.42.0"
 INK_VERSION="5.1.1"
+# The S3-compatible server of the S3 tests (scripts/s3.sh): the newest s3s-fs whose
+# rust-version (1.92) the workspace's stable toolchain meets; 0.15+ wants 1.96.
+S3S_FS_VERSION="0.14.1"
+S3S_FS_RUST="1.92"
 
 # Debian's toolchain lives in /usr (sysroot /usr/lib/rustlib).
 DEB_CARGO=/usr/bin/cargo
@@ -26,6 +30,7 @@ RUST_LLD="$DEB_SYSROOT/x86_64-unknown-linux-gnu/bin/rust-lld"
 
 CARGO_CONTRACT_BIN="$BF_CACHE/cargo-contract-$CARGO_CONTRACT_VERSION/bin/cargo-contract"
 NODE_BIN="$BF_CACHE/contracts-node-$CONTRACTS_NODE_VERSION/bin/substrate-contracts-node"
+S3_BIN="$BF_CACHE/s3s-fs-$S3S_FS_VERSION/bin/s3s-fs"
 # The host workspace's target dir lives outside the clone, so a fresh clone on a
 # machine that already built Blindfold reuses the work. Nothing depends on it existing.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$BF_CACHE/target}"

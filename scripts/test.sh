@@ -13,6 +13,9 @@
 #      running; asserts no timings)
 #   6. the node suite, against a real substrate-contracts-node started here, when the
 #      cached node binary exists; otherwise one SKIPPED line naming how to build it
+#   7. the S3 suite (the store's `s3_` cases and one end-to-end case with every blob in
+#      S3), against a real S3-compatible server: scripts/s3.sh installs s3s-fs once
+#      (cached) and starts it on 127.0.0.1 over a temporary directory; stopped on exit
 # The last line sums the runners' results: "summary: N passed, N failed".
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -25,7 +28,9 @@ if [ -x "$BF_ROOT/scripts/fetch-test-data.sh" ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+on_exit=('rm -f "$log"')   # what the EXIT trap runs, last added first
+cleanup() { local i; for ((i = ${#on_exit[@]} - 1; i >= 0; i--)); do eval "${on_exit[i]}" || true; done; }
+trap cleanup EXIT
 step() { say "== $*"; "$@" 2>&1 | tee -a "$log"; }
 
 step cargo fmt --all -- --check
@@ -42,11 +47,19 @@ rm -rf "$bench_out"
 node_port=9951
 if have_node; then
     "$BF_ROOT/scripts/node.sh" start --port "$node_port"
-    trap '"$BF_ROOT/scripts/node.sh" stop --port "$node_port"; rm -f "$log"' EXIT
+    on_exit+=('"$BF_ROOT/scripts/node.sh" stop --port "$node_port"')
     BLINDFOLD_NODE_URL="ws://127.0.0.1:$node_port" step cargo test --workspace --release -- --ignored node_
 else
     echo "SKIPPED node suite: no substrate-contracts-node binary; build it with: scripts/node.sh build" | tee -a "$log"
 fi
+
+s3_port=9952
+s3_dir=$(mktemp -d)
+on_exit+=('rm -rf "$s3_dir"')
+"$BF_ROOT/scripts/s3.sh" install
+on_exit+=('"$BF_ROOT/scripts/s3.sh" stop --port "$s3_port"')
+s3_env=$("$BF_ROOT/scripts/s3.sh" start --port "$s3_port" --dir "$s3_dir")
+(eval "$s3_env"; step cargo test --release -p blindfold-store -p blindfold-e2e -- --ignored s3_)
 
 read -r passed failed < <(awk '/^test result:/ {
         for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }

@@ -31,14 +31,14 @@ use blindfold_market::{Market, UNIT};
 use blindfold_protocol::types::{
     Balance, DatasetId, Hash, JobId, JobInfo, JobStatus, Params, PipelineId, PipelineSet, Policy,
 };
-use blindfold_store::DirStore;
+use blindfold_store::{BlobStore, DirStore};
 use blindfold_worker::{service, Worker, WorkerConfig};
 use indicatif::ProgressBar;
 
 /// The chain type every scenario uses: either implementation, metered, shared.
 pub type SharedChain = Arc<Metered<AnyChain>>;
-/// The worker type of a scenario.
-pub type ScenarioWorker = Arc<Worker<SharedChain, DirStore>>;
+/// The worker type of a scenario (blobs in `S`).
+pub type ScenarioWorker<S = DirStore> = Arc<Worker<SharedChain, S>>;
 
 /// Where the release contract is: `$BLINDFOLD_WASM`, else
 /// `artifacts/marketplace.wasm` at the workspace root.
@@ -139,14 +139,16 @@ impl DatasetConfig {
     }
 }
 
-/// One deployed marketplace and its cast.
-pub struct Scenario {
+/// One deployed marketplace and its cast, with every blob in `S`: a local
+/// directory unless the scenario was started with another store
+/// ([`Scenario::start_with_store`]).
+pub struct Scenario<S = DirStore> {
     /// The chain.
     pub chain: SharedChain,
     /// Files: the blob store, keys, generated data, worker state.
     pub dir: PathBuf,
     /// The client library, for the data owner, researcher and verifier.
-    pub client: Client<SharedChain, DirStore>,
+    pub client: Client<SharedChain, S>,
     /// Deploys the contract: the admin.
     pub operator: Signer,
     /// The hospital.
@@ -159,7 +161,7 @@ pub struct Scenario {
     pub release_key: seal::Identity,
 }
 
-impl std::fmt::Debug for Scenario {
+impl<S> std::fmt::Debug for Scenario<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scenario")
             .field("chain", &self.chain.describe())
@@ -209,8 +211,18 @@ async fn cast(chain: &AnyChain, salt: &[u8]) -> Result<[Signer; 6]> {
 
 impl Scenario {
     /// Opens `chain_spec` (`embedded` or a `ws://` URL), deploys the
-    /// marketplace from [`wasm_path`] and keeps files under `dir`.
+    /// marketplace from [`wasm_path`] and keeps files under `dir`, blobs in
+    /// `dir/store`.
     pub async fn start(chain_spec: &str, dir: &Path) -> Result<Self> {
+        let store = DirStore::open(dir.join("store"))?;
+        Self::start_with_store(chain_spec, dir, store).await
+    }
+}
+
+impl<S: BlobStore + Clone + 'static> Scenario<S> {
+    /// [`Scenario::start`] with every blob in `store` (the client's and every
+    /// worker's): an S3 bucket, say.
+    pub async fn start_with_store(chain_spec: &str, dir: &Path, store: S) -> Result<Self> {
         let wasm_file = wasm_path();
         let wasm = std::fs::read(&wasm_file).with_context(|| {
             format!(
@@ -225,7 +237,6 @@ impl Scenario {
         let [operator, owner, researcher, w0, w1, w2] = cast(chain.inner(), &salt).await?;
         let market = Market::deploy(chain.clone(), &operator, &wasm, params, &salt).await?;
         std::fs::create_dir_all(dir)?;
-        let store = DirStore::open(dir.join("store"))?;
         let researcher_keys = dir.join("researcher-keys");
         seal::generate_identity(&researcher_keys, true)?;
         let release_key = seal::load_identity(&seal::identity_path(&researcher_keys))?;
@@ -247,7 +258,7 @@ impl Scenario {
     }
 
     /// A worker for `self.workers[i]` with `threads` FHE threads.
-    pub fn worker(&self, i: usize, threads: usize) -> Result<ScenarioWorker> {
+    pub fn worker(&self, i: usize, threads: usize) -> Result<ScenarioWorker<S>> {
         self.worker_with(i, threads, |_| {})
     }
 
@@ -257,7 +268,7 @@ impl Scenario {
         i: usize,
         threads: usize,
         tune: impl FnOnce(&mut WorkerConfig),
-    ) -> Result<ScenarioWorker> {
+    ) -> Result<ScenarioWorker<S>> {
         self.worker_as(
             self.workers[i].clone(),
             &format!("worker-{i}"),
@@ -273,13 +284,13 @@ impl Scenario {
         name: &str,
         threads: usize,
         tune: impl FnOnce(&mut WorkerConfig),
-    ) -> Result<ScenarioWorker> {
+    ) -> Result<ScenarioWorker<S>> {
         let mut config = WorkerConfig::new(self.dir.join(format!("{name}.json")));
         config.threads = threads;
         config.poll = Duration::from_millis(100);
         tune(&mut config);
         let market = Arc::new(Market::at(self.chain.clone(), self.market().address()));
-        let store = Arc::new(DirStore::open(self.dir.join("store"))?);
+        let store = Arc::new(self.client.store().clone());
         Ok(Worker::new(market, store, signer, config)?)
     }
 
@@ -397,7 +408,7 @@ impl Scenario {
     /// they pass in real time.
     pub async fn run_workers_until<F, A, Fut>(
         &self,
-        workers: &[ScenarioWorker],
+        workers: &[ScenarioWorker<S>],
         job: JobId,
         timeout: Duration,
         done: F,

@@ -90,9 +90,20 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    /// An `object_store` backend failed.
-    #[error("object store: {0}")]
-    Backend(String),
+    /// An `object_store` backend failed (unreachable, refused the
+    /// credentials, broke off a transfer).
+    #[error("object store {store}: {action} blob {} failed", hex::encode(hash))]
+    Backend {
+        /// The store, as [`BlobStore::describe`] names it (its URL).
+        store: String,
+        /// What was being done: `reading`, `writing`, `looking up`.
+        action: &'static str,
+        /// The blob's hash.
+        hash: Hash,
+        /// The backend's error (it names the request and the server's answer).
+        #[source]
+        source: Box<object_store::Error>,
+    },
     /// A store spec (a `--store` value) could not be understood.
     #[error("invalid store spec: {0}")]
     InvalidSpec(String),

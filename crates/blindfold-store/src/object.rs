@@ -1,9 +1,15 @@
 //! [`ObjectBlobStore`]: blobs in any [`object_store`] backend.
 //!
-//! Keys are `<prefix>/sha256/<64 hex digits>`. The backends make each put
-//! atomic themselves (S3 objects appear whole; the local file system backend
-//! writes a staging file and renames it). Reads take the object's size from
-//! the response metadata and refuse an oversized blob before reading its body.
+//! Keys are `<prefix>/sha256/<64 hex digits>`. A put is one request (a
+//! single S3 `PutObject`, never a multipart upload), and the backends make it
+//! atomic themselves: an S3 object appears whole or not at all, even when the
+//! upload is broken off (`crates/blindfold-store/tests/s3.rs` checks this
+//! against a real server); the local file system backend writes a staging
+//! file and renames it. A put skips the upload only when the object already
+//! there holds exactly the blob (read back and hashed), so a corrupt or
+//! tampered object under the key is replaced. Reads take the object's size
+//! from the response metadata and refuse an oversized blob before reading its
+//! body.
 
 use std::sync::Arc;
 
@@ -71,7 +77,7 @@ impl ObjectBlobStore {
                     source,
                 })?;
                 let local = object_store::local::LocalFileSystem::new_with_prefix(&root)
-                    .map_err(backend)?;
+                    .map_err(|e| StoreError::InvalidSpec(format!("{url:?}: {e}")))?;
                 Ok(Self::new(Arc::new(local), "", url.to_string()))
             }
             other => Err(StoreError::InvalidSpec(format!(
@@ -86,8 +92,34 @@ impl ObjectBlobStore {
     }
 }
 
-fn backend(e: object_store::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+impl ObjectBlobStore {
+    /// The error for a backend failure while doing `action` to blob `hash`.
+    fn backend(
+        &self,
+        action: &'static str,
+        hash: &Hash,
+        source: object_store::Error,
+    ) -> StoreError {
+        StoreError::Backend {
+            store: self.describe.clone(),
+            action,
+            hash: *hash,
+            source: Box::new(source),
+        }
+    }
+
+    /// The object's size, or `None` when there is none under the blob's key.
+    async fn size_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
+        let head = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        match self.store.get_opts(&self.key_of(hash), head).await {
+            Ok(found) => Ok(Some(found.meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.backend("looking up", hash, e)),
+        }
+    }
 }
 
 impl BlobStore for ObjectBlobStore {
@@ -97,22 +129,29 @@ impl BlobStore for ObjectBlobStore {
 
     async fn put(&self, bytes: Vec<u8>) -> Result<Hash, StoreError> {
         let (bytes, hash) = sha256_owned(bytes).await?;
-        let key = self.key_of(&hash);
-        // Skip the upload when an object of the right size is already there
-        // (the content's hash is checked on every read anyway).
-        let head = GetOptions {
-            head: true,
-            ..GetOptions::default()
-        };
-        match self.store.get_opts(&key, head).await {
-            Ok(found) if found.meta.size == bytes.len() as u64 => return Ok(hash),
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(backend(e)),
+        // Skip the upload only when the object there is exactly this blob: an
+        // object of the right size is read back and its hash checked, so a
+        // corrupt or tampered one is replaced rather than kept.
+        let len = bytes.len() as u64;
+        if self.size_of(&hash).await? == Some(len) {
+            match self.get(&hash, len).await {
+                Ok(_) => return Ok(hash),
+                Err(
+                    StoreError::HashMismatch { .. }
+                    | StoreError::NotFound { .. }
+                    | StoreError::TooLarge { .. },
+                ) => {}
+                Err(e) => return Err(e),
+            }
         }
         self.store
-            .put_opts(&key, PutPayload::from(bytes), PutOptions::default())
+            .put_opts(
+                &self.key_of(&hash),
+                PutPayload::from(bytes),
+                PutOptions::default(),
+            )
             .await
-            .map_err(backend)?;
+            .map_err(|e| self.backend("writing", &hash, e))?;
         Ok(hash)
     }
 
@@ -123,7 +162,7 @@ impl BlobStore for ObjectBlobStore {
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(StoreError::NotFound { hash: *hash })
             }
-            Err(e) => return Err(backend(e)),
+            Err(e) => return Err(self.backend("reading", hash, e)),
         };
         // The size comes with the response headers, before the body is read.
         let len = found.meta.size;
@@ -134,7 +173,10 @@ impl BlobStore for ObjectBlobStore {
                 limit: max_len,
             });
         }
-        let bytes = found.bytes().await.map_err(backend)?;
+        let bytes = found
+            .bytes()
+            .await
+            .map_err(|e| self.backend("reading", hash, e))?;
         if bytes.len() as u64 > max_len {
             return Err(StoreError::TooLarge {
                 hash: *hash,
@@ -153,14 +195,6 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn contains(&self, hash: &Hash) -> Result<bool, StoreError> {
-        let head = GetOptions {
-            head: true,
-            ..GetOptions::default()
-        };
-        match self.store.get_opts(&self.key_of(hash), head).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(backend(e)),
-        }
+        Ok(self.size_of(hash).await?.is_some())
     }
 }
