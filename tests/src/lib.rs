@@ -476,7 +476,7 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
     /// The embedded chain's window rules of [`Scenario::run_workers_until`].
     async fn pass_windows(
         &self,
-        workers: &[ScenarioWorker],
+        workers: &[ScenarioWorker<S>],
         job: JobId,
         info: &JobInfo,
         first_offer: &mut Option<Instant>,
