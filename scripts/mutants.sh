@@ -6,7 +6,7 @@
 # there. A mutant the test does not kill fails this script. The checkout is
 # never modified.
 #
-# Usage: scripts/mutants.sh   (about 5 min for all of them on 2 shared cores, warm; scripts/test.sh runs it)
+# Usage: scripts/mutants.sh   (about 7 min for all 16 on 2 shared cores, warm; scripts/test.sh runs it)
 #
 # Each mutant, fields separated by '#': a name, the file (in the staged
 # tree), the current code, the vulnerable code, and the test that must fail.

@@ -805,7 +805,7 @@ async fn dispute<C: Chain, S: BlobStore>(
     let open = match job.status {
         JobStatus::Challenge => !challenge_over(client, owner, &job).await?,
         JobStatus::Computed => {
-            job.round < blindfold_protocol::types::MAX_DISPUTE_ROUNDS
+            job.round.saturating_add(2) <= blindfold_protocol::types::MAX_DISPUTE_ROUNDS
                 && !client.market().deadline_passed(owner, job.deadline).await?
         }
         _ => false,

@@ -31,23 +31,27 @@
 //!    `seal(commitment, worker)` before the job's commit deadline.
 //! 5. `Revealing`: each reveals its result blob hash; the contract recomputes
 //!    the commitment from the job's own fields and checks the seal.
-//! 6. Agreement (all `replication` results equal) makes the job `Computed`.
+//! 6. Agreement (all `replication` results equal, or the one result) opens
+//!    the `Challenge` window, at every replication factor: any staked
+//!    account may `challenge` with a sealed, bonded conflicting result
+//!    (several may), revealed once the window closes, and the data owner may
+//!    `reject` it (bonded, in the clear). Unchallenged, it is `Computed`.
 //!    Otherwise (mismatch or missing results) it is `Disputed`: a round opens
 //!    one more slot, drawn among fresh offerers like the first; the drawn
 //!    tie-break worker commits and reveals.
-//!    A strict majority of the live results (more than half, at least two)
-//!    wins and every dissenter is slashed. Without one, another round opens,
-//!    up to `MAX_DISPUTE_ROUNDS`; only then is the researcher refunded. With
-//!    replication 1 a `Challenge` window lets any staked worker post a
-//!    conflicting result, which starts the same rounds. The challenge and
-//!    tie-break windows are at least the job's compute window.
+//!    A strict majority (more than half, at least two) of the live results,
+//!    or, once a revealed challenge or a rejection made round 0's replicas a
+//!    party, of the jury (the fresh replicas drawn since) wins, and every
+//!    dissenter is slashed. Without one, another round opens, up to
+//!    `MAX_DISPUTE_ROUNDS`; only then is the researcher refunded. The
+//!    challenge and tie-break windows are at least the job's compute window.
 //! 7. The data owner `release`s (posts the released-result hash) and anyone
 //!    `finalize`s: the owner gets the price, each winning worker the fee, stakes
 //!    unlock, and the rest of the escrow goes back to the researcher.
 //! 8. Deadlines: anyone may `advance` a job whose current deadline passed.
 //!    Missing workers are slashed; a job with no result, no majority, a cohort
 //!    below the minimum, or no release in time refunds the researcher.
-//!    `cancel` refunds an unclaimed job.
+//!    `cancel` refunds a job nobody offered for.
 //!
 //! ## Money
 //! Pull payments: every payout is credited to `earnings` and leaves with
@@ -60,8 +64,8 @@
 //!
 //! ## Admin
 //! The contract owner sets params for new jobs (within bounds; the upgrade
-//! delay only rises), pauses (no new datasets, stakes, jobs, claims or
-//! challenges; everything that settles or withdraws still works, and the
+//! delay only rises), pauses (no new datasets, stakes, jobs, offers,
+//! challenges or rejections; everything that settles or withdraws still works, and the
 //! market clock stops, so every running job's deadlines move by the length
 //! of the pause), upgrades the code in two steps (`announce_upgrade`, then
 //! `enact_upgrade` once `upgrade_delay` has passed) and hands ownership over
@@ -828,8 +832,8 @@ mod marketplace {
         }
 
         /// The dataset owner, while `Challenge` or against an agreed
-        /// (`Computed`) result before its release while dispute rounds
-        /// remain: rejects the result (it did not verify before decrypt)
+        /// (`Computed`) result before its release while the two dispute
+        /// rounds a jury needs remain: rejects the result (it did not verify before decrypt)
         /// with the correct one, in the clear (only the owner can reject, so
         /// nobody can squat it), bonded by its claim stake. The result is
         /// set aside and fresh blind replicas decide; whoever loses is
@@ -844,8 +848,11 @@ mod marketplace {
             if self.dataset_info(job.dataset_id)?.owner != account {
                 return Err(Error::NotDatasetOwner);
             }
+            // A jury needs two rounds to reach a majority: a rejection that
+            // could not be decided would turn an agreed result into a refund.
             let open = job.status == JobStatus::Challenge
-                || (job.status == JobStatus::Computed && job.round < MAX_DISPUTE_ROUNDS);
+                || (job.status == JobStatus::Computed
+                    && job.round.saturating_add(2) <= MAX_DISPUTE_ROUNDS);
             if !open {
                 return Err(Error::WrongStatus);
             }

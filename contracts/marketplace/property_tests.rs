@@ -37,6 +37,9 @@
 //!   jurors' votes: drawn claims of its rounds, never a party's;
 //! - every job past its deadline has a transition anyone can trigger.
 //!
+//! While a jury sits on an open job, a sequence runs up to 400 more random
+//! steps, so that juries decide in many sequences.
+//!
 //! At the end of each sequence (a random point of a random history) it moves
 //! time past every deadline and drives every job to its end using only
 //! `advance` and `finalize` (no cooperation from anyone), then everyone
@@ -796,9 +799,10 @@ impl World {
                 before,
                 "job {job_id}: a challenger's bond went to the replicas"
             );
-            let round = job.claims.iter().filter(|c| {
-                c.kind == ClaimKind::Challenger && c.stake == StakeState::Slashed
-            });
+            let round = job
+                .claims
+                .iter()
+                .filter(|c| c.kind == ClaimKind::Challenger && c.stake == StakeState::Slashed);
             self.game.bonds_forfeited += u64::from(round.count() > 0);
         }
         match job.status {
@@ -860,7 +864,7 @@ impl World {
                 ClaimKind::Challenger => {
                     assert!(c.round == 1 && job.challenged.is_some());
                     assert!(
-                        job.challenged.is_some() && c.result_blob_hash != job.challenged,
+                        c.result_blob_hash != job.challenged,
                         "job {job_id}: a challenger revealed the challenged result"
                     );
                 }
@@ -884,20 +888,16 @@ impl World {
     }
 
     /// An open job's agreed result, once a jury sits, is the jury's: the
-    /// strict majority (at least two) of the drawn claims of its rounds.
+    /// strict majority (at least two) of the results the drawn claims of
+    /// its rounds revealed (a dissenting juror's too, slashed since).
     fn jury(&mut self, job_id: JobId, job: &JobInfo) {
-        if job.jury_from == 0 || !matches!(job.status, JobStatus::Computed | JobStatus::Released)
-        {
+        if job.jury_from == 0 || !matches!(job.status, JobStatus::Computed | JobStatus::Released) {
             return;
         }
         let votes: Vec<Digest> = job
             .claims
             .iter()
-            .filter(|c| {
-                c.kind == ClaimKind::Drawn
-                    && c.round >= job.jury_from
-                    && c.stake == StakeState::Locked
-            })
+            .filter(|c| c.kind == ClaimKind::Drawn && c.round >= job.jury_from)
             .filter_map(|c| c.result_blob_hash)
             .collect();
         let agreed = job.result_blob_hash.expect("agreed");
@@ -1022,7 +1022,23 @@ fn run_sequence(seed: u64, stats: &mut Stats, log: &mut Vec<String>) {
         // Long enough for a job to pass its offer window, a draw, the
         // commits and reveals, and a release, in many sequences.
         let steps = 1 + w.rng.below(250);
-        for _ in 0..steps {
+        // Overtime: while a jury sits on an open job, up to 400 more
+        // random steps, so juries get to decide in many sequences (two
+        // drawn rounds after a challenge or a rejection take long).
+        let mut overtime = 0;
+        for step in 0.. {
+            let jury_sits = || {
+                (0..w.m.job_count().expect("count")).any(|id| {
+                    let j = w.m.job(id).expect("job");
+                    j.jury_from > 0 && !j.status.is_terminal()
+                })
+            };
+            if step >= steps {
+                if overtime == 400 || !jury_sits() {
+                    break;
+                }
+                overtime += 1;
+            }
             let before = (w.m.totals().expect("totals"), contract_balance());
             let (ok, label) = w.step();
             log.push(label);
@@ -1084,7 +1100,9 @@ fn random_operation_sequences_conserve_money_and_end() {
          ({} finalized, {} refunded, {} cancelled), {} disputes, {} draws opened \
          ({} drawn from a seed), {} drain calls; {} challenge windows, {} sealed \
          challenges ({} lazy or junk), {} challenge rounds ({} contested, {} upheld), \
-         {} lazy reveals refused, {} rejects ({} in the window)",
+         {} lazy reveals refused ({} after a rejection), {} rejects ({} in the window), \
+         {} challenge rounds forfeiting a bond to the researcher; juries: {} verdicts, \
+         {} refunds",
         stats.sequences,
         started.elapsed(),
         stats.steps,
@@ -1105,8 +1123,12 @@ fn random_operation_sequences_conserve_money_and_end() {
         g.contested,
         g.upheld,
         g.lazy_refused,
+        g.lazy_refused_after_reject,
         g.rejects,
-        g.rejects_in_window
+        g.rejects_in_window,
+        g.bonds_forfeited,
+        g.jury_verdicts,
+        g.jury_refunds
     );
     assert_eq!(stats.sequences, sequences);
     assert!(
@@ -1127,6 +1149,9 @@ fn random_operation_sequences_conserve_money_and_end() {
             "reject of an agreed result",
             g.rejects - g.rejects_in_window,
         ),
+        ("bond forfeited in a challenge round", g.bonds_forfeited),
+        ("jury verdict", g.jury_verdicts),
+        ("jury refund", g.jury_refunds),
     ];
     for (what, count) in played {
         assert!(stats.sequences < 10_000 || count > 0, "no {what} ever");

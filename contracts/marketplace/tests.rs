@@ -2865,10 +2865,7 @@ fn junk_challenges_pay_the_researcher_not_the_replicas() {
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
     let e: JobFinalized = last();
-    assert_eq!(
-        (e.workers_paid, e.researcher_refund),
-        (20, 10 + bonds)
-    );
+    assert_eq!((e.workers_paid, e.researcher_refund), (20, 10 + bonds));
     assert_eq!(earned(&m, w0), 10);
     assert_eq!(earned(&m, w1), 10);
     assert_eq!(earned(&m, a.researcher), 10 + bonds);
@@ -2998,7 +2995,11 @@ fn a_split_jury_refunds() {
     let stakes = |m: &Marketplace| {
         accounts
             .iter()
-            .map(|w| m.worker(*w).map(|i| (i.stake, i.locked)).unwrap_or_default())
+            .map(|w| {
+                m.worker(*w)
+                    .map(|i| (i.stake, i.locked))
+                    .unwrap_or_default()
+            })
             .collect::<Vec<_>>()
     };
     let before = stakes(&m);
@@ -3052,7 +3053,11 @@ fn a_split_jury_refunds() {
     assert!(events::<WorkerSlashed>().is_empty());
     assert_eq!(stakes(&m), before);
     for w in &accounts {
-        let expected = if *w == a.researcher { 2 * (PRICE + 30) } else { 0 };
+        let expected = if *w == a.researcher {
+            2 * (PRICE + 30)
+        } else {
+            0
+        };
         assert_eq!(earned(&m, *w), expected);
     }
     assert_conserved(&m, &accounts);
@@ -3116,8 +3121,28 @@ fn reject_errors() {
     as_(a.owner);
     assert_eq!(m.reject(job, y), Err(Error::AlreadyClaimed));
 
-    // A result agreed in the last dispute round cannot be rejected:
-    // there is no round left to decide it.
+    // A result agreed with fewer than two dispute rounds left cannot be
+    // rejected: a jury needs two rounds to decide it (else a rejection
+    // would turn an agreed result into a refund).
+    let ds3 = dataset(&mut m, &a, policy(3), 3);
+    let job = request(&mut m, &a, ds3);
+    work(
+        &mut m,
+        job,
+        &[(a.workers[0], x), (a.workers[1], y), (a.workers[2], z)],
+    );
+    reveal(&mut m, job, a.workers[0], &x);
+    reveal(&mut m, job, a.workers[1], &y);
+    reveal(&mut m, job, a.workers[2], &z);
+    work(&mut m, job, &[(a.workers[3], x)]);
+    reveal(&mut m, job, a.workers[3], &x);
+    work(&mut m, job, &[(a.outsider, x)]);
+    reveal(&mut m, job, a.outsider, &x);
+    let info = m.job(job).expect("job");
+    assert_eq!((info.status, info.round), (JobStatus::Computed, 2));
+    as_(a.owner);
+    assert_eq!(m.reject(job, y), Err(Error::WrongStatus));
+
     let job = request(&mut m, &a, ds);
     work(&mut m, job, &[(a.workers[0], x), (a.workers[1], y)]);
     reveal(&mut m, job, a.workers[0], &x);
