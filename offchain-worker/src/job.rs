@@ -83,10 +83,11 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     ) -> Result<Outcome, WorkerError> {
         let mut job = self.job_info(job_id).await?;
         let me = self.signer.account();
-        if self.my_claim(&job).is_none() && job.offer_of(&me).is_none() {
-            if !matches!(job.status, JobStatus::Open | JobStatus::Disputed) {
-                return self.skip(job_id, format!("job is {:?}", job.status));
-            }
+        if self.my_claim(&job).is_none()
+            && job.offer_of(&me).is_none()
+            && !matches!(job.status, JobStatus::Open | JobStatus::Disputed)
+        {
+            return self.skip(job_id, format!("job is {:?}", job.status));
         }
         self.state.update_job(job_id, |r| {
             if r.phase == Phase::Skipped {
