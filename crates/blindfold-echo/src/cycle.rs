@@ -13,7 +13,8 @@
 //!   at least [`swing`], a minimum once it has risen by as much, so wiggles
 //!   smaller than the swing (speckle noise in the counts) never split a beat.
 //! - [`beats`]: each systole, a maximum (ED) followed by a minimum (ES) that
-//!   the curve rises out of again, with its EF from [`ef_percent`].
+//!   the curve rises out of again, with its EF from [`ef_percent`] (a first
+//!   beat cut in mid-systole is recognised by its low ED and left out).
 //! - [`curve_ef`]: the EF of one video's curve as the data owner releases
 //!   it: the beats' EFs with their mean and beat-to-beat spread (sample
 //!   standard deviation), or, with no whole beat (an ED+ES pair), the EF of
@@ -238,7 +239,11 @@ pub struct Beat {
 }
 
 /// Every beat of `areas`, in order: each confirmed maximum followed by a
-/// confirmed minimum. Errors: too short, flat, or no whole beat.
+/// confirmed minimum. A first beat whose ED the curve was not seen rising
+/// into (its first turning point) is kept unless its ED area is more than
+/// half a swing below the lowest ED that was: that is a curve cut in
+/// mid-systole, whose first "ED" is too low. Errors: too short, flat, or no
+/// whole beat.
 pub fn beats(areas: &[u32]) -> std::result::Result<Vec<Beat>, CycleError> {
     let points = turning_points(areas)?;
     let mut out = Vec::new();
