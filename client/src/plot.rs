@@ -1,18 +1,30 @@
 //! The researcher's PNG plots of a released `lv-area` result.
 //!
-//! - `area.png`: LV area (pixels) over the encrypted frames, one line per video;
-//! - `ef-histogram.png`: how many videos fall in each 5 % bin of EF estimates.
+//! - `area.png`: the area-time curves: LV area (pixels) over the encrypted
+//!   frames, one line per video (on a whole-cycle dataset, every `k`-th
+//!   frame of its cycles);
+//! - `ef-histogram.png`: how many videos fall in each 5 % bin of EF estimates;
+//! - with labels ([`Labels`], from `blindfold fetch --labels FILE`,
+//!   [`read_labels`]): `ef-vs-label.png`, each video's EF estimate against
+//!   its label with the identity line, and `bland-altman.png`, the
+//!   difference (estimate − label) against their mean with the bias and the
+//!   95% limits of agreement (bias ± 1.96 SD); the numbers are in
+//!   [`PlotReport::agreement`]. Without labels, or with none that matches
+//!   a released video, these two are left out with a note, not an error.
 //!
-//! Both need per-video values, so a result released as aggregates only
-//! gives no plots (and [`write_plots`] says so). Plotters draws into an RGB
+//! All need per-video values, so a result released as aggregates only
+//! gives no plots (and [`write_plots`] says so). [`write_plots`] draws the
+//! first two; [`write_plots_with_labels`] all four (what `fetch` calls). Plotters draws into an RGB
 //! buffer (its bitmap backend, no `image` crate) and `blindfold_png::encode`
 //! writes the PNG. Text uses plotters' `ab_glyph` backend with the
 //! TrueType font at `BLINDFOLD_FONT` or Debian's `fonts-dejavu-core`
 //! (`blindfold_png::DEFAULT_FONT`); when no font can be read the plots are drawn without
 //! text rather than not at all.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use blindfold_echo::Agreement;
 use blindfold_job::ReleasedResult;
 use plotters::prelude::*;
 use serde::Serialize;
@@ -24,6 +36,9 @@ const HEIGHT: u32 = 600;
 /// Width of one EF histogram bin, in percent.
 const EF_BIN: f64 = 5.0;
 
+/// Reference EF labels in percent, by submission index.
+pub type Labels = BTreeMap<u64, f64>;
+
 /// The files [`write_plots`] wrote and why others were not.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PlotReport {
@@ -31,10 +46,84 @@ pub struct PlotReport {
     pub files: Vec<PathBuf>,
     /// Why a plot is missing or has no text.
     pub notes: Vec<String>,
+    /// EF estimates against the labels, when labels matched 2+ videos.
+    pub agreement: Option<AgreementReport>,
 }
 
-/// Writes the plots of `result` into `dir` (created if needed).
+/// [`Agreement`] as the plot report shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct AgreementReport {
+    /// Videos with both an estimate and a label.
+    pub n: usize,
+    /// Mean absolute error, EF points.
+    pub mae: f64,
+    /// Mean of estimate − label.
+    pub bias: f64,
+    /// Sample SD of estimate − label.
+    pub sd: f64,
+    /// Lower 95% limit of agreement.
+    pub loa_low: f64,
+    /// Upper 95% limit of agreement.
+    pub loa_high: f64,
+}
+
+impl From<Agreement> for AgreementReport {
+    fn from(a: Agreement) -> Self {
+        AgreementReport {
+            n: a.n,
+            mae: a.mae,
+            bias: a.bias,
+            sd: a.sd,
+            loa_low: a.loa_low,
+            loa_high: a.loa_high,
+        }
+    }
+}
+
+/// Reads EF labels from a CSV file with the columns `submission` (the
+/// submission index) and `ef` (percent); other columns are ignored. Every
+/// problem (a missing column, a bad number, a repeated submission) is an
+/// error naming the file and line.
+pub fn read_labels(path: &Path) -> Result<Labels> {
+    let bytes = std::fs::read(path).map_err(|e| ClientError::io("reading", path, e))?;
+    let table = blindfold_echo::csv::parse_csv(path, &bytes)?;
+    let (sub, ef) = (table.column("submission")?, table.column("ef")?);
+    let mut labels = Labels::new();
+    for (line, fields) in &table.rows {
+        let index = table.integer(*line, fields, sub, u64::from(u32::MAX))?;
+        let value = table.number(*line, fields, ef)?;
+        if labels.insert(index, value).is_some() {
+            return Err(ClientError::Usage(format!(
+                "{}: line {line}: submission {index} is labelled twice",
+                path.display()
+            )));
+        }
+    }
+    Ok(labels)
+}
+
+/// Writes the plots of `result` into `dir` (created if needed): the area
+/// curves and the EF histogram.
 pub fn write_plots(result: &ReleasedResult, dir: &Path) -> Result<PlotReport> {
+    plots(result, dir, None, false)
+}
+
+/// [`write_plots`], plus the EF-against-label and Bland–Altman plots when
+/// `labels` covers 2+ of its videos; without labels, a note says so.
+pub fn write_plots_with_labels(
+    result: &ReleasedResult,
+    dir: &Path,
+    labels: Option<&Labels>,
+) -> Result<PlotReport> {
+    plots(result, dir, labels, true)
+}
+
+fn plots(
+    result: &ReleasedResult,
+    dir: &Path,
+    labels: Option<&Labels>,
+    with_labels: bool,
+) -> Result<PlotReport> {
     let mut report = PlotReport::default();
     if result.pipeline != "lv-area" {
         report.notes.push(format!(
@@ -89,6 +178,46 @@ pub fn write_plots(result: &ReleasedResult, dir: &Path) -> Result<PlotReport> {
         write_png_file(&hist, &draw_histogram(&title, &efs, text)?)?;
         report.files.push(hist);
     }
+
+    if !with_labels {
+        return Ok(report);
+    }
+    let Some(labels) = labels else {
+        report.notes.push(
+            "no EF-vs-label or Bland-Altman plot: no labels (pass --labels FILE, a CSV with \
+             columns submission,ef)"
+                .into(),
+        );
+        return Ok(report);
+    };
+    let pairs: Vec<(f64, f64)> = result
+        .videos
+        .iter()
+        .filter_map(|v| Some((v.ef_percent?, *labels.get(&v.submission)?)))
+        .collect();
+    let Some(agreement) = blindfold_echo::agreement(&pairs) else {
+        report.notes.push(format!(
+            "no EF-vs-label or Bland-Altman plot: {} released video(s) have both an EF \
+             estimate and a label; 2 needed",
+            pairs.len()
+        ));
+        return Ok(report);
+    };
+    let scatter = dir.join("ef-vs-label.png");
+    let title = format!(
+        "Job {}: EF estimate vs label ({} videos, MAE {:.2})",
+        result.job_id, agreement.n, agreement.mae
+    );
+    write_png_file(&scatter, &draw_scatter(&title, &pairs, text)?)?;
+    report.files.push(scatter);
+    let ba = dir.join("bland-altman.png");
+    let title = format!(
+        "Job {}: Bland-Altman, bias {:+.2}, 95% limits {:+.2} to {:+.2}",
+        result.job_id, agreement.bias, agreement.loa_low, agreement.loa_high
+    );
+    write_png_file(&ba, &draw_bland_altman(&title, &pairs, &agreement, text)?)?;
+    report.files.push(ba);
+    report.agreement = Some(agreement.into());
     Ok(report)
 }
 
@@ -216,6 +345,130 @@ fn draw_histogram(title: &str, efs: &[f64], text: bool) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The EF range both axes of the scatter show: 0..100 widened to the data.
+fn ef_axis(pairs: &[(f64, f64)]) -> (f64, f64) {
+    let lo = pairs.iter().map(|p| p.0.min(p.1)).fold(0.0, f64::min);
+    let hi = pairs.iter().map(|p| p.0.max(p.1)).fold(100.0, f64::max);
+    (lo.floor(), hi.ceil())
+}
+
+/// `(label, estimate)` points over the identity line.
+fn draw_scatter(title: &str, pairs: &[(f64, f64)], text: bool) -> Result<Vec<u8>> {
+    let (lo, hi) = ef_axis(pairs);
+    let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder.margin(20);
+        if text {
+            builder
+                .caption(title, ("sans-serif", 22))
+                .x_label_area_size(45)
+                .y_label_area_size(60);
+        }
+        let mut chart = builder
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(plot_error)?;
+        if text {
+            chart
+                .configure_mesh()
+                .x_desc("label EF (%)")
+                .y_desc("estimated EF (%)")
+                .label_style(("sans-serif", 14))
+                .axis_desc_style(("sans-serif", 16))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(plot_error)?;
+        } else {
+            frame(chart.plotting_area())?;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                [(lo, lo), (hi, hi)],
+                blindfold_png::color(5).stroke_width(1),
+            ))
+            .map_err(plot_error)?;
+        let c = blindfold_png::color(0);
+        chart
+            .draw_series(
+                pairs
+                    .iter()
+                    .map(|&(estimate, label)| Circle::new((label, estimate), 4, c.filled())),
+            )
+            .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(buf)
+}
+
+/// Difference (estimate − label) against the pair's mean, with the bias
+/// and the 95% limits of agreement as horizontal lines.
+fn draw_bland_altman(
+    title: &str,
+    pairs: &[(f64, f64)],
+    a: &Agreement,
+    text: bool,
+) -> Result<Vec<u8>> {
+    let points: Vec<(f64, f64)> = pairs.iter().map(|&(e, l)| ((e + l) / 2.0, e - l)).collect();
+    let x_lo = points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let x_hi = points.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+    let (x_lo, x_hi) = ((x_lo - 2.0).floor(), (x_hi + 2.0).ceil());
+    let reach = points
+        .iter()
+        .map(|p| p.1.abs())
+        .fold(a.loa_low.abs().max(a.loa_high.abs()), f64::max);
+    let y = (reach * 1.2).max(1.0);
+    let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder.margin(20);
+        if text {
+            builder
+                .caption(title, ("sans-serif", 20))
+                .x_label_area_size(45)
+                .y_label_area_size(60);
+        }
+        let mut chart = builder
+            .build_cartesian_2d(x_lo..x_hi, -y..y)
+            .map_err(plot_error)?;
+        if text {
+            chart
+                .configure_mesh()
+                .x_desc("mean of estimate and label, EF (%)")
+                .y_desc("estimate - label, EF points")
+                .label_style(("sans-serif", 14))
+                .axis_desc_style(("sans-serif", 16))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(plot_error)?;
+        } else {
+            frame(chart.plotting_area())?;
+        }
+        for (level, color, width) in [
+            (0.0, blindfold_png::color(5), 1),
+            (a.bias, blindfold_png::color(1), 2),
+            (a.loa_low, blindfold_png::color(4), 2),
+            (a.loa_high, blindfold_png::color(4), 2),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    [(x_lo, level), (x_hi, level)],
+                    color.stroke_width(width),
+                ))
+                .map_err(plot_error)?;
+        }
+        let c = blindfold_png::color(0);
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
+            .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(buf)
+}
+
 /// A thin border around the plotting area (the axes, when there is no text).
 fn frame<DB: DrawingBackend>(
     area: &DrawingArea<
@@ -256,6 +509,8 @@ mod tests {
             submission: i,
             values: areas.to_vec(),
             ef_percent: Some(ef),
+            beats: Vec::new(),
+            ef_beat_sd: None,
         }
     }
 
@@ -288,9 +543,91 @@ mod tests {
         for f in &report.files {
             assert!(std::fs::read(f).unwrap().starts_with(b"\x89PNG"));
         }
+        assert!(report.notes.iter().all(|n| !n.contains("label")));
+        let report = write_plots_with_labels(&r, dir.path(), None).unwrap();
+        assert_eq!(report.files.len(), 2, "{report:?}");
+        assert!(
+            report.notes.iter().any(|n| n.contains("no labels")),
+            "missing labels are a note: {report:?}"
+        );
+        assert!(report.agreement.is_none());
         let agg = result(vec![]);
-        let report = write_plots(&agg, dir.path()).unwrap();
+        let report = write_plots_with_labels(&agg, dir.path(), None).unwrap();
         assert!(report.files.is_empty());
         assert!(report.notes[0].contains("aggregates only"));
+    }
+
+    #[test]
+    fn labels_give_the_scatter_and_bland_altman_plots() {
+        let r = result(vec![
+            video(0, &[100.0, 64.0, 99.0], 48.8),
+            video(3, &[90.0, 60.0, 91.0], 45.6),
+            video(4, &[80.0, 70.0, 81.0], 17.0),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("labels.csv");
+        std::fs::write(&csv, "submission,name,ef\n0,a,50\n3,b,44.6\n9,z,60\n").unwrap();
+        let labels = read_labels(&csv).unwrap();
+        assert_eq!(labels.len(), 3);
+        let out = dir.path().join("plots");
+        let report = write_plots_with_labels(&r, &out, Some(&labels)).unwrap();
+        let names: Vec<String> = report
+            .files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "area.png",
+                "ef-histogram.png",
+                "ef-vs-label.png",
+                "bland-altman.png"
+            ]
+        );
+        for f in &report.files {
+            assert!(std::fs::read(f).unwrap().starts_with(b"\x89PNG"));
+        }
+        // Videos 0 and 3 are labelled: differences -1.2 and +1.0.
+        let a = report.agreement.unwrap();
+        assert_eq!(a.n, 2);
+        assert!((a.mae - 1.1).abs() < 1e-9, "{a:?}");
+        assert!((a.bias + 0.1).abs() < 1e-9, "{a:?}");
+        assert!(
+            report.notes.iter().all(|n| !n.contains("label")),
+            "{report:?}"
+        );
+        // Labels for one video only: a note, not an error, and no such plots.
+        let one: Labels = [(3, 44.6)].into();
+        let report = write_plots_with_labels(&r, &out, Some(&one)).unwrap();
+        assert_eq!(report.files.len(), 2);
+        assert!(
+            report.notes.iter().any(|n| n.contains("1 released video")),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn bad_label_files_are_errors_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.csv");
+        for (text, want) in [
+            (
+                "submission,ef\n0,50\n0,51\n",
+                "line 3: submission 0 is labelled twice",
+            ),
+            ("submission,ef\n0,fifty\n", "line 2"),
+            ("submission,EF\n0,50\n", "missing column \"ef\""),
+            ("submission,ef\n-1,50\n", "line 2"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = read_labels(&path).unwrap_err().to_string();
+            assert!(
+                err.contains(want) && err.contains("l.csv"),
+                "{text:?}: {err}"
+            );
+        }
+        let err = read_labels(&dir.path().join("none.csv")).unwrap_err();
+        assert!(err.to_string().contains("none.csv"), "{err}");
     }
 }

@@ -42,14 +42,17 @@
 //! values, not aggregates) are left out.
 //!
 //! Aggregates without DP: `lv-area` gives `mean/sd/min/max_ef_percent`,
-//! `mean_area_max`, `mean_area_min` and `mean_area_frame_FF`; `histogram`
+//! `mean_area_max`, `mean_area_min` and `mean_area_frame_FF`, and on
+//! whole-cycle curves `mean_beats` (beats found per video) and
+//! `mean_ef_beat_sd` (the mean beat-to-beat spread of the videos with two
+//! beats or more); `histogram`
 //! gives `mean_bin_VV` for every value a pixel can take; `conv3x3` gives `mean/min/max_value`; `linear-model`
 //! gives `mean/sd/min/max_score`. Standard deviations are population ones.
 
 use std::collections::BTreeMap;
 
 use blindfold_fhe::{FeatureKind, Geometry, Mask, PipelineParams, PlainOutput};
-use blindfold_job::blobs::{DpNoise, ReleasedVideo, RELEASED_FORMAT};
+use blindfold_job::blobs::{DpNoise, ReleasedBeat, ReleasedVideo, RELEASED_FORMAT};
 use blindfold_job::ReleasedResult;
 use blindfold_protocol::types::{JobId, MilliEpsilon};
 use rand::{Rng, SeedableRng};
@@ -111,14 +114,7 @@ pub fn decide(
     }
     let videos = items
         .iter()
-        .map(|d| {
-            let (values, ef_percent) = video_values(params, &d.output)?;
-            Ok(ReleasedVideo {
-                submission: d.submission,
-                values,
-                ef_percent,
-            })
-        })
+        .map(|d| video_values(params, d.submission, &d.output))
         .collect::<Result<Vec<_>>>()?;
     let mut result = ReleasedResult {
         format: RELEASED_FORMAT.into(),
@@ -217,36 +213,56 @@ fn bernoulli_exp_le1(rng: &mut impl Rng, num: u64, den: u64) -> bool {
 
 /// A video's released numbers: the pipeline output as floats (areas per
 /// frame, histogram bins, filtered pixels, or the score) and, for `lv-area`
-/// with at least two frames, the EF estimate
-/// `ef_percent(max area, min area)`.
+/// with at least two frames, the EF estimate of the area curve
+/// ([`blindfold_echo::curve_ef`]): on a curve of whole cycles, each beat's
+/// EF (its maximum and minimum), their mean as the estimate and their
+/// sample standard deviation as the beat-to-beat spread; on an ED+ES pair
+/// (or a curve without a whole beat), `ef_percent(max area, min area)`.
 pub fn video_values(
     params: &PipelineParams,
+    submission: u64,
     output: &PlainOutput,
-) -> Result<(Vec<f64>, Option<f64>)> {
+) -> Result<ReleasedVideo> {
     let mismatch = || {
         ClientError::Integrity(format!(
             "a decrypted output does not belong to pipeline {}",
             params.id()
         ))
     };
+    let plain = |values: Vec<f64>| ReleasedVideo {
+        submission,
+        values,
+        ef_percent: None,
+        beats: Vec::new(),
+        ef_beat_sd: None,
+    };
     Ok(match (params, output) {
         (PipelineParams::LvArea(_), PlainOutput::LvArea { areas }) => {
-            let ef = match (areas.iter().max(), areas.iter().min()) {
-                (Some(&max), Some(&min)) if areas.len() >= 2 => {
-                    blindfold_echo::ef_percent(saturate(max), saturate(min))
-                }
-                _ => None,
-            };
-            (areas.iter().map(|&a| a as f64).collect(), ef)
+            let counts: Vec<u32> = areas.iter().map(|&a| saturate(a)).collect();
+            let mut video = plain(areas.iter().map(|&a| a as f64).collect());
+            if let Some(curve) = blindfold_echo::curve_ef(&counts) {
+                video.ef_percent = Some(curve.ef_percent);
+                video.ef_beat_sd = curve.beat_sd;
+                video.beats = curve
+                    .beats
+                    .iter()
+                    .map(|b| ReleasedBeat {
+                        ed_frame: b.ed as u32,
+                        es_frame: b.es as u32,
+                        ef_percent: b.ef_percent,
+                    })
+                    .collect();
+            }
+            video
         }
         (PipelineParams::Histogram(_), PlainOutput::Histogram { bins }) => {
-            (bins.iter().map(|&b| b as f64).collect(), None)
+            plain(bins.iter().map(|&b| b as f64).collect())
         }
         (PipelineParams::Conv3x3(_), PlainOutput::Conv3x3 { frames, .. }) => {
-            (frames.iter().flatten().map(|&v| v as f64).collect(), None)
+            plain(frames.iter().flatten().map(|&v| v as f64).collect())
         }
         (PipelineParams::LinearModel(_), PlainOutput::LinearModel { score }) => {
-            (vec![*score as f64], None)
+            plain(vec![*score as f64])
         }
         _ => return Err(mismatch()),
     })
@@ -293,6 +309,16 @@ pub fn aggregates(
         PipelineParams::LvArea(_) => {
             let efs: Vec<f64> = videos.iter().filter_map(|v| v.ef_percent).collect();
             insert_described(&mut out, "ef_percent", &efs);
+            // Whole-cycle curves: beats per video and the beat-to-beat spread.
+            if videos.iter().any(|v| !v.beats.is_empty()) {
+                let beats = videos.iter().map(|v| v.beats.len() as f64);
+                if let Some(m) = mean(beats) {
+                    out.insert("mean_beats".into(), m);
+                }
+            }
+            if let Some(m) = mean(videos.iter().filter_map(|v| v.ef_beat_sd)) {
+                out.insert("mean_ef_beat_sd".into(), m);
+            }
             let maxes = videos
                 .iter()
                 .map(|v| v.values.iter().copied().fold(0.0, f64::max));
@@ -518,6 +544,75 @@ mod tests {
         assert_eq!(r.aggregates["mean_area_frame_01"], 25.0);
         assert!(r.dp.is_none());
         ReleasedResult::from_bytes(&r.to_bytes()).unwrap();
+    }
+
+    #[test]
+    fn whole_cycle_curves_release_each_beat_and_the_spread() {
+        // Two beats (EDs at 0 and 4, ESs at 2 and 6), and a flat curve.
+        let curve = vec![100, 80, 64, 80, 98, 75, 60, 80, 97];
+        let items = vec![
+            Decrypted {
+                submission: 0,
+                output: PlainOutput::LvArea {
+                    areas: curve.clone(),
+                },
+            },
+            Decrypted {
+                submission: 1,
+                output: PlainOutput::LvArea { areas: vec![50; 9] },
+            },
+        ];
+        let g = Geometry {
+            frames: 9,
+            ..geometry()
+        };
+        let r = released(decide(5, &lv_params(), &g, &items, &policy()).unwrap());
+        let v = &r.videos[0];
+        let e0 = blindfold_echo::ef_percent(100, 64).unwrap();
+        let e1 = blindfold_echo::ef_percent(98, 60).unwrap();
+        assert_eq!(
+            v.beats,
+            vec![
+                ReleasedBeat {
+                    ed_frame: 0,
+                    es_frame: 2,
+                    ef_percent: e0
+                },
+                ReleasedBeat {
+                    ed_frame: 4,
+                    es_frame: 6,
+                    ef_percent: e1
+                },
+            ]
+        );
+        assert_eq!(v.ef_percent, Some((e0 + e1) / 2.0));
+        let sd = (e0 - e1).abs() / 2f64.sqrt();
+        assert!((v.ef_beat_sd.unwrap() - sd).abs() < 1e-12);
+        // The flat curve has no beat: EF 0 from its max and min, no spread.
+        assert!(r.videos[1].beats.is_empty());
+        assert_eq!(r.videos[1].ef_percent, Some(0.0));
+        assert_eq!(r.videos[1].ef_beat_sd, None);
+        assert_eq!(r.aggregates["mean_beats"], 1.0);
+        assert!((r.aggregates["mean_ef_beat_sd"] - sd).abs() < 1e-12);
+        let back = ReleasedResult::from_bytes(&r.to_bytes()).unwrap();
+        assert_eq!(back, r);
+        // ED+ES releases carry neither.
+        let pair = released(
+            decide(
+                3,
+                &lv_params(),
+                &geometry(),
+                &lv_items(&[[40, 20], [30, 30]]),
+                &policy(),
+            )
+            .unwrap(),
+        );
+        assert!(!pair.aggregates.contains_key("mean_beats"));
+        assert!(!pair.aggregates.contains_key("mean_ef_beat_sd"));
+        assert!(pair
+            .videos
+            .iter()
+            .all(|v| v.beats.is_empty() && v.ef_beat_sd.is_none()));
     }
 
     #[test]

@@ -564,7 +564,13 @@ pub fn result_table(r: &ReleasedResult) -> String {
         return out;
     }
     out.push('\n');
-    let mut t = Table::new(&["submission", "EF %", "values"]);
+    // Whole-cycle results: each beat's EF and the beat-to-beat SD.
+    let beats = r.videos.iter().any(|v| !v.beats.is_empty());
+    let mut t = if beats {
+        Table::new(&["submission", "EF %", "EF per beat % (SD)", "values"])
+    } else {
+        Table::new(&["submission", "EF %", "values"])
+    };
     for v in &r.videos {
         const SHOWN: usize = 8;
         let mut values: Vec<String> = v
@@ -576,11 +582,27 @@ pub fn result_table(r: &ReleasedResult) -> String {
         if v.values.len() > SHOWN {
             values.push(format!("… ({} values)", v.values.len()));
         }
-        t.row(vec![
+        let mut row = vec![
             v.submission.to_string(),
             v.ef_percent.map_or("-".into(), |e| format!("{e:.1}")),
-            values.join(" "),
-        ]);
+        ];
+        if beats {
+            let each: Vec<String> = v
+                .beats
+                .iter()
+                .map(|b| format!("{:.1}", b.ef_percent))
+                .collect();
+            let sd = v
+                .ef_beat_sd
+                .map_or(String::new(), |sd| format!(" ({sd:.1})"));
+            row.push(if each.is_empty() {
+                "-".into()
+            } else {
+                format!("{}{sd}", each.join(" "))
+            });
+        }
+        row.push(values.join(" "));
+        t.row(row);
     }
     out.push_str(&t.render());
     out
@@ -699,6 +721,8 @@ mod tests {
                 submission: 1,
                 values: vec![40.0, 20.0],
                 ef_percent: Some(64.6),
+                beats: Vec::new(),
+                ef_beat_sd: None,
             }],
             aggregates: [("mean_ef_percent".to_string(), 64.6)].into(),
             dp: None,
@@ -707,5 +731,24 @@ mod tests {
         assert!(text.contains("mean_ef_percent  64.600"), "{text}");
         assert!(text.contains("64.6"), "{text}");
         assert!(text.contains("40 20"), "{text}");
+        assert!(!text.contains("per beat"), "{text}");
+        let mut whole = r.clone();
+        whole.videos[0].values = vec![100.0, 64.0, 99.0, 66.0, 100.0];
+        whole.videos[0].beats = vec![
+            blindfold_job::blobs::ReleasedBeat {
+                ed_frame: 0,
+                es_frame: 1,
+                ef_percent: 48.8,
+            },
+            blindfold_job::blobs::ReleasedBeat {
+                ed_frame: 2,
+                es_frame: 3,
+                ef_percent: 45.6,
+            },
+        ];
+        whole.videos[0].ef_beat_sd = Some(2.26);
+        let text = result_table(&whole);
+        assert!(text.contains("EF per beat % (SD)"), "{text}");
+        assert!(text.contains("48.8 45.6 (2.3)"), "{text}");
     }
 }

@@ -17,14 +17,21 @@
 //! (DICOM, untraced videos) the data owner picks them from its own plaintext:
 //! end-diastole is the frame with the largest LV area under the default mask
 //! and threshold, end-systole the one with the smallest.
+//!
+//! Whole cycles (`cycle:<cycles>:<step>:<count>`) are found the same way,
+//! in plaintext before encryption: on the area curve of every frame the
+//! owner finds the first end-diastole and the cycles after it
+//! ([`blindfold_echo::cycle`]) and keeps `count` frames, every `step`-th,
+//! from that end-diastole; a video with fewer whole cycles, or a count and
+//! step too small to span them, is refused with what to change.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use blindfold_echo::{
-    preprocess, EchoNetDataset, FrameSelection, GrayVideo, KeyFrames, PhantomConfig,
-    PreprocessConfig, Roi,
+    preprocess, preprocess_cycles, CycleSelection, EchoNetDataset, FrameSelection, GrayVideo,
+    KeyFrames, PhantomConfig, PreprocessConfig, Roi,
 };
 use blindfold_fhe::{Geometry, PlainVideo};
 use blindfold_job::blobs::SourceRoi;
@@ -47,6 +54,17 @@ pub enum FrameSpec {
         /// Frames kept (a video with fewer is refused).
         count: usize,
     },
+    /// `count` frames, every `step`-th, from the first end-diastole,
+    /// spanning at least `cycles` whole cardiac cycles, found by the owner
+    /// on the plaintext area curve: `cycle:<cycles>:<step>:<count>`.
+    Cycle {
+        /// Whole cycles the frames must span (at least 1).
+        cycles: usize,
+        /// Distance between kept frames (at least 1).
+        step: usize,
+        /// Frames kept (at least 3).
+        count: usize,
+    },
 }
 
 impl FrameSpec {
@@ -54,7 +72,7 @@ impl FrameSpec {
     pub fn frame_count(&self) -> usize {
         match self {
             FrameSpec::EdEs => 2,
-            FrameSpec::Stride { count, .. } => *count,
+            FrameSpec::Stride { count, .. } | FrameSpec::Cycle { count, .. } => *count,
         }
     }
 }
@@ -64,6 +82,11 @@ impl fmt::Display for FrameSpec {
         match self {
             FrameSpec::EdEs => f.write_str("ed-es"),
             FrameSpec::Stride { start, step, count } => write!(f, "stride:{start}:{step}:{count}"),
+            FrameSpec::Cycle {
+                cycles,
+                step,
+                count,
+            } => write!(f, "cycle:{cycles}:{step}:{count}"),
         }
     }
 }
@@ -74,21 +97,37 @@ impl FromStr for FrameSpec {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || {
             ClientError::Usage(format!(
-                "invalid frame selection '{s}': use 'ed-es' or 'stride:<start>:<step>:<count>' \
-                 (e.g. stride:0:4:8 keeps frames 0, 4, ..., 28)"
+                "invalid frame selection '{s}': use 'ed-es', 'stride:<start>:<step>:<count>' \
+                 (e.g. stride:0:4:8 keeps frames 0, 4, ..., 28) or 'cycle:<cycles>:<step>:<count>' \
+                 (e.g. cycle:2:2:64 keeps 64 frames, every 2nd, spanning 2 whole cardiac cycles)"
             ))
         };
-        if s.trim() == "ed-es" {
+        let s = s.trim();
+        if s == "ed-es" {
             return Ok(FrameSpec::EdEs);
         }
-        let rest = s.trim().strip_prefix("stride:").ok_or_else(bad)?;
+        let (kind, rest) = s.split_once(':').ok_or_else(bad)?;
         let parts: Vec<usize> = rest
             .split(':')
             .map(|p| p.parse().map_err(|_| bad()))
             .collect::<Result<_>>()?;
-        match parts[..] {
-            [start, step, count] if step > 0 && count > 0 => {
+        match (kind, &parts[..]) {
+            ("stride", &[start, step, count]) if step > 0 && count > 0 => {
                 Ok(FrameSpec::Stride { start, step, count })
+            }
+            ("cycle", &[cycles, step, count]) => {
+                CycleSelection {
+                    cycles,
+                    step,
+                    count,
+                }
+                .validate()
+                .map_err(|e| ClientError::Usage(format!("invalid frame selection '{s}': {e}")))?;
+                Ok(FrameSpec::Cycle {
+                    cycles,
+                    step,
+                    count,
+                })
             }
             _ => Err(bad()),
         }
@@ -386,6 +425,18 @@ pub fn prepare(source: &SourceVideo, spec: &PrepSpec) -> Result<PlainVideo> {
             pre.frames.truncate(count);
             pre.frames
         }
+        FrameSpec::Cycle {
+            cycles,
+            step,
+            count,
+        } => {
+            let selection = CycleSelection {
+                cycles,
+                step,
+                count,
+            };
+            preprocess_cycles(&source.video, &spec.config(FrameSelection::All), selection)?.frames
+        }
     };
     Ok(PlainVideo::new(
         spec.width,
@@ -428,13 +479,39 @@ mod tests {
 
     #[test]
     fn frame_specs_parse_and_print() {
-        for text in ["ed-es", "stride:0:4:8"] {
+        for text in ["ed-es", "stride:0:4:8", "cycle:2:2:64"] {
             assert_eq!(text.parse::<FrameSpec>().unwrap().to_string(), text);
         }
-        for bad in ["all", "stride:0:0:3", "stride:1:2", "stride:a:1:1"] {
+        for bad in [
+            "all",
+            "stride:0:0:3",
+            "stride:1:2",
+            "stride:a:1:1",
+            "cycle:1:2",
+            "cycle:x:1:8",
+            "cycles:1:1:8",
+        ] {
             let err = bad.parse::<FrameSpec>().unwrap_err();
             assert!(err.to_string().contains("ed-es"), "{bad}: {err}");
+            assert!(err.is_usage());
         }
+        for (bad, why) in [
+            ("cycle:1:0:8", "step k must be at least 1"),
+            ("cycle:0:1:8", "at least 1 cycle"),
+            ("cycle:1:1:2", "keep at least 3"),
+        ] {
+            let err = bad.parse::<FrameSpec>().unwrap_err();
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+        }
+        assert_eq!(
+            FrameSpec::Cycle {
+                cycles: 1,
+                step: 4,
+                count: 16
+            }
+            .frame_count(),
+            16
+        );
     }
 
     #[test]
@@ -509,5 +586,81 @@ mod tests {
         };
         let err = prepare(&v, &too_many).unwrap_err();
         assert!(err.to_string().contains("needs 50 frames"), "{err}");
+        // 12 frames at 50 fps are shorter than one cardiac cycle.
+        let cycle = PrepSpec {
+            width: 16,
+            height: 16,
+            bits: 4,
+            frames: "cycle:1:1:8".parse().unwrap(),
+            roi: None,
+        };
+        let err = prepare(&v, &cycle).unwrap_err();
+        assert!(
+            err.to_string().contains("PHANTOM_00000.avi")
+                && err.to_string().contains("whole cardiac cycles"),
+            "{err}"
+        );
+        let cause = std::error::Error::source(&err)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        assert!(
+            cause.contains("12 frames show 0 whole cardiac cycle") || cause.contains("flat"),
+            "the cause says why: {cause}"
+        );
+    }
+
+    #[test]
+    fn whole_cycles_are_found_before_encryption() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = Source::Synthetic {
+            dir: dir.path().to_path_buf(),
+            config: PhantomConfig {
+                videos: 2,
+                frames: 192,
+                width: 64,
+                height: 64,
+                seed: 5,
+                ..PhantomConfig::default()
+            },
+        };
+        let spec = PrepSpec {
+            frames: "cycle:2:4:32".parse().unwrap(),
+            ..PrepSpec::default()
+        };
+        assert_eq!(spec.geometry().unwrap().frames, 32);
+        for video in source.videos().unwrap() {
+            let v = video.read().unwrap();
+            let plain = prepare(&v, &spec).unwrap();
+            assert_eq!(plain.geometry(), spec.geometry().unwrap());
+            // The curve the owner encrypts starts at an end-diastole and
+            // holds two whole beats.
+            let mask = blindfold_echo::LvMask::default_for(32, 32, 4);
+            let areas: Vec<u32> = plain
+                .frames
+                .iter()
+                .map(|f| blindfold_echo::lv_area(f, &mask.mask, mask.threshold))
+                .collect();
+            let beats = blindfold_echo::beats(&areas).unwrap();
+            assert!(beats.len() >= 2, "{}: {beats:?} on {areas:?}", v.name);
+            assert_eq!(beats[0].ed, 0, "{}: {areas:?}", v.name);
+            let label = v.label_ef.unwrap();
+            let ef = blindfold_echo::curve_ef(&areas).unwrap().ef_percent;
+            assert!(
+                (ef - label).abs() < 12.0,
+                "{}: EF {ef} against {label}",
+                v.name
+            );
+        }
+        // Too few frames for two cycles at this step: the error says what to raise.
+        let narrow = PrepSpec {
+            frames: "cycle:2:1:20".parse().unwrap(),
+            ..spec
+        };
+        let v = source.videos().unwrap()[0].read().unwrap();
+        let err = prepare(&v, &narrow).unwrap_err();
+        let cause = std::error::Error::source(&err)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        assert!(cause.contains("raise the count to at least"), "{cause}");
     }
 }

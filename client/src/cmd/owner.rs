@@ -60,7 +60,10 @@ pub struct RegisterArgs {
     /// Bits per encrypted pixel (1..=4)
     #[arg(long, default_value_t = 4)]
     bits: u8,
-    /// Frames kept per video: ed-es, or stride:<start>:<step>:<count>
+    /// Frames kept per video: ed-es; stride:<start>:<step>:<count>; or
+    /// cycle:<cycles>:<step>:<count>, `count` frames every `step`-th from the
+    /// first end-diastole, spanning `cycles` whole cardiac cycles (found on
+    /// your plaintext area curve before encryption; e.g. cycle:2:2:64)
     #[arg(long, default_value = "ed-es")]
     frames: String,
     /// Region of interest in source pixels, X,Y,WxH [default: the whole frame]

@@ -60,6 +60,10 @@ pub struct FetchArgs {
     /// Do not write PNG plots
     #[arg(long)]
     no_plots: bool,
+    /// Reference EF labels for the EF-vs-label and Bland-Altman plots: a
+    /// CSV file with the columns submission (index) and ef (percent)
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
 }
 
 /// `researcher-key`: the age identity releases are sealed to.
@@ -169,6 +173,7 @@ pub async fn fetch(cfg: &Config, json: bool, a: FetchArgs) -> anyhow::Result<()>
     } else {
         None
     };
+    let labels = a.labels.as_deref().map(plot::read_labels).transpose()?;
     let result = researcher::fetch_result(&client, a.job, identity.as_ref()).await?;
     let out = a
         .out
@@ -179,7 +184,7 @@ pub async fn fetch(cfg: &Config, json: bool, a: FetchArgs) -> anyhow::Result<()>
     let plots = if a.no_plots {
         plot::PlotReport::default()
     } else {
-        plot::write_plots(&result, &out)?
+        plot::write_plots_with_labels(&result, &out, labels.as_ref())?
     };
     #[derive(Serialize)]
     struct Fetched<'a> {
@@ -200,6 +205,12 @@ pub async fn fetch(cfg: &Config, json: bool, a: FetchArgs) -> anyhow::Result<()>
         ));
         for f in &fetched.plots.files {
             s.push_str(&format!("plot: {}\n", f.display()));
+        }
+        if let Some(a) = &fetched.plots.agreement {
+            s.push_str(&format!(
+                "EF against the labels ({} videos): MAE {:.2}, bias {:+.2}, 95% limits of agreement {:+.2} to {:+.2} EF points\n",
+                a.n, a.mae, a.bias, a.loa_low, a.loa_high
+            ));
         }
         for n in &fetched.plots.notes {
             s.push_str(&format!("note: {n}\n"));

@@ -5,6 +5,8 @@
 //! blindfold-bench schemes [--quick] [--threads N] [--out FILE]
 //! blindfold-bench dataset [--videos N] [--threads N] [--out FILE]
 //! blindfold-bench schemes-md [--raw DIR]
+//! blindfold-bench accuracy [--videos N] [--cycle cycle:C:K:N] [--threads N] [--out FILE]
+//! blindfold-bench accuracy-md [--raw DIR]
 //! blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
 //! blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
 //! ```
@@ -19,6 +21,10 @@
 //!   job (10,030 videos of 32x32 ED+ES) on BFV, measured.
 //! * `schemes-md`: prints the report's TFHE/BFV section from `schemes.json`
 //!   (and `dataset.json`) alone, without the rest of the report.
+//! * `accuracy` ([`accuracy`]): the EF error (MAE, 95% limits of agreement)
+//!   of ED+ES against whole cardiac cycles on synthetic phantoms with known
+//!   EF (default 100), in plaintext and under BFV, whose areas must agree
+//!   exactly; `accuracy-md` prints its report section from `accuracy.json`.
 //! * `chain` ([`chain`]): gas and storage deposit of every marketplace
 //!   message from its dry run, and transaction latency, on the embedded chain
 //!   or a node.
@@ -30,6 +36,7 @@
 //! `BLINDFOLD_BENCH_COMMAND` when set (scripts/bench.sh sets it), else this
 //! binary's arguments.
 
+mod accuracy;
 mod chain;
 mod fhe;
 mod meta;
@@ -46,9 +53,12 @@ const USAGE: &str = "usage:
   blindfold-bench schemes [--quick] [--threads N] [--out FILE]
   blindfold-bench dataset [--videos N] [--threads N] [--out FILE]
   blindfold-bench schemes-md [--raw DIR]
+  blindfold-bench accuracy [--videos N] [--cycle cycle:C:K:N] [--threads N] [--out FILE]
+  blindfold-bench accuracy-md [--raw DIR]
   blindfold-bench chain  [--quick] [--chain embedded|ws://HOST:PORT] [--wasm FILE] [--out FILE]
   blindfold-bench report [--raw DIR] [--docs DIR] [--demo FILE]
-Defaults: --out docs/bench-raw/{fhe,schemes,dataset,chain}.json, --videos 10030, --chain embedded,
+Defaults: --out docs/bench-raw/{fhe,schemes,dataset,accuracy,chain}.json, --videos 10030 (dataset)
+or 100 (accuracy), --cycle cycle:2:2:64, --chain embedded,
 --wasm artifacts/marketplace.wasm, --raw docs/bench-raw, --docs docs.";
 
 /// Parsed flags of one subcommand.
@@ -63,6 +73,28 @@ struct Args {
     docs: Option<PathBuf>,
     demo: Option<PathBuf>,
     videos: Option<u64>,
+    cycle: Option<blindfold_echo::CycleSelection>,
+}
+
+/// Parses `cycle:<cycles>:<step>:<count>` (the client's `--frames` form).
+fn parse_cycle(text: &str) -> Result<blindfold_echo::CycleSelection> {
+    let parts: Vec<usize> = text
+        .strip_prefix("cycle:")
+        .map(|rest| rest.split(':').map(str::parse).collect::<Result<_, _>>())
+        .transpose()
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let [cycles, step, count] = parts[..] else {
+        bail!("--cycle takes cycle:<cycles>:<step>:<count>, e.g. cycle:2:2:64; got '{text}'");
+    };
+    let sel = blindfold_echo::CycleSelection {
+        cycles,
+        step,
+        count,
+    };
+    sel.validate().with_context(|| format!("--cycle {text}"))?;
+    Ok(sel)
 }
 
 fn parse(args: &[String]) -> Result<Args> {
@@ -89,6 +121,7 @@ fn parse(args: &[String]) -> Result<Args> {
             "--raw" => a.raw = Some(value()?.into()),
             "--docs" => a.docs = Some(value()?.into()),
             "--demo" => a.demo = Some(value()?.into()),
+            "--cycle" => a.cycle = Some(parse_cycle(&value()?)?),
             "--videos" => {
                 let n: u64 = value()?.parse().context("--videos N")?;
                 if n == 0 {
@@ -144,6 +177,23 @@ fn main() -> Result<()> {
                     .unwrap_or_else(|| "docs/bench-raw/dataset.json".into()),
                 &raw,
             )
+        }
+        "accuracy" => {
+            let a = parse(rest)?;
+            let videos = usize::try_from(a.videos.unwrap_or(100)).context("--videos")?;
+            let raw = accuracy::run(videos, a.cycle.unwrap_or(accuracy::CYCLE), a.threads)?;
+            print!("{}", accuracy::markdown(&raw));
+            write_json(
+                &a.out
+                    .unwrap_or_else(|| "docs/bench-raw/accuracy.json".into()),
+                &raw,
+            )
+        }
+        "accuracy-md" => {
+            let a = parse(rest)?;
+            let raw = a.raw.unwrap_or_else(|| "docs/bench-raw".into());
+            print!("{}", report::accuracy_section(&raw)?.unwrap_or_default());
+            Ok(())
         }
         "schemes-md" => {
             let a = parse(rest)?;
@@ -202,5 +252,13 @@ mod tests {
         assert!(parse(&args("--threads")).is_err());
         assert!(parse(&args("--threads 0")).is_err());
         assert!(parse(&args("--nope")).is_err());
+        let c = parse(&args("--cycle cycle:3:1:90")).unwrap().cycle.unwrap();
+        assert_eq!((c.cycles, c.step, c.count), (3, 1, 90));
+        for bad in ["cycle:1:0:8", "cycle:1:2", "stride:0:1:8", "cycle:a:1:8"] {
+            let e = parse(&args(&format!("--cycle {bad}"))).unwrap_err();
+            assert!(format!("{e:#}").contains(bad), "{bad}: {e:#}");
+        }
+        let e = parse(&args("--cycle cycle:1:0:8")).unwrap_err();
+        assert!(format!("{e:#}").contains("step k"), "{e:#}");
     }
 }

@@ -99,6 +99,16 @@ pub enum EchoError {
         /// What is wrong.
         problem: String,
     },
+    /// The whole-cycle frame selection found no whole cycles it could keep
+    /// in this video (too short, flat, or a selection too narrow).
+    #[error("{}: cannot select whole cardiac cycles", file.display())]
+    Cycle {
+        /// The video.
+        file: PathBuf,
+        /// What the area curve or the selection lacks.
+        #[source]
+        source: crate::cycle::CycleError,
+    },
     /// A configuration value (preprocessing, phantom, mask) is invalid.
     #[error("invalid {what}: {problem}")]
     InvalidConfig {

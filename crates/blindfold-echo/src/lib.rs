@@ -21,6 +21,9 @@
 //!   frame selection → [`Preprocessed`], the plain struct the client encrypts.
 //! - [`lv_area`]: the plaintext `lv-area` estimate (mask + threshold → area
 //!   per frame → EF), the reference the FHE pipeline must reproduce.
+//! - [`cycle`]: whole cardiac cycles: beats on an area curve (hysteresis
+//!   max/min), EF per beat with the beat-to-beat spread, and the owner's
+//!   whole-cycle frame selection found on the plaintext area curve.
 //! - [`error`]: [`EchoError`]; every input problem names the file and what is
 //!   wrong, and nothing panics on bad input.
 //!
@@ -42,6 +45,7 @@
 
 pub mod avi;
 pub mod csv;
+pub mod cycle;
 pub mod dicom;
 pub mod echonet;
 pub mod error;
@@ -51,11 +55,16 @@ pub mod preprocess;
 pub mod video;
 
 pub use avi::{parse_avi, read_avi, MjpegAvi};
+pub use cycle::{
+    beats, curve_ef, preprocess_cycles, select_cycle_frames, Beat, CurveEf, CycleError,
+    CycleSelection,
+};
 pub use dicom::{read_dicom_video, DicomVideo};
 pub use echonet::{EchoNetDataset, FileListEntry, KeyFrames, Tracing, VideoTracings};
 pub use error::{EchoError, Result};
 pub use lv_area::{
-    default_lv_mask, default_threshold, ef_percent, estimate_ef, lv_area, lv_areas, LvMask,
+    agreement, default_lv_mask, default_threshold, ef_percent, estimate_ef, lv_area, lv_areas,
+    Agreement, LvMask,
 };
 pub use phantom::{generate_video, write_dataset, PhantomConfig, PhantomTruth, PhantomVideo};
 pub use preprocess::{preprocess, FrameSelection, PreprocessConfig, Preprocessed, Roi};

@@ -12,6 +12,8 @@
 //! - [`default_threshold`]: the intensity threshold for a bit width.
 //! - [`LvMask`] bundles the two; [`lv_area`] counts one frame.
 //! - [`ef_percent`] and [`estimate_ef`] turn areas into an EF in percent.
+//! - [`Agreement`] / [`agreement`]: EF estimates against reference labels
+//!   (mean absolute error, Bland–Altman bias and 95% limits of agreement).
 
 use crate::error::{EchoError, Result};
 use crate::preprocess::Preprocessed;
@@ -152,6 +154,43 @@ pub fn estimate_ef(pre: &Preprocessed, params: &LvMask) -> Result<f64> {
     })
 }
 
+/// How EF estimates agree with reference labels (Bland–Altman).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Agreement {
+    /// Pairs compared.
+    pub n: usize,
+    /// Mean absolute error, EF points.
+    pub mae: f64,
+    /// Bias: the mean of estimate − label.
+    pub bias: f64,
+    /// Sample standard deviation of estimate − label.
+    pub sd: f64,
+    /// Lower 95% limit of agreement: `bias - 1.96 sd`.
+    pub loa_low: f64,
+    /// Upper 95% limit of agreement: `bias + 1.96 sd`.
+    pub loa_high: f64,
+}
+
+/// The agreement of `(estimate, label)` pairs; `None` below 2 pairs or with
+/// a non-finite value.
+pub fn agreement(pairs: &[(f64, f64)]) -> Option<Agreement> {
+    if pairs.len() < 2 || pairs.iter().any(|(e, l)| !e.is_finite() || !l.is_finite()) {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let diffs: Vec<f64> = pairs.iter().map(|(e, l)| e - l).collect();
+    let bias = diffs.iter().sum::<f64>() / n;
+    let sd = (diffs.iter().map(|d| (d - bias) * (d - bias)).sum::<f64>() / (n - 1.0)).sqrt();
+    Some(Agreement {
+        n: pairs.len(),
+        mae: diffs.iter().map(|d| d.abs()).sum::<f64>() / n,
+        bias,
+        sd,
+        loa_low: bias - 1.96 * sd,
+        loa_high: bias + 1.96 * sd,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +210,20 @@ mod tests {
         let ef = ef_percent(100, 64).expect("ef");
         assert!((ef - 48.8).abs() < 1e-9, "{ef}");
         assert_eq!(ef_percent(0, 3), None);
+    }
+
+    #[test]
+    fn agreement_by_hand() {
+        // Differences 2, -2, 4: bias 4/3, SD sqrt(((2/3)^2 + (10/3)^2 + (8/3)^2) / 2) = sqrt(28/3).
+        let a = agreement(&[(52.0, 50.0), (38.0, 40.0), (64.0, 60.0)]).expect("agreement");
+        assert_eq!(a.n, 3);
+        assert!((a.mae - 8.0 / 3.0).abs() < 1e-12);
+        assert!((a.bias - 4.0 / 3.0).abs() < 1e-12);
+        assert!((a.sd - (28.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!((a.loa_high - (a.bias + 1.96 * a.sd)).abs() < 1e-12);
+        assert!((a.loa_low - (a.bias - 1.96 * a.sd)).abs() < 1e-12);
+        assert_eq!(agreement(&[(1.0, 2.0)]), None);
+        assert_eq!(agreement(&[(1.0, 2.0), (f64::NAN, 2.0)]), None);
     }
 
     #[test]

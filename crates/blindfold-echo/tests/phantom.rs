@@ -225,3 +225,73 @@ fn lv_area_ef_mae_on_20_phantoms() {
     );
     assert!(mae <= 5.0, "MAE {mae}");
 }
+
+/// Whole cycles in plaintext: 20 phantoms of 192 frames (in memory), the
+/// owner's `cycle:2:2:64` selection found on the plaintext area curve: every
+/// video gives 64 frames from an end-diastole holding at least 2 beats, and
+/// the mean EF of the beats is within 5 EF points of the truth on average.
+#[test]
+fn whole_cycle_ef_on_20_phantoms() {
+    use blindfold_echo::cycle::{curve_ef, preprocess_cycles, CycleSelection};
+    use blindfold_echo::lv_area::lv_areas;
+    let cfg = PhantomConfig {
+        videos: 20,
+        frames: 192,
+        seed: 2024,
+        ..PhantomConfig::default()
+    };
+    let sel = CycleSelection {
+        cycles: 2,
+        step: 2,
+        count: 64,
+    };
+    let (mut abs_err, mut abs_err_pair) = (Vec::new(), Vec::new());
+    for i in 0..cfg.videos {
+        let v = generate_video(&cfg, i).expect("phantom");
+        let gray = v.to_gray_video();
+        let pre = preprocess_cycles(&gray, &PreprocessConfig::demo(FrameSelection::All), sel)
+            .expect("whole cycles");
+        assert_eq!(pre.frames.len(), 64);
+        assert_eq!(pre.frame_indices[63] - pre.frame_indices[0], 126);
+        let mask = LvMask::default_for(pre.width, pre.height, pre.bits);
+        let areas = lv_areas(&pre, &mask).expect("areas");
+        let ef = curve_ef(&areas).expect("EF");
+        assert!(
+            ef.beats.len() >= 2,
+            "{}: {:?} on {areas:?}",
+            v.truth.name,
+            ef.beats
+        );
+        assert_eq!(
+            ef.beats[0].ed, 0,
+            "{}: starts at an end-diastole",
+            v.truth.name
+        );
+        let pair = preprocess(
+            &gray,
+            &PreprocessConfig::demo(FrameSelection::EdEs {
+                ed: v.truth.ed_frame,
+                es: v.truth.es_frame,
+            }),
+        )
+        .expect("ED+ES");
+        let pair_ef = estimate_ef(&pair, &mask).expect("ED+ES EF");
+        println!(
+            "{}: true EF {:5.1}  ED+ES {:5.1}  whole cycle {:5.1} over {} beats (SD {:.2}), frames {}..={}",
+            v.truth.name,
+            v.truth.ef,
+            pair_ef,
+            ef.ef_percent,
+            ef.beats.len(),
+            ef.beat_sd.unwrap_or(0.0),
+            pre.frame_indices[0],
+            pre.frame_indices[63]
+        );
+        abs_err.push((ef.ef_percent - v.truth.ef).abs());
+        abs_err_pair.push((pair_ef - v.truth.ef).abs());
+    }
+    let mae = abs_err.iter().sum::<f64>() / abs_err.len() as f64;
+    let mae_pair = abs_err_pair.iter().sum::<f64>() / abs_err_pair.len() as f64;
+    println!("20 phantoms: EF MAE whole cycle {mae:.2}, ED+ES {mae_pair:.2}");
+    assert!(mae <= 5.0, "whole-cycle MAE {mae}");
+}

@@ -10,6 +10,10 @@
 //! | [`ResultBundle`] | worker | revealed `result_blob_hash` | binary, below |
 //! | [`ReleasedResult`] | data owner | job `released_hash` | JSON |
 //!
+//! A [`ReleasedResult`] of `lv-area` holds, per video ([`ReleasedVideo`]),
+//! the area curve, the EF estimate and, on whole-cycle curves, each beat
+//! ([`ReleasedBeat`]) with the beat-to-beat spread.
+//!
 //! Every parser takes untrusted bytes and answers a [`BlobError`] naming the
 //! problem; none panics.
 
@@ -306,15 +310,42 @@ pub struct DpNoise {
     pub sensitivity: f64,
 }
 
+/// One beat of a video's `lv-area` curve (`blindfold_echo::cycle`): the
+/// systole from an end-diastole to the next end-systole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReleasedBeat {
+    /// The end-diastolic frame (the curve's maximum), an index into `values`.
+    pub ed_frame: u32,
+    /// The end-systolic frame (the curve's minimum), an index into `values`.
+    pub es_frame: u32,
+    /// `100 * (1 - (A_es / A_ed)^1.5)`.
+    pub ef_percent: f64,
+}
+
 /// One video's released values.
+///
+/// The `beats` and `ef_beat_sd` fields came with whole-cycle datasets; a
+/// blob without them (an older one, or an ED+ES video) parses with them
+/// empty, and they are not written when empty, so such blobs keep their
+/// bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReleasedVideo {
     /// Submission index.
     pub submission: u64,
     /// Decrypted pipeline output (areas per frame, histogram bins, or score).
     pub values: Vec<f64>,
-    /// `lv-area`: the ejection-fraction estimate in percent.
+    /// `lv-area`: the ejection-fraction estimate in percent: the mean EF of
+    /// the `beats` when the area curve holds whole beats, else the EF of the
+    /// curve's maximum and minimum (an ED+ES pair).
     pub ef_percent: Option<f64>,
+    /// `lv-area`: every beat found on the area curve, in order (empty: none,
+    /// e.g. ED+ES frames, or a curve without a whole systole).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beats: Vec<ReleasedBeat>,
+    /// `lv-area`: the beat-to-beat spread, the sample standard deviation of
+    /// the beats' EFs in EF points, with two beats or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ef_beat_sd: Option<f64>,
 }
 
 /// What the data owner releases to the researcher.
@@ -330,7 +361,8 @@ pub struct ReleasedResult {
     pub cohort: u64,
     /// Per-video values; empty when the dataset releases aggregates only.
     pub videos: Vec<ReleasedVideo>,
-    /// Aggregates over the cohort (`mean_ef_percent`, `mean_area_ed`, ...).
+    /// Aggregates over the cohort (`mean_ef_percent`, `mean_area_max`, and
+    /// for whole-cycle curves `mean_beats` and `mean_ef_beat_sd`, ...).
     pub aggregates: BTreeMap<String, f64>,
     /// Differential-privacy noise, when the job spent epsilon.
     pub dp: Option<DpNoise>,
@@ -378,6 +410,42 @@ mod tests {
         let at = RESULT_MAGIC.len() + 8 + 8;
         huge[at..at + 8].copy_from_slice(&u64::MAX.to_be_bytes());
         assert!(ResultBundle::from_bytes(&huge).is_err());
+    }
+
+    #[test]
+    fn released_results_without_beats_parse_and_keep_their_bytes() {
+        // A released result as written before beats existed.
+        let old = br#"{"format":"blindfold/v1/released","job_id":4,"pipeline":"lv-area","cohort":1,
+            "videos":[{"submission":0,"values":[40.0,20.0],"ef_percent":64.6}],
+            "aggregates":{"mean_ef_percent":64.6},"dp":null}"#;
+        let r = ReleasedResult::from_bytes(old).unwrap();
+        assert!(r.videos[0].beats.is_empty());
+        assert_eq!(r.videos[0].ef_beat_sd, None);
+        let json = String::from_utf8(r.to_bytes()).unwrap();
+        assert!(
+            !json.contains("beats") && !json.contains("ef_beat_sd"),
+            "{json}"
+        );
+        let mut whole = r.clone();
+        whole.videos[0].beats = vec![
+            ReleasedBeat {
+                ed_frame: 0,
+                es_frame: 1,
+                ef_percent: 64.6,
+            },
+            ReleasedBeat {
+                ed_frame: 2,
+                es_frame: 3,
+                ef_percent: 60.0,
+            },
+        ];
+        whole.videos[0].ef_beat_sd = Some(3.25);
+        let back = ReleasedResult::from_bytes(&whole.to_bytes()).unwrap();
+        assert_eq!(back, whole);
+        let bad = String::from_utf8(whole.to_bytes())
+            .unwrap()
+            .replace("\"ed_frame\": 2", "\"ed_frame\": -2");
+        assert!(ReleasedResult::from_bytes(bad.as_bytes()).is_err());
     }
 
     #[test]

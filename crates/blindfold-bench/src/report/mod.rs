@@ -3,7 +3,8 @@
 //!
 //! Inputs (in `--raw`, default `docs/bench-raw/`): `fhe.json` (required),
 //! `schemes.json` and `dataset.json` (optional: TFHE and BFV side by side,
-//! [`crate::schemes`]), `chain.json` (optional, the embedded chain), `chain-node.json` (optional,
+//! [`crate::schemes`]), `accuracy.json` (optional: EF accuracy of ED+ES
+//! against whole cycles, [`crate::accuracy`]), `chain.json` (optional, the embedded chain), `chain-node.json` (optional,
 //! a substrate-contracts-node) and the demo's timings (`--demo`, optional; format
 //! `{"videos":n,"stages":[{"name":"...","seconds":f}],"chain_seconds":f,"total_seconds":f}`).
 //! Everything derived from a model rather than timed is labelled as such.
@@ -101,6 +102,9 @@ pub fn run(raw_dir: &Path, docs: &Path, demo: Option<&Path>) -> Result<Vec<PathB
     if let Some(section) = schemes_section(raw_dir)? {
         md.push_str(&section);
     }
+    if let Some(section) = accuracy_section(raw_dir)? {
+        md.push_str(&section);
+    }
     let path = docs.join("BENCHMARKS.md");
     std::fs::write(&path, md)?;
     written.push(path);
@@ -120,6 +124,16 @@ pub fn schemes_section(raw_dir: &Path) -> Result<Option<String>> {
         schemes.dataset = Some(read_json(&dataset_path)?);
     }
     Ok(Some(crate::schemes::markdown(&schemes)))
+}
+
+/// The EF-accuracy section, when `accuracy.json` is in `raw_dir`.
+pub fn accuracy_section(raw_dir: &Path) -> Result<Option<String>> {
+    let path = raw_dir.join("accuracy.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let raw: crate::accuracy::AccuracyRaw = read_json(&path)?;
+    Ok(Some(crate::accuracy::markdown(&raw)))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
