@@ -47,37 +47,7 @@ pub struct PlotReport {
     /// Why a plot is missing or has no text.
     pub notes: Vec<String>,
     /// EF estimates against the labels, when labels matched 2+ videos.
-    pub agreement: Option<AgreementReport>,
-}
-
-/// [`Agreement`] as the plot report shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct AgreementReport {
-    /// Videos with both an estimate and a label.
-    pub n: usize,
-    /// Mean absolute error, EF points.
-    pub mae: f64,
-    /// Mean of estimate − label.
-    pub bias: f64,
-    /// Sample SD of estimate − label.
-    pub sd: f64,
-    /// Lower 95% limit of agreement.
-    pub loa_low: f64,
-    /// Upper 95% limit of agreement.
-    pub loa_high: f64,
-}
-
-impl From<Agreement> for AgreementReport {
-    fn from(a: Agreement) -> Self {
-        AgreementReport {
-            n: a.n,
-            mae: a.mae,
-            bias: a.bias,
-            sd: a.sd,
-            loa_low: a.loa_low,
-            loa_high: a.loa_high,
-        }
-    }
+    pub agreement: Option<Agreement>,
 }
 
 /// Reads EF labels from a CSV file with the columns `submission` (the
@@ -217,7 +187,7 @@ fn plots(
     );
     write_png_file(&ba, &draw_bland_altman(&title, &pairs, &agreement, text)?)?;
     report.files.push(ba);
-    report.agreement = Some(agreement.into());
+    report.agreement = Some(agreement);
     Ok(report)
 }
 

@@ -60,6 +60,18 @@ async fn compute(client: &TestClient, job_id: JobId) -> [u8; 32] {
         .unwrap()
 }
 
+/// Lets `job_id`'s current window pass on the embedded clock and advances
+/// it (as `anyone`): its new status.
+async fn pass_window(client: &TestClient, anyone: &Signer, job_id: JobId) -> JobStatus {
+    let m = client.market();
+    let job = m.job(job_id).await.unwrap();
+    let now = m.chain().now().await.unwrap();
+    m.chain()
+        .advance_time(job.deadline.saturating_sub(now))
+        .unwrap();
+    m.advance(anyone, job_id).await.unwrap()
+}
+
 /// Workers offer (no more than the slots, so all are drawn when the offer
 /// window passes), commit and reveal the same result, and the challenge
 /// window passes: the job becomes Computed.
@@ -71,13 +83,8 @@ async fn agree(client: &TestClient, workers: &[&Signer], job_id: JobId, result: 
         let seed_hash = hash::offer_seed(job_id, round, &w.account(), &secret);
         m.offer(w, job_id, seed_hash).await.unwrap();
     }
-    let job = m.job(job_id).await.unwrap();
-    let now = m.chain().now().await.unwrap();
-    m.chain()
-        .advance_time(job.deadline.saturating_sub(now))
-        .unwrap();
     assert_eq!(
-        m.advance(workers[0], job_id).await.unwrap(),
+        pass_window(client, workers[0], job_id).await,
         JobStatus::Computing
     );
     let job = m.job(job_id).await.unwrap();
@@ -91,14 +98,9 @@ async fn agree(client: &TestClient, workers: &[&Signer], job_id: JobId, result: 
         m.reveal(w, job_id, result).await.unwrap();
     }
     // Agreed: nobody challenges within the challenge window.
-    let job = m.job(job_id).await.unwrap();
-    assert_eq!(job.status, JobStatus::Challenge);
-    let now = m.chain().now().await.unwrap();
-    m.chain()
-        .advance_time(job.deadline.saturating_sub(now))
-        .unwrap();
+    assert_eq!(m.job(job_id).await.unwrap().status, JobStatus::Challenge);
     assert_eq!(
-        m.advance(workers[0], job_id).await.unwrap(),
+        pass_window(client, workers[0], job_id).await,
         JobStatus::Computed
     );
 }

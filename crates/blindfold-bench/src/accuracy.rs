@@ -64,35 +64,9 @@ pub const CYCLE: CycleSelection = CycleSelection {
     count: 64,
 };
 
-/// The errors of one set of EF estimates against the true EF.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Errors {
-    /// Videos.
-    pub n: usize,
-    /// Mean absolute error, EF points.
-    pub mae: f64,
-    /// Mean of estimate − truth.
-    pub bias: f64,
-    /// Sample SD of estimate − truth.
-    pub sd: f64,
-    /// `bias - 1.96 sd`.
-    pub loa_low: f64,
-    /// `bias + 1.96 sd`.
-    pub loa_high: f64,
-}
-
-impl From<Agreement> for Errors {
-    fn from(a: Agreement) -> Self {
-        Errors {
-            n: a.n,
-            mae: a.mae,
-            bias: a.bias,
-            sd: a.sd,
-            loa_low: a.loa_low,
-            loa_high: a.loa_high,
-        }
-    }
-}
+/// The errors of one set of EF estimates against the true EF: the
+/// agreement of estimate and truth (MAE, bias, SD, 95% limits).
+pub type Errors = Agreement;
 
 /// One frame selection, measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -307,9 +281,7 @@ fn errors(efs: &[blindfold_echo::CurveEf], truth: &[f64]) -> Result<Errors> {
         .map(|e| e.ef_percent)
         .zip(truth.iter().copied())
         .collect();
-    Ok(agreement(&pairs)
-        .context("at least 2 phantoms with a finite EF are needed")?
-        .into())
+    agreement(&pairs).context("at least 2 phantoms with a finite EF are needed")
 }
 
 /// lv-area on `videos` in plaintext and under BFV as a job runs it; the EF

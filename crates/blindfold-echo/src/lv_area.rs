@@ -154,8 +154,9 @@ pub fn estimate_ef(pre: &Preprocessed, params: &LvMask) -> Result<f64> {
     })
 }
 
-/// How EF estimates agree with reference labels (Bland–Altman).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How EF estimates agree with reference labels (Bland–Altman). The plot
+/// report and the accuracy benchmark serialise it as it is.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Agreement {
     /// Pairs compared.
     pub n: usize,
