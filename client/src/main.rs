@@ -33,7 +33,7 @@ blobs in ./blindfold-blobs, owner keys in ./blindfold-keys):
   blindfold --account //Charlie datasets               researcher: what is on offer
   blindfold --keys charlie-keys researcher-key        researcher: the key releases are sealed to
   blindfold --account //Charlie --keys charlie-keys request 0    pay for lv-area on dataset 0
-      ... workers claim, compute and commit (blindfold-worker) ...
+      ... workers offer, are drawn, compute and commit (blindfold-worker) ...
   blindfold --account //Bob watch --once               data owner: verify, decrypt and release
   blindfold --keys charlie-keys fetch 0                researcher: open, table, JSON and plots
   blindfold verify 0                                   anyone: re-run and compare

@@ -1,7 +1,7 @@
 //! Everything a job reads, fetched and checked against the chain before the
-//! worker claims it. The checks are the job layer's
+//! worker offers for it. The checks are the job layer's
 //! ([`JobContext::load`], [`JobContext::fetch_input`]), the same ones the
-//! data owner and `verify` run; a job is refused (no claim, no commitment)
+//! data owner and `verify` run; a job is refused (no offer, no commitment)
 //! when:
 //!
 //! - a blob's bytes do not hash to the hash the chain recorded (the store
