@@ -42,7 +42,7 @@ use blindfold_store::BlobStore;
 
 use crate::inputs::Prepared;
 use crate::retry::with_backoff;
-use crate::state::{parse_hash, Phase};
+use crate::state::{parse_hash, JobRecord, Phase};
 use crate::{Worker, WorkerError};
 
 /// How a job ended for this worker.
@@ -408,9 +408,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         let job_id = p.ctx.job_id;
         let rate = self
             .state
-            .snapshot()
-            .throughput
-            .get(p.ctx.scheme().name())
+            .throughput(p.ctx.scheme().name())
             .and_then(|t| t.millis_per_op());
         let pbs = p.ctx.pbs_per_input();
         let measured = self.state.job(job_id).and_then(|r| r.input_ms);
@@ -521,7 +519,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 .pool
                 .install(|| evaluate_unit(&key, &params, &videos, &task_progress))
         });
-        let bytes = loop {
+        let (bytes, ops) = loop {
             tokio::select! {
                 out = &mut task => break out,
                 _ = tokio::time::sleep(PROGRESS_EVERY) => {
@@ -539,35 +537,34 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             }
         }
         .map_err(|e| WorkerError::Config(format!("evaluation task failed: {e}")))?
-        .map_err(|source| WorkerError::Fhe { job: job_id, source })
-        .map(|(bytes, ops)| {
-            let millis = u64::try_from(unit_started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            let scheme = ctx.scheme().name().to_string();
-            let counted = ops.pbs + ops.multiplications + ops.rotations;
-            let recorded = self.state.update(|s| {
-                let t = s.throughput.entry(scheme).or_default();
-                t.ops = t.ops.saturating_add(counted);
-                t.millis = t.millis.saturating_add(millis);
-            });
-            if let Err(e) = recorded {
-                tracing::warn!(job = job_id, "throughput not recorded: {e}");
-            }
-            if ops.pbs == 0 {
-                tracing::info!(
-                    job = job_id,
-                    unit = n + 1,
-                    of = units.len(),
-                    videos = unit.len(),
-                    "computed: {} multiplications, {} rotations",
-                    ops.multiplications,
-                    ops.rotations
-                );
-            }
-            bytes
-        })?;
+        .map_err(|source| WorkerError::Fhe { job: job_id, source })?;
+        if ops.pbs == 0 {
+            tracing::info!(
+                job = job_id,
+                unit = n + 1,
+                of = units.len(),
+                videos = unit.len(),
+                "computed: {} multiplications, {} rotations",
+                ops.multiplications,
+                ops.rotations
+            );
+        }
+        let millis = u64::try_from(unit_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let counted = ops.pbs + ops.multiplications + ops.rotations;
         let hash = self.results.put(bytes.clone()).await?;
-        self.state.update_job(job_id, |r| {
-            r.partial.insert(first, hex::encode(hash));
+        // The unit's result and the worker's throughput, in one state write.
+        self.state.update(|s| {
+            let t = s
+                .throughput
+                .entry(ctx.scheme().name().to_string())
+                .or_default();
+            t.ops = t.ops.saturating_add(counted);
+            t.millis = t.millis.saturating_add(millis);
+            s.jobs
+                .entry(job_id)
+                .or_insert_with(JobRecord::new)
+                .partial
+                .insert(first, hex::encode(hash));
         })?;
         Ok((first, bytes))
     }

@@ -74,7 +74,7 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         JobRecord {
             phase: Phase::Preparing,
             partial: BTreeMap::new(),
@@ -200,6 +200,11 @@ impl StateFile {
     /// The record of `job`, if any.
     pub fn job(&self, job: JobId) -> Option<JobRecord> {
         self.lock().jobs.get(&job).cloned()
+    }
+
+    /// This worker's measured throughput under `scheme`, if any.
+    pub fn throughput(&self, scheme: &str) -> Option<Throughput> {
+        self.lock().throughput.get(scheme).copied()
     }
 
     /// Applies `f` to the state and writes it out atomically.
