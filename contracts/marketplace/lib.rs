@@ -1680,12 +1680,17 @@ mod marketplace {
             pay_workers: bool,
         ) -> Result<()> {
             // The owner is paid for the budget the job held, unless the
-            // owner is why it failed (no release, or a cohort it shrank).
+            // owner is why it failed (no release, a cohort it shrank, or a
+            // rejection of its own that the jury could not decide).
+            let owner_rejected = job.claims.iter().any(|c| c.kind == ClaimKind::Owner);
             let owner_paid = match reason {
-                RefundReason::NoResult | RefundReason::NoMajority => {
+                RefundReason::NoResult => reservation_fee(job.epsilon, job.price),
+                RefundReason::NoMajority if !owner_rejected => {
                     reservation_fee(job.epsilon, job.price)
                 }
-                RefundReason::CohortBelowMinimum | RefundReason::ReleaseTimeout => 0,
+                RefundReason::NoMajority
+                | RefundReason::CohortBelowMinimum
+                | RefundReason::ReleaseTimeout => 0,
             };
             let (workers_paid, refund) = self.settle(job_id, job, owner_paid, pay_workers)?;
             self.return_epsilon(job)?;
@@ -1702,7 +1707,9 @@ mod marketplace {
 
         /// Empties the job's escrow: `owner_paid` to the data owner; to each
         /// locked claim that revealed the agreed result (a winner) the fee (if
-        /// `pay_workers`) and an equal share of the slashed stakes; every
+        /// `pay_workers`; an equal share of the fee reserve when there are
+        /// more winners than it holds fees) and an equal share of the
+        /// slashed stakes; every
         /// remaining lock returned; the rest (the slashed stakes too, when
         /// nobody won) to the researcher. Returns (workers paid, researcher
         /// refund).
@@ -1724,16 +1731,21 @@ mod marketplace {
                 _ => 0,
             };
             // Fees come from the researcher's reserve: one per replica plus
-            // one; winners beyond that (after several dispute rounds) get
-            // their share of the slashed stakes only.
+            // one. When a dispute leaves more winners than that, they share
+            // the reserve equally, whatever order they claimed in (before,
+            // the first ones took a full fee each and the last juror none).
             let fee = if pay_workers { job.terms.worker_fee } else { 0 };
-            let mut fees_left = fee
+            let reserve = fee
                 .checked_mul(
                     Balance::from(job.replication)
                         .checked_add(1)
                         .ok_or(Error::Overflow)?,
                 )
                 .ok_or(Error::Overflow)?;
+            let fee = match Balance::try_from(winners) {
+                Ok(n) if n > 0 => fee.min(reserve.checked_div(n).ok_or(Error::Overflow)?),
+                _ => 0,
+            };
             let mut workers_paid: Balance = 0;
             // Offers are drawn before any job can end; return any bond left.
             for offer in core::mem::take(&mut job.offers) {
@@ -1747,9 +1759,7 @@ mod marketplace {
                     continue;
                 }
                 if is_winner(claim) {
-                    let paid_fee = fee.min(fees_left);
-                    fees_left = minus(fees_left, paid_fee)?;
-                    let pay = plus(paid_fee, share)?;
+                    let pay = plus(fee, share)?;
                     self.credit(AccountId::from(claim.worker), pay)?;
                     workers_paid = plus(workers_paid, pay)?;
                 }

@@ -2152,13 +2152,14 @@ fn challenge_with_tiebreak_slashes_the_loser() {
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
-    // Three winners: the fee slots (1 replica + 1 reserve) pay the first two
-    // in claim order, and the lazy worker's stake is shared by all three
-    // (33 each; the odd unit goes back to the researcher).
-    assert_eq!(earned(&m, a.workers[1]), 10 + 33);
-    assert_eq!(earned(&m, a.workers[2]), 10 + 33);
-    assert_eq!(earned(&m, a.workers[3]), 33);
-    assert_eq!(earned(&m, a.researcher), 1);
+    // Three winners share the fee reserve (1 replica + 1 reserve: 20) and
+    // the lazy worker's stake equally: 6 + 33 each, whatever order they
+    // claimed in (before, the last juror got no fee); the odd units go
+    // back to the researcher.
+    assert_eq!(earned(&m, a.workers[1]), 6 + 33);
+    assert_eq!(earned(&m, a.workers[2]), 6 + 33);
+    assert_eq!(earned(&m, a.workers[3]), 6 + 33);
+    assert_eq!(earned(&m, a.researcher), 2 + 1);
     assert_conserved(&m, &a.all());
 }
 
@@ -2464,17 +2465,16 @@ fn challenges_are_sealed_and_several() {
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
     // Both challengers and the two jurors: a quarter of the replicas' two
-    // slashed stakes each, and the three fees to the first three in claim
-    // order. The copycat's bond goes to the researcher.
-    for w in [c1, c2, fresh] {
-        assert_eq!(earned(&m, w), 10 + 50);
+    // slashed stakes each, and an equal share of the three fees (7 each;
+    // the odd 2 and the copycat's bond go to the researcher).
+    for w in [c1, c2, fresh, juror] {
+        assert_eq!(earned(&m, w), 7 + 50);
     }
-    assert_eq!(earned(&m, juror), 50);
     for w in [w0, w1, a.outsider] {
         assert_eq!(earned(&m, w), 0);
         assert_eq!(m.worker(w).map(|i| (i.stake, i.locked)), Ok((400, 0)));
     }
-    assert_eq!(earned(&m, a.researcher), 100);
+    assert_eq!(earned(&m, a.researcher), 100 + 2);
     let mut accounts = a.all();
     accounts.extend([fresh, juror]);
     assert_conserved(&m, &accounts);
@@ -2572,14 +2572,13 @@ fn a_losing_challenger_is_slashed_and_a_winning_one_paid() {
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
-    // Four winners: a quarter of the bond each, and the three fees to the
-    // first three in claim order.
-    for w in [w0, w1, f1] {
-        assert_eq!(earned(&m, w), 10 + 25);
+    // Four winners: a quarter of the bond each, and an equal share of the
+    // three fees (7 each; the odd 2 back to the researcher).
+    for w in [w0, w1, f1, f2] {
+        assert_eq!(earned(&m, w), 7 + 25);
     }
-    assert_eq!(earned(&m, f2), 25);
     assert_eq!(earned(&m, challenger), 0);
-    assert_eq!(earned(&m, a.researcher), 0);
+    assert_eq!(earned(&m, a.researcher), 2);
     assert_eq!(m.worker(challenger).map(|i| i.stake), Ok(400));
 
     // The replicas forged: both jurors side with the challenger.
@@ -2616,12 +2615,12 @@ fn a_losing_challenger_is_slashed_and_a_winning_one_paid() {
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
     // The challenger and both fresh replicas: a fee each and a third of
-    // the two slashed stakes (the odd unit to the researcher).
+    // the two slashed stakes (the odd 2 to the researcher).
     assert_eq!(earned(&m, challenger), 10 + 66);
-    assert_eq!(earned(&m, f1), 10 + 25 + 10 + 66);
-    assert_eq!(earned(&m, f2), 25 + 10 + 66);
-    assert_eq!(earned(&m, w0), 10 + 25);
-    assert_eq!(earned(&m, a.researcher), 2);
+    assert_eq!(earned(&m, f1), 7 + 25 + 10 + 66);
+    assert_eq!(earned(&m, f2), 7 + 25 + 10 + 66);
+    assert_eq!(earned(&m, w0), 7 + 25);
+    assert_eq!(earned(&m, a.researcher), 2 + 2);
     assert_eq!(m.worker(w0).map(|i| (i.stake, i.locked)), Ok((400, 0)));
     assert_conserved(&m, &a.all());
 }
@@ -2714,14 +2713,14 @@ fn the_owner_rejects_during_the_challenge_window() {
     as_(a.owner);
     m.release(job, [4; 32]).expect("release");
     m.finalize(job).expect("finalize");
-    // Four winners: half of a slashed stake each, and the three fees to
-    // the first three in claim order (the challenger, the owner, the
-    // first juror).
-    assert_eq!(earned(&m, challenger), 10 + 50);
-    assert_eq!(earned(&m, a.owner), PRICE + 10 + 50);
-    assert_eq!(earned(&m, fresh), 10 + 50);
-    assert_eq!(earned(&m, juror), 50);
-    assert_eq!(earned(&m, a.researcher), 0);
+    // Four winners (the challenger, the owner and both jurors): half of a
+    // slashed stake each, and an equal share of the three fees (7 each;
+    // the odd 2 back to the researcher).
+    assert_eq!(earned(&m, challenger), 7 + 50);
+    assert_eq!(earned(&m, a.owner), PRICE + 7 + 50);
+    assert_eq!(earned(&m, fresh), 7 + 50);
+    assert_eq!(earned(&m, juror), 7 + 50);
+    assert_eq!(earned(&m, a.researcher), 2);
     assert_eq!(m.worker(a.owner).map(|i| (i.stake, i.locked)), Ok((100, 0)));
     assert_conserved(&m, &a.all());
 }
@@ -3756,7 +3755,38 @@ fn failed_reservations_of_epsilon_cost_the_griefer() {
     assert_eq!(e.owner_paid, PRICE / 10);
     assert_eq!(earned(&m, a.owner), 2 * (PRICE / 10));
     assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));
-    assert_conserved(&m, &a.all());
+    // Nor does a rejection of its own that the jury cannot decide: the
+    // owner rejects an agreed result and three jurors all differ.
+    let jurors = extra_workers(&mut m, 3, 500);
+    pay(a.owner, 100);
+    m.stake().expect("the owner's bond");
+    pay(a.researcher, value);
+    let job = m
+        .request(
+            ds,
+            PipelineId::Histogram,
+            [3; 32],
+            1_000,
+            T0 + 80_000,
+            expected(&m, ds),
+        )
+        .expect("a fourth time");
+    work(&mut m, job, &[(a.workers[2], [7; 32])]);
+    reveal(&mut m, job, a.workers[2], &[7; 32]);
+    as_(a.owner);
+    m.reject(job, [8; 32]).expect("reject");
+    for (juror, result) in jurors.iter().zip([[7; 32], [8; 32], [9; 32]]) {
+        work(&mut m, job, &[(*juror, result)]);
+        reveal(&mut m, job, *juror, &result);
+    }
+    assert_eq!(status(&m, job), JobStatus::Refunded);
+    let e: JobRefunded = last();
+    assert_eq!((e.reason, e.owner_paid), (RefundReason::NoMajority, 0));
+    assert_eq!(earned(&m, a.owner), 2 * (PRICE / 10));
+    assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));
+    let mut accounts = a.all();
+    accounts.extend(jurors);
+    assert_conserved(&m, &accounts);
 }
 
 // ----------------------------------------------------------------- queries

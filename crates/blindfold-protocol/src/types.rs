@@ -474,7 +474,8 @@ pub fn required_escrow(price: Balance, worker_fee: Balance, replication: u8) -> 
 
 /// What a job that reserved privacy budget (epsilon > 0) pays the data
 /// owner when it ends without a release through no fault of the owner
-/// (cancelled, no result, no majority): a tenth of its price. Without it, a
+/// (cancelled, no result, or no majority after a dispute the owner did not
+/// start with a rejection): a tenth of its price. Without it, a
 /// griefer could hold a dataset's whole budget hostage for free, job after
 /// job, and get every payment back. 0 for a job with no epsilon.
 pub fn reservation_fee(epsilon: MilliEpsilon, price: Balance) -> Balance {
