@@ -38,6 +38,17 @@ step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
 step "$BF_ROOT/scripts/mutants.sh"
 step cargo build --workspace --release --bins
 step cargo test --workspace --release --no-fail-fast
+# BFV's golden hashes once more, from a build of blindfold-bfv alone. In the
+# workspace build tfhe is present, and tfhe 1.8.2 pulls tfhe-ntt 0.7 with its
+# default `avx512` feature, which turns on pulp 0.22's `x86-v4`; fhe-math
+# dispatches its element-wise Zq vector ops through that same pulp 0.22, so
+# on an AVX-512 CPU the workspace run takes pulp's AVX-512 (V4) path. Built
+# alone, pulp 0.22 has only `x86-v3`: the AVX2 path. Same residues either
+# way; this checks it. Neither build reaches fhe-math's NTT AVX-512 kernels
+# (tfhe-ntt 0.6.1 on pulp 0.21: feature `tfhe-ntt-nightly`, nightly only),
+# so the NTT runs AVX2 in both; on a CPU without AVX-512 both runs take the
+# same path.
+step cargo test --release -p blindfold-bfv --test determinism golden
 step cargo clippy --workspace --all-targets --release -- -D warnings
 step cargo clippy --manifest-path contracts/marketplace/Cargo.toml --all-targets -- -D warnings
 bench_out=$(mktemp -d)

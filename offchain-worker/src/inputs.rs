@@ -36,6 +36,10 @@ pub struct Prepared {
     pub ctx: JobContext,
     /// The dataset's server key, loaded (TFHE: decompressed).
     pub server_key: Arc<SchemeServerKey>,
+    /// Each live input's BFV packing class, read from its checked blob, in
+    /// the order of `ctx.inputs` (0 under TFHE): what the static operation
+    /// count of a packed unit needs ([`JobContext::ops`]).
+    pub classes: Vec<u8>,
     /// Input bytes already fetched and checked by [`Worker::prepare`], kept
     /// (up to [`PREFETCH_BUDGET`] bytes) so that computing does not fetch
     /// them from the store a second time. Taken as they are used.
@@ -97,9 +101,10 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         }
         let mut fetched = std::collections::HashMap::new();
         let mut kept = 0usize;
+        let mut classes = Vec::with_capacity(ctx.inputs.len());
         for input in &ctx.inputs {
             let bytes = ctx.fetch_input_bytes(&*self.store, input).await?;
-            ctx.decode_input(input, &bytes)?;
+            classes.push(ctx.decode_input(input, &bytes)?.class());
             if kept.saturating_add(bytes.len()) <= PREFETCH_BUDGET {
                 kept += bytes.len();
                 fetched.insert(input.index, bytes);
@@ -109,6 +114,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         Ok(Prepared {
             ctx,
             server_key,
+            classes,
             fetched: Arc::new(std::sync::Mutex::new(fetched)),
         })
     }

@@ -6,8 +6,10 @@
 //! 1. **Prepare** (no claim yet): fetch and check every input
 //!    ([`crate::inputs`]); a bad input refuses the job before anything is sent.
 //! 2. **Offer**, unless the chain already shows this worker's offer or
-//!    claim, and only if the job fits before its commit deadline: the worker
-//!    computes the first unit, times it, and extrapolates with a safety
+//!    claim, and only if the job fits before its commit deadline: the
+//!    worker prices the job's operation count (known from its plan) at its
+//!    own measured throughput, or, with nothing measured yet, computes the
+//!    first unit, times it, and extrapolates; either with a safety
 //!    margin. The offer carries the seed hash of a fresh secret, written to
 //!    the state file first. Then **wait for the draw**: reveal the secret if
 //!    more workers offered than there are slots; stop if not drawn.
@@ -388,14 +390,19 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
 
     /// Whether this worker can compute the whole job before its commit
     /// deadline, with the configured safety margin. The cost is the job's
-    /// operation count priced at this worker's own measured throughput:
-    /// under TFHE, the pipeline's bootstraps per input (known from its plan
-    /// before any work) times the inputs, at the milliseconds per bootstrap
-    /// its earlier units took (the state file keeps them). Without that (a
-    /// first TFHE job, or BFV, whose units take milliseconds) it computes
-    /// the first unit now (kept as a partial result, so nothing is lost)
-    /// and extrapolates per input. `Some(why)` when it cannot make it: then
-    /// it does not offer, and risks no bond on a deadline it would miss.
+    /// operation count priced at this worker's own measured throughput for
+    /// the job's scheme (the state file keeps the operations its earlier
+    /// units ran and the milliseconds they took). The count is known from
+    /// the plan before any work ([`JobContext::ops`]): under TFHE the
+    /// pipeline's bootstraps per input; under BFV the multiplications and
+    /// rotations of each unit, which for packed lv-area units depend on the
+    /// inputs' packing classes (read by `prepare`). Without a measured
+    /// throughput (a first job under the scheme) it computes the first
+    /// unit now (kept as a partial result, so nothing is lost) and
+    /// extrapolates per input. `Some(why)` when it cannot make it: then it
+    /// does not offer, and risks no bond on a deadline it would miss.
+    ///
+    /// [`JobContext::ops`]: blindfold_job::JobContext::ops
     async fn infeasible(
         self: &Arc<Self>,
         p: &Prepared,
@@ -410,13 +417,30 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             .state
             .throughput(p.ctx.scheme().name())
             .and_then(|t| t.millis_per_op());
-        let pbs = p.ctx.pbs_per_input();
+        // The whole job's operations; 0 if the plan cannot say (it can:
+        // `prepare` checked the params against the dataset).
+        let ops = match p.ctx.ops(&p.classes) {
+            Ok(ops) => ops,
+            Err(e) => {
+                tracing::warn!(job = job_id, "no static operation count: {e}");
+                Default::default()
+            }
+        };
+        let total = ops.total();
         let measured = self.state.job(job_id).and_then(|r| r.input_ms);
-        let (per_input, basis) = match (rate, pbs, measured) {
-            (Some(ms_per_op), pbs, _) if pbs > 0 => (
-                pbs as f64 * ms_per_op / 1e3,
-                format!("{pbs} PBS per input at {ms_per_op:.1} ms each, measured here"),
-            ),
+        let (per_input, basis) = match (rate, total, measured) {
+            (Some(ms_per_op), total, _) if total > 0 => {
+                let ops_per_input = total as f64 / n as f64;
+                let what = if ops.pbs > 0 {
+                    format!("{ops_per_input:.0} PBS")
+                } else {
+                    format!("{ops_per_input:.1} multiplications and rotations")
+                };
+                (
+                    ops_per_input * ms_per_op / 1e3,
+                    format!("{what} per input at {ms_per_op:.1} ms each, measured here"),
+                )
+            }
             (_, _, Some(ms)) => (ms as f64 / 1e3, "measured here".to_string()),
             _ => {
                 // Timed even if a crash left its result behind: a read is no
@@ -440,7 +464,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
         if needed <= left {
             tracing::info!(
                 job = p.ctx.job_id,
-                "feasible: about {needed:.0} s of work for {n} inputs, {left:.0} s left"
+                "feasible: about {needed:.0} s of work for {n} inputs ({basis}), {left:.0} s left"
             );
             return Ok(None);
         }
@@ -465,7 +489,11 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             .state
             .job(job_id)
             .and_then(|r| r.partial.get(&first).and_then(|h| parse_hash(h)))?;
-        match self.results.get(&hash, RESULT_LIMIT).await {
+        match self
+            .results
+            .get(&hash, p.ctx.result_item_limit().unwrap_or(RESULT_LIMIT))
+            .await
+        {
             Ok(bytes) => {
                 tracing::info!(
                     job = job_id,
@@ -550,7 +578,7 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
             );
         }
         let millis = u64::try_from(unit_started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let counted = ops.pbs + ops.multiplications + ops.rotations;
+        let counted = ops.total();
         let hash = self.results.put(bytes.clone()).await?;
         // The unit's result and the worker's throughput, in one state write.
         self.state.update(|s| {

@@ -24,8 +24,9 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use blindfold_echo::{default_lv_mask, default_threshold};
 use blindfold_fhe::{
-    evaluate_bytes, Feature, FeatureKind, HistogramParams, LinearModelParams, Mask, ParamSet,
-    PipelineParams, PlainVideo, Progress, Scheme, SchemeClientKey, SchemeServerKey, SchemeVideo,
+    evaluate_bytes, measure_pbs_latency, Feature, FeatureKind, HistogramParams, LinearModelParams,
+    Mask, ParamSet, PipelineParams, PlainVideo, Progress, Scheme, SchemeClientKey, SchemeServerKey,
+    SchemeVideo,
 };
 use serde::{Deserialize, Serialize};
 
@@ -135,7 +136,14 @@ pub struct SchemesRaw {
     pub rows: Vec<Row>,
     /// The dataset-scale run, when `blindfold-bench dataset` added one.
     pub dataset: Option<DatasetRun>,
+    /// One TFHE PBS on 1 thread (median), measured in this run: the unit
+    /// of the TFHE rows' PBS efficiency. `None` in reports written before.
+    #[serde(default)]
+    pub single_pbs_s: Option<f64>,
 }
+
+/// PBS samples timed for [`SchemesRaw::single_pbs_s`] (plus one warm-up).
+const PBS_SAMPLES: usize = 10;
 
 /// A deterministic synthetic 4-bit `side x side` video: a dark disc (the
 /// "ventricle") that shrinks from ED to ES on a noisy bright background.
@@ -440,8 +448,17 @@ pub fn run(quick: bool, threads: Option<usize>) -> Result<SchemesRaw> {
     let video = synthetic_video(1, side, frames)?;
     let mut keys = Vec::new();
     let mut rows = Vec::new();
+    let mut single_pbs_s = None;
     for scheme in [Scheme::TFHE, Scheme::BFV] {
         let loaded = keygen(scheme)?;
+        if let SchemeServerKey::Tfhe(server) = &loaded.server {
+            let one = crate::fhe::pool(1)?.install(|| measure_pbs_latency(server, PBS_SAMPLES));
+            say(&format!(
+                "single PBS on 1 thread: {:.2} ms (median of {PBS_SAMPLES})",
+                one.as_secs_f64() * 1e3
+            ));
+            single_pbs_s = Some(one.as_secs_f64());
+        }
         for pipeline in PIPELINES {
             let p = params(pipeline, side)?;
             rows.push(measure(&loaded, pipeline, &p, &video, &pool)?);
@@ -460,6 +477,7 @@ pub fn run(quick: bool, threads: Option<usize>) -> Result<SchemesRaw> {
         keys,
         rows,
         dataset: None,
+        single_pbs_s,
     })
 }
 
@@ -598,24 +616,42 @@ pub fn markdown(raw: &SchemesRaw) -> String {
             k.client_key_bytes as f64 / 1e3
         ));
     }
+    if let Some(one) = raw.single_pbs_s {
+        md.push_str(&format!(
+            "\nSingle TFHE PBS on 1 thread, in this run: {:.2} ms (median of {PBS_SAMPLES}). PBS \
+             efficiency = time / (PBS × single PBS / {} threads): 1.0 is the PBS throughput \
+             limit.\n",
+            one * 1e3,
+            raw.threads
+        ));
+    }
     md.push_str(
-        "\n| pipeline | scheme | per frame | vs plaintext | PBS | mult | rot | input B/pixel | result bytes | result B/value | noise left |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "\n| pipeline | scheme | per frame | vs plaintext | PBS | PBS efficiency | mult | rot | input B/pixel | result bytes | result B/value | result B/pixel | noise left |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in &raw.rows {
         let frames = f64::from(r.frames.max(1));
+        let efficiency = match raw.single_pbs_s {
+            Some(one) if r.pbs > 0 => format!(
+                "{:.3}",
+                r.eval_s / (r.pbs as f64 * one / raw.threads.max(1) as f64)
+            ),
+            _ => "n/a".into(),
+        };
         md.push_str(&format!(
-            "| {} | {} | {:.4} s | {:.0}x | {} | {} | {} | {:.1} | {} | {:.0} | {} |\n",
+            "| {} | {} | {:.4} s | {:.0}x | {} | {} | {} | {} | {:.1} | {} | {:.0} | {:.1} | {} |\n",
             r.pipeline,
             r.scheme,
             r.eval_s / frames,
             r.eval_s / r.plain_s.max(1e-9),
             r.pbs,
+            efficiency,
             r.multiplications,
             r.rotations,
             r.input_bytes as f64 / r.pixels.max(1) as f64,
             r.result_bytes,
             r.result_bytes as f64 / r.outputs.max(1) as f64,
+            r.result_bytes as f64 / r.pixels.max(1) as f64,
             r.noise_budget_bits
                 .map(|b| format!("{b} bits"))
                 .unwrap_or_else(|| "n/a".into())

@@ -10,6 +10,13 @@
 //! * [`Ev::polynomial`]: p(x) of degree <= 15 by Paterson-Stockmeyer (7
 //!   multiplications at depth 4 for degree 15); [`Ev::powers`]: x^1 .. x^k.
 //!
+//! [`Counts`] also has each operation's count worked out from its
+//! arguments alone ([`Counts::polynomial`], [`Counts::segment_sum`], ...):
+//! `Plan::counts` and `PackedPlan::counts` price an evaluation before it
+//! runs. Each follows the method of the same name here, branch for branch;
+//! a change to one is a change to the other (`tests/programs.rs` compares
+//! them with real evaluations).
+//!
 //! Everything is integer arithmetic mod q, so the same inputs give the
 //! same bits whatever the thread count or CPU.
 
@@ -38,6 +45,114 @@ impl std::ops::AddAssign for Counts {
         self.multiplications += o.multiplications;
         self.rotations += o.rotations;
         self.plain_multiplications += o.plain_multiplications;
+    }
+}
+
+impl std::ops::Add for Counts {
+    type Output = Counts;
+
+    fn add(mut self, o: Counts) -> Counts {
+        self += o;
+        self
+    }
+}
+
+impl Counts {
+    /// The expensive operations: multiplications and rotations (what a
+    /// worker prices its throughput by; plaintext products are cheap).
+    pub fn expensive(&self) -> u64 {
+        self.multiplications + self.rotations
+    }
+
+    /// `n` rotations ([`Ev::rotate`]).
+    pub(crate) fn rotations(n: u64) -> Counts {
+        Counts {
+            rotations: n,
+            ..Counts::default()
+        }
+    }
+
+    /// `n` ciphertext multiplications ([`Ev::mul`]).
+    pub(crate) fn multiplications(n: u64) -> Counts {
+        Counts {
+            multiplications: n,
+            ..Counts::default()
+        }
+    }
+
+    /// `n` plaintext products ([`Ev::mul_plain`], [`Ev::mul_scalar`]).
+    pub(crate) fn plain(n: u64) -> Counts {
+        Counts {
+            plain_multiplications: n,
+            ..Counts::default()
+        }
+    }
+
+    /// What [`Ev::rotate_by`] counts for a rotation by `k` (< ROW): one
+    /// rotation per set bit.
+    pub(crate) fn rotate_by(k: usize) -> Counts {
+        Counts::rotations(u64::from((k % ROW).count_ones()))
+    }
+
+    /// What [`Ev::segment_sum`] counts: log2(segment) rotations.
+    pub(crate) fn segment_sum(segment: usize) -> Counts {
+        let mut n = 0;
+        let mut step = 1;
+        while step < segment {
+            n += 1;
+            step *= 2;
+        }
+        Counts::rotations(n)
+    }
+
+    /// What [`Ev::powers`] counts for x^1 ..= x^k: k - 1 multiplications.
+    pub(crate) fn powers(k: usize) -> Counts {
+        Counts::multiplications(k.saturating_sub(1) as u64)
+    }
+
+    /// What [`Ev::polynomial`] counts for `coeffs` (at most 16): it depends
+    /// on the degree and on which coefficients are zero mod t, exactly as
+    /// the evaluation skips them (see `polynomial` and `giant_steps`).
+    pub(crate) fn polynomial(coeffs: &[u64]) -> Counts {
+        let mut c: Vec<u64> = coeffs.iter().map(|v| v % PLAINTEXT).collect();
+        c.resize(16, 0);
+        let degree = c.iter().rposition(|&v| v != 0).unwrap_or(0);
+        let mut n = Counts::default();
+        // Baby steps x^2, x^3 and y = x^4.
+        if degree >= 2 {
+            n += Counts::multiplications(1 + u64::from(degree >= 3) + u64::from(degree >= 4));
+        }
+        // lin(): one constant product per nonzero x^1 .. x^3 coefficient of
+        // each block; its ciphertext part exists iff any of them does.
+        let has_ct = |j: usize| c[4 * j + 1..4 * j + 4].iter().any(|&v| v != 0);
+        for j in 0..4 {
+            n += Counts::plain(c[4 * j + 1..4 * j + 4].iter().filter(|&&v| v != 0).count() as u64);
+        }
+        // lin_times(): a product by the ciphertext part, a constant product
+        // by the constant; it returns something iff either is there.
+        let lin_times = |ct: bool, c0: u64| Counts {
+            multiplications: u64::from(ct),
+            plain_multiplications: u64::from(c0 != 0),
+            ..Counts::default()
+        };
+        let (mut q1y, mut q3y) = (false, false);
+        if degree >= 4 {
+            n += lin_times(has_ct(1), c[4]);
+            q1y = has_ct(1) || c[4] != 0;
+            if degree >= 8 {
+                n += Counts::multiplications(1);
+                n += lin_times(has_ct(3), c[12]);
+                q3y = has_ct(3) || c[12] != 0;
+            }
+        }
+        // A constant polynomial: `0 * x + c0`.
+        if !has_ct(0) && !q1y {
+            n += Counts::plain(1);
+        }
+        if degree >= 8 {
+            n += lin_times(has_ct(2) || q3y, c[8]);
+        }
+        n
     }
 }
 
@@ -392,6 +507,28 @@ mod tests {
                 assert_eq!(eval(&c, x), values[x as usize], "T={threshold} x={x}");
             }
         }
+    }
+
+    #[test]
+    fn polynomial_counts_follow_the_degree() {
+        let mults = |coeffs: &[u64]| Counts::polynomial(coeffs).multiplications;
+        // Constant and linear: none; then x^2, x^3, y = x^4, and the giant steps.
+        assert_eq!(mults(&[5]), 0);
+        assert_eq!(mults(&[0, 3]), 0);
+        assert_eq!(mults(&[0, 0, 1]), 1);
+        assert_eq!(mults(&[0, 0, 0, 1]), 2);
+        assert_eq!(mults(&[0, 0, 0, 0, 1]), 3);
+        assert_eq!(mults(&[1; 16]), 7);
+        // A coefficient of t is zero: [x < 16] on 4 bits is the constant 1.
+        assert_eq!(mults(&[1, PLAINTEXT, 0, 0]), 0);
+        for threshold in 1..16u64 {
+            let values: Vec<u64> = (0..16).map(|x| u64::from(x < threshold)).collect();
+            assert_eq!(mults(&interpolate(&values)), 7, "T={threshold}");
+        }
+        assert_eq!(Counts::segment_sum(1024).rotations, 10);
+        assert_eq!(Counts::segment_sum(1).rotations, 0);
+        assert_eq!(Counts::powers(15).multiplications, 14);
+        assert_eq!(Counts::rotate_by(3 * 8).rotations, 2);
     }
 
     #[test]

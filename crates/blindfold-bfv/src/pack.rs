@@ -62,7 +62,7 @@ use crate::eval::{Counts, Ev};
 use crate::keys::{ClientKey, ServerKey};
 use crate::layout::Layout;
 use crate::params::{BfvParamSet, ROW};
-use crate::program::{eval_group, Part, Program};
+use crate::program::{eval_group, group_counts, Part, Program};
 use crate::result::BfvResult;
 use crate::video::Video;
 use crate::wire::{header, Kind, Reader};
@@ -148,6 +148,27 @@ pub struct PackedPlan {
     pub results: usize,
     /// The packs: their members and their evaluated program.
     packs: Vec<(Vec<usize>, Program)>,
+    /// The layout a pack is evaluated on ([`Layout::pack`]).
+    pack_layout: Layout,
+}
+
+impl PackedPlan {
+    /// The operations [`evaluate_packed`] runs on the videos of this plan:
+    /// exactly the [`Counts`] it returns, from the plan alone (no key, no
+    /// ciphertext). Per pack: its `CountBelow` on one ciphertext
+    /// ([`Plan::counts`](crate::Plan::counts)) and the 0/1 product that
+    /// keeps the counts; per result ciphertext, one rotation per gathered
+    /// pack but the first. The number of packs depends on the members'
+    /// classes (read from their blobs): a unit of 64 videos of 4 classes is
+    /// 16 packs when the classes alternate, 64 when they are all equal.
+    pub fn counts(&self) -> Counts {
+        let mut n = Counts::default();
+        for (_, program) in &self.packs {
+            n += group_counts(program, &self.pack_layout, &[0]) + Counts::plain(1);
+        }
+        // gather(): runs of per_result packs, `len - 1` rotations each.
+        n + Counts::rotations((self.packs.len() - self.results) as u64)
+    }
 }
 
 /// Lays out `program` (a `CountBelow` on videos of `layout`) on videos of
@@ -205,6 +226,7 @@ pub fn packed_plan(program: &Program, layout: &Layout, classes: &[u8]) -> Result
         outputs,
         results: packs_out.len().div_ceil(run),
         packs: packs_out,
+        pack_layout: virtual_layout,
     })
 }
 
@@ -325,7 +347,6 @@ pub fn evaluate_packed<V: Borrow<Video> + Sync>(
     }
     let classes: Vec<u8> = videos.iter().map(|v| v.class()).collect();
     let plan = packed_plan(program, layout, &classes)?;
-    let virtual_layout = layout.pack()?;
     let ev = Ev::new(key);
     // Every segment's first slot: a regular pattern, whose plaintext costs
     // 18 bits of budget where an irregular one (only the members' segments)
@@ -346,7 +367,7 @@ pub fn evaluate_packed<V: Borrow<Video> + Sync>(
                 });
             }
             let packed = packed.ok_or_else(|| BfvError::Invalid("an empty pack".into()))?;
-            let counts = eval_group(&ev, program, &virtual_layout, &[0], &[packed])?;
+            let counts = eval_group(&ev, program, &plan.pack_layout, &[0], &[packed])?;
             ev.mul_plain(&counts, &keep)
         })
         .collect::<Result<_>>()?;

@@ -114,6 +114,20 @@ impl Plan {
         self.groups.len()
     }
 
+    /// The operations [`evaluate`] runs on a video of this plan: exactly
+    /// the [`Counts`] it returns, worked out from the plan alone (no key,
+    /// no ciphertext), so a worker can price a job before any work. They
+    /// depend on the program and the layout (thresholds, kernel zeros,
+    /// which linear terms share a ciphertext), never on pixel values, and
+    /// not on the video's packing class either: [`Plan::for_class`] only
+    /// moves frames within the one ciphertext such a video fills.
+    pub fn counts(&self) -> Counts {
+        self.groups
+            .iter()
+            .map(|group| group_counts(&self.program, &self.layout, group))
+            .fold(Counts::default(), |a, b| a + b)
+    }
+
     /// This plan for a video of packing class `class` (see `pack.rs`): the
     /// same program with every frame moved to that class's place in a pack.
     pub fn for_class(&self, class: u8) -> Result<Plan> {
@@ -470,6 +484,28 @@ fn below_layers(terms: &[Term], layout: &Layout, ct: usize) -> Vec<Layer> {
     layers
 }
 
+/// The summed weights of the plain-value terms of `terms` on ciphertext
+/// `ct`, slot by slot; `None` when no such term has a pixel there (a term
+/// of weight 0 still counts: the evaluation multiplies by its zeros).
+fn plain_weights(terms: &[Term], layout: &Layout, ct: usize) -> Option<Vec<u64>> {
+    let in_ct = |t: &&Term| {
+        layout.segment_start(t.frame, 0).0 <= ct
+            && layout.segment_start(t.frame, layout.chunks - 1).0 >= ct
+    };
+    let mut w_sum = vec![0u64; DEGREE];
+    let mut any = false;
+    for t in terms.iter().filter(in_ct).filter(|t| t.below.is_none()) {
+        for &p in &t.pixels {
+            let (c, slot) = layout.place(t.frame, p as usize);
+            if c == ct {
+                w_sum[slot] = (w_sum[slot] + reduce(t.weight)) % PLAINTEXT;
+                any = true;
+            }
+        }
+    }
+    any.then_some(w_sum)
+}
+
 /// Slot classes of the histogram reduction: the power sums of x^k land in
 /// slot `k mod classes`; `classes` is the least power of two above k_max.
 fn histogram_classes(k_max: usize) -> usize {
@@ -499,6 +535,73 @@ pub fn evaluate(key: &ServerKey, plan: &Plan, video: &Video) -> Result<(BfvResul
         .collect::<Result<_>>()?;
     let result = BfvResult::from_evaluated(key.param_set(), video.class(), cts)?;
     Ok((result, ev.counts()))
+}
+
+/// The operations [`eval_group`] runs on `group`, from the program alone:
+/// its branches, operation for operation (see [`Counts::polynomial`] and
+/// the other static counts).
+pub(crate) fn group_counts(program: &Program, layout: &Layout, group: &[usize]) -> Counts {
+    match program {
+        Program::CountBelow { threshold, .. } => {
+            Counts::plain(1)
+                + Counts::polynomial(&below_poly(*threshold, layout))
+                + Counts::segment_sum(layout.segment)
+        }
+        Program::Histogram { .. } => {
+            let k_max = (levels(layout) - 1) as usize;
+            let classes = histogram_classes(k_max);
+            // Per ciphertext: the mask, then x^1 .. x^k_max.
+            let per_ct = Counts::plain(1) + Counts::powers(k_max);
+            // Per power sum: window sums of width `classes`, then the keep mask.
+            let per_power = Counts::segment_sum(classes) + Counts::plain(1);
+            // The shared reduction: columns from `classes` up to a row, then the row swap.
+            let reduction = Counts::segment_sum(ROW / classes) + Counts::rotations(1);
+            let mut n = reduction;
+            for _ in group {
+                n += per_ct;
+            }
+            for _ in 0..k_max {
+                n += per_power;
+            }
+            n
+        }
+        Program::Conv3x3 { kernel, .. } => {
+            let w = usize::from(layout.shape.width);
+            // The taps x, x >> 1 and x >> 2.
+            let mut n = Counts::rotations(2);
+            for row in 0..3 {
+                let taps = kernel[row * 3..row * 3 + 3]
+                    .iter()
+                    .filter(|&&k| k != 0)
+                    .count() as u64;
+                n += Counts::plain(taps);
+                if taps > 0 && row > 0 {
+                    n += Counts::rotate_by(row * w);
+                }
+            }
+            if kernel.iter().all(|&k| k == 0) {
+                n += Counts::plain(1);
+            }
+            n
+        }
+        Program::Linear { terms } => {
+            let ct = group[0];
+            let mut n = Counts::default();
+            let plain = plain_weights(terms, layout, ct).is_some();
+            if plain {
+                n += Counts::plain(1);
+            }
+            let layers = below_layers(terms, layout, ct);
+            for layer in &layers {
+                // The layer's mask, its polynomial, its weight.
+                n += Counts::plain(2) + Counts::polynomial(&below_poly(layer.threshold, layout));
+            }
+            if !plain && layers.is_empty() {
+                n += Counts::plain(1);
+            }
+            n + Counts::segment_sum(layout.segment)
+        }
+    }
 }
 
 pub(crate) fn eval_group(
@@ -610,10 +713,6 @@ pub(crate) fn eval_group(
         }
         Program::Linear { terms } => {
             let ct = group[0];
-            let in_ct = |t: &&Term| {
-                layout.segment_start(t.frame, 0).0 <= ct
-                    && layout.segment_start(t.frame, layout.chunks - 1).0 >= ct
-            };
             let x = input(ct)?;
             let mut acc: Option<Ciphertext> = None;
             let mut add = |c: Ciphertext| {
@@ -623,18 +722,7 @@ pub(crate) fn eval_group(
                 })
             };
             // Plain-value terms: one product by the summed weights.
-            let mut w_sum = vec![0u64; DEGREE];
-            let mut any = false;
-            for t in terms.iter().filter(in_ct).filter(|t| t.below.is_none()) {
-                for &p in &t.pixels {
-                    let (c, slot) = layout.place(t.frame, p as usize);
-                    if c == ct {
-                        w_sum[slot] = (w_sum[slot] + reduce(t.weight)) % PLAINTEXT;
-                        any = true;
-                    }
-                }
-            }
-            if any {
+            if let Some(w_sum) = plain_weights(terms, layout, ct) {
                 add(ev.mul_plain(x, &w_sum)?);
             }
             // Threshold terms: one masked polynomial per layer (see below_layers).

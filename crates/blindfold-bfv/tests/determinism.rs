@@ -173,14 +173,28 @@ fn linear_is_deterministic() {
 // arithmetic mod q (RNS + NTT), with no floating point and no randomness.
 // So from the seed [42; 32] the client key, the server key, the video and
 // the result are fixed bytes, and their SHA-256 below must hold on any
-// x86-64 machine (any CPU model, any thread count) and with the
-// workspace's SIMD features (e.g. `blindfold-fhe/avx512`, which turns on
-// wider vector paths in the shared NTT/SIMD crates) on or off: a SIMD
-// path computes the same residues, only faster. A change of any hash is a
-// change of the wire format, of key generation, of encryption or of the
-// evaluation's arithmetic, and breaks every stored dataset or the
-// verification of results: update the constants only for a deliberate,
-// versioned change.
+// x86-64 machine (any CPU model, any thread count) whichever SIMD path the
+// build and the CPU select: a SIMD path computes the same residues, only
+// faster. What selects one, precisely (Cargo.lock: fhe-math 0.1.1 with
+// feature `tfhe-ntt`):
+// - fhe-math's element-wise Zq vector ops (add/sub/mul/reduce of slices,
+//   through pulp 0.22's `Arch::dispatch`) take pulp's AVX-512 path (V4) on
+//   an AVX-512 CPU when pulp 0.22 is built with `x86-v4`. That happens in
+//   any build that also holds tfhe: tfhe 1.8.2 depends on tfhe-ntt 0.7.1
+//   with default features, whose `avx512` enables `pulp/x86-v4`, and Cargo
+//   unifies pulp's features. So the workspace run (`cargo test
+//   --workspace`) takes V4, and `cargo test -p blindfold-bfv` alone takes
+//   the AVX2 path (V3); scripts/test.sh runs this test both ways.
+// - The NTT (tfhe-ntt 0.6.1 on pulp 0.21) runs AVX2 in every stable build:
+//   its AVX-512 kernels need fhe-math's `tfhe-ntt-nightly` feature (pulp
+//   0.21 `nightly`), a nightly compiler, which nothing here uses.
+// - `blindfold-fhe/avx512` (tfhe's `avx512`: tfhe-fft's AVX-512 FFT, plus
+//   tfhe-ntt 0.7 `avx512` and pulp 0.22 `x86-v4`, already on) changes only
+//   tfhe's FFT, nothing BFV runs.
+// A change of any hash is a change of the wire format, of key generation,
+// of encryption or of the evaluation's arithmetic, and breaks every stored
+// dataset or the verification of results: update the constants only for a
+// deliberate, versioned change.
 //
 // The order the RNG is used in is part of the test: client key, server
 // key, the pixels (`next_u32() % 16`, frame by frame, row-major), then the

@@ -84,11 +84,13 @@ impl Clip {
     }
 
     /// Evaluates `program` and decrypts it; checks the noise budget of
-    /// every result ciphertext.
+    /// every result ciphertext, and that the plan's static count is the
+    /// operations the evaluation ran.
     fn run(&self, label: &str, program: &Program) -> Vec<i64> {
         let (ck, sk) = keys();
         let plan = program.plan(&self.layout()).unwrap();
         let (result, counts) = evaluate(sk, &plan, &self.video).unwrap();
+        assert_eq!(plan.counts(), counts, "{label}: static count");
         let budgets: Vec<i64> = result
             .ciphertexts()
             .iter()
@@ -665,6 +667,7 @@ fn packed_lv_area_matches_each_video() {
             threshold,
         };
         let (result, plan, counts) = evaluate_packed(sk, &program, &layout, &videos).unwrap();
+        assert_eq!(plan.counts(), counts, "threshold {threshold}: static count");
         assert_eq!(plan.per_pack, 4);
         assert_eq!(
             blindfold_bfv::pack::packs(&classes),
@@ -721,6 +724,7 @@ fn a_full_unit_gathers_into_one_ciphertext() {
     let (result, plan, counts) = evaluate_packed(sk, &program, &layout, &videos).unwrap();
     assert_eq!(result.result().ciphertexts().len(), 1);
     assert_eq!(counts.rotations, 16 * 10 + 15);
+    assert_eq!(plan.counts(), counts, "static count");
     assert_eq!(
         result.decrypt(ck, &plan).unwrap(),
         plain_counts(&plains, &mask, 9)
@@ -804,7 +808,9 @@ fn every_program_runs_on_a_video_of_any_class() {
         assert_eq!(read.class(), class);
         for (program, want) in &cases {
             let plan = program.plan(&layout).unwrap();
-            let (result, _) = evaluate(sk, &plan, &read).unwrap();
+            let (result, counts) = evaluate(sk, &plan, &read).unwrap();
+            // The class moves the plan (Plan::for_class), not its cost.
+            assert_eq!(plan.counts(), counts, "class {class}: {program:?}");
             let bytes = result.to_bytes();
             let back = blindfold_bfv::BfvResult::from_bytes(&bytes, SET, &plan).unwrap();
             assert_eq!(
@@ -814,6 +820,139 @@ fn every_program_runs_on_a_video_of_any_class() {
             );
         }
     }
+}
+
+/// The static counts (`Plan::counts`) of each program equal the
+/// operations a real evaluation ran, on the cases whose counts differ the
+/// most: constant and full polynomials, kernels with zero taps (and none
+/// at all), linear models with plain terms only, threshold terms only,
+/// several layers, and terms on another ciphertext. (Every other
+/// evaluation in this file checks the same through `Clip::run`.)
+#[test]
+fn static_counts_equal_evaluated_counts() {
+    let (_, sk) = keys();
+    // 8x8, 6 frames: one ciphertext, segments of 64 slots.
+    let clip = Clip::new(61, 8, 8, 4, 4);
+    let layout = clip.layout();
+    let all = clip.all_frames();
+    let mask = partial_mask(64);
+    let term = |frame: u32, pixels: Vec<u32>, below: Option<u8>, weight: i64| Term {
+        frame,
+        pixels,
+        below,
+        weight,
+    };
+    let mut programs: Vec<(&str, Program)> = Vec::new();
+    for threshold in [0u8, 1, 5, 15, 16] {
+        programs.push((
+            "count-below",
+            Program::CountBelow {
+                frames: all.clone(),
+                mask: mask.clone(),
+                threshold,
+            },
+        ));
+    }
+    programs.push((
+        "histogram",
+        Program::Histogram {
+            frames: all.clone(),
+            mask: mask.clone(),
+        },
+    ));
+    for kernel in [
+        [1i8; 9],
+        [0, -1, 0, -1, 5, -1, 0, -1, 0],
+        [0, 0, 0, 0, 0, 0, 1, 0, -1],
+        [0; 9],
+    ] {
+        programs.push((
+            "conv3x3",
+            Program::Conv3x3 {
+                frames: vec![0, 2],
+                kernel,
+            },
+        ));
+    }
+    for terms in [
+        vec![term(0, vec![1, 2], None, 3)],
+        vec![term(1, vec![1, 2], None, 0)],
+        vec![term(0, (0..20).collect(), Some(7), 0)],
+        vec![
+            term(0, (0..20).collect(), Some(5), 3),
+            term(0, (10..30).collect(), Some(5), 3),
+            term(1, (0..64).step_by(3).collect(), Some(11), -7),
+            term(2, vec![4], Some(16), 2),
+            term(3, vec![4], Some(0), 2),
+            term(3, vec![0, 63], None, -1),
+        ],
+    ] {
+        programs.push(("linear", Program::Linear { terms }));
+    }
+    for (label, program) in &programs {
+        let plan = program.plan(&layout).unwrap();
+        let (_, counts) = evaluate(sk, &plan, &clip.video).unwrap();
+        assert_eq!(plan.counts(), counts, "{label}: {program:?}");
+    }
+    // The known costs: [x < 5] is 7 multiplications, a 64-slot segment sum 6 rotations.
+    let plan = programs[2].1.plan(&layout).unwrap();
+    assert_eq!(
+        (plan.counts().multiplications, plan.counts().rotations),
+        (7, 6)
+    );
+    // A frame per ciphertext (80x60: two segments of 4096), so several groups.
+    let big = Clip::new(62, 80, 60, 4, 1);
+    let layout = big.layout();
+    assert_eq!(layout.ciphertexts, 3);
+    for program in [
+        Program::CountBelow {
+            frames: vec![0, 2],
+            mask: (0..4800).collect(),
+            threshold: 9,
+        },
+        Program::Linear {
+            terms: vec![
+                term(0, vec![0, 4096], None, 2),
+                term(2, (4000..4200).collect(), Some(8), 1),
+            ],
+        },
+    ] {
+        let plan = program.plan(&layout).unwrap();
+        assert_eq!(plan.groups.len(), 2);
+        let (_, counts) = evaluate(sk, &plan, &big.video).unwrap();
+        assert_eq!(plan.counts(), counts, "80x60: {program:?}");
+    }
+}
+
+/// The static count of a packed unit (`PackedPlan::counts`) equals the
+/// operations `evaluate_packed` ran, here on 18 packs (one full, seventeen
+/// of one video each, as when the members repeat a class): two result
+/// ciphertexts, so two gathering trees (of 16 packs and of 2).
+#[test]
+fn packed_static_counts_equal_evaluated_counts() {
+    use blindfold_bfv::pack::{evaluate_packed, packed_plan};
+    let sk = &keys().1;
+    let layout = Layout::new(ED_ES_32).unwrap();
+    let plains = random_videos(21, 63);
+    let class = |i: usize| if i < 4 { i as u8 } else { 1 };
+    let videos = encrypt_classes(&plains, class, 64);
+    let classes: Vec<u8> = (0..21).map(class).collect();
+    let program = Program::CountBelow {
+        frames: vec![0, 1],
+        mask: (0..1024).filter(|p| p % 7 != 0).collect(),
+        threshold: 9,
+    };
+    let plan = packed_plan(&program, &layout, &classes).unwrap();
+    assert_eq!(plan.results, 2);
+    let want = plan.counts();
+    // 18 packs: 7 multiplications and 10 rotations each, 15 + 1 to gather.
+    assert_eq!(
+        (want.multiplications, want.rotations),
+        (18 * 7, 18 * 10 + 16)
+    );
+    let (_, plan, counts) = evaluate_packed(sk, &program, &layout, &videos).unwrap();
+    assert_eq!(plan.counts(), counts);
+    assert_eq!(counts, want);
 }
 
 /// Untrusted packed results and class bytes: a wrong member count, a class

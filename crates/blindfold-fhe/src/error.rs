@@ -15,6 +15,17 @@ pub enum FheError {
         /// The underlying reason, as reported by tfhe's safe deserialiser.
         reason: String,
     },
+    /// An untrusted blob is larger than the limit its expected content
+    /// implies; refused before parsing.
+    #[error("{what} blob is {size} bytes, over its limit of {limit} bytes")]
+    TooLarge {
+        /// Which blob.
+        what: &'static str,
+        /// Its size.
+        size: u64,
+        /// The limit (for a result: from the job's plan).
+        limit: u64,
+    },
     /// An object could not be serialised (for example it exceeds the size limit).
     #[error("cannot serialise {what}: {reason}")]
     Serialize {

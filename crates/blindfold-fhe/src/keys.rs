@@ -13,6 +13,8 @@
 
 use tfhe::core_crypto::prelude::*;
 use tfhe::safe_serialization::{safe_deserialize, safe_deserialize_conformant, safe_serialize};
+use tfhe::shortint::atomic_pattern::AtomicPatternServerKey;
+use tfhe::shortint::client_key::atomic_pattern::AtomicPatternClientKey;
 
 use crate::error::{FheError, Result};
 use crate::params::{ParamSet, CLIENT_KEY_LIMIT, COMPRESSED_SERVER_KEY_LIMIT, SERVER_KEY_LIMIT};
@@ -122,13 +124,24 @@ impl ClientKey {
         // encryption would index out of bounds.
         let key = Self::from_hl(param_set, hl);
         let enc = param_set.encoding();
-        if key.sk.encryption_key().lwe_dimension().to_lwe_size().0 != enc.lwe_size {
+        let small_ok = key
+            .small_key()
+            .is_some_and(|k| k.lwe_dimension().to_lwe_size().0 == enc.small_lwe_size);
+        if key.sk.encryption_key().lwe_dimension().to_lwe_size().0 != enc.lwe_size || !small_ok {
             return Err(FheError::NotConformant {
                 what: "client key",
                 param_set: param_set.name(),
             });
         }
         Ok(key)
+    }
+
+    /// The small LWE key (u32) that the server key's key switch maps to.
+    fn small_key(&self) -> Option<LweSecretKeyView<'_, u32>> {
+        match &self.sk.atomic_pattern {
+            AtomicPatternClientKey::KeySwitch32(k) => Some(k.small_lwe_secret_key()),
+            AtomicPatternClientKey::Standard(_) => None,
+        }
     }
 
     /// The LWE key ciphertexts are encrypted and decrypted under, with its
@@ -144,6 +157,18 @@ impl ClientKey {
         let ct = LweCiphertext::from_container(lwe, CiphertextModulus::new_native());
         decrypt_lwe_ciphertext(&self.sk.encryption_key(), &ct).0
     }
+
+    /// Decrypt a raw small-key LWE ciphertext (modulus 2^32) to its phase.
+    /// `None` if the length is not the small key's `n + 1` (or the key has
+    /// no small key, which a conformant V1 key always has).
+    pub(crate) fn small_phase(&self, lwe: &[u32]) -> Option<u32> {
+        let key = self.small_key()?;
+        if lwe.len() != key.lwe_dimension().to_lwe_size().0 {
+            return None;
+        }
+        let ct = LweCiphertext::from_container(lwe, CiphertextModulus::<u32>::new_native());
+        Some(decrypt_lwe_ciphertext(&key, &ct).0)
+    }
 }
 
 impl ServerKey {
@@ -155,6 +180,19 @@ impl ServerKey {
     pub(crate) fn shortint(&self) -> &tfhe::shortint::ServerKey {
         let integer: &tfhe::integer::ServerKey = self.hl.as_ref();
         integer.as_ref()
+    }
+
+    /// The key-switching key of the KS32 atomic pattern: big LWE key (u64)
+    /// to small LWE key (u32). Every PBS starts with it; results use it to
+    /// store parts compactly.
+    pub(crate) fn key_switching_key(&self) -> Result<&LweKeyswitchKeyOwned<u32>> {
+        match &self.shortint().atomic_pattern {
+            AtomicPatternServerKey::KeySwitch32(ap) => Ok(&ap.key_switching_key),
+            _ => Err(FheError::NotConformant {
+                what: "server key (no KS32 key-switching key)",
+                param_set: self.param_set.name(),
+            }),
+        }
     }
 
     /// The parameter set of this key.

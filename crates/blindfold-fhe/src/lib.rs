@@ -35,6 +35,13 @@
 //!   the client adds the decrypted parts. So the PBS count of a pipeline is
 //!   exactly its number of non-linear pixel evaluations (formulas in each
 //!   pipeline module; [`PipelineParams::pbs_count`]).
+//! * Result parts are stored compactly where the noise allows: key-switched
+//!   with the server key's own KS32 key-switching key to the small LWE key
+//!   (918 + 1 coefficients of 32 bits, 3.7 kB instead of 16.4 kB). Every
+//!   PBS-output part qualifies (lv-area, histogram, linear-model's dark
+//!   counts: about 4.4x smaller results); leveled sums of 4-bit pixels
+//!   (conv3x3, intensity sums) have too wide a range and stay under the big
+//!   key. The choice is a pure function of the plan ([`result`]).
 //!
 //! # What a verifier must match
 //!

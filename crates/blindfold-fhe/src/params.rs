@@ -23,7 +23,9 @@ pub const COMPRESSED_SERVER_KEY_LIMIT: u64 = 128 << 20;
 pub const MAX_VIDEO_PIXELS: u64 = 1 << 25;
 /// Largest accepted serialised encrypted video, in bytes (8 bytes per pixel plus headers).
 pub const VIDEO_LIMIT: u64 = 8 * MAX_VIDEO_PIXELS + (16 << 20);
-/// Largest accepted serialised result blob, in bytes.
+/// Largest accepted serialised result blob, in bytes, whatever the job: the
+/// ceiling of [`crate::EncryptedResult::limit`], which sizes each job's
+/// reads from its plan.
 pub const RESULT_LIMIT: u64 = 1 << 30;
 
 /// A pinned parameter set. Its [`name`](ParamSet::name) goes into dataset
@@ -55,11 +57,23 @@ pub(crate) fn decode_window(phase: u64, log_delta: u32, lo: i64) -> i64 {
     lo.wrapping_add(offset as i64)
 }
 
+/// [`decode_window`] of a 32-bit phase (a part key-switched to the small
+/// key, modulus 2^32): `log_delta` is at 32 bits, so the window is
+/// `[lo, lo + 2^(32 - log_delta))`. Exactly `decode_window` of the phase
+/// lifted to 64 bits (`phase << 32`, `log_delta + 32`).
+pub(crate) fn decode_window_32(phase: u32, log_delta: u32, lo: i64) -> i64 {
+    decode_window(u64::from(phase) << 32, log_delta + 32, lo)
+}
+
 /// Derived constants of a parameter set (encodings and budgets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Encoding {
     /// Size of an LWE ciphertext under the big (GLWE-derived) key: k*N + 1.
     pub lwe_size: usize,
+    /// Size of an LWE ciphertext under the small key (n + 1, 32-bit
+    /// coefficients): what the server key's key-switching key maps to, and
+    /// how result parts are stored when their noise allows it.
+    pub small_lwe_size: usize,
     /// Number of slots of the PBS input space (message * carry modulus).
     pub pbs_slots: u64,
     /// log2 of the PBS input scaling: a PBS input encodes `x * 2^pbs_log_delta`.
@@ -81,6 +95,18 @@ pub struct Encoding {
     pub max_fine_l1: u64,
     /// Coefficient spacing of LUT boxes in the accumulator (N / pbs_slots).
     pub box_size: usize,
+    /// log2 of a bound on |fresh pixel noise| (64-bit scale).
+    pub fresh_noise_log2: u32,
+    /// log2 of an upper bound on the variance of one PBS output's error
+    /// (64-bit scale): the unit of `max_pbs_noise_units`.
+    pub pbs_noise_var_log2: u32,
+    /// log2 of an upper bound on the variance the key switch of a result
+    /// part to the small key adds (64-bit scale).
+    pub ks_noise_var_log2: u32,
+    /// A part is key-switched only if its decoding rounding limit stays this
+    /// many standard deviations (of the summed Gaussian noise, after the
+    /// worst-case fresh noise) away: see [`crate::eval`]'s part storage.
+    pub ks_sigmas: u32,
 }
 
 impl ParamSet {
@@ -152,6 +178,7 @@ impl ParamSet {
         match self {
             ParamSet::V1 => Encoding {
                 lwe_size: 2048 + 1,
+                small_lwe_size: 918 + 1,
                 pbs_slots: 16,
                 // 16 slots plus the padding bit: 2^64 / 32.
                 pbs_log_delta: 59,
@@ -170,6 +197,22 @@ impl ParamSet {
                 // it stays below 2^37, far under the half-step 2^38.
                 max_fine_l1: 1 << 20,
                 box_size: 2048 / 16,
+                fresh_noise_log2: 17,
+                // Measured std about 2^49 (see max_pbs_noise_units); the
+                // bound takes 2^50.
+                pbs_noise_var_log2: 100,
+                // The KS32 key switch (base 2^4, 4 levels, u64 -> u32):
+                // rounding each of the 2048 mask coefficients to its top 16
+                // bits, times a binary key, has variance at most
+                // 2048 * 2^96 / 12 = 2^103.4; the key-switching key's
+                // TUniform(13) noise at 32 bits (variance 2^24.4, 2^88.4 at
+                // 64 bits) times 2048 * 4 balanced digits (E[d^2] about
+                // 21.5) adds 2^105.8: about 2^106.2 in all (std 2^53.1).
+                // The bound takes 2^107 (std 2^53.5); tests/noise.rs
+                // measures the std of key-switched parts against it.
+                ks_noise_var_log2: 107,
+                // Gaussian tail beyond 16 std: about 2^-189 per part.
+                ks_sigmas: 16,
             },
         }
     }
@@ -196,6 +239,28 @@ mod tests {
                             .wrapping_shl(log_delta)
                             .wrapping_add(noise as u64);
                         assert_eq!(decode_window(phase, log_delta, lo), v);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decode_window_32_round_trips_every_value_with_noise() {
+        for log_delta in [1u32, 7, 27, 31] {
+            let span = 1i64 << (32 - log_delta);
+            for lo in [-span / 2, 0, -3, 5] {
+                for v in [lo, lo + 1, lo + span / 2, lo + span - 1] {
+                    let noises: &[i64] = if log_delta >= 2 {
+                        &[0, 1 << (log_delta - 2), -(1 << (log_delta - 2))]
+                    } else {
+                        &[0]
+                    };
+                    for &noise in noises {
+                        let phase = (v as u32)
+                            .wrapping_shl(log_delta)
+                            .wrapping_add(noise as u32);
+                        assert_eq!(decode_window_32(phase, log_delta, lo), v);
                     }
                 }
             }

@@ -13,6 +13,7 @@
 //!   ([`Scheme::unit_size`]): one video, or under BFV lv-area a run of
 //!   videos packed and gathered into one result blob
 //!   ([`blindfold_bfv::pack`]); [`SchemeClientKey::decrypt_unit`] reads it.
+//!   [`Scheme::unit_ops`] says beforehand how many operations it will run.
 //!
 //! Both schemes share each pipeline's params, its validation and its
 //! plaintext twin ([`PipelineParams::plaintext`]): decrypting either
@@ -116,6 +117,58 @@ impl Scheme {
         match self {
             Scheme::Tfhe(_) => COMPRESSED_SERVER_KEY_LIMIT,
             Scheme::Bfv(_) => bfv::params::SERVER_KEY_LIMIT,
+        }
+    }
+
+    /// Largest accepted result blob of one unit ([`Self::unit_size`]
+    /// videos) of `params` on videos of geometry `g`, from the plan alone,
+    /// before anything is read: TFHE [`EncryptedResult::limit`] (its parts'
+    /// stored sizes plus framing), BFV [`bfv::pack::PackedResult::limit`]
+    /// for a full packed unit, else [`bfv::BfvResult::limit`].
+    pub fn result_limit(self, params: &PipelineParams, g: &Geometry) -> Result<u64> {
+        match self {
+            Scheme::Tfhe(p) => EncryptedResult::limit(p, params, g),
+            Scheme::Bfv(p) => Ok(match packed_plan(params, g)? {
+                Some(plan) => bfv::pack::PackedResult::limit(
+                    p,
+                    &plan.layout,
+                    bfv::pack::unit_size(&plan.layout),
+                ),
+                None => bfv::BfvResult::limit(p, &params.bfv_plan(g)?),
+            }),
+        }
+    }
+
+    /// The expensive operations [`evaluate_unit`] runs on one unit of
+    /// videos of geometry `g` ([`Ops`], as it returns them), known before
+    /// any work: TFHE, the pipeline's bootstraps
+    /// ([`PipelineParams::pbs_count`]) per video; BFV, the plan's
+    /// multiplications and rotations ([`bfv::Plan::counts`]) per video, or
+    /// for a packed unit those of its packs and their gathering
+    /// ([`bfv::pack::PackedPlan::counts`]). `classes` are the unit's
+    /// videos' packing classes, in order ([`SchemeVideo::class`]; one
+    /// entry per video, whose value only a packed BFV unit reads: how
+    /// many packs its videos fill depends on them).
+    pub fn unit_ops(self, params: &PipelineParams, g: &Geometry, classes: &[u8]) -> Result<Ops> {
+        let videos = classes.len() as u64;
+        match self {
+            Scheme::Tfhe(_) => Ok(Ops {
+                pbs: params.pbs_count(g)?.saturating_mul(videos),
+                ..Ops::default()
+            }),
+            Scheme::Bfv(_) => {
+                let plan = params.bfv_plan(g)?;
+                if bfv::pack::packs_program(&plan.program, &plan.layout) {
+                    let packed = bfv::pack::packed_plan(&plan.program, &plan.layout, classes)?;
+                    return Ok(bfv_ops(packed.counts()));
+                }
+                let one = plan.counts();
+                Ok(bfv_ops(bfv::Counts {
+                    multiplications: one.multiplications.saturating_mul(videos),
+                    rotations: one.rotations.saturating_mul(videos),
+                    plain_multiplications: one.plain_multiplications.saturating_mul(videos),
+                }))
+            }
         }
     }
 
@@ -280,7 +333,7 @@ impl SchemeClientKey {
     ) -> Result<PlainOutput> {
         match self {
             SchemeClientKey::Tfhe(k) => {
-                EncryptedResult::from_bytes(bytes)?.decrypt_as(k, params, g)
+                EncryptedResult::from_bytes_as(bytes, k.param_set(), params, g)?.decrypt(k, params)
             }
             SchemeClientKey::Bfv(k) => {
                 let plan = params.bfv_plan(g)?;
@@ -334,6 +387,15 @@ pub enum SchemeVideo {
 }
 
 impl SchemeVideo {
+    /// The video's BFV packing class (chosen at encryption; see
+    /// [`SchemeClientKey::encrypt`]), 0 under TFHE.
+    pub fn class(&self) -> u8 {
+        match self {
+            SchemeVideo::Tfhe(_) => 0,
+            SchemeVideo::Bfv(v) => v.class(),
+        }
+    }
+
     /// Reads an input blob of a dataset of `scheme` whose videos have geometry `g`.
     pub fn from_bytes(bytes: &[u8], scheme: Scheme, g: &Geometry) -> Result<Self> {
         match scheme {
@@ -356,7 +418,8 @@ impl SchemeVideo {
     }
 }
 
-/// The expensive operations one evaluation ran.
+/// The expensive operations one evaluation ran (or will run:
+/// [`Scheme::unit_ops`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ops {
     /// TFHE programmable bootstraps.
@@ -365,6 +428,16 @@ pub struct Ops {
     pub multiplications: u64,
     /// BFV rotations.
     pub rotations: u64,
+}
+
+impl Ops {
+    /// All of them: bootstraps, multiplications and rotations (a worker
+    /// prices its throughput per such operation, whichever the scheme).
+    pub fn total(&self) -> u64 {
+        self.pbs
+            .saturating_add(self.multiplications)
+            .saturating_add(self.rotations)
+    }
 }
 
 impl std::ops::AddAssign for Ops {

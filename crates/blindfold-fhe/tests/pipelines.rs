@@ -29,9 +29,13 @@ fn check_bfv(params: &PipelineParams, video: &PlainVideo, plain: &PlainOutput) {
     // Submission 1: a video of class 1 wherever the shape packs.
     let blob = k.client.encrypt(video, 1).expect("BFV encrypt");
     let enc = SchemeVideo::from_bytes(&blob, Scheme::BFV, &g).expect("BFV video");
+    let expected_ops = Scheme::BFV
+        .unit_ops(params, &g, &[enc.class()])
+        .expect("BFV static count");
     let (bytes, ops) =
         evaluate_unit(&k.server, params, &[enc], &Progress::new()).expect("BFV evaluate");
     assert_eq!(ops.pbs, 0);
+    assert_eq!(ops, expected_ops, "BFV static count for {params:?}");
     let decrypted = k
         .client
         .decrypt_unit(&bytes, params, &g, 1)
@@ -59,6 +63,13 @@ fn check(params: &PipelineParams, video: &PlainVideo) -> PlainOutput {
     );
     assert_eq!(progress.pbs_done(), expected_pbs);
     assert_eq!(progress.pbs_total(), expected_pbs);
+    assert_eq!(
+        Scheme::TFHE
+            .unit_ops(params, &video.geometry(), &[0])
+            .expect("TFHE static count")
+            .total(),
+        expected_pbs
+    );
     let decrypted = result.decrypt(&k.client, params).expect("decrypt");
     let plain = params.plaintext(video).expect("plaintext twin");
     assert_eq!(
@@ -131,6 +142,32 @@ fn lv_area_threshold_boundary() {
 }
 
 #[test]
+fn lv_area_every_threshold_on_black_white_and_random() {
+    // Three 4x4 frames: all black, all white, random (4 bits).
+    let random = random_video(77, 4, 4, 4, 1).frames.remove(0);
+    let frames = vec![vec![0u8; 16], vec![15u8; 16], random.clone()];
+    let video = PlainVideo::new(4, 4, 4, frames, ParamSet::V1).expect("video");
+    for t in 0..=16u8 {
+        let expected = PlainOutput::LvArea {
+            areas: vec![
+                if t > 0 { 16 } else { 0 },
+                if t == 16 { 16 } else { 0 },
+                random.iter().filter(|&&p| p < t).count() as u64,
+            ],
+        };
+        // The twin against a direct count; then BFV and TFHE (48 PBS per
+        // threshold) against the twin.
+        let params = lv(vec![], Mask::All, t);
+        assert_eq!(
+            params.plaintext(&video).expect("plain"),
+            expected,
+            "threshold {t}"
+        );
+        assert_eq!(check(&params, &video), expected, "threshold {t}");
+    }
+}
+
+#[test]
 fn lv_area_packed_low_bit_widths() {
     for bits in [1u8, 2, 3] {
         let video = random_video(10 + u64::from(bits), 6, 6, bits, 2);
@@ -138,6 +175,38 @@ fn lv_area_packed_low_bit_widths() {
             check(&lv(vec![1], Mask::All, t), &video);
         }
     }
+}
+
+/// A packed BFV lv-area unit: `Scheme::unit_ops` from the videos' classes
+/// equals the operations `evaluate_unit` ran, whether the classes fill one
+/// pack or repeat (more packs, more work, for the same number of videos).
+#[test]
+fn bfv_unit_ops_match_a_packed_evaluation() {
+    let k = bfv_keys();
+    let params = lv(vec![0, 1], Mask::All, 5);
+    let plain: Vec<PlainVideo> = (0..4).map(|i| random_video(40 + i, 6, 6, 4, 2)).collect();
+    let g = plain[0].geometry();
+    assert!(Scheme::BFV.unit_size(&params, &g).expect("unit size") >= 4);
+    let mut seen = Vec::new();
+    for submissions in [[0u64, 1, 2, 3], [0, 0, 0, 1]] {
+        let videos: Vec<SchemeVideo> = plain
+            .iter()
+            .zip(submissions)
+            .map(|(v, s)| {
+                let blob = k.client.encrypt(v, s).expect("BFV encrypt");
+                SchemeVideo::from_bytes(&blob, Scheme::BFV, &g).expect("BFV video")
+            })
+            .collect();
+        let classes: Vec<u8> = videos.iter().map(SchemeVideo::class).collect();
+        let expected = Scheme::BFV
+            .unit_ops(&params, &g, &classes)
+            .expect("static count");
+        let (_, ops) =
+            evaluate_unit(&k.server, &params, &videos, &Progress::new()).expect("BFV evaluate");
+        assert_eq!(ops, expected, "classes {classes:?}");
+        seen.push(ops.total());
+    }
+    assert!(seen[1] > seen[0], "3 packs cost more than 1: {seen:?}");
 }
 
 #[test]

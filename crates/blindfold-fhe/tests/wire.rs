@@ -4,8 +4,9 @@
 mod common;
 
 use blindfold_fhe::{
-    evaluate, ClientKey, CompressedServerKey, EncryptedResult, EncryptedVideo, FheError,
-    LvAreaParams, Mask, ParamSet, PipelineParams, PlainVideo, Progress, ServerKey,
+    evaluate, ClientKey, CompressedServerKey, EncryptedResult, EncryptedVideo, FheError, Geometry,
+    LvAreaParams, Mask, ParamSet, PipelineParams, PlainVideo, Progress, Scheme, SchemeClientKey,
+    ServerKey,
 };
 use common::{keys, pbs_counter_lock, random_video};
 use rand::{Rng, SeedableRng};
@@ -131,6 +132,122 @@ fn result_blob_round_trip_and_structure_checks() {
         reloaded.decrypt(&k.client, &other),
         Err(FheError::InvalidResult(_))
     ));
+}
+
+/// A 4x4x1 lv-area result: its params, its dataset geometry, its blob.
+fn small_lv_result() -> (PipelineParams, Geometry, PlainVideo, Vec<u8>) {
+    let k = keys();
+    let _guard = pbs_counter_lock();
+    let plain = random_video(13, 4, 4, 4, 1);
+    let enc = plain.encrypt(&k.client).expect("encrypt");
+    let params = PipelineParams::LvArea(LvAreaParams {
+        frames: vec![],
+        mask: Mask::All,
+        threshold: 8,
+    });
+    let result = evaluate(&k.server, &params, &enc, &Progress::new()).expect("evaluate");
+    assert_eq!(result.key_switched_count(), result.ciphertext_count());
+    let bytes = result.to_bytes().expect("bytes");
+    (params, plain.geometry(), plain, bytes)
+}
+
+#[test]
+fn result_claiming_another_geometry_is_refused() {
+    let k = keys();
+    let (params, g, plain, bytes) = small_lv_result();
+    let owner = SchemeClientKey::Tfhe(Box::new(k.client.clone()));
+    // The dataset's own geometry: loads and decrypts.
+    let ok = EncryptedResult::from_bytes_as(&bytes, ParamSet::V1, &params, &g).expect("load");
+    assert_eq!(
+        ok.decrypt_as(&k.client, &params, &g).expect("decrypt"),
+        params.plaintext(&plain).expect("plain")
+    );
+    assert_eq!(
+        owner.decrypt_result(&bytes, &params, &g).expect("decrypt"),
+        params.plaintext(&plain).expect("plain")
+    );
+    // The blob is honest, the dataset is another shape (larger, more
+    // frames, smaller): refused, with the geometry or the size named.
+    for other in [
+        Geometry { width: 8, ..g },
+        Geometry { frames: 2, ..g },
+        Geometry { bits: 2, ..g },
+        Geometry {
+            width: 2,
+            height: 2,
+            ..g
+        },
+    ] {
+        let err = EncryptedResult::from_bytes_as(&bytes, ParamSet::V1, &params, &other)
+            .expect_err("another geometry must be refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("claims geometry")
+                || matches!(
+                    err,
+                    FheError::TooLarge { .. } | FheError::InvalidParams { .. }
+                ),
+            "{other:?}: {msg}"
+        );
+        assert!(owner.decrypt_result(&bytes, &params, &other).is_err());
+        let reloaded = EncryptedResult::from_bytes(&bytes).expect("reload");
+        assert!(reloaded.decrypt_as(&k.client, &params, &other).is_err());
+    }
+    // A forged blob: the same ciphertexts, claiming 8x4 frames. Refused
+    // against the dataset's 4x4 (the claim differs) and against a dataset
+    // of 8x4 (the parts are not the plan's): an error either way, no panic.
+    let claimed: Vec<u8> = [4u32, 4, 4, 1]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let at = bytes
+        .windows(claimed.len())
+        .position(|w| w == claimed.as_slice())
+        .expect("geometry field in the blob");
+    let mut forged = bytes.clone();
+    forged[at..at + 4].copy_from_slice(&8u32.to_le_bytes());
+    let err = EncryptedResult::from_bytes_as(&forged, ParamSet::V1, &params, &g)
+        .expect_err("forged geometry");
+    assert!(err.to_string().contains("claims geometry"), "{err}");
+    let wide = Geometry { width: 8, ..g };
+    let err = EncryptedResult::from_bytes_as(&forged, ParamSet::V1, &params, &wide)
+        .expect_err("forged structure");
+    assert!(matches!(err, FheError::InvalidResult(_)), "{err}");
+    assert!(owner.decrypt_result(&forged, &params, &wide).is_err());
+}
+
+#[test]
+fn oversized_result_blobs_are_refused_before_parsing() {
+    let (params, g, _, bytes) = small_lv_result();
+    let limit = EncryptedResult::limit(ParamSet::V1, &params, &g).expect("limit");
+    assert_eq!(
+        Scheme::TFHE.result_limit(&params, &g).expect("limit"),
+        limit
+    );
+    println!(
+        "lv-area 4x4x1: blob {} bytes, limit {limit} bytes",
+        bytes.len()
+    );
+    // The limit is the blob's size up to the framing slack.
+    assert!(bytes.len() as u64 <= limit && limit - bytes.len() as u64 <= 2048);
+    // One byte over: refused by size (the bytes are zeros, which would
+    // otherwise fail to parse with another error), naming the limit.
+    for oversized in [vec![0u8; limit as usize + 1], {
+        let mut b = bytes.clone();
+        b.resize(limit as usize + 1, 0);
+        b
+    }] {
+        let err = EncryptedResult::from_bytes_as(&oversized, ParamSet::V1, &params, &g)
+            .expect_err("oversized");
+        assert!(
+            matches!(err, FheError::TooLarge { limit: l, .. } if l == limit),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&limit.to_string()), "{err}");
+    }
+    assert_rejects(&bytes, |b| {
+        EncryptedResult::from_bytes_as(b, ParamSet::V1, &params, &g)
+    });
 }
 
 #[test]

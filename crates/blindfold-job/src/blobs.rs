@@ -250,6 +250,15 @@ pub struct ResultBundle {
 }
 
 impl ResultBundle {
+    /// The largest bundle of `items` items of at most `item_limit` bytes
+    /// each: the header, the count, and per item its framing (index and
+    /// length) and bytes. Saturates at `u64::MAX`.
+    pub fn limit(items: u64, item_limit: u64) -> u64 {
+        items
+            .saturating_mul(item_limit.saturating_add(16))
+            .saturating_add(RESULT_MAGIC.len() as u64 + 8)
+    }
+
     /// Serialises the bundle.
     pub fn to_bytes(&self) -> Vec<u8> {
         let len = self.items.iter().map(|(_, b)| 16 + b.len()).sum::<usize>();

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::blobs::JSON_LIMIT;
 use crate::{DatasetMetadata, JobSpec};
 use blindfold_chain::Chain;
-use blindfold_fhe::{Scheme, SchemeServerKey, SchemeVideo};
+use blindfold_fhe::{Ops, Scheme, SchemeServerKey, SchemeVideo};
 use blindfold_market::{commitment, DatasetInputs, Input, Market};
 use blindfold_protocol::types::{Hash, JobId, JobInfo};
 use blindfold_store::BlobStore;
@@ -123,7 +123,8 @@ impl JobContext {
     }
 
     /// Programmable bootstraps one input costs (0 under BFV, or if the
-    /// plan cannot say).
+    /// plan cannot say): the TFHE progress count. For the cost of a job
+    /// under either scheme, see [`Self::ops`].
     pub fn pbs_per_input(&self) -> u64 {
         match self.scheme() {
             Scheme::Tfhe(_) => self
@@ -151,6 +152,39 @@ impl JobContext {
     /// by the unit's first submission.
     pub fn units(&self) -> Vec<&[Input]> {
         self.inputs.chunks(self.unit_size()).collect()
+    }
+
+    /// The expensive operations the whole job costs ([`Ops`]: TFHE
+    /// bootstraps, BFV multiplications and rotations), known before any
+    /// work: the sum over [`Self::units`] of [`Scheme::unit_ops`], exactly
+    /// what [`evaluate_unit`](crate::evaluate_unit) will return for them.
+    ///
+    /// `classes` are the live inputs' BFV packing classes, one per input in
+    /// order ([`SchemeVideo::class`] of each fetched input). Only a packed
+    /// BFV unit (lv-area on videos that share a ciphertext) reads them: its
+    /// cost depends on how many packs its members fill, which their classes
+    /// decide and which a per-input figure could not say. The data owner's
+    /// client picks `submission index mod classes`, so a full unit is full
+    /// packs; revocations or another client can leave more, smaller packs.
+    pub fn ops(&self, classes: &[u8]) -> Result<Ops> {
+        if classes.len() != self.inputs.len() {
+            return Err(JobError::invalid(
+                self.job_id,
+                format!(
+                    "{} packing classes for {} inputs",
+                    classes.len(),
+                    self.inputs.len()
+                ),
+            ));
+        }
+        let mut total = Ops::default();
+        for unit in classes.chunks(self.unit_size()) {
+            total += self
+                .scheme()
+                .unit_ops(&self.spec.params, &self.metadata.geometry, unit)
+                .map_err(|e| JobError::invalid(self.job_id, e.to_string()))?;
+        }
+        Ok(total)
     }
 
     /// The commitment to the result bundle whose SHA-256 is `result_hash`.

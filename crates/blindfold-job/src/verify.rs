@@ -43,7 +43,8 @@ use crate::context::JobContext;
 use crate::error::{JobError, Result};
 use crate::eval::Recomputed;
 
-/// Largest result bundle read (bytes).
+/// Largest result bundle read (bytes) where no job is at hand to size it;
+/// a job's own reads use [`JobContext::result_bundle_limit`].
 pub const RESULT_BUNDLE_LIMIT: u64 = 4 << 30;
 
 /// How much of a result the data owner recomputes before decrypting it.
@@ -278,17 +279,41 @@ impl JobContext {
         })
     }
 
-    /// The agreed bundle, or why it cannot be read (missing, malformed,
-    /// covering other submissions). Store I/O trouble is an error.
+    /// The largest result blob of one of the job's units: from the
+    /// dataset's geometry and the job's pipeline params, before anything is
+    /// read ([`blindfold_fhe::Scheme::result_limit`]).
+    pub fn result_item_limit(&self) -> Result<u64> {
+        self.scheme()
+            .result_limit(&self.spec.params, &self.metadata.geometry)
+            .map_err(|e| JobError::invalid(self.job_id, format!("result size limit: {e}")))
+    }
+
+    /// The largest result bundle of the job: one item per unit
+    /// ([`Self::units`]) of at most [`Self::result_item_limit`] bytes, plus
+    /// the bundle's framing ([`ResultBundle::limit`]).
+    pub fn result_bundle_limit(&self) -> Result<u64> {
+        Ok(ResultBundle::limit(
+            self.units().len() as u64,
+            self.result_item_limit()?,
+        ))
+    }
+
+    /// The agreed bundle, or why it cannot be read (missing, over the job's
+    /// size limits, malformed, covering other submissions). Store I/O
+    /// trouble is an error.
     async fn agreed_bundle<S: BlobStore>(
         &self,
         store: &S,
         agreed: &Hash,
     ) -> Result<std::result::Result<ResultBundle, String>> {
-        let bytes = match store.get(agreed, RESULT_BUNDLE_LIMIT).await {
+        let item_limit = self.result_item_limit()?;
+        let limit = ResultBundle::limit(self.units().len() as u64, item_limit);
+        let bytes = match store.get(agreed, limit).await {
             Ok(bytes) => bytes,
+            // Over the limit: refused unread, "job N: agreed result: blob
+            // H is S bytes, over the limit of L bytes".
             Err(e) => match JobError::store(self.job_id, "agreed result", e) {
-                JobError::Invalid { reason, .. } => return Ok(Err(reason)),
+                invalid @ JobError::Invalid { .. } => return Ok(Err(invalid.to_string())),
                 other => return Err(other),
             },
         };
@@ -296,6 +321,18 @@ impl JobContext {
             Ok(b) => b,
             Err(e) => return Ok(Err(format!("agreed result: {e}"))),
         };
+        if let Some((index, bytes)) = bundle
+            .items
+            .iter()
+            .find(|(_, b)| b.len() as u64 > item_limit)
+        {
+            return Ok(Err(format!(
+                "job {}: the agreed result's item for submission {index} is {} bytes, over \
+                 the job's limit of {item_limit} bytes per unit",
+                self.job_id,
+                bytes.len()
+            )));
+        }
         let indices: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
         let expected: Vec<u64> = self.units().iter().map(|u| u[0].index).collect();
         if indices != expected {
@@ -404,10 +441,11 @@ mod tests {
 #[cfg(test)]
 mod sample_tests {
     use crate::blobs::{BACKEND_CPU, DATASET_FORMAT};
-    use crate::{DatasetMetadata, JobSpec};
+    use crate::{DatasetMetadata, JobSpec, ResultBundle, RESULT_BUNDLE_LIMIT};
     use blindfold_fhe::{Geometry, LvAreaParams, Mask, PipelineParams, Scheme};
     use blindfold_market::Input;
     use blindfold_protocol::types::{JobInfo, JobStatus, PipelineId, Terms};
+    use blindfold_store::{BlobStore, DirStore};
 
     use crate::JobContext;
 
@@ -484,6 +522,75 @@ mod sample_tests {
     }
 
     #[test]
+    fn result_limits_come_from_the_dataset_and_the_params() {
+        // TFHE lv-area on every pixel of 32x32x2: 2 x 34 key-switched parts.
+        let tfhe = context_under(Scheme::TFHE, 32, 10_030);
+        let item = tfhe.result_item_limit().expect("limit");
+        let g = tfhe.metadata.geometry;
+        assert_eq!(
+            item,
+            Scheme::TFHE
+                .result_limit(&tfhe.spec.params, &g)
+                .expect("limit")
+        );
+        assert!((250_000..300_000).contains(&item), "{item}");
+        let bundle = tfhe.result_bundle_limit().expect("limit");
+        assert_eq!(bundle, ResultBundle::limit(10_030, item));
+        // 10,030 such videos: about 2.6 GB, under the old fixed 4 GiB.
+        assert!(bundle < RESULT_BUNDLE_LIMIT, "{bundle}");
+        // BFV packs 64 videos a unit: 157 units of one packed result each.
+        let bfv = context_under(Scheme::BFV, 32, 10_030);
+        assert_eq!(bfv.units().len(), 157);
+        let item = bfv.result_item_limit().expect("limit");
+        assert_eq!(
+            bfv.result_bundle_limit().expect("limit"),
+            ResultBundle::limit(157, item)
+        );
+    }
+
+    #[tokio::test]
+    async fn agreed_bundles_over_the_job_limits_are_refused() {
+        let dir = std::env::temp_dir().join(format!(
+            "blindfold-verify-limits-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let store = DirStore::open(&dir).expect("store");
+        let ctx = context(2);
+        let item = ctx.result_item_limit().expect("limit");
+        let limit = ctx.result_bundle_limit().expect("limit");
+        // Within the bundle limit, but one item over the per-unit limit.
+        let bundle = ResultBundle {
+            items: vec![(0, vec![0; item as usize + 1]), (1, vec![])],
+        };
+        let hash = store.put(bundle.to_bytes()).await.expect("put");
+        let why = ctx
+            .agreed_bundle(&store, &hash)
+            .await
+            .expect("no I/O error")
+            .expect_err("an item over the limit");
+        assert!(
+            why.contains("job 3") && why.contains(&format!("limit of {item} bytes")),
+            "{why}"
+        );
+        // Over the bundle limit: the store refuses it unread.
+        let bundle = ResultBundle {
+            items: vec![(0, vec![0; limit as usize]), (1, vec![])],
+        };
+        let hash = store.put(bundle.to_bytes()).await.expect("put");
+        let why = ctx
+            .agreed_bundle(&store, &hash)
+            .await
+            .expect("no I/O error")
+            .expect_err("a bundle over the limit");
+        assert!(
+            why.contains("job 3") && why.contains(&format!("limit of {limit} bytes")),
+            "{why}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn samples_are_keyed_sized_and_never_empty() {
         let ctx = context(1000);
         let a = ctx.sample(0.2, &[1; 32]);
@@ -509,5 +616,46 @@ mod sample_tests {
         // Geometry too large for one ciphertext: one video per unit again.
         let big = context_under(Scheme::BFV, 112, 5);
         assert_eq!(big.units().len(), 5);
+    }
+
+    #[test]
+    fn job_ops_add_up_the_units_static_counts() {
+        // TFHE: the bootstraps of every input.
+        let tfhe = context(5);
+        let pbs = tfhe.spec.params.pbs_count(&tfhe.metadata.geometry).unwrap();
+        assert!(pbs > 0);
+        let ops = tfhe.ops(&[0; 5]).unwrap();
+        assert_eq!((ops.pbs, ops.total()), (5 * pbs, 5 * pbs));
+        assert!(tfhe.ops(&[0; 4]).is_err(), "one class per input");
+
+        // BFV lv-area on 32x32: units of 64, 4 classes. In client order
+        // (index mod 4) a full unit is 16 packs of 7 multiplications and
+        // 10 rotations, gathered with 15 rotations; the last unit of 2
+        // videos is one pack.
+        let ctx = context_under(Scheme::BFV, 32, 130);
+        let classes: Vec<u8> = ctx.inputs.iter().map(|i| (i.index % 4) as u8).collect();
+        let ops = ctx.ops(&classes).unwrap();
+        assert_eq!(ops.pbs, 0);
+        assert_eq!(ops.multiplications, 2 * 16 * 7 + 7);
+        assert_eq!(ops.rotations, 2 * (16 * 10 + 15) + 10);
+        // The same videos all in one class: one pack each, far more work.
+        let same = ctx.ops(&[0; 130]).unwrap();
+        assert_eq!(same.multiplications, 130 * 7);
+        assert!(same.total() > 3 * ops.total());
+
+        // Not packed (112x112: 4 ciphertexts a video): per video, the plan's count.
+        let big = context_under(Scheme::BFV, 112, 5);
+        let one = big
+            .spec
+            .params
+            .bfv_plan(&big.metadata.geometry)
+            .unwrap()
+            .counts();
+        let ops = big.ops(&[0; 5]).unwrap();
+        assert_eq!(
+            (ops.multiplications, ops.rotations),
+            (5 * one.multiplications, 5 * one.rotations)
+        );
+        assert!(one.expensive() > 0);
     }
 }
