@@ -19,7 +19,7 @@ use blindfold_fhe::FheError;
 use blindfold_job::BlobError;
 use blindfold_job::{JobError, Mismatch};
 use blindfold_market::{InputMismatch, MarketError};
-use blindfold_protocol::types::JobId;
+use blindfold_protocol::types::{Hash, JobId};
 use blindfold_store::StoreError;
 
 /// Everything a client operation can refuse or fail with.
@@ -35,14 +35,15 @@ pub enum ClientError {
     #[error("{0}")]
     Key(String),
     /// A file or directory could not be read or written.
-    #[error("{action} {}: {reason}", path.display())]
+    #[error("{action} {}", path.display())]
     Io {
         /// What was being done ("reading", "writing").
         action: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The operating system's complaint.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
     /// The job or dataset is not in a state that allows the operation.
     #[error("{0}")]
@@ -51,6 +52,19 @@ pub enum ClientError {
     /// from what the chain recorded).
     #[error("{0}")]
     Integrity(String),
+    /// A release could not be sealed to the researcher's `age` key.
+    #[error("sealing the release failed")]
+    Seal(#[source] age::EncryptError),
+    /// A blocking task was cancelled before it finished (the runtime is
+    /// shutting down).
+    #[error("{what} was cancelled")]
+    Cancelled {
+        /// The work that did not finish ("encryption", "decryption").
+        what: String,
+        /// Tokio's report of the cancelled task.
+        #[source]
+        source: tokio::task::JoinError,
+    },
     /// The chain refused or failed.
     #[error(transparent)]
     Chain(ChainError),
@@ -83,9 +97,64 @@ pub enum ClientError {
         job: JobId,
         /// What differed.
         mismatch: Box<Mismatch>,
-        /// What the owner did about it on chain, in words (may be empty).
-        disputed: String,
+        /// What the owner did about it on chain.
+        disputed: Dispute,
     },
+}
+
+/// What the data owner did on chain about a result that failed
+/// verification ([`ClientError::Unverified`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dispute {
+    /// Rejected with the correct result (`reject`, bonded by one claim
+    /// stake): a jury of fresh blind replicas decides.
+    Rejected {
+        /// SHA-256 of the correct result, published in the blob store.
+        correct: Hash,
+        /// The job's challenge window had closed before the owner acted, so
+        /// it was `advance`d to `Computed` first and rejected there.
+        advanced: bool,
+    },
+    /// The contract takes no rejection of this result: why, in words.
+    /// Retrying changes nothing while the same result stands.
+    Closed(String),
+    /// The rejection did not go through (the chain or the store failed on
+    /// the way); it may if retried. `watch` retries it.
+    Failed(String),
+}
+
+impl Dispute {
+    /// Whether trying again may dispute what this did not.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Dispute::Failed(_))
+    }
+}
+
+impl std::fmt::Display for Dispute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dispute::Rejected { correct, advanced } => {
+                if *advanced {
+                    f.write_str(
+                        "; its challenge window had closed, so the job was advanced to Computed and",
+                    )?;
+                } else {
+                    f.write_str(";")?;
+                }
+                write!(
+                    f,
+                    " challenged on chain with the correct result {}",
+                    hex::encode(correct)
+                )
+            }
+            Dispute::Closed(why) => write!(f, "; nothing could be disputed: {why}"),
+            Dispute::Failed(why) => write!(
+                f,
+                "; disputing it on chain failed ({why}): run release again to retry \
+                 (watch retries on its next pass)"
+            ),
+        }
+    }
 }
 
 /// Result alias of this crate.
@@ -111,7 +180,7 @@ impl ClientError {
         ClientError::Io {
             action,
             path: path.to_path_buf(),
-            reason: error.to_string(),
+            source: error,
         }
     }
 }
@@ -143,5 +212,8 @@ pub(crate) fn join_error(what: &str, e: tokio::task::JoinError) -> ClientError {
     if e.is_panic() {
         std::panic::resume_unwind(e.into_panic());
     }
-    ClientError::State(format!("{what} was cancelled: {e}"))
+    ClientError::Cancelled {
+        what: what.to_string(),
+        source: e,
+    }
 }

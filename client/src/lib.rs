@@ -25,6 +25,11 @@
 //! - [`units`]: token amounts, epsilon, hashes and accounts as users write them.
 //! - [`error`]: [`ClientError`], one complete line per failure.
 //!
+//! Each operation returns a report type that serialises to the CLI's
+//! `--json` and renders itself for people with a `summary()` beside its
+//! definition ([`owner::ReleaseReport::summary`],
+//! [`operator::ChainInfo::summary`], ...), so the binary only prints.
+//!
 //! All async functions need a Tokio runtime (the blob stores use it);
 //! CPU-heavy TFHE work runs on Tokio's blocking pool.
 
@@ -41,7 +46,7 @@ pub mod sources;
 pub mod units;
 pub mod verify;
 
-pub use error::{ClientError, Result};
+pub use error::{ClientError, Dispute, Result};
 pub use keys::OwnerKeys;
 
 use blindfold_chain::Chain;

@@ -9,18 +9,24 @@
 //! - [`advance`] and [`fund`]: move the embedded chain's clock (deadlines) and
 //!   mint tokens into an account. They exist only on the embedded chain; a
 //!   real node's clock and balances are its own.
+//! - [`chain_info`]: a chain's clock and, where a marketplace is deployed,
+//!   its code hash, counts and money totals.
 //! - [`account_info`]: an account's balance, earnings and stake.
+//!
+//! Each report type ([`Deployed`], [`Advanced`], [`Funded`], [`ChainInfo`],
+//! [`AccountInfo`]) renders itself for people with its `summary`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use blindfold_chain::embedded::EmbeddedChain;
-use blindfold_chain::{AccountId, Chain, Signer};
+use blindfold_chain::{Account, Chain, Signer};
 use blindfold_market::Market;
 use blindfold_protocol::types::Balance;
 use blindfold_store::BlobStore;
 use serde::Serialize;
 
 use crate::error::{ClientError, Result};
+use crate::units::{format_units, hex32};
 use crate::Client;
 
 /// Where `scripts/build-contract.sh` puts the contract code.
@@ -124,6 +130,43 @@ pub async fn deploy<C: Chain>(
     .await?)
 }
 
+/// A deployed marketplace, as `deploy` reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Deployed {
+    /// The contract address (`0x` and 64 hex digits).
+    pub contract: String,
+    /// The chain, as the user named it.
+    pub chain: String,
+    /// The owner account, as the user named it.
+    pub owner: String,
+    /// The config file the address was recorded in, if it was.
+    pub config: Option<PathBuf>,
+    /// Where the code came from ([`check_artifact`]).
+    pub provenance: Provenance,
+}
+
+impl Deployed {
+    /// The address, the code's provenance and where the address was
+    /// recorded, for people.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "marketplace deployed at {} on {} (owner {})",
+            self.contract, self.chain, self.owner
+        );
+        let provenance = &self.provenance;
+        s.push_str(&format!("\ncode hash 0x{}", provenance.code_hash));
+        match (&provenance.manifest, &provenance.source_digest) {
+            (Some(m), Some(d)) => s.push_str(&format!(", as {m} says (source digest {d})")),
+            (Some(m), None) => s.push_str(&format!(", as {m} says")),
+            (None, _) => s.push_str(" (no manifest.json beside the wasm: provenance unknown)"),
+        }
+        if let Some(file) = &self.config {
+            s.push_str(&format!("\naddress recorded in {}", file.display()));
+        }
+        s
+    }
+}
+
 /// The refusal for a demo helper on a real node.
 pub fn embedded_only(command: &str, chain: &str) -> ClientError {
     ClientError::Usage(format!(
@@ -132,19 +175,155 @@ pub fn embedded_only(command: &str, chain: &str) -> ClientError {
     ))
 }
 
-/// Moves the embedded chain's clock forward by `seconds`; returns the new
+/// How far [`advance`] moved the clock.
+#[derive(Clone, Debug, Serialize)]
+pub struct Advanced {
+    /// Seconds added.
+    pub seconds: u64,
+    /// The chain time now (ms).
+    pub now_ms: u64,
+}
+
+impl Advanced {
+    /// One line, for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "chain clock moved {} s forward (now {} ms)",
+            self.seconds, self.now_ms
+        )
+    }
+}
+
+/// Moves the embedded chain's clock forward by `seconds`; reports the new
 /// chain time (ms).
-pub async fn advance(chain: &EmbeddedChain, seconds: u64) -> Result<u64> {
+pub async fn advance(chain: &EmbeddedChain, seconds: u64) -> Result<Advanced> {
     let ms = seconds
         .checked_mul(1000)
         .ok_or_else(|| ClientError::Usage(format!("{seconds} seconds is too far")))?;
     chain.advance_time(ms)?;
-    Ok(chain.now().await?)
+    Ok(Advanced {
+        seconds,
+        now_ms: chain.now().await?,
+    })
+}
+
+/// What [`fund`] minted.
+#[derive(Clone, Debug, Serialize)]
+pub struct Funded {
+    /// The account.
+    #[serde(with = "crate::units::hex32")]
+    pub account: Account,
+    /// The amount minted (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub amount: Balance,
+}
+
+impl Funded {
+    /// One line, for people; `name` is the account as the user wrote it.
+    pub fn summary(&self, name: &str) -> String {
+        format!("minted {} units into {name}", format_units(self.amount))
+    }
 }
 
 /// Mints `amount` base units into `account` on the embedded chain.
-pub fn fund(chain: &EmbeddedChain, account: &AccountId, amount: Balance) -> Result<()> {
-    Ok(chain.fund(account, amount)?)
+pub fn fund(chain: &EmbeddedChain, account: &Account, amount: Balance) -> Result<Funded> {
+    chain.fund(account, amount)?;
+    Ok(Funded {
+        account: *account,
+        amount,
+    })
+}
+
+/// A chain and the marketplace on it, as `chain info` reports them.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainInfo {
+    /// The chain ([`Chain::describe`]).
+    pub chain: String,
+    /// Its clock (ms).
+    pub now_ms: u64,
+    /// The marketplace's address, when one is configured.
+    pub contract: Option<String>,
+    /// The deployed contract's code hash (blake2-256 of its wasm).
+    pub code_hash: Option<String>,
+    /// The code hash of the release artifact here ([`DEFAULT_WASM`]),
+    /// when it exists.
+    pub expected_code_hash: Option<String>,
+    /// An announced upgrade: its code hash and when it may be enacted.
+    pub pending_upgrade: Option<(String, u64)>,
+    /// Datasets registered.
+    pub datasets: Option<u32>,
+    /// Jobs requested.
+    pub jobs: Option<u64>,
+    /// Escrow held (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub escrow: Balance,
+    /// Worker stakes held (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub stakes: Balance,
+}
+
+/// `chain`'s clock and, when `contract` is given, the marketplace there:
+/// its code hash (held against the release artifact [`DEFAULT_WASM`]
+/// when that exists here), pending upgrade, counts and money totals.
+pub async fn chain_info<C: Chain>(chain: C, contract: Option<Account>) -> Result<ChainInfo> {
+    let now_ms = chain.now().await?;
+    let mut info = ChainInfo {
+        chain: chain.describe(),
+        now_ms,
+        contract: None,
+        code_hash: None,
+        expected_code_hash: std::fs::read(DEFAULT_WASM)
+            .ok()
+            .map(|wasm| hex32(&blindfold_chain::code_hash(&wasm))),
+        pending_upgrade: None,
+        datasets: None,
+        jobs: None,
+        escrow: 0,
+        stakes: 0,
+    };
+    if let Some(address) = contract {
+        let market = Market::at(chain, address);
+        let state = market.state().await?;
+        info.contract = Some(hex32(&address));
+        info.code_hash = market.code_hash().await?.map(|h| hex32(&h));
+        info.pending_upgrade = state
+            .pending_upgrade
+            .map(|u| (hex32(&u.code_hash), u.enact_after));
+        info.datasets = Some(state.dataset_count);
+        info.jobs = Some(state.job_count);
+        info.escrow = state.totals.escrow;
+        info.stakes = state.totals.stakes;
+    }
+    Ok(info)
+}
+
+impl ChainInfo {
+    /// The clock, the marketplace's counts and totals, its code hash against
+    /// the artifact here, and any announced upgrade, for people.
+    pub fn summary(&self) -> String {
+        let mut s = format!("chain {} at {} ms", self.chain, self.now_ms);
+        if let (Some(c), Some(d), Some(j)) = (&self.contract, self.datasets, self.jobs) {
+            s.push_str(&format!(
+                "\nmarketplace {c}: {d} datasets, {j} jobs, escrow {}, stakes {}",
+                format_units(self.escrow),
+                format_units(self.stakes)
+            ));
+        }
+        if let Some(code) = &self.code_hash {
+            s.push_str(&format!("\ncode hash {code}"));
+            match &self.expected_code_hash {
+                Some(e) if e == code => s.push_str(&format!(" (matches {DEFAULT_WASM})")),
+                Some(e) => s.push_str(&format!("\n  DIFFERS from {DEFAULT_WASM} here: {e}")),
+                None => {}
+            }
+        }
+        if let Some((code, at)) = &self.pending_upgrade {
+            s.push_str(&format!(
+                "\nupgrade announced to {code}, enactable from {at} ms"
+            ));
+        }
+        s
+    }
 }
 
 /// An account's money.
@@ -152,7 +331,7 @@ pub fn fund(chain: &EmbeddedChain, account: &AccountId, amount: Balance) -> Resu
 pub struct AccountInfo {
     /// The account.
     #[serde(with = "crate::units::hex32")]
-    pub account: AccountId,
+    pub account: Account,
     /// Free balance on the chain.
     #[serde(with = "crate::units::units_str")]
     pub balance: Balance,
@@ -164,10 +343,23 @@ pub struct AccountInfo {
     pub stake: Balance,
 }
 
+impl AccountInfo {
+    /// One line, for people; `name` is the account as the user wrote it.
+    pub fn summary(&self, name: &str) -> String {
+        format!(
+            "{}: balance {}, earnings {}, stake {}",
+            name,
+            format_units(self.balance),
+            format_units(self.earnings),
+            format_units(self.stake)
+        )
+    }
+}
+
 /// `account`'s balance, marketplace earnings and stake.
 pub async fn account_info<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
-    account: &AccountId,
+    account: &Account,
 ) -> Result<AccountInfo> {
     let m = client.market();
     Ok(AccountInfo {

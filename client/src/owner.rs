@@ -15,7 +15,8 @@
 //!   recomputation (the job layer's, [`blindfold_job`]) and decrypts only a
 //!   verified one; applies the [`policy`](crate::policy), posts the released
 //!   result's hash and publishes it, then finalises (pays out). A mismatch
-//!   decrypts nothing and is challenged on chain where the contract allows.
+//!   decrypts nothing and is rejected on chain where the contract allows
+//!   ([`dispute`]).
 //!   [`watch`] does all this for every job that becomes ready on the owner's
 //!   datasets.
 //! - [`withdraw`]: transfers the account's earnings to it.
@@ -25,22 +26,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use blindfold_chain::{AccountId, Chain, Signer};
+use blindfold_chain::{Account, Chain, Signer};
 use blindfold_fhe::Scheme;
 use blindfold_job::blobs::{DpNoise, BACKEND_CPU, DATASET_FORMAT};
 use blindfold_job::DatasetMetadata;
-use blindfold_job::{JobContext, Mismatch, Verification, VerifyPolicy};
-use blindfold_protocol::types::{Balance, DatasetId, Hash, JobId, JobStatus, Policy, MAX_BATCH};
+use blindfold_job::{Mismatch, Verification, VerifyPolicy};
+use blindfold_protocol::types::{
+    Balance, DatasetId, Hash, JobId, JobInfo, JobStatus, Policy, MAX_BATCH,
+};
 use blindfold_store::BlobStore;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{join_error, ClientError, Result};
+use crate::error::{join_error, ClientError, Dispute, Result};
 use crate::keys::{self, OwnerKeys};
 use crate::policy::{self, Decision, Decrypted, ReleasePolicy};
 use crate::seal;
 use crate::sources::{prepare, PrepSpec, Source};
-use crate::units::{hex32, short_hex};
+use crate::units::{format_epsilon, format_units, hex32, short_hex};
 use crate::{status_name, Client};
 
 // ---- keys ----------------------------------------------------------------------
@@ -55,6 +58,21 @@ pub struct KeygenReport {
     pub server_key_hash: Hash,
     /// Size of the compressed server key in bytes.
     pub server_key_bytes: usize,
+}
+
+impl KeygenReport {
+    /// Where the keys went, for people; `store` names the blob store as the
+    /// user wrote it.
+    pub fn summary(&self, store: &str) -> String {
+        format!(
+            "keys in {} (client.key is secret, mode 0600; back it up)\n\
+             server key {} ({} bytes) stored in {}",
+            self.dir.display(),
+            hex32(&self.server_key_hash),
+            self.server_key_bytes,
+            store
+        )
+    }
 }
 
 /// Generates keys into `dir` (refusing to replace a client key unless
@@ -119,6 +137,39 @@ pub struct Registered {
     pub server_key_hash: Hash,
     /// The metadata published.
     pub metadata: DatasetMetadata,
+    /// Price per job, in base units (in the text summary, not the JSON).
+    #[serde(skip)]
+    pub price: Balance,
+    /// The on-chain policy (in the text summary, not the JSON).
+    #[serde(skip)]
+    pub policy: Policy,
+}
+
+impl Registered {
+    /// The new dataset and what to do next, for people.
+    pub fn summary(&self) -> String {
+        let g = self.metadata.geometry;
+        format!(
+            "registered dataset {} '{}': {}x{} pixels, {} bits, {} frames ({}), price {}, \
+             min cohort {}, replication {}{}\nmetadata {}\nnext: blindfold submit {} --synthetic 20 (or --echonet DIR / --dicom FILES)",
+            self.dataset_id,
+            self.metadata.name,
+            g.width,
+            g.height,
+            g.bits,
+            g.frames,
+            self.metadata.frame_selection,
+            format_units(self.price),
+            self.policy.min_cohort,
+            self.policy.replication,
+            self.policy
+                .dp_epsilon_budget
+                .map(|b| format!(", DP budget epsilon {}", format_epsilon(b)))
+                .unwrap_or_default(),
+            hex32(&self.metadata_hash),
+            self.dataset_id
+        )
+    }
 }
 
 /// Publishes the metadata and server key of a new dataset and registers it.
@@ -173,6 +224,8 @@ pub async fn register<C: Chain, S: BlobStore>(
         metadata_hash,
         server_key_hash,
         metadata,
+        price: spec.price,
+        policy: spec.policy,
     })
 }
 
@@ -206,7 +259,7 @@ pub struct Ledger {
 
 impl Ledger {
     /// Where the ledger of `dataset` on `contract` lives.
-    pub fn path(keys_dir: &Path, contract: &AccountId, dataset: DatasetId) -> PathBuf {
+    pub fn path(keys_dir: &Path, contract: &Account, dataset: DatasetId) -> PathBuf {
         keys_dir.join(format!(
             "ledger-{}-{dataset}.json",
             hex::encode(&contract[..8])
@@ -214,7 +267,7 @@ impl Ledger {
     }
 
     /// Reads a ledger (empty if there is none yet).
-    pub fn load(keys_dir: &Path, contract: &AccountId, dataset: DatasetId) -> Result<Self> {
+    pub fn load(keys_dir: &Path, contract: &Account, dataset: DatasetId) -> Result<Self> {
         let path = Self::path(keys_dir, contract, dataset);
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
@@ -228,7 +281,7 @@ impl Ledger {
         }
     }
 
-    fn save(&self, keys_dir: &Path, contract: &AccountId, dataset: DatasetId) -> Result<()> {
+    fn save(&self, keys_dir: &Path, contract: &Account, dataset: DatasetId) -> Result<()> {
         let path = Self::path(keys_dir, contract, dataset);
         let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
         keys::write_private(&path, &bytes)
@@ -285,6 +338,25 @@ pub struct SubmitReport {
     pub skipped: Vec<String>,
     /// The dataset's submission count afterwards.
     pub submission_count: u64,
+}
+
+impl SubmitReport {
+    /// How many videos went in and how many were skipped, for people.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "submitted {} encrypted videos to dataset {} (it now has {} submissions)",
+            self.submitted.len(),
+            self.dataset_id,
+            self.submission_count
+        );
+        if !self.skipped.is_empty() {
+            s.push_str(&format!(
+                "\nskipped {} videos already submitted (--resubmit submits them again)",
+                self.skipped.len()
+            ));
+        }
+        s
+    }
 }
 
 /// Preprocesses, encrypts, stores and records the videos of `source` as
@@ -417,7 +489,7 @@ async fn flush<C: Chain, S: BlobStore>(
     ledger.save(keys.dir(), &client.market().address(), dataset)
 }
 
-fn check_owner(dataset_owner: &AccountId, signer: &Signer, dataset: DatasetId) -> Result<()> {
+fn check_owner(dataset_owner: &Account, signer: &Signer, dataset: DatasetId) -> Result<()> {
     if dataset_owner == &signer.account() {
         Ok(())
     } else {
@@ -449,6 +521,25 @@ pub async fn revoke<C: Chain, S: BlobStore>(
         .market()
         .revoke_submission(owner, dataset, index)
         .await?)
+}
+
+/// A revoked submission, as `revoke` reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Revoked {
+    /// The dataset.
+    pub dataset_id: DatasetId,
+    /// The submission index revoked.
+    pub index: u64,
+}
+
+impl Revoked {
+    /// What was revoked and what it changes, for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "revoked submission {} of dataset {}; jobs requested from now on exclude it",
+            self.index, self.dataset_id
+        )
+    }
 }
 
 // ---- release -------------------------------------------------------------------
@@ -525,25 +616,61 @@ pub struct ReleaseReport {
     pub verified: Option<VerifiedSummary>,
 }
 
+impl ReleaseReport {
+    /// One line about the release, for people.
+    pub fn summary(&self) -> String {
+        let verified = match &self.verified {
+            Some(v) => format!(
+                "verified ({}: {} inputs recomputed, {} PBS, {:.1} s), ",
+                v.policy, v.recomputed, v.pbs, v.seconds
+            ),
+            None => String::new(),
+        };
+        format!(
+            "job {} (dataset {}): {verified}{}{}",
+            self.job_id,
+            self.dataset_id,
+            describe_outcome(&self.outcome),
+            if self.finalized {
+                "; finalised, everyone paid"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 /// Verifies job `job_id`'s agreed result, decrypts it, applies the
 /// dataset's policy, posts the released result's hash, publishes it and
 /// (with `options.finalize`) finalises the job.
 ///
 /// 1. **Verify before decrypt.** The agreed result is checked against a
-///    recomputation from the public inputs ([`JobContext::verify_result`],
+///    recomputation from the public inputs
+///    ([`JobContext::verify_result`](blindfold_job::JobContext::verify_result),
 ///    the code the workers and `verify` run) under the dataset's
 ///    [`VerifyPolicy`]. On a mismatch nothing is decrypted: the owner
-///    challenges on chain with the correct result when the job is still in
-///    its challenge window, and the call fails with
-///    [`ClientError::Unverified`], naming the submissions that differ.
-/// 2. A replication-1 job whose challenge window is over is `advance`d to
+///    rejects the result on chain with the correct one where the contract
+///    allows ([`dispute`]: in its challenge window, or, once that window
+///    has closed, after `advance`ing the job to `Computed`), and the call
+///    fails with [`ClientError::Unverified`], naming the submissions that
+///    differ and what was disputed ([`Dispute`]).
+/// 2. A verified job whose challenge window is over is `advance`d to
 ///    `Computed`; one whose window is still open is left alone.
-/// 3. Submissions revoked since the job was requested are left out, and
-///    never decrypted; the released cohort counts only what is left, and
-///    below the minimum cohort nothing is released.
+/// 3. Submissions revoked since the job was requested are left out of the
+///    release; the released cohort counts only what is left, and below the
+///    minimum cohort nothing is released. A result item none of whose
+///    submissions is kept is never decrypted; but an item is decrypted
+///    whole, so under BFV lv-area packing (up to 64 submissions per item) a
+///    revoked submission that shares its unit with kept ones *is* decrypted
+///    on this machine with its unit, then dropped: it is never released.
+///    Under TFHE, and for pipelines that are not packed, every item is one
+///    submission, and a revoked one is not decrypted at all.
 /// 4. The released result's hash goes on chain before the blob is
 ///    published; the blob is first saved in the key directory, so a crash
-///    in between loses nothing, and the next run publishes it.
+///    in between loses nothing, and the next run publishes the saved blob.
+///    A crash before the hash is posted makes the next run decrypt again
+///    and publish the same numbers: the DP noise is keyed by the owner's
+///    secret and the job ([`OwnerKeys::dp_seed`]).
 pub async fn release_job<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
@@ -627,7 +754,7 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     let verified = match verification {
         Verification::Verified(v) => v,
         Verification::Mismatch(mismatch) => {
-            let disputed = dispute(client, owner, &ctx, &mismatch).await?;
+            let disputed = dispute(client, owner, job_id, &mismatch).await;
             return Err(ClientError::Unverified {
                 job: job_id,
                 mismatch,
@@ -747,7 +874,7 @@ pub struct VerifiedSummary {
 
 /// Where the owner keeps a released result between deciding it and
 /// publishing it.
-fn saved_release_path(keys: &OwnerKeys, contract: &AccountId, job_id: JobId) -> PathBuf {
+fn saved_release_path(keys: &OwnerKeys, contract: &Account, job_id: JobId) -> PathBuf {
     keys.dir().join(format!(
         "released-{}-{job_id}.bin",
         hex::encode(&contract[..8])
@@ -788,39 +915,91 @@ async fn publish_saved<C: Chain, S: BlobStore>(
     Ok(())
 }
 
-/// Disputes a mismatched result on chain where the contract allows it:
-/// within the job's challenge window, or against an agreed (`Computed`)
-/// result before its release while dispute rounds remain, the owner
-/// publishes the correct result and rejects the job's with it (`reject`),
-/// staking one claim stake as its bond if its free stake is short. Fresh
-/// blind replicas then decide. Returns what it did,
-/// in words, for the error.
-async fn dispute<C: Chain, S: BlobStore>(
+/// Disputes a result of `job_id` that failed verification (`mismatch`) on
+/// chain where the contract allows it: the owner publishes the correct
+/// result and rejects the standing one with it (`reject`), staking one
+/// claim stake as its bond if its free stake is short; a jury of fresh
+/// blind replicas then decides.
+///
+/// The contract takes a rejection while the job is in its challenge window,
+/// or against an agreed (`Computed`) result before its release deadline
+/// while the two dispute rounds a jury needs remain (a round-0 result). A
+/// job whose challenge window closed before the owner acted (what `watch`
+/// sees: it hands over a `Challenge` job only then) is first `advance`d to
+/// `Computed`, then rejected there. Where nothing can be disputed the
+/// answer says why ([`Dispute::Closed`]); a call that failed on the way is
+/// [`Dispute::Failed`], to be retried.
+pub async fn dispute<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
-    ctx: &JobContext,
+    job_id: JobId,
     mismatch: &Mismatch,
-) -> Result<String> {
-    let job = client.job(ctx.job_id).await?;
-    let open = match job.status {
-        JobStatus::Challenge => !challenge_over(client, owner, &job).await?,
-        JobStatus::Computed => {
-            job.round.saturating_add(2) <= blindfold_protocol::types::MAX_DISPUTE_ROUNDS
-                && !client.market().deadline_passed(owner, job.deadline).await?
+) -> Dispute {
+    match try_dispute(client, owner, job_id, mismatch).await {
+        Ok(done) => done,
+        Err(e) => {
+            // The whole chain of causes: the error itself says only its own words.
+            let mut why = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                why.push_str(": ");
+                why.push_str(&c.to_string());
+                cause = c.source();
+            }
+            Dispute::Failed(why)
         }
-        _ => false,
+    }
+}
+
+async fn try_dispute<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    owner: &Signer,
+    job_id: JobId,
+    mismatch: &Mismatch,
+) -> Result<Dispute> {
+    let mut job = client.job(job_id).await?;
+    if standing_result(&job) != Some(mismatch.agreed) {
+        return Ok(Dispute::Closed(format!(
+            "the job is {} and {} is no longer its standing result",
+            status_name(job.status),
+            hex32(&mismatch.agreed)
+        )));
+    }
+    let mut advanced = false;
+    if challenge_over(client, owner, &job).await? {
+        // Too late to reject it under challenge: agree it first (nobody
+        // else challenged), then reject the agreed result.
+        let moved = client.market().advance(owner, job_id).await;
+        job = client.job(job_id).await?;
+        match moved {
+            Ok(_) => advanced = true,
+            // Someone advanced it first.
+            Err(_) if job.status != JobStatus::Challenge => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let rounds = blindfold_protocol::types::MAX_DISPUTE_ROUNDS;
+    let closed = match job.status {
+        JobStatus::Challenge => None,
+        JobStatus::Computed if job.round.saturating_add(2) > rounds => Some(format!(
+            "it was agreed in dispute round {} and the contract takes a rejection only while \
+             the two rounds a jury needs remain (at most {rounds}); its release window will \
+             lapse at {} ms and refund the researcher",
+            job.round, job.deadline
+        )),
+        JobStatus::Computed if client.market().deadline_passed(owner, job.deadline).await? => Some(
+            "its release window is over: `advance` ends it and refunds the researcher".to_string(),
+        ),
+        JobStatus::Computed => None,
+        JobStatus::Revealing => Some(
+            "a third party challenged it within its challenge window: the challengers reveal \
+             and a jury of fresh replicas decides; release the job once it is agreed again"
+                .to_string(),
+        ),
+        status => Some(format!("the job is {} now", status_name(status))),
     };
-    if !open {
-        return Ok(if job.status == JobStatus::Computed {
-            "; its dispute rounds are spent or its release window is over, so it cannot \
-             be rejected: the release window will lapse and refund the researcher"
-                .into()
-        } else {
-            format!(
-                "; the job is {} and cannot be challenged",
-                status_name(job.status)
-            )
-        });
+    if let Some(why) = closed {
+        return Ok(Dispute::Closed(why));
     }
     let correct = client.put(mismatch.correct.bundle.to_bytes()).await?;
     let free = match client.market().worker(&owner.account()).await {
@@ -834,11 +1013,21 @@ async fn dispute<C: Chain, S: BlobStore>(
             .stake(owner, job.terms.claim_stake - free)
             .await?;
     }
-    client.market().reject(owner, ctx.job_id, correct).await?;
-    Ok(format!(
-        "; challenged on chain with the correct result {}",
-        hex32(&correct)
-    ))
+    client.market().reject(owner, job_id, correct).await?;
+    Ok(Dispute::Rejected { correct, advanced })
+}
+
+/// The result that stands on `job`: the agreed one, or, in a
+/// replication-1 job's challenge window, the one result revealed so far
+/// (what [`JobContext::candidate_result`](blindfold_job::JobContext::candidate_result)
+/// verifies).
+fn standing_result(job: &JobInfo) -> Option<Hash> {
+    job.result_blob_hash.or_else(|| {
+        if job.status != JobStatus::Challenge {
+            return None;
+        }
+        job.claims.iter().find_map(|c| c.result_blob_hash)
+    })
 }
 
 /// Whether `job` is in its challenge window and the window has passed, so
@@ -846,7 +1035,7 @@ async fn dispute<C: Chain, S: BlobStore>(
 async fn challenge_over<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
-    job: &blindfold_protocol::types::JobInfo,
+    job: &JobInfo,
 ) -> Result<bool> {
     Ok(job.status == JobStatus::Challenge
         && client.market().deadline_passed(owner, job.deadline).await?)
@@ -892,9 +1081,17 @@ pub async fn releasable_jobs<C: Chain, S: BlobStore>(
     Ok(ready)
 }
 
-/// Releases every job of the owner's datasets as soon as it is `Computed`,
-/// polling every `interval`; with `once`, makes one pass and returns. Each
-/// attempt is reported to `on_release`; a failed job is retried next pass.
+/// Releases every job of the owner's datasets as soon as it is `Computed`
+/// (or in `Challenge` with its window over), polling every `interval`;
+/// with `once`, makes one pass and returns. Each attempt is reported to
+/// `on_release`; a failed job is retried next pass.
+///
+/// A result that failed verification is disputed ([`dispute`]: a
+/// `Challenge` job whose window closed is advanced, then rejected) and not
+/// recomputed while it stands; the job is taken up again when it comes back
+/// with another result or in another round (a jury's). A dispute that
+/// failed on the way ([`Dispute::Failed`]) is retried next pass, with the
+/// result already recomputed.
 pub async fn watch<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
@@ -905,19 +1102,78 @@ pub async fn watch<C: Chain, S: BlobStore>(
     mut on_release: impl FnMut(JobId, &Result<ReleaseReport>),
 ) -> Result<()> {
     let mut done = BTreeSet::new();
+    let mut refusals = Refusals::default();
     loop {
         for job_id in releasable_jobs(client, owner, &mut done).await? {
-            let result = release_job(client, owner, keys, job_id, options).await;
-            // A result that failed verification is not recomputed every pass.
-            if matches!(result, Ok(_) | Err(ClientError::Unverified { .. })) {
+            let job = match client.job(job_id).await {
+                Ok(job) => job,
+                Err(e) => {
+                    on_release(job_id, &Err(e));
+                    continue;
+                }
+            };
+            if refusals.settled(job_id, &job) {
+                continue;
+            }
+            let result = match refusals.undisputed(job_id, &job) {
+                Some(mismatch) => {
+                    let disputed = dispute(client, owner, job_id, &mismatch).await;
+                    Err(ClientError::Unverified {
+                        job: job_id,
+                        mismatch,
+                        disputed,
+                    })
+                }
+                None => release_job(client, owner, keys, job_id, options).await,
+            };
+            if result.is_ok() {
                 done.insert(job_id);
             }
+            refusals.record(job_id, &job, &result);
             on_release(job_id, &result);
         }
         if once {
             return Ok(());
         }
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// What [`watch`] remembers of results that failed verification.
+#[derive(Debug, Default)]
+struct Refusals {
+    /// Disputed, or beyond dispute: the result and the round it stood in.
+    settled: std::collections::BTreeMap<JobId, (Hash, u8)>,
+    /// Whose dispute failed on the way: disputed again, not recomputed.
+    undisputed: std::collections::BTreeMap<JobId, Box<Mismatch>>,
+}
+
+impl Refusals {
+    /// Whether `job`'s standing result was refused and dealt with.
+    fn settled(&self, job_id: JobId, job: &JobInfo) -> bool {
+        let standing = standing_result(job).map(|h| (h, job.round));
+        standing.is_some() && self.settled.get(&job_id) == standing.as_ref()
+    }
+
+    /// The mismatch of `job`'s standing result, if its dispute failed.
+    fn undisputed(&mut self, job_id: JobId, job: &JobInfo) -> Option<Box<Mismatch>> {
+        let mismatch = self.undisputed.remove(&job_id)?;
+        (standing_result(job) == Some(mismatch.agreed)).then_some(mismatch)
+    }
+
+    /// Notes what became of `job` (as it was before the attempt).
+    fn record(&mut self, job_id: JobId, job: &JobInfo, result: &Result<ReleaseReport>) {
+        match result {
+            Err(ClientError::Unverified {
+                mismatch, disputed, ..
+            }) if disputed.is_transient() => {
+                self.undisputed.insert(job_id, mismatch.clone());
+            }
+            Err(ClientError::Unverified { mismatch, .. }) => {
+                self.settled.insert(job_id, (mismatch.agreed, job.round));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -934,6 +1190,21 @@ pub async fn withdraw<C: Chain, S: BlobStore>(
         )));
     }
     Ok(client.market().withdraw(account).await?)
+}
+
+/// What `withdraw` moved, as the command reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Withdrawn {
+    /// The amount withdrawn (base units).
+    #[serde(with = "crate::units::units_str")]
+    pub amount: Balance,
+}
+
+impl Withdrawn {
+    /// The amount and where it went (`to`: the account's name), for people.
+    pub fn summary(&self, to: &str) -> String {
+        format!("withdrew {} to {to}", format_units(self.amount))
+    }
 }
 
 /// The display form of a released hash, for messages.
@@ -964,5 +1235,135 @@ pub fn describe_outcome(outcome: &ReleaseOutcome) -> String {
             "refused: the job covers {cohort} videos, the policy's minimum cohort is {min_cohort}; \
              nothing was released and the researcher was refunded"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blindfold_job::{Recomputed, ResultBundle};
+    use blindfold_protocol::types::{PipelineId, Terms};
+
+    fn job(status: JobStatus, round: u8, result: Option<Hash>) -> JobInfo {
+        JobInfo {
+            dataset_id: 0,
+            researcher: [0; 32],
+            pipeline: PipelineId::LvArea,
+            params_hash: [0; 32],
+            input_digest: [0; 32],
+            server_key_hash: [0; 32],
+            submission_count: 2,
+            revocation_count: 0,
+            epsilon: 0,
+            price: 0,
+            terms: Terms::default(),
+            escrow: 0,
+            slashed: 0,
+            replication: 1,
+            slots: 1,
+            offers: vec![],
+            challenged: None,
+            jury_from: 0,
+            commit_deadline: 0,
+            round,
+            status,
+            requested_at: 0,
+            deadline: 0,
+            claims: vec![],
+            result_blob_hash: result,
+            commitment: None,
+            released_hash: None,
+        }
+    }
+
+    fn unverified(agreed: Hash, disputed: Dispute) -> Result<ReleaseReport> {
+        let correct = Recomputed {
+            bundle: ResultBundle::default(),
+            result_hash: [2; 32],
+            commitment: [0; 32],
+            pbs: 0,
+            ops: Default::default(),
+            threads: 1,
+            seconds: 0.0,
+        };
+        Err(ClientError::Unverified {
+            job: 5,
+            mismatch: Box::new(Mismatch {
+                agreed,
+                correct_hash: [2; 32],
+                differing: vec![0],
+                reason: "forged".into(),
+                correct,
+            }),
+            disputed,
+        })
+    }
+
+    /// `watch` keeps at a refused result only while a dispute of it may
+    /// still go through, and takes the job up again when another result
+    /// (or the same one in a later round) stands.
+    #[test]
+    fn watch_retries_failed_disputes_and_new_results_only() {
+        let forged = [1; 32];
+        let agreed = job(JobStatus::Computed, 0, Some(forged));
+
+        // A dispute that failed on the way: retried, without recomputing.
+        let mut r = Refusals::default();
+        r.record(
+            5,
+            &agreed,
+            &unverified(forged, Dispute::Failed("rpc".into())),
+        );
+        assert!(!r.settled(5, &agreed), "a failed dispute is retried");
+        let again = r.undisputed(5, &agreed).expect("the mismatch is kept");
+        assert_eq!(again.agreed, forged);
+        assert!(r.undisputed(5, &agreed).is_none(), "taken once");
+        // ... but not against another result than the one it recomputed.
+        r.record(
+            5,
+            &agreed,
+            &unverified(forged, Dispute::Failed("rpc".into())),
+        );
+        let other = job(JobStatus::Computed, 0, Some([3; 32]));
+        assert!(r.undisputed(5, &other).is_none());
+
+        // Rejected, or beyond dispute: not recomputed while it stands.
+        for disputed in [
+            Dispute::Rejected {
+                correct: [2; 32],
+                advanced: true,
+            },
+            Dispute::Closed("spent".into()),
+        ] {
+            let mut r = Refusals::default();
+            r.record(5, &agreed, &unverified(forged, disputed));
+            assert!(r.settled(5, &agreed));
+            assert!(!r.settled(4, &agreed), "only that job");
+            assert!(!r.settled(5, &other), "a jury's new result is verified");
+            let later = job(JobStatus::Computed, 2, Some(forged));
+            assert!(!r.settled(5, &later), "so is the same one in a later round");
+            assert!(r.undisputed(5, &agreed).is_none());
+        }
+
+        // Other failures are retried from scratch.
+        let mut r = Refusals::default();
+        r.record(5, &agreed, &Err(ClientError::State("store down".into())));
+        assert!(!r.settled(5, &agreed));
+        assert!(r.undisputed(5, &agreed).is_none());
+    }
+
+    #[test]
+    fn dispute_messages_say_what_happened() {
+        let rejected = Dispute::Rejected {
+            correct: [0xab; 32],
+            advanced: true,
+        }
+        .to_string();
+        assert!(rejected.contains("advanced to Computed"), "{rejected}");
+        assert!(rejected.contains("challenged on chain"), "{rejected}");
+        let failed = Dispute::Failed("connection reset".into());
+        assert!(failed.is_transient());
+        assert!(failed.to_string().contains("retry"), "{failed}");
+        assert!(!Dispute::Closed("spent".into()).is_transient());
     }
 }

@@ -11,11 +11,15 @@
 //!   with escrow `price + worker_fee × (replication + 1)`
 //!   ([`required_escrow`]).
 //! - [`job_status`]: where a job is in its lifecycle.
-//! - [`fetch_result`]: the released result, hash-checked against the chain.
+//! - [`fetch_result`]: the released result, hash-checked against the chain;
+//!   [`fetch_to_dir`] also saves it and draws its plots ([`Fetched`]).
 //! - [`result_table`]: the result as text tables.
+//!
+//! Each report type ([`Requested`], [`JobReport`], [`Fetched`]) renders
+//! itself for people with its `summary`; the CLI prints that, or the JSON.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use blindfold_chain::{Chain, Signer};
 use blindfold_fhe::{
@@ -30,6 +34,7 @@ use blindfold_store::BlobStore;
 use serde::Serialize;
 
 use crate::error::{ClientError, Result};
+use crate::plot::{self, Labels, PlotReport};
 use crate::units::{format_epsilon, format_units, short_hex};
 use crate::{status_name, Client};
 
@@ -269,6 +274,22 @@ pub struct Requested {
     pub deadline: Timestamp,
     /// Programmable bootstraps per video the workers will run.
     pub pbs_per_video: u64,
+}
+
+impl Requested {
+    /// The new job and how to follow it, for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "requested job {} ({} on dataset {}), escrow {} paid, {} PBS per video\n\
+             follow it with: blindfold status {} --watch",
+            self.job_id,
+            self.pipeline,
+            self.dataset_id,
+            format_units(self.escrow),
+            self.pbs_per_video,
+            self.job_id
+        )
+    }
 }
 
 /// Publishes the job spec and requests the job, paying the escrow.
@@ -536,6 +557,69 @@ pub async fn fetch_result<C: Chain, S: BlobStore>(
         )));
     }
     Ok(result)
+}
+
+/// A fetched result: what [`fetch_to_dir`] read, saved and drew.
+#[derive(Debug, Serialize)]
+pub struct Fetched {
+    /// The released result.
+    pub result: ReleasedResult,
+    /// The `released.json` it was saved to.
+    pub file: PathBuf,
+    /// The plots drawn (none when plots were not asked for).
+    pub plots: PlotReport,
+}
+
+/// [`fetch_result`], then saves the result as `released.json` in `out`
+/// (created if needed) and, with `plots`, draws its plots there
+/// ([`plot::write_plots_with_labels`], against `labels` when given).
+pub async fn fetch_to_dir<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    job_id: JobId,
+    identity: Option<&age::x25519::Identity>,
+    out: &Path,
+    plots: bool,
+    labels: Option<&Labels>,
+) -> Result<Fetched> {
+    let result = fetch_result(client, job_id, identity).await?;
+    std::fs::create_dir_all(out).map_err(|e| ClientError::io("creating", out, e))?;
+    let file = out.join("released.json");
+    std::fs::write(&file, result.to_bytes()).map_err(|e| ClientError::io("writing", &file, e))?;
+    let plots = if plots {
+        plot::write_plots_with_labels(&result, out, labels)?
+    } else {
+        PlotReport::default()
+    };
+    Ok(Fetched {
+        result,
+        file,
+        plots,
+    })
+}
+
+impl Fetched {
+    /// The result's tables, where it was saved, the plots and the agreement
+    /// with the labels, for people.
+    pub fn summary(&self) -> String {
+        let mut s = result_table(&self.result);
+        s.push_str(&format!(
+            "\nhash checked against the chain; saved to {}\n",
+            self.file.display()
+        ));
+        for f in &self.plots.files {
+            s.push_str(&format!("plot: {}\n", f.display()));
+        }
+        if let Some(a) = &self.plots.agreement {
+            s.push_str(&format!(
+                "EF against the labels ({} videos): MAE {:.2}, bias {:+.2}, 95% limits of agreement {:+.2} to {:+.2} EF points\n",
+                a.n, a.mae, a.bias, a.loa_low, a.loa_high
+            ));
+        }
+        for n in &self.plots.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
+        s
+    }
 }
 
 /// The released result as text: a header, the aggregates, and one row per video.

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
 pub use age::x25519::{Identity, Recipient};
+use serde::Serialize;
 
 use crate::error::{ClientError, Result};
 use crate::keys;
@@ -42,6 +43,36 @@ pub fn generate_identity(dir: &Path, force: bool) -> Result<Recipient> {
     let text = format!("{}\n", identity.to_string().expose_secret());
     keys::write_private(&path, text.as_bytes())?;
     Ok(identity.to_public())
+}
+
+/// A researcher's new release key, as `researcher-key` reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReleaseKey {
+    /// The identity file (secret, mode 0600).
+    pub identity: PathBuf,
+    /// Its public half, the `age1…` recipient releases are sealed to.
+    pub recipient: String,
+}
+
+impl ReleaseKey {
+    /// Where the key is and its recipient, for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "release key in {} (secret, mode 0600; back it up)\nrecipient {} \
+             (`request` seals releases to it)",
+            self.identity.display(),
+            self.recipient
+        )
+    }
+}
+
+/// [`generate_identity`] into `dir`, reported with the file it wrote.
+pub fn new_release_key(dir: &Path, force: bool) -> Result<ReleaseKey> {
+    let recipient = generate_identity(dir, force)?;
+    Ok(ReleaseKey {
+        identity: identity_path(dir),
+        recipient: recipient.to_string(),
+    })
 }
 
 /// Loads the identity file at `path`.
@@ -73,8 +104,7 @@ pub fn parse_recipient(text: &str) -> Result<Recipient> {
 
 /// Encrypts `bytes` to `recipient`.
 pub fn seal(bytes: &[u8], recipient: &Recipient) -> Result<Vec<u8>> {
-    age::encrypt(recipient, bytes)
-        .map_err(|e| ClientError::Integrity(format!("sealing the release failed: {e}")))
+    age::encrypt(recipient, bytes).map_err(ClientError::Seal)
 }
 
 /// Decrypts sealed `bytes` with `identity`; `what` names them in errors.

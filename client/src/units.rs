@@ -10,7 +10,7 @@
 //!   digits (a public account id).
 //! - [`hex32`]: serde helpers that write 32-byte values as hex in JSON.
 
-use blindfold_chain::{AccountId, Signer};
+use blindfold_chain::{Account, Signer};
 use blindfold_market::UNIT;
 use blindfold_protocol::types::{Balance, MilliEpsilon};
 
@@ -133,7 +133,7 @@ pub fn short_hex(bytes: &[u8; 32]) -> String {
 
 /// An account named by a dev seed (`//Bob`), a key file, or its 64-hex-digit
 /// public id.
-pub fn parse_account(spec: &str) -> Result<AccountId> {
+pub fn parse_account(spec: &str) -> Result<Account> {
     let t = spec.trim();
     let looks_hex = t.strip_prefix("0x").unwrap_or(t).len() == 64;
     if looks_hex {

@@ -23,6 +23,7 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::error::{ClientError, Result};
+use crate::units::hex32;
 use crate::{status_name, Client};
 
 /// The outcome of a re-run.
@@ -58,6 +59,36 @@ pub struct VerifyReport {
     pub threads: usize,
     /// Seconds the re-run took (server key expansion and evaluation).
     pub seconds: f64,
+}
+
+impl VerifyReport {
+    /// Both commitments and what the re-run cost, for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "job {}: {}\n  our commitment    {}\n  chain commitment  {}\n  \
+             re-ran {} inputs in {} units ({}) on {} threads in {:.2} s",
+            self.job_id,
+            if self.matches {
+                "MATCHES the chain"
+            } else {
+                "DOES NOT MATCH the chain"
+            },
+            hex32(&self.ours),
+            hex32(&self.on_chain),
+            self.inputs,
+            self.units,
+            if self.pbs > 0 || self.multiplications + self.rotations == 0 {
+                format!("{} PBS", self.pbs)
+            } else {
+                format!(
+                    "{} multiplications, {} rotations",
+                    self.multiplications, self.rotations
+                )
+            },
+            self.threads,
+            self.seconds
+        )
+    }
 }
 
 /// Re-runs job `job_id` from public data with `threads` rayon threads

@@ -11,16 +11,17 @@ use std::time::Duration;
 use anyhow::Result;
 use blindfold_chain::Chain;
 use blindfold_chain::Signer;
-use blindfold_client::owner::{self, ReleaseOptions, ReleaseOutcome, ReleaseReport};
+use blindfold_client::owner::{self, Ledger, ReleaseOptions, ReleaseOutcome, ReleaseReport};
+use blindfold_client::policy::{self, Decision, Decrypted, ReleasePolicy};
 use blindfold_client::researcher;
 use blindfold_client::verify::verify_job;
-use blindfold_client::ClientError;
+use blindfold_client::{ClientError, Dispute};
 use blindfold_e2e::{Balances, Dataset, DatasetConfig, Scenario};
 use blindfold_fhe::{EncryptedResult, Scheme};
 use blindfold_job::ResultBundle;
 use blindfold_job::VerifyPolicy;
 use blindfold_market::UNIT;
-use blindfold_protocol::types::{Hash, JobId, JobInfo, JobStatus, PipelineSet, Policy};
+use blindfold_protocol::types::{ClaimKind, Hash, JobId, JobInfo, JobStatus, PipelineSet, Policy};
 use blindfold_protocol::Error as ContractError;
 use blindfold_store::BlobStore;
 use blindfold_worker::state::Phase;
@@ -284,10 +285,34 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
 
 /// 4. A revoked submission is excluded from a later job's input digest and
 ///    from its computation; one revoked while a job is in flight is left out
-///    of its release and never decrypted.
+///    of its release, and under TFHE (one video per result item) never
+///    decrypted.
 async fn revoked_submission_excluded(chain: &str) -> Result<()> {
+    revoked_submission_excluded_under(chain, Scheme::TFHE).await
+}
+
+/// 4b. The same under BFV, whose lv-area results pack a unit of up to 64
+///     submissions into one item: the revoked submission shares its unit
+///     with kept ones, so it is decrypted with that unit on the owner's
+///     machine, then dropped: never released.
+async fn bfv_revoked_submission_excluded(chain: &str) -> Result<()> {
+    revoked_submission_excluded_under(chain, Scheme::BFV).await
+}
+
+async fn revoked_submission_excluded_under(chain: &str, scheme: Scheme) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
-    let data = s.dataset(&DatasetConfig::tiny(4)).await?;
+    let data = s
+        .dataset(&DatasetConfig {
+            scheme,
+            ..DatasetConfig::tiny(4)
+        })
+        .await?;
+    // TFHE: one item per live submission; BFV: one packed unit, keyed by
+    // its first submission.
+    let (items, decrypted) = match scheme {
+        Scheme::BFV => (vec![0], 1),
+        _ => (vec![0, 2, 3], 2),
+    };
     owner::revoke(&s.client, &s.owner, data.id, 1).await?;
     let before = s.balances().await?;
     let job = s.request_lv_area(&data, 0).await?;
@@ -308,21 +333,30 @@ async fn revoked_submission_excluded(chain: &str) -> Result<()> {
             .await?,
     )?;
     let computed: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
-    assert_eq!(
-        computed,
-        vec![0, 2, 3],
-        "the revoked video was not computed"
-    );
+    assert_eq!(computed, items, "the revoked video was not computed");
+    let units: Vec<Vec<u64>> = s
+        .client
+        .job_context(job, info.clone())
+        .await?
+        .units()
+        .iter()
+        .map(|u| u.iter().map(|i| i.index).collect())
+        .collect();
+    match scheme {
+        Scheme::BFV => assert_eq!(units, [vec![0, 2, 3]]),
+        _ => assert_eq!(units, [vec![0], vec![2], vec![3]]),
+    }
 
     // Consent for video 3 is withdrawn while the job is in flight: it is
-    // left out of the release and never decrypted.
+    // left out of the release. Under TFHE its item is never decrypted;
+    // under BFV it is decrypted with its unit, then dropped.
     owner::revoke(&s.client, &s.owner, data.id, 3).await?;
     let report = release(&s, &data, job).await?;
     assert!(matches!(
         report.outcome,
         ReleaseOutcome::Released { cohort: 2, .. }
     ));
-    assert_eq!(data.keys.decryptions(), 2);
+    assert_eq!(data.keys.decryptions(), decrypted, "result items decrypted");
     let released = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
     let videos: Vec<u64> = released.videos.iter().map(|v| v.submission).collect();
     assert_eq!(videos, vec![0, 2]);
@@ -665,7 +699,14 @@ async fn key_probe_bundle(s: &Scenario, job: JobId) -> Result<ResultBundle> {
             let parts = v["parts"].as_array_mut().expect("parts");
             for (k, part) in parts.iter_mut().enumerate() {
                 let delta = 1u64 << part["log_delta"].as_u64().expect("log_delta");
-                let lwe = part["lwe"].as_array_mut().expect("lwe");
+                // A big-key part (`[..]`, older blobs) or a tagged one
+                // (`{"Big": [..]}`, `{"Small": [..]}`, key-switched).
+                let lwe = match &mut part["lwe"] {
+                    serde_json::Value::Object(tagged) => tagged.values_mut().next(),
+                    plain => Some(plain),
+                }
+                .and_then(|v| v.as_array_mut())
+                .expect("lwe");
                 let body = lwe.len() - 1;
                 lwe.iter_mut().for_each(|x| *x = 0.into());
                 if k == 0 {
@@ -724,9 +765,10 @@ async fn assert_refused_unverified(
 
 /// 9. Key recovery, replication 1: a lone worker posts crafted ciphertexts
 ///    whose decryption would be bits of the client key. The owner recomputes,
-///    decrypts nothing, and challenges with the correct result; a tie-break
-///    replica sides with the owner, the forger is slashed, and the correct
-///    result is then released.
+///    decrypts nothing, and rejects it on chain with the correct result in
+///    its challenge window; a jury of two fresh blind replicas (one per
+///    dispute round) sides with the owner, the forger is slashed, and the
+///    correct result is then released.
 async fn key_probe_alone(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let mut cfg = DatasetConfig::tiny(2);
@@ -941,6 +983,381 @@ async fn sealed_challenge_overturns_a_forgery(chain: &str) -> Result<()> {
         "the challenger: a fee and a third of the forger's stake (with the two jurors)"
     );
     after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// What `watch` reported for one job: the dispute of an unverified
+/// result, or the release, in words.
+#[derive(Debug)]
+struct Watched {
+    job: JobId,
+    disputed: Option<Dispute>,
+    outcome: Option<ReleaseOutcome>,
+    message: String,
+}
+
+impl Watched {
+    fn of(job: JobId, result: &Result<ReleaseReport, ClientError>) -> Self {
+        Watched {
+            job,
+            disputed: match result {
+                Err(ClientError::Unverified { disputed, .. }) => Some(disputed.clone()),
+                _ => None,
+            },
+            outcome: result.as_ref().ok().map(|r| r.outcome.clone()),
+            message: match result {
+                Ok(r) => format!("{r:?}"),
+                Err(e) => e.to_string(),
+            },
+        }
+    }
+}
+
+/// 12. A forged result whose challenge window closed before the owner
+///     acted (`watch` hands over a `Challenge` job only then, and `reject`
+///     under challenge is then refused): the owner's watch advances the job
+///     to `Computed` and rejects the agreed forgery there. Nothing is
+///     decrypted or released; a jury of two fresh blind replicas decides,
+///     and a running watch verifies and releases the jury's result.
+async fn late_forgery_disputed_by_watch(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let mut cfg = DatasetConfig::tiny(2);
+    cfg.replication = 1;
+    let data = s.dataset(&cfg).await?;
+    let (_, claim_stake) = fees(&s).await?;
+    let forger = s.workers[1].clone();
+    s.market().stake(&forger, 20 * UNIT).await?;
+    let before = s.balances().await?;
+    let job = s.request_lv_area(&data, 0).await?;
+    // The honest result with one byte of one ciphertext changed: a bundle
+    // that parses, whatever the result format.
+    let info = s.client.job(job).await?;
+    let ctx = s.client.job_context(job, info).await?;
+    let key = ctx.fetch_server_key(s.client.store()).await?;
+    let mut forged = ctx
+        .recompute(s.client.store(), key, &ctx.units(), Some(2), || {})
+        .await?
+        .bundle;
+    let item = &mut forged.items[0].1;
+    let at = item.len() / 2;
+    item[at] ^= 0x40;
+    let forged_hash = s.client.store().put(forged.to_bytes()).await?;
+    offer_and_commit(&s, &[&forger], job, forged_hash).await?;
+    s.market().reveal(&forger, job, forged_hash).await?;
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Challenge);
+
+    // The owner is away until the challenge window has closed; nobody
+    // advances the job.
+    let now = s.market().chain().now().await?;
+    s.advance(info.deadline.saturating_sub(now) + 1_000).await?;
+    assert_eq!(s.client.job(job).await?.status, JobStatus::Challenge);
+
+    let options = ReleaseOptions {
+        threads: Some(2),
+        ..ReleaseOptions::default()
+    };
+    let mut seen = Vec::new();
+    owner::watch(
+        &s.client,
+        &s.owner,
+        &data.keys,
+        &options,
+        Duration::from_millis(200),
+        true,
+        |id, r| seen.push(Watched::of(id, r)),
+    )
+    .await?;
+    let [report] = &seen[..] else {
+        anyhow::bail!("one job to watch, one report: {seen:?}");
+    };
+    assert_eq!(report.job, job);
+    let correct = match &report.disputed {
+        Some(Dispute::Rejected {
+            correct,
+            advanced: true,
+        }) => *correct,
+        other => anyhow::bail!("not advanced and rejected: {other:?}: {}", report.message),
+    };
+    assert!(
+        report.message.contains("refusing to decrypt"),
+        "{}",
+        report.message
+    );
+    assert_eq!(data.keys.decryptions(), 0, "nothing may be decrypted");
+    let info = s.client.job(job).await?;
+    assert_eq!((info.status, info.round), (JobStatus::Disputed, 1));
+    assert_eq!(info.result_blob_hash, None, "the forgery is set aside");
+    assert_eq!(info.released_hash, None, "no release hash on chain");
+    assert!(
+        info.claims.iter().any(|c| c.kind == ClaimKind::Owner
+            && c.worker == s.owner.account()
+            && c.result_blob_hash == Some(correct)),
+        "the owner's rejection is on chain: {:?}",
+        info.claims
+    );
+    assert!(
+        researcher::fetch_result(&s.client, job, Some(&s.release_key))
+            .await
+            .is_err(),
+        "no released blob"
+    );
+
+    // A jury of two fresh blind replicas decides while the owner watches;
+    // the watch verifies the jury's result and releases it.
+    let jury = [
+        s.worker(0, 1)?,
+        s.worker_as(s.operator.clone(), "operator-worker", 1, |_| {})?,
+    ];
+    // Until the watch reports on the job (the chain's status alone could
+    // end the wait between the watch's `finalize` and its report).
+    let later = std::sync::Mutex::new(Vec::new());
+    let watching = owner::watch(
+        &s.client,
+        &s.owner,
+        &data.keys,
+        &options,
+        Duration::from_millis(200),
+        false,
+        |id, r| later.lock().unwrap().push(Watched::of(id, r)),
+    );
+    let reported = |_: &JobInfo| later.lock().unwrap().iter().any(|w| w.job == job);
+    let deciding = s.run_workers_until(&jury, job, TIMEOUT, reported, nothing);
+    tokio::select! {
+        stopped = watching => anyhow::bail!("watch stopped: {stopped:?}"),
+        decided = deciding => decided?,
+    };
+    let later = later.into_inner().unwrap();
+    assert!(
+        matches!(
+            later[..],
+            [Watched {
+                outcome: Some(ReleaseOutcome::Released { cohort: 2, .. }),
+                ..
+            }]
+        ),
+        "{later:?}"
+    );
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Finalized);
+    assert_eq!(
+        info.result_blob_hash,
+        Some(correct),
+        "the owner's result won"
+    );
+    assert_eq!(info.round, 2, "one juror per dispute round, two rounds");
+    assert_eq!(data.keys.decryptions(), 2, "the verified result only");
+    let after = s.balances().await?;
+    assert_eq!(
+        after.stake_since(&before, "worker-1"),
+        -(claim_stake as i128),
+        "the forger loses its claim stake"
+    );
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
+/// 13. Colluding workers agree on bytes that are no result bundle at all
+///     (an honest bundle cut in half). The owner's release refuses as
+///     unverified: nothing is decrypted or released, the owner's ledger
+///     is untouched, and the agreed garbage is rejected on chain.
+async fn garbage_agreed_bundle_refused(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    let colluders = [s.workers[1].clone(), s.workers[2].clone()];
+    for c in &colluders {
+        s.market().stake(c, 20 * UNIT).await?;
+    }
+    let job = s.request_lv_area(&data, 0).await?;
+    let info = s.client.job(job).await?;
+    let ctx = s.client.job_context(job, info).await?;
+    let key = ctx.fetch_server_key(s.client.store()).await?;
+    let honest = ctx
+        .recompute(s.client.store(), key, &ctx.units(), Some(2), || {})
+        .await?
+        .bundle
+        .to_bytes();
+    let truncated = honest[..honest.len() / 2].to_vec();
+    assert!(
+        ResultBundle::from_bytes(&truncated).is_err(),
+        "not a bundle"
+    );
+    let garbage = s.client.store().put(truncated).await?;
+    offer_and_commit(&s, &[&colluders[0], &colluders[1]], job, garbage).await?;
+    for c in &colluders {
+        s.market().reveal(c, job, garbage).await?;
+    }
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Challenge);
+    assert_eq!(info.result_blob_hash, Some(garbage));
+
+    let ledger_path = Ledger::path(data.keys.dir(), &s.market().address(), data.id);
+    let ledger = std::fs::read(&ledger_path)?;
+    let files = key_files(&data)?;
+    let refused = release(&s, &data, job).await;
+    let refused = refused.map_err(|e| e.downcast::<ClientError>().expect("a client error"));
+    let message = assert_refused_unverified(&s, &data, job, refused).await?;
+    assert!(message.contains("agreed result"), "{message}");
+    assert!(message.contains("challenged on chain"), "{message}");
+    assert_eq!(
+        std::fs::read(&ledger_path)?,
+        ledger,
+        "the ledger is byte for byte what it was"
+    );
+    assert_eq!(
+        key_files(&data)?,
+        files,
+        "nothing saved in the key directory"
+    );
+    let info = s.client.job(job).await?;
+    assert_eq!((info.status, info.round), (JobStatus::Disputed, 1));
+    Ok(())
+}
+
+/// The files of the owner's key directory.
+fn key_files(data: &Dataset) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(data.keys.dir())? {
+        names.push(entry?.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// 14. A release under differential privacy survives a crash: the owner
+///     posts the released hash without finalising, then "crashes" before
+///     the blob reaches the store (here: the blob is taken out of it). The
+///     next run publishes the saved blob, byte for byte the one whose hash
+///     is on chain, decrypts nothing more and finalises; the dataset spent
+///     the job's epsilon once. A crash before the hash was posted would
+///     decide again from the same seed: the same noisy numbers.
+async fn dp_release_survives_a_crash(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let mut cfg = DatasetConfig::tiny(3);
+    cfg.dp_budget = Some(1_000);
+    let data = s.dataset(&cfg).await?;
+    let job = s.request_lv_area(&data, 500).await?;
+    assert_eq!(s.market().dataset(data.id).await?.epsilon_spent, 500);
+    two_workers_compute(&s, job).await?;
+
+    let options = ReleaseOptions {
+        threads: Some(2),
+        finalize: false,
+        ..ReleaseOptions::default()
+    };
+    let first = owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await?;
+    let released_hash = match &first.outcome {
+        ReleaseOutcome::Released {
+            released_hash,
+            cohort: 3,
+            dp: Some(_),
+            ..
+        } => *released_hash,
+        other => anyhow::bail!("a noisy release of 3 videos: {other:?}"),
+    };
+    assert!(!first.finalized);
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Released);
+    assert_eq!(info.released_hash, Some(released_hash));
+    let published = s.client.store().get(&released_hash, 1 << 30).await?;
+    let numbers = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
+    assert!(numbers.dp.is_some(), "{numbers:?}");
+    let decrypted = data.keys.decryptions();
+    let saved: Vec<_> = key_files(&data)?
+        .into_iter()
+        .filter(|f| f.starts_with("released-") && f.ends_with(&format!("-{job}.bin")))
+        .collect();
+    let [saved] = &saved[..] else {
+        anyhow::bail!("one saved release: {saved:?}");
+    };
+    let saved = data.keys.dir().join(saved);
+    assert_eq!(std::fs::read(&saved)?, published, "saved before publishing");
+
+    // The crash: the hash is on chain, the blob never reached the store.
+    std::fs::remove_file(s.client.store().path_of(&released_hash))?;
+    assert!(!s.client.store().contains(&released_hash).await?);
+    assert!(
+        researcher::fetch_result(&s.client, job, Some(&s.release_key))
+            .await
+            .is_err()
+    );
+
+    // The retry publishes the saved blob and finalises.
+    let options = ReleaseOptions {
+        finalize: true,
+        ..options
+    };
+    let second = owner::release_job(&s.client, &s.owner, &data.keys, job, &options).await?;
+    assert_eq!(
+        second.outcome,
+        ReleaseOutcome::AlreadyReleased { released_hash }
+    );
+    assert!(second.finalized);
+    assert_eq!(
+        s.client.store().get(&released_hash, 1 << 30).await?,
+        published,
+        "the same bytes"
+    );
+    assert_eq!(
+        researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?,
+        numbers
+    );
+    assert_eq!(
+        data.keys.decryptions(),
+        decrypted,
+        "the retry decrypts nothing"
+    );
+    let info = s.client.job(job).await?;
+    assert_eq!(info.status, JobStatus::Finalized);
+    assert_eq!(info.released_hash, Some(released_hash));
+    assert_eq!(
+        s.market().dataset(data.id).await?.epsilon_spent,
+        500,
+        "epsilon spent once"
+    );
+
+    // Had the crash come before the hash went on chain, the next run would
+    // decide again: from the same seed, the same numbers.
+    let params = s.params_of(job).await?;
+    let mut items = Vec::new();
+    for (i, plain) in data.plain.iter().enumerate() {
+        items.push(Decrypted {
+            submission: i as u64,
+            output: params.plaintext(plain)?,
+        });
+    }
+    let seeded = |seed| ReleasePolicy {
+        min_cohort: cfg.min_cohort,
+        aggregates_only: cfg.aggregates_only,
+        epsilon_milli: 500,
+        seed,
+    };
+    let geometry = data.plain[0].geometry();
+    let contract = s.market().address();
+    let again = policy::decide(
+        job,
+        &params,
+        &geometry,
+        &items,
+        &seeded(data.keys.dp_seed(&contract, job)),
+    )?;
+    assert_eq!(
+        again,
+        Decision::Release(numbers.clone()),
+        "the same numbers"
+    );
+    let other = policy::decide(
+        job,
+        &params,
+        &geometry,
+        &items,
+        &seeded(data.keys.dp_seed(&contract, job + 1)),
+    )?;
+    assert_ne!(
+        other,
+        Decision::Release(numbers),
+        "another job's noise differs"
+    );
     Ok(())
 }
 
@@ -1174,6 +1591,7 @@ on_both_chains! {
     dishonest_worker => embedded_dishonest_worker, node_dishonest_worker;
     claim_never_delivered => embedded_claim_never_delivered, node_claim_never_delivered;
     revoked_submission_excluded => embedded_revoked_submission_excluded, node_revoked_submission_excluded;
+    bfv_revoked_submission_excluded => embedded_bfv_revoked_submission_excluded, node_bfv_revoked_submission_excluded;
     cohort_below_minimum => embedded_cohort_below_minimum, node_cohort_below_minimum;
     tampered_ciphertext_refused => embedded_tampered_ciphertext_refused, node_tampered_ciphertext_refused;
     bad_inputs_refused => embedded_bad_inputs_refused, node_bad_inputs_refused;
@@ -1182,6 +1600,9 @@ on_both_chains! {
     key_probe_alone => embedded_key_probe_alone, node_key_probe_alone;
     key_probe_colluding => embedded_key_probe_colluding, node_key_probe_colluding;
     sealed_challenge_overturns_a_forgery => embedded_sealed_challenge_overturns_a_forgery, node_sealed_challenge_overturns_a_forgery;
+    late_forgery_disputed_by_watch => embedded_late_forgery_disputed_by_watch, node_late_forgery_disputed_by_watch;
+    garbage_agreed_bundle_refused => embedded_garbage_agreed_bundle_refused, node_garbage_agreed_bundle_refused;
+    dp_release_survives_a_crash => embedded_dp_release_survives_a_crash, node_dp_release_survives_a_crash;
     admin_upgrade_and_handover => embedded_admin_upgrade_and_handover, node_admin_upgrade_and_handover;
     results_private_until_commits_close => embedded_results_private_until_commits_close, node_results_private_until_commits_close;
     infeasible_job_not_claimed => embedded_infeasible_job_not_claimed, node_infeasible_job_not_claimed;

@@ -2,8 +2,9 @@
 //!
 //! Each command is one function `(cfg, json, args) -> anyhow::Result<()>`
 //! that opens what it needs, calls one library function of
-//! `blindfold_client` and prints its result ([`emit`]): text for people,
-//! or JSON with `--json`. Parts:
+//! `blindfold_client` and prints the report it returns ([`emit`]): the
+//! report's own `summary()` for people, or JSON with `--json`. No command
+//! formats a report itself. Parts:
 //!
 //! - [`operator`]: `deploy`, `chain advance|fund|info`, `balance`;
 //! - [`owner`]: `keygen`, `register`, `submit`, `revoke`, `release`, `watch`, `withdraw`;
@@ -44,6 +45,19 @@ pub fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) 
             println!();
         }
     }
+}
+
+/// `e` and every error under it, as `{e:#}` prints an `anyhow::Error`:
+/// `reading x.csv: No such file or directory`.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 /// The chain and store of `cfg`, and the marketplace at its contract address

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use blindfold_client::config::Config;
 use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, SubmitOptions};
 use blindfold_client::sources::{parse_roi, FrameSpec, PrepSpec, Source};
-use blindfold_client::units::{format_epsilon, format_units, hex32, parse_epsilon, parse_units};
+use blindfold_client::units::{parse_epsilon, parse_units};
 use blindfold_client::{ClientError, OwnerKeys};
 use blindfold_echo::PhantomConfig;
 use blindfold_fhe::Scheme;
@@ -14,10 +14,9 @@ use blindfold_job::VerifyPolicy;
 use blindfold_protocol::types::{DatasetId, JobId, PipelineId, PipelineSet, Policy};
 use blindfold_store::AnyStore;
 use clap::{ArgGroup, Args};
-use serde::Serialize;
 use std::path::PathBuf;
 
-use super::{bar, emit, open, signer, spinner};
+use super::{bar, emit, open, signer, spinner, with_causes};
 
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
@@ -50,7 +49,8 @@ pub struct RegisterArgs {
     #[arg(long)]
     public_releases: bool,
     /// How results are verified before you decrypt them: full (recompute
-    /// everything) or sample:F (recompute each input with probability F);
+    /// everything) or sample:F (recompute each result unit with probability
+    /// F: one video, or up to 64 under packed BFV lv-area);
     /// kept in your key directory, not on chain
     #[arg(long, default_value = "full", value_parser = parse_verify)]
     verify: VerifyPolicy,
@@ -180,16 +180,7 @@ pub async fn keygen(cfg: &Config, json: bool, scheme: &str, force: bool) -> anyh
     );
     let (_, report) = owner::keygen(&cfg.keys, &store, scheme, force).await?;
     bar.finish_and_clear();
-    emit(json, &report, || {
-        format!(
-            "keys in {} (client.key is secret, mode 0600; back it up)\n\
-             server key {} ({} bytes) stored in {}",
-            report.dir.display(),
-            hex32(&report.server_key_hash),
-            report.server_key_bytes,
-            cfg.store
-        )
-    });
+    emit(json, &report, || report.summary(&cfg.store));
     Ok(())
 }
 
@@ -240,29 +231,7 @@ pub async fn register(cfg: &Config, json: bool, a: RegisterArgs) -> anyhow::Resu
     let signer = signer(cfg)?;
     let keys = OwnerKeys::load(&cfg.keys)?;
     let r = owner::register(&client, &signer, &keys, &spec).await?;
-    emit(json, &r, || {
-        let g = r.metadata.geometry;
-        format!(
-            "registered dataset {} '{}': {}x{} pixels, {} bits, {} frames ({}), price {}, \
-             min cohort {}, replication {}{}\nmetadata {}\nnext: blindfold submit {} --synthetic 20 (or --echonet DIR / --dicom FILES)",
-            r.dataset_id,
-            r.metadata.name,
-            g.width,
-            g.height,
-            g.bits,
-            g.frames,
-            r.metadata.frame_selection,
-            format_units(spec.price),
-            spec.policy.min_cohort,
-            spec.policy.replication,
-            spec.policy
-                .dp_epsilon_budget
-                .map(|b| format!(", DP budget epsilon {}", format_epsilon(b)))
-                .unwrap_or_default(),
-            hex32(&r.metadata_hash),
-            r.dataset_id
-        )
-    });
+    emit(json, &r, || r.summary());
     Ok(())
 }
 
@@ -296,21 +265,7 @@ pub async fn submit(cfg: &Config, json: bool, a: SubmitArgs) -> anyhow::Result<(
     let bar = bar(json, "videos");
     let report =
         owner::submit_videos(&client, &signer, &keys, a.dataset, &source, &options, &bar).await?;
-    emit(json, &report, || {
-        let mut s = format!(
-            "submitted {} encrypted videos to dataset {} (it now has {} submissions)",
-            report.submitted.len(),
-            report.dataset_id,
-            report.submission_count
-        );
-        if !report.skipped.is_empty() {
-            s.push_str(&format!(
-                "\nskipped {} videos already submitted (--resubmit submits them again)",
-                report.skipped.len()
-            ));
-        }
-        s
-    });
+    emit(json, &report, || report.summary());
     Ok(())
 }
 
@@ -337,24 +292,11 @@ pub async fn revoke(cfg: &Config, json: bool, a: RevokeArgs) -> anyhow::Result<(
         }
     };
     owner::revoke(&client, &signer, a.dataset, index).await?;
-    #[derive(Serialize)]
-    struct Revoked {
-        dataset_id: DatasetId,
-        index: u64,
-    }
-    emit(
-        json,
-        &Revoked {
-            dataset_id: a.dataset,
-            index,
-        },
-        || {
-            format!(
-                "revoked submission {index} of dataset {}; jobs requested from now on exclude it",
-                a.dataset
-            )
-        },
-    );
+    let report = owner::Revoked {
+        dataset_id: a.dataset,
+        index,
+    };
+    emit(json, &report, || report.summary());
     Ok(())
 }
 
@@ -365,7 +307,7 @@ pub async fn release(cfg: &Config, json: bool, a: ReleaseArgs) -> anyhow::Result
     let keys = OwnerKeys::load(&cfg.keys)?;
     let options = a.flags.options();
     let report = owner::release_job(&client, &signer, &keys, a.job, &options).await?;
-    emit(json, &report, || release_line(&report));
+    emit(json, &report, || report.summary());
     Ok(())
 }
 
@@ -392,9 +334,9 @@ pub async fn watch(cfg: &Config, json: bool, a: WatchArgs) -> anyhow::Result<()>
         interval,
         a.once,
         |job, r| match r {
-            Ok(report) => emit(json, report, || release_line(report)),
+            Ok(report) => emit(json, report, || report.summary()),
             Err(e) => {
-                eprintln!("error: job {job}: {e}");
+                eprintln!("error: job {job}: {}", with_causes(e));
                 failed.push(job);
             }
         },
@@ -411,36 +353,9 @@ pub async fn watch(cfg: &Config, json: bool, a: WatchArgs) -> anyhow::Result<()>
 pub async fn withdraw(cfg: &Config, json: bool) -> anyhow::Result<()> {
     let client = open(cfg).await?;
     let signer = signer(cfg)?;
-    let amount = owner::withdraw(&client, &signer).await?;
-    #[derive(Serialize)]
-    struct Withdrawn {
-        #[serde(with = "blindfold_client::units::units_str")]
-        amount: u128,
-    }
-    emit(json, &Withdrawn { amount }, || {
-        format!("withdrew {} to {}", format_units(amount), signer.name())
-    });
-    Ok(())
-}
-
-/// One line about a release, for people.
-fn release_line(report: &owner::ReleaseReport) -> String {
-    let verified = match &report.verified {
-        Some(v) => format!(
-            "verified ({}: {} inputs recomputed, {} PBS, {:.1} s), ",
-            v.policy, v.recomputed, v.pbs, v.seconds
-        ),
-        None => String::new(),
+    let report = owner::Withdrawn {
+        amount: owner::withdraw(&client, &signer).await?,
     };
-    format!(
-        "job {} (dataset {}): {verified}{}{}",
-        report.job_id,
-        report.dataset_id,
-        owner::describe_outcome(&report.outcome),
-        if report.finalized {
-            "; finalised, everyone paid"
-        } else {
-            ""
-        }
-    )
+    emit(json, &report, || report.summary(signer.name()));
+    Ok(())
 }

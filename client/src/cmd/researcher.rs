@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use blindfold_client::config::Config;
 use blindfold_client::researcher::{self, RequestOptions};
-use blindfold_client::units::{format_units, parse_epsilon};
+use blindfold_client::units::parse_epsilon;
 use blindfold_client::{plot, seal, ClientError};
 use blindfold_protocol::types::{DatasetId, JobId};
 use clap::Args;
-use serde::Serialize;
 
 use super::{emit, open, signer};
 
@@ -68,25 +67,8 @@ pub struct FetchArgs {
 
 /// `researcher-key`: the age identity releases are sealed to.
 pub fn researcher_key(cfg: &Config, json: bool, force: bool) -> anyhow::Result<()> {
-    let recipient = seal::generate_identity(&cfg.keys, force)?;
-    let path = seal::identity_path(&cfg.keys);
-    #[derive(Serialize)]
-    struct Report {
-        identity: PathBuf,
-        recipient: String,
-    }
-    let report = Report {
-        identity: path,
-        recipient: recipient.to_string(),
-    };
-    emit(json, &report, || {
-        format!(
-            "release key in {} (secret, mode 0600; back it up)\nrecipient {} \
-             (`request` seals releases to it)",
-            report.identity.display(),
-            report.recipient
-        )
-    });
+    let report = seal::new_release_key(&cfg.keys, force)?;
+    emit(json, &report, || report.summary());
     Ok(())
 }
 
@@ -130,18 +112,7 @@ pub async fn request(cfg: &Config, json: bool, a: RequestArgs) -> anyhow::Result
         release_to,
     };
     let r = researcher::request_job(&client, &signer, a.dataset, &options).await?;
-    emit(json, &r, || {
-        format!(
-            "requested job {} ({} on dataset {}), escrow {} paid, {} PBS per video\n\
-             follow it with: blindfold status {} --watch",
-            r.job_id,
-            r.pipeline,
-            r.dataset_id,
-            format_units(r.escrow),
-            r.pbs_per_video,
-            r.job_id
-        )
-    });
+    emit(json, &r, || r.summary());
     Ok(())
 }
 
@@ -174,48 +145,18 @@ pub async fn fetch(cfg: &Config, json: bool, a: FetchArgs) -> anyhow::Result<()>
         None
     };
     let labels = a.labels.as_deref().map(plot::read_labels).transpose()?;
-    let result = researcher::fetch_result(&client, a.job, identity.as_ref()).await?;
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from(format!("results/job-{}", a.job)));
-    std::fs::create_dir_all(&out).map_err(|e| ClientError::io("creating", &out, e))?;
-    let file = out.join("released.json");
-    std::fs::write(&file, result.to_bytes()).map_err(|e| ClientError::io("writing", &file, e))?;
-    let plots = if a.no_plots {
-        plot::PlotReport::default()
-    } else {
-        plot::write_plots_with_labels(&result, &out, labels.as_ref())?
-    };
-    #[derive(Serialize)]
-    struct Fetched<'a> {
-        result: &'a blindfold_job::ReleasedResult,
-        file: PathBuf,
-        plots: plot::PlotReport,
-    }
-    let fetched = Fetched {
-        result: &result,
-        file: file.clone(),
-        plots,
-    };
-    emit(json, &fetched, || {
-        let mut s = researcher::result_table(&result);
-        s.push_str(&format!(
-            "\nhash checked against the chain; saved to {}\n",
-            file.display()
-        ));
-        for f in &fetched.plots.files {
-            s.push_str(&format!("plot: {}\n", f.display()));
-        }
-        if let Some(a) = &fetched.plots.agreement {
-            s.push_str(&format!(
-                "EF against the labels ({} videos): MAE {:.2}, bias {:+.2}, 95% limits of agreement {:+.2} to {:+.2} EF points\n",
-                a.n, a.mae, a.bias, a.loa_low, a.loa_high
-            ));
-        }
-        for n in &fetched.plots.notes {
-            s.push_str(&format!("note: {n}\n"));
-        }
-        s
-    });
+    let fetched = researcher::fetch_to_dir(
+        &client,
+        a.job,
+        identity.as_ref(),
+        &out,
+        !a.no_plots,
+        labels.as_ref(),
+    )
+    .await?;
+    emit(json, &fetched, || fetched.summary());
     Ok(())
 }

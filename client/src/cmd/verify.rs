@@ -1,7 +1,6 @@
 //! `verify`: anyone re-runs a job from public data.
 
 use blindfold_client::config::Config;
-use blindfold_client::units::hex32;
 use blindfold_client::verify as verifier;
 use blindfold_protocol::types::JobId;
 use clap::Args;
@@ -22,32 +21,7 @@ pub async fn verify(cfg: &Config, json: bool, a: VerifyArgs) -> anyhow::Result<(
     let client = open(cfg).await?;
     let bar = bar(json, "inputs");
     let report = verifier::verify_job(&client, a.job, a.threads, &bar).await?;
-    emit(json, &report, || {
-        format!(
-            "job {}: {}\n  our commitment    {}\n  chain commitment  {}\n  \
-             re-ran {} inputs in {} units ({}) on {} threads in {:.2} s",
-            report.job_id,
-            if report.matches {
-                "MATCHES the chain"
-            } else {
-                "DOES NOT MATCH the chain"
-            },
-            hex32(&report.ours),
-            hex32(&report.on_chain),
-            report.inputs,
-            report.units,
-            if report.pbs > 0 || report.multiplications + report.rotations == 0 {
-                format!("{} PBS", report.pbs)
-            } else {
-                format!(
-                    "{} multiplications, {} rotations",
-                    report.multiplications, report.rotations
-                )
-            },
-            report.threads,
-            report.seconds
-        )
-    });
+    emit(json, &report, || report.summary());
     if !report.matches {
         anyhow::bail!(
             "job {}: the re-run's commitment differs from the one on chain",

@@ -26,7 +26,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use blindfold_chain::embedded::EmbeddedChain;
 use blindfold_chain::node::NodeChain;
 use blindfold_chain::{
-    AccountId, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Signer,
+    Account, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Signer,
 };
 use blindfold_market::{commitment, Market};
 use blindfold_protocol::hash::seal;
@@ -265,14 +265,14 @@ impl<C: Chain> Chain for Recorder<'_, C> {
         wasm: &[u8],
         data: Vec<u8>,
         salt: Vec<u8>,
-    ) -> Result<AccountId, ChainError> {
+    ) -> Result<Account, ChainError> {
         self.inner.deploy(signer, wasm, data, salt).await
     }
 
     async fn call(
         &self,
         signer: &Signer,
-        contract: &AccountId,
+        contract: &Account,
         data: Vec<u8>,
         value: u128,
     ) -> Result<CallReceipt, ChainError> {
@@ -308,8 +308,8 @@ impl<C: Chain> Chain for Recorder<'_, C> {
 
     async fn query(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: Vec<u8>,
         value: u128,
     ) -> Result<DryRun, ChainError> {
@@ -330,17 +330,17 @@ impl<C: Chain> Chain for Recorder<'_, C> {
 
     async fn events(
         &self,
-        contract: &AccountId,
+        contract: &Account,
         cursor: Cursor,
     ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
         self.inner.events(contract, cursor).await
     }
 
-    async fn balance(&self, account: &AccountId) -> Result<u128, ChainError> {
+    async fn balance(&self, account: &Account) -> Result<u128, ChainError> {
         self.inner.balance(account).await
     }
 
-    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+    async fn code_hash(&self, contract: &Account) -> Result<Option<[u8; 32]>, ChainError> {
         self.inner.code_hash(contract).await
     }
 

@@ -13,7 +13,9 @@
 use crate::embedded::EmbeddedChain;
 use crate::node::NodeChain;
 use crate::Signer;
-use crate::{AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun};
+use crate::{
+    Account, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Hash,
+};
 
 /// Either chain implementation, chosen at run time.
 #[derive(Debug)]
@@ -85,14 +87,14 @@ impl Chain for AnyChain {
         wasm: &[u8],
         data: Vec<u8>,
         salt: Vec<u8>,
-    ) -> Result<AccountId, ChainError> {
+    ) -> Result<Account, ChainError> {
         dispatch!(self, c => c.deploy(signer, wasm, data, salt).await)
     }
 
     async fn call(
         &self,
         signer: &Signer,
-        contract: &AccountId,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<CallReceipt, ChainError> {
@@ -101,8 +103,8 @@ impl Chain for AnyChain {
 
     async fn query(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<DryRun, ChainError> {
@@ -111,17 +113,17 @@ impl Chain for AnyChain {
 
     async fn events(
         &self,
-        contract: &AccountId,
+        contract: &Account,
         cursor: Cursor,
     ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
         dispatch!(self, c => c.events(contract, cursor).await)
     }
 
-    async fn balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
+    async fn balance(&self, account: &Account) -> Result<Balance, ChainError> {
         dispatch!(self, c => c.balance(account).await)
     }
 
-    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+    async fn code_hash(&self, contract: &Account) -> Result<Option<Hash>, ChainError> {
         dispatch!(self, c => c.code_hash(contract).await)
     }
 

@@ -21,6 +21,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use blindfold_protocol::UNIT;
 use fs4::fs_std::FileExt;
 use ink_sandbox::api::prelude::*;
 use ink_sandbox::frame_support::weights::Weight;
@@ -30,10 +31,12 @@ use ink_sandbox::{AccountId32, DefaultSandbox, Sandbox, Snapshot, H256};
 use parity_scale_codec::{Decode, Encode};
 
 use crate::signer::{Signer, DEV_SEEDS};
-use crate::{AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun};
+use crate::{
+    Account, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Hash,
+};
 
-/// What each dev account holds at genesis: 1,000,000 units of 10^12.
-pub const DEV_BALANCE: Balance = 1_000_000 * 1_000_000_000_000;
+/// What each dev account holds at genesis: 1,000,000 [`UNIT`]s.
+pub const DEV_BALANCE: Balance = 1_000_000 * UNIT;
 /// The chain clock at genesis (2026-01-01T00:00:00Z, in ms).
 pub const GENESIS_TIME_MS: u64 = 1_767_225_600_000;
 /// Gas limit for every call: the sandbox's default maximum.
@@ -69,7 +72,7 @@ struct Inner {
 /// Raw storage: key -> (value, reference count), as `ink_sandbox` snapshots it.
 type RawStorage = Vec<(Vec<u8>, (Vec<u8>, i32))>;
 /// One logged event: block, contract, topics, data.
-type LoggedEvent = (u64, AccountId, Vec<[u8; 32]>, Vec<u8>);
+type LoggedEvent = (u64, Account, Vec<Hash>, Vec<u8>);
 
 /// The state file's contents.
 #[derive(Encode, Decode)]
@@ -154,8 +157,8 @@ impl Inner {
     /// Runs a call for real in a new block and records its contract events.
     fn exec(
         &mut self,
-        origin: AccountId,
-        contract: AccountId,
+        origin: Account,
+        contract: Account,
         data: Vec<u8>,
         value: Balance,
     ) -> (u64, Result<ExecReturnValue, ChainError>) {
@@ -200,8 +203,8 @@ impl Inner {
 
     fn dry_run(
         &mut self,
-        origin: AccountId,
-        contract: AccountId,
+        origin: Account,
+        contract: Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<DryRun, ChainError> {
@@ -270,7 +273,7 @@ impl EmbeddedChain {
     }
 
     /// Mints `amount` into `account` (tests and demos: a faucet).
-    pub fn fund(&self, account: &AccountId, amount: Balance) -> Result<(), ChainError> {
+    pub fn fund(&self, account: &Account, amount: Balance) -> Result<(), ChainError> {
         self.with_state(true, |inner| {
             inner
                 .sandbox
@@ -389,7 +392,7 @@ impl Chain for EmbeddedChain {
         wasm: &[u8],
         data: Vec<u8>,
         salt: Vec<u8>,
-    ) -> Result<AccountId, ChainError> {
+    ) -> Result<Account, ChainError> {
         let origin = signer.account();
         let wasm = wasm.to_vec();
         self.with_state(true, move |inner| {
@@ -421,7 +424,7 @@ impl Chain for EmbeddedChain {
     async fn call(
         &self,
         signer: &Signer,
-        contract: &AccountId,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<CallReceipt, ChainError> {
@@ -449,8 +452,8 @@ impl Chain for EmbeddedChain {
 
     async fn query(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<DryRun, ChainError> {
@@ -462,7 +465,7 @@ impl Chain for EmbeddedChain {
 
     async fn events(
         &self,
-        contract: &AccountId,
+        contract: &Account,
         cursor: Cursor,
     ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
         self.with_state(false, |inner| {
@@ -484,12 +487,12 @@ impl Chain for EmbeddedChain {
         })
     }
 
-    async fn balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
+    async fn balance(&self, account: &Account) -> Result<Balance, ChainError> {
         let account = AccountId32::new(*account);
         self.with_state(false, move |inner| inner.sandbox.free_balance(&account))
     }
 
-    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+    async fn code_hash(&self, contract: &Account) -> Result<Option<Hash>, ChainError> {
         let account = AccountId32::new(*contract);
         self.with_state(false, move |inner| {
             inner.sandbox.execute_with(|| {

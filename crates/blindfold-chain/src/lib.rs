@@ -45,21 +45,21 @@ pub mod signer;
 use std::future::Future;
 
 pub use any::AnyChain;
+/// The 32-byte names and the money of every chain: an [`Account`] is an
+/// sr25519 public key as pallet-contracts uses it, a [`Hash`] a code hash or
+/// an event topic, a [`Balance`] the chain's native amount. One definition,
+/// in `blindfold-protocol`, for the whole workspace.
+pub use blindfold_protocol::{Account, Balance, Hash};
 pub use metered::Metered;
 pub use signer::Signer;
 
 /// pallet-contracts' code hash of `wasm`: its blake2-256, the hash that
 /// `announce_upgrade` names and that `artifacts/manifest.json` records.
-pub fn code_hash(wasm: &[u8]) -> [u8; 32] {
+pub fn code_hash(wasm: &[u8]) -> Hash {
     use blake2::digest::consts::U32;
     use blake2::{Blake2b, Digest};
     Blake2b::<U32>::digest(wasm).into()
 }
-
-/// A 32-byte account id (sr25519 public key), as pallet-contracts uses it.
-pub type AccountId = [u8; 32];
-/// The chain's balance type.
-pub type Balance = u128;
 
 /// Where to resume following events: the first block not yet read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,10 +74,10 @@ pub struct ContractEvent {
     /// Block the event was emitted in.
     pub block: u64,
     /// The emitting contract.
-    pub contract: AccountId,
+    pub contract: Account,
     /// Event topics (for ink! 5: the signature topic first, then the
     /// `#[ink(topic)]` fields).
-    pub topics: Vec<[u8; 32]>,
+    pub topics: Vec<Hash>,
     /// SCALE-encoded event payload.
     pub data: Vec<u8>,
 }
@@ -182,7 +182,7 @@ pub trait Chain: Send + Sync {
         wasm: &[u8],
         data: Vec<u8>,
         salt: Vec<u8>,
-    ) -> impl Future<Output = Result<AccountId, ChainError>> + Send;
+    ) -> impl Future<Output = Result<Account, ChainError>> + Send;
 
     /// Dry-runs `data` (selector first) against `contract` with `value`
     /// attached; on success submits it signed by `signer` and waits until it
@@ -191,7 +191,7 @@ pub trait Chain: Send + Sync {
     fn call(
         &self,
         signer: &Signer,
-        contract: &AccountId,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> impl Future<Output = Result<CallReceipt, ChainError>> + Send;
@@ -199,8 +199,8 @@ pub trait Chain: Send + Sync {
     /// Dry-runs a message as `origin` without changing state.
     fn query(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> impl Future<Output = Result<DryRun, ChainError>> + Send;
@@ -209,22 +209,22 @@ pub trait Chain: Send + Sync {
     /// the cursor to resume from.
     fn events(
         &self,
-        contract: &AccountId,
+        contract: &Account,
         cursor: Cursor,
     ) -> impl Future<Output = Result<(Vec<ContractEvent>, Cursor), ChainError>> + Send;
 
     /// The free balance of `account`.
     fn balance(
         &self,
-        account: &AccountId,
+        account: &Account,
     ) -> impl Future<Output = Result<Balance, ChainError>> + Send;
 
     /// The code hash of the contract at `contract` (see [`code_hash`]), or
     /// `None` when no contract lives there.
     fn code_hash(
         &self,
-        contract: &AccountId,
-    ) -> impl Future<Output = Result<Option<[u8; 32]>, ChainError>> + Send;
+        contract: &Account,
+    ) -> impl Future<Output = Result<Option<Hash>, ChainError>> + Send;
 
     /// The chain's current time in milliseconds (the `pallet-timestamp` value
     /// contracts see as `block_timestamp`).
@@ -282,14 +282,14 @@ impl<T: Chain> Chain for std::sync::Arc<T> {
         wasm: &[u8],
         data: Vec<u8>,
         salt: Vec<u8>,
-    ) -> impl Future<Output = Result<AccountId, ChainError>> + Send {
+    ) -> impl Future<Output = Result<Account, ChainError>> + Send {
         (**self).deploy(signer, wasm, data, salt)
     }
 
     fn call(
         &self,
         signer: &Signer,
-        contract: &AccountId,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> impl Future<Output = Result<CallReceipt, ChainError>> + Send {
@@ -298,8 +298,8 @@ impl<T: Chain> Chain for std::sync::Arc<T> {
 
     fn query(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> impl Future<Output = Result<DryRun, ChainError>> + Send {
@@ -308,7 +308,7 @@ impl<T: Chain> Chain for std::sync::Arc<T> {
 
     fn events(
         &self,
-        contract: &AccountId,
+        contract: &Account,
         cursor: Cursor,
     ) -> impl Future<Output = Result<(Vec<ContractEvent>, Cursor), ChainError>> + Send {
         (**self).events(contract, cursor)
@@ -316,15 +316,15 @@ impl<T: Chain> Chain for std::sync::Arc<T> {
 
     fn balance(
         &self,
-        account: &AccountId,
+        account: &Account,
     ) -> impl Future<Output = Result<Balance, ChainError>> + Send {
         (**self).balance(account)
     }
 
     fn code_hash(
         &self,
-        contract: &AccountId,
-    ) -> impl Future<Output = Result<Option<[u8; 32]>, ChainError>> + Send {
+        contract: &Account,
+    ) -> impl Future<Output = Result<Option<Hash>, ChainError>> + Send {
         (**self).code_hash(contract)
     }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Signer,
+    Account, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Hash, Signer,
 };
 
 /// A chain whose calls are counted and timed.
@@ -67,14 +67,14 @@ impl<C: Chain> Chain for Metered<C> {
         wasm: &[u8],
         data: Vec<u8>,
         salt: Vec<u8>,
-    ) -> Result<AccountId, ChainError> {
+    ) -> Result<Account, ChainError> {
         self.time(self.inner.deploy(signer, wasm, data, salt)).await
     }
 
     async fn call(
         &self,
         signer: &Signer,
-        contract: &AccountId,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<CallReceipt, ChainError> {
@@ -84,8 +84,8 @@ impl<C: Chain> Chain for Metered<C> {
 
     async fn query(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<DryRun, ChainError> {
@@ -95,17 +95,17 @@ impl<C: Chain> Chain for Metered<C> {
 
     async fn events(
         &self,
-        contract: &AccountId,
+        contract: &Account,
         cursor: Cursor,
     ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
         self.time(self.inner.events(contract, cursor)).await
     }
 
-    async fn balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
+    async fn balance(&self, account: &Account) -> Result<Balance, ChainError> {
         self.time(self.inner.balance(account)).await
     }
 
-    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+    async fn code_hash(&self, contract: &Account) -> Result<Option<Hash>, ChainError> {
         self.time(self.inner.code_hash(contract)).await
     }
 

@@ -25,7 +25,9 @@ use subxt::{OnlineClient, SubstrateConfig};
 use tokio::sync::Mutex;
 
 use crate::signer::Signer;
-use crate::{AccountId, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun};
+use crate::{
+    Account, Balance, CallReceipt, Chain, ChainError, ContractEvent, Cursor, DryRun, Hash,
+};
 
 type Config = SubstrateConfig;
 
@@ -140,7 +142,7 @@ impl NodeChain {
             {
                 // { who: AccountId32, actual_fee: u128, tip: u128 }
                 let mut bytes = ev.field_bytes();
-                let _who = <[u8; 32]>::decode(&mut bytes).map_err(rpc_err)?;
+                let _who = Account::decode(&mut bytes).map_err(rpc_err)?;
                 fee = u128::decode(&mut bytes).map_err(rpc_err)?;
             }
         }
@@ -152,7 +154,7 @@ impl NodeChain {
     pub async fn transfer(
         &self,
         from: &Signer,
-        to: &AccountId,
+        to: &Account,
         amount: Balance,
     ) -> Result<(), ChainError> {
         let call = subxt::dynamic::tx(
@@ -168,8 +170,8 @@ impl NodeChain {
 
     async fn dry_run_call(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: &[u8],
         value: Balance,
     ) -> Result<DryRun, ChainError> {
@@ -213,8 +215,8 @@ const NONCE_RETRIES: u32 = 5;
 /// process: subxt reads the next nonce from the node, so two submissions by
 /// one account must not overlap, even through two connections (as parallel
 /// tests, or a client and a worker in one process, make them).
-fn account_lock(account: &AccountId) -> Arc<Mutex<()>> {
-    static LOCKS: OnceLock<std::sync::Mutex<HashMap<AccountId, Arc<Mutex<()>>>>> = OnceLock::new();
+fn account_lock(account: &Account) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<std::sync::Mutex<HashMap<Account, Arc<Mutex<()>>>>> = OnceLock::new();
     let locks = LOCKS.get_or_init(Default::default);
     // A poisoned map only means another thread panicked while inserting;
     // the map itself is still whole.
@@ -299,7 +301,7 @@ impl Chain for NodeChain {
         wasm: &[u8],
         data: Vec<u8>,
         salt: Vec<u8>,
-    ) -> Result<AccountId, ChainError> {
+    ) -> Result<Account, ChainError> {
         // Dry run: ContractsApi_instantiate(origin, value, gas_limit, storage_deposit_limit,
         //                                   code: Code::Upload(wasm), data, salt)
         let mut args = Vec::new();
@@ -357,7 +359,7 @@ impl Chain for NodeChain {
     async fn call(
         &self,
         signer: &Signer,
-        contract: &AccountId,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<CallReceipt, ChainError> {
@@ -390,8 +392,8 @@ impl Chain for NodeChain {
 
     async fn query(
         &self,
-        origin: &AccountId,
-        contract: &AccountId,
+        origin: &Account,
+        contract: &Account,
         data: Vec<u8>,
         value: Balance,
     ) -> Result<DryRun, ChainError> {
@@ -400,7 +402,7 @@ impl Chain for NodeChain {
 
     async fn events(
         &self,
-        contract: &AccountId,
+        contract: &Account,
         cursor: Cursor,
     ) -> Result<(Vec<ContractEvent>, Cursor), ChainError> {
         let head_hash = self.rpc.chain_get_finalized_head().await.map_err(rpc_err)?;
@@ -439,7 +441,7 @@ impl Chain for NodeChain {
                 }
                 // { contract: AccountId32, data: Vec<u8> }
                 let mut fields = ev.field_bytes();
-                let emitter = <[u8; 32]>::decode(&mut fields).map_err(rpc_err)?;
+                let emitter = Account::decode(&mut fields).map_err(rpc_err)?;
                 if &emitter != contract {
                     continue;
                 }
@@ -456,7 +458,7 @@ impl Chain for NodeChain {
         Ok((out, Cursor { next_block: number }))
     }
 
-    async fn balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
+    async fn balance(&self, account: &Account) -> Result<Balance, ChainError> {
         let query = subxt::dynamic::storage("System", "Account", vec![Value::from_bytes(account)]);
         let storage = self.api.storage().at_latest().await.map_err(rpc_err)?;
         let Some(info) = storage.fetch(&query).await.map_err(rpc_err)? else {
@@ -469,7 +471,7 @@ impl Chain for NodeChain {
         u128::decode(&mut input).map_err(rpc_err)
     }
 
-    async fn code_hash(&self, contract: &AccountId) -> Result<Option<[u8; 32]>, ChainError> {
+    async fn code_hash(&self, contract: &Account) -> Result<Option<Hash>, ChainError> {
         let query = subxt::dynamic::storage(
             "Contracts",
             "ContractInfoOf",
@@ -483,7 +485,7 @@ impl Chain for NodeChain {
         //                code_hash: H256, .. }
         let mut input = info.encoded();
         let _trie_id = Vec::<u8>::decode(&mut input).map_err(rpc_err)?;
-        let code_hash = <[u8; 32]>::decode(&mut input).map_err(rpc_err)?;
+        let code_hash = Hash::decode(&mut input).map_err(rpc_err)?;
         Ok(Some(code_hash))
     }
 

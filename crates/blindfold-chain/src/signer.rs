@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use subxt_signer::{sr25519::Keypair, SecretUri};
 
-use crate::{AccountId, ChainError};
+use crate::{Account, ChainError};
 
 /// The dev accounts both chains fund at genesis.
 pub const DEV_SEEDS: [&str; 6] = [
@@ -82,7 +82,7 @@ impl Signer {
     }
 
     /// The account id (public key).
-    pub fn account(&self) -> AccountId {
+    pub fn account(&self) -> Account {
         self.pair.public_key().0
     }
 

@@ -11,14 +11,12 @@
 
 use blindfold_chain::embedded::EmbeddedChain;
 use blindfold_chain::node::NodeChain;
-use blindfold_chain::{AccountId, Chain, ChainError, Cursor, Signer};
+use blindfold_chain::{Account, Chain, ChainError, Cursor, Signer};
 use blindfold_protocol::events::{MarketEvent, Staked};
 use blindfold_protocol::selectors;
 use blindfold_protocol::types::{MarketState, Params, WorkerInfo};
-use blindfold_protocol::Error as MarketError;
+use blindfold_protocol::{Error as MarketError, UNIT};
 use parity_scale_codec::{Decode, Encode};
-
-const UNIT: u128 = 1_000_000_000_000;
 
 fn wasm() -> Vec<u8> {
     // Cargo sets CARGO_MANIFEST_DIR when it runs a test; the compiled-in
@@ -68,7 +66,7 @@ fn decode_result<T: Decode>(bytes: &[u8]) -> Result<T, MarketError> {
 async fn suite(chain: &impl Chain, salt: &[u8]) {
     let alice = Signer::from_uri("//Alice").unwrap();
     let bob = Signer::from_uri("//Bob").unwrap();
-    let contract: AccountId = chain
+    let contract: Account = chain
         .deploy(
             &alice,
             &wasm(),

@@ -7,7 +7,7 @@
 //! [`Error`], which the chain layer surfaces from its dry run before anything
 //! is signed.
 
-use blindfold_chain::{AccountId, CallReceipt, Chain, ChainError, Cursor, Signer};
+use blindfold_chain::{Account, CallReceipt, Chain, ChainError, Cursor, Signer};
 use blindfold_protocol::events::MarketEvent;
 use blindfold_protocol::selectors::{self, Selector};
 use blindfold_protocol::types::{
@@ -72,7 +72,7 @@ pub struct BlockEvent {
 #[derive(Debug)]
 pub struct Market<C> {
     chain: C,
-    address: AccountId,
+    address: Account,
 }
 
 fn call_data(selector: Selector, args: impl Encode) -> Vec<u8> {
@@ -136,7 +136,7 @@ impl<C: Chain> Market<C> {
     }
 
     /// The contract already deployed at `address`.
-    pub fn at(chain: C, address: AccountId) -> Self {
+    pub fn at(chain: C, address: Account) -> Self {
         Market { chain, address }
     }
 
@@ -146,7 +146,7 @@ impl<C: Chain> Market<C> {
     }
 
     /// The contract's address.
-    pub fn address(&self) -> AccountId {
+    pub fn address(&self) -> Account {
         self.address
     }
 
@@ -173,7 +173,7 @@ impl<C: Chain> Market<C> {
     pub async fn read<T: Decode>(
         &self,
         message: &'static str,
-        origin: &AccountId,
+        origin: &Account,
         selector: Selector,
         args: impl Encode,
     ) -> Result<T> {
@@ -186,7 +186,7 @@ impl<C: Chain> Market<C> {
     pub async fn dry_run<T: Decode>(
         &self,
         message: &'static str,
-        origin: &AccountId,
+        origin: &Account,
         selector: Selector,
         args: impl Encode,
         value: Balance,
@@ -347,7 +347,7 @@ impl<C: Chain> Market<C> {
     #[allow(clippy::too_many_arguments)]
     pub async fn check_request(
         &self,
-        researcher: &AccountId,
+        researcher: &Account,
         dataset: DatasetId,
         pipeline: PipelineId,
         params_hash: Hash,
@@ -479,7 +479,7 @@ impl<C: Chain> Market<C> {
 
     /// Proposes `new_owner` as the contract owner; it takes over with
     /// [`Market::accept_ownership`].
-    pub async fn transfer_ownership(&self, owner: &Signer, new_owner: &AccountId) -> Result<()> {
+    pub async fn transfer_ownership(&self, owner: &Signer, new_owner: &Account) -> Result<()> {
         let selector = selectors::TRANSFER_OWNERSHIP;
         self.tx("transfer_ownership", owner, selector, *new_owner, 0)
             .await
@@ -525,13 +525,13 @@ impl<C: Chain> Market<C> {
     }
 
     /// A worker's stake.
-    pub async fn worker(&self, account: &AccountId) -> Result<WorkerInfo> {
+    pub async fn worker(&self, account: &Account) -> Result<WorkerInfo> {
         self.read("worker", &self.address, selectors::WORKER, *account)
             .await
     }
 
     /// Unpaid earnings of `account`.
-    pub async fn earnings(&self, account: &AccountId) -> Result<Balance> {
+    pub async fn earnings(&self, account: &Account) -> Result<Balance> {
         self.read("earnings", &self.address, selectors::EARNINGS, *account)
             .await
     }
@@ -550,7 +550,7 @@ impl<C: Chain> Market<C> {
     }
 
     /// The free balance of `account` on the chain.
-    pub async fn balance(&self, account: &AccountId) -> Result<Balance> {
+    pub async fn balance(&self, account: &Account) -> Result<Balance> {
         Ok(self.chain.balance(account).await?)
     }
 

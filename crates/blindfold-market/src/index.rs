@@ -18,9 +18,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use blindfold_chain::{AccountId, Chain, Cursor};
+use blindfold_chain::{Account, Chain, Cursor};
 use blindfold_protocol::events::MarketEvent;
-use blindfold_protocol::types::DatasetId;
+use blindfold_protocol::types::{DatasetId, Hash};
 use parity_scale_codec::{Decode, Encode};
 
 use crate::contract::{BlockEvent, Market, Result};
@@ -40,9 +40,9 @@ pub struct EventIndex {
 /// The file form: who it belongs to, then the index.
 #[derive(Encode, Decode)]
 struct Stored {
-    contract: AccountId,
+    contract: Account,
     next_block: u64,
-    datasets: Vec<(DatasetId, Vec<[u8; 32]>, Vec<u64>)>,
+    datasets: Vec<(DatasetId, Vec<Hash>, Vec<u64>)>,
 }
 
 impl EventIndex {
@@ -114,7 +114,7 @@ impl EventIndex {
         Ok((index, saved))
     }
 
-    fn decode(bytes: &[u8], contract: &AccountId) -> Option<Self> {
+    fn decode(bytes: &[u8], contract: &Account) -> Option<Self> {
         let body = bytes.strip_prefix(MAGIC.as_slice())?;
         let stored = Stored::decode(&mut &body[..]).ok()?;
         if &stored.contract != contract {
@@ -142,7 +142,7 @@ impl EventIndex {
 
     /// Writes the index to `path` (through a temporary file and a rename,
     /// so a crash leaves the old file or the new one).
-    pub fn save(&self, path: &Path, contract: &AccountId) -> std::io::Result<()> {
+    pub fn save(&self, path: &Path, contract: &Account) -> std::io::Result<()> {
         let stored = Stored {
             contract: *contract,
             next_block: self.cursor.next_block,

@@ -28,10 +28,11 @@ pub use inputs::{DatasetInputs, Input, InputMismatch};
 
 use blindfold_chain::{Chain, Cursor};
 use blindfold_protocol::hash::Sha2;
-use blindfold_protocol::types::{Balance, DatasetId, Hash, JobId, JobInfo, Params};
+use blindfold_protocol::types::{DatasetId, Hash, JobId, JobInfo, Params};
 
-/// One unit of the dev chains' token (12 decimals).
-pub const UNIT: Balance = 1_000_000_000_000;
+/// One unit of the dev chains' token (12 decimals), re-exported from
+/// `blindfold-protocol`, where it is defined beside `Balance`.
+pub use blindfold_protocol::UNIT;
 
 /// The commitment a worker posts (sealed) and reveals for `job` and the
 /// SHA-256 of its result bundle. The contract recomputes the same bytes.

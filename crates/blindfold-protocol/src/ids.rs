@@ -1,9 +1,12 @@
 //! Ids and primitives: the vocabulary the hash layouts ([`crate::hash`])
 //! and the records ([`crate::types`], which re-exports all of this) share.
 //!
-//! - Primitives: [`Hash`], [`Account`], [`DatasetId`], [`JobId`], [`Balance`],
-//!   [`Timestamp`] (milliseconds), [`MilliEpsilon`].
+//! - Primitives: [`Hash`], [`Account`], [`DatasetId`], [`JobId`], [`Balance`]
+//!   (and its [`UNIT`]), [`Timestamp`] (milliseconds), [`MilliEpsilon`].
 //! - [`PipelineId`] and [`PipelineSet`] (a bitmask of allowed pipelines).
+//!
+//! These are the one spelling of each for the whole workspace: the chain
+//! layer and the blob store re-export them rather than define their own.
 
 use core::fmt;
 use core::str::FromStr;
@@ -18,6 +21,8 @@ pub type DatasetId = u32;
 pub type JobId = u64;
 /// Native token amount (the chain's `Balance`).
 pub type Balance = u128;
+/// One unit of the dev chains' token: 10^12 base units (12 decimals).
+pub const UNIT: Balance = 1_000_000_000_000;
 /// Milliseconds since the Unix epoch (`block_timestamp`).
 pub type Timestamp = u64;
 /// Differential-privacy epsilon in fixed point: 1000 = epsilon 1.0.

@@ -38,8 +38,9 @@ pub use object::ObjectBlobStore;
 /// [`ObjectBlobStore`] from their own backend.
 pub use object_store;
 
-/// A blob's name: the SHA-256 of its bytes.
-pub type Hash = [u8; 32];
+/// A blob's name: the SHA-256 of its bytes (the workspace's one 32-byte
+/// digest type, defined in `blindfold-protocol`).
+pub use blindfold_protocol::Hash;
 
 /// SHA-256 of bytes.
 pub fn sha256(bytes: &[u8]) -> Hash {
