@@ -904,8 +904,8 @@ async fn key_probe_colluding(chain: &str) -> Result<()> {
 ///     challenger who recomputed it posts a sealed, bonded challenge in the
 ///     challenge window (nobody can copy or squat it), reveals once the
 ///     window closes, and a jury of fresh drawn replicas sides with it: the
-///     forger is slashed, and the challenger is paid a fee and a share of
-///     the forger's stake.
+///     forger is slashed, and the challenger is paid, like each juror, an
+///     equal share of the fee reserve and of the forger's stake.
 async fn sealed_challenge_overturns_a_forgery(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let mut cfg = DatasetConfig::tiny(2);
@@ -979,8 +979,9 @@ async fn sealed_challenge_overturns_a_forgery(chain: &str) -> Result<()> {
     );
     assert_eq!(
         after.earned_since(&before, "worker-0"),
-        (fee + claim_stake / 3) as i128,
-        "the challenger: a fee and a third of the forger's stake (with the two jurors)"
+        (2 * fee / 3 + claim_stake / 3) as i128,
+        "the challenger: a third of the fee reserve (two fees, replication 1) and of the \
+         forger's stake, shared equally with the two jurors"
     );
     after.check_conservation(&before)?;
     Ok(())
