@@ -35,6 +35,19 @@ MUTANTS=(
     "replication 2 skips the challenge window#contracts/marketplace/lib.rs#if !agreed {#if job.replication > 1 && agreed { return self.agree(job_id, job, first, now); } if !agreed {#replication_two_gets_a_challenge_window"
 )
 
+# put_back FILE CURRENT VULNERABLE: replaces the one occurrence of CURRENT in
+# FILE (a staged copy) by VULNERABLE; fails unless CURRENT occurs exactly once.
+put_back() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import sys
+path, current, vulnerable = sys.argv[1:4]
+text = open(path).read()
+if text.count(current) != 1:
+    sys.exit(f"mutants.sh: '{current}' is not in {path} exactly once: update the mutant")
+open(path, "w").write(text.replace(current, vulnerable))
+PY
+}
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # The host target dir: the contract's dependencies are already built there.
@@ -45,14 +58,7 @@ for m in "${MUTANTS[@]}"; do
     src="$work/src"
     rm -rf "$src"
     contract_stage_source "$BF_ROOT" "$src"
-    python3 - "$src/$file" "$current" "$vulnerable" <<'PY'
-import sys
-path, current, vulnerable = sys.argv[1:4]
-text = open(path).read()
-if text.count(current) != 1:
-    sys.exit(f"mutants.sh: '{current}' is not in {path} exactly once: update the mutant")
-open(path, "w").write(text.replace(current, vulnerable))
-PY
+    put_back "$src/$file" "$current" "$vulnerable"
     say "mutant: $name (expecting $test to fail)"
     if CARGO_TARGET_DIR="$target" cargo test -q --release \
         --manifest-path "$src/contracts/marketplace/Cargo.toml" "$test" >"$work/log" 2>&1; then
@@ -87,14 +93,7 @@ for m in "${OWNER_MUTANTS[@]}"; do
     (cd "$BF_ROOT" && git ls-files -z | while IFS= read -r -d '' f; do
         [ -e "$f" ] && printf '%s\0' "$f"
     done | xargs -0 cp -p --parents -t "$src")
-    python3 - "$src/$file" "$current" "$vulnerable" <<'PY'
-import sys
-path, current, vulnerable = sys.argv[1:4]
-text = open(path).read()
-if text.count(current) != 1:
-    sys.exit(f"mutants.sh: '{current}' is not in {path} exactly once: update the mutant")
-open(path, "w").write(text.replace(current, vulnerable))
-PY
+    put_back "$src/$file" "$current" "$vulnerable"
     say "owner mutant: $name (expecting each of $tests to fail)"
     # shellcheck disable=SC2086 # several test names, one filter each
     if (cd "$src" && CARGO_TARGET_DIR="$target" cargo test -q --release -p blindfold-e2e \
@@ -102,13 +101,17 @@ PY
         say "SURVIVED: $name: $tests passed on the vulnerable code"
         survived=$((survived + 1))
     elif grep -q "test result: FAILED" "$work/log"; then
+        passed=0
         for t in $tests; do
             if ! grep -qE "^    $t\$" "$work/log"; then
                 say "SURVIVED: $name: $t passed on the vulnerable code"
-                survived=$((survived + 1))
+                passed=$((passed + 1))
             fi
         done
-        say "killed: $name"
+        if [ "$passed" -eq 0 ]; then
+            say "killed: $name"
+        fi
+        survived=$((survived + passed))
     else
         tail -20 "$work/log" >&2
         die "owner mutant '$name' did not build: update it"
