@@ -306,8 +306,9 @@ impl JobContext {
         store: &S,
         agreed: &Hash,
     ) -> Result<std::result::Result<ResultBundle, String>> {
+        let units = self.units();
         let item_limit = self.result_item_limit()?;
-        let limit = ResultBundle::limit(self.units().len() as u64, item_limit);
+        let limit = ResultBundle::limit(units.len() as u64, item_limit);
         let bytes = match store.get(agreed, limit).await {
             Ok(bytes) => bytes,
             // Over the limit: refused unread, "job N: agreed result: blob
@@ -334,7 +335,7 @@ impl JobContext {
             )));
         }
         let indices: Vec<u64> = bundle.items.iter().map(|(i, _)| *i).collect();
-        let expected: Vec<u64> = self.units().iter().map(|u| u[0].index).collect();
+        let expected: Vec<u64> = units.iter().map(|u| u[0].index).collect();
         if indices != expected {
             return Ok(Err(format!(
                 "the agreed result has items for submissions {}, the job's units start at {}",
