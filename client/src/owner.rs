@@ -1273,6 +1273,9 @@ mod tests {
             result_blob_hash: result,
             commitment: None,
             released_hash: None,
+            shard: None,
+            shards: 0,
+            shards_computed: 0,
         }
     }
 

@@ -83,10 +83,11 @@ mod marketplace {
     };
     use blindfold_protocol::hash::{self, Sha256};
     use blindfold_protocol::{
-        draw, required_escrow, reservation_fee, Account, Claim, ClaimKind, DatasetId, DatasetInfo,
-        Error, Expected, JobId, JobInfo, JobStatus, MarketState, MilliEpsilon, Offer, Params,
-        PendingUpgrade, PipelineId, Policy, RefundReason, SlashReason, StakeState, Terms, Totals,
-        WorkerInfo, MAX_BATCH, MAX_DISPUTE_ROUNDS, MAX_OFFERS, MAX_PAUSE,
+        draw, required_escrow, reservation_fee, shard_escrow, Account, Claim, ClaimKind,
+        DatasetId, DatasetInfo, Error, Expected, JobId, JobInfo, JobStatus, MarketState,
+        MilliEpsilon, Offer, Params, PendingUpgrade, PipelineId, Policy, RefundReason, ShardOf,
+        SlashReason, StakeState, Terms, Totals, WorkerInfo, MAX_BATCH, MAX_DISPUTE_ROUNDS,
+        MAX_OFFERS, MAX_PAUSE, MAX_SHARDS,
     };
     use ink::prelude::vec::Vec;
     use ink::storage::Mapping;
@@ -462,6 +463,7 @@ mod marketplace {
             epsilon: MilliEpsilon,
             deadline: Timestamp,
             expected: Expected,
+            shard_size: u64,
         ) -> Result<JobId> {
             self.ensure_live()?;
             let mut dataset = self.dataset_info(dataset_id)?;
@@ -497,9 +499,21 @@ mod marketplace {
             if deadline > later(now, self.params.max_compute_window)? {
                 return Err(Error::DeadlineTooFar);
             }
+            let shards = match ShardOf::count(dataset.submission_count, shard_size) {
+                None => 0,
+                Some(n) => u32::try_from(n)
+                    .ok()
+                    .filter(|n| *n <= MAX_SHARDS)
+                    .ok_or(Error::TooManyShards)?,
+            };
             let escrow = self.env().transferred_value();
-            let needed = required_escrow(dataset.price, self.params.worker_fee, policy.replication)
-                .ok_or(Error::Overflow)?;
+            let needed = required_escrow(
+                dataset.price,
+                self.params.worker_fee,
+                policy.replication,
+                shards,
+            )
+            .ok_or(Error::Overflow)?;
             if escrow < needed {
                 return Err(Error::InsufficientEscrow);
             }
@@ -516,14 +530,15 @@ mod marketplace {
                 }
             }
             let job_id = self.job_count;
-            self.job_count = job_id.checked_add(1).ok_or(Error::Overflow)?;
+            self.job_count = job_id
+                .checked_add(u64::from(shards))
+                .and_then(|id| id.checked_add(1))
+                .ok_or(Error::Overflow)?;
             self.totals.escrow = plus(self.totals.escrow, escrow)?;
             dataset.epsilon_spent = spent;
             let terms = Terms::freeze(&self.params, minus_time(deadline, now)?);
             let researcher = acct(self.env().caller());
-            self.jobs.insert(
-                job_id,
-                &JobInfo {
+            let mut job = JobInfo {
                     dataset_id,
                     researcher,
                     pipeline,
@@ -551,8 +566,16 @@ mod marketplace {
                     result_blob_hash: None,
                     commitment: None,
                     released_hash: None,
-                },
-            );
+                    shard: None,
+                    shards,
+                    shards_computed: 0,
+            };
+            // A sharded job keeps the price; each shard holds its fees.
+            let each = shard_escrow(terms.worker_fee, policy.replication).ok_or(Error::Overflow)?;
+            let fees = each
+                .checked_mul(Balance::from(shards))
+                .ok_or(Error::Overflow)?;
+            job.escrow = minus(job.escrow, fees)?;
             self.save_dataset(dataset_id, &dataset);
             self.env().emit_event(JobRequested {
                 job_id,
@@ -562,9 +585,13 @@ mod marketplace {
                 params_hash,
                 input_digest,
                 epsilon,
-                escrow,
+                escrow: job.escrow,
                 deadline,
             });
+            if shards > 0 {
+                self.open_shards(job_id, &mut job, shard_size, each)?;
+            }
+            self.save_job(job_id, &job);
             Ok(job_id)
         }
 
@@ -577,11 +604,40 @@ mod marketplace {
             if job.researcher != acct(self.env().caller()) {
                 return Err(Error::NotResearcher);
             }
-            if job.status != JobStatus::Open {
+            if job.shard.is_some() {
+                return Err(Error::IsShard);
+            }
+            let waiting = if job.is_sharded() {
+                JobStatus::Sharded
+            } else {
+                JobStatus::Open
+            };
+            if job.status != waiting {
                 return Err(Error::WrongStatus);
             }
             if !job.claims.is_empty() || !job.offers.is_empty() {
                 return Err(Error::JobClaimed);
+            }
+            // A sharded job cancels whole, while no shard has an offer.
+            for shard_id in Self::shard_ids(job_id, &job)? {
+                let shard = self.job_info(shard_id)?;
+                if shard.status != JobStatus::Open
+                    || !shard.claims.is_empty()
+                    || !shard.offers.is_empty()
+                {
+                    return Err(Error::JobClaimed);
+                }
+            }
+            for shard_id in Self::shard_ids(job_id, &job)? {
+                let mut shard = self.job_info(shard_id)?;
+                let (_, refund) = self.settle(shard_id, &mut shard, 0, false)?;
+                shard.status = JobStatus::Cancelled;
+                self.save_job(shard_id, &shard);
+                self.env().emit_event(JobCancelled {
+                    job_id: shard_id,
+                    refund,
+                    owner_paid: 0,
+                });
             }
             let owner_paid = reservation_fee(job.epsilon, job.price);
             let (_, refund) = self.settle(job_id, &mut job, owner_paid, false)?;
@@ -866,6 +922,11 @@ mod marketplace {
             if live_results(&job).contains(&result_blob_hash) {
                 return Err(Error::NotConflicting);
             }
+            if let (Some(place), JobStatus::Computed) = (job.shard, job.status) {
+                // An agreed shard is open to the owner's rejection until its
+                // job releases (or its release window passes).
+                self.shard_reopened(place.job, now)?;
+            }
             if worker.free() < job.terms.claim_stake {
                 return Err(Error::InsufficientStake);
             }
@@ -957,6 +1018,9 @@ mod marketplace {
             if dataset.owner != acct(self.env().caller()) {
                 return Err(Error::NotDatasetOwner);
             }
+            if job.shard.is_some() {
+                return Err(Error::IsShard);
+            }
             if job.status != JobStatus::Computed {
                 return Err(Error::WrongStatus);
             }
@@ -980,11 +1044,21 @@ mod marketplace {
 
         /// Anyone, once `Released`: credits the data owner the price, each
         /// winning worker the fee, unlocks their stakes, and credits the rest of
-        /// the escrow back to the researcher.
+        /// the escrow back to the researcher. On an agreed shard, once its
+        /// sharded job released or ended: pays the shard's winners the same
+        /// way (a shard holds no price).
         #[ink(message, selector = 0xB1D00309)]
         pub fn finalize(&mut self, job_id: JobId) -> Result<()> {
             let mut job = self.job_info(job_id)?;
-            if job.status != JobStatus::Released {
+            if let Some(place) = job.shard {
+                if job.status != JobStatus::Computed {
+                    return Err(Error::WrongStatus);
+                }
+                let parent = self.job_info(place.job)?.status;
+                if parent != JobStatus::Released && !parent.is_terminal() {
+                    return Err(Error::JobNotReleased);
+                }
+            } else if job.status != JobStatus::Released {
                 return Err(Error::WrongStatus);
             }
             let price = job.price;
@@ -1659,6 +1733,11 @@ mod marketplace {
             job.commitment = Some(commitment);
             job.status = JobStatus::Computed;
             job.deadline = later(now, job.terms.release_window)?;
+            if job.shard.is_some() {
+                // A shard has no release window of its own: its job's opens
+                // when the last shard agrees.
+                job.deadline = Timestamp::MAX;
+            }
             self.env().emit_event(JobComputed {
                 job_id,
                 dataset_id: job.dataset_id,
@@ -1666,6 +1745,9 @@ mod marketplace {
                 commitment,
                 deadline: job.deadline,
             });
+            if let Some(place) = job.shard {
+                self.shard_agreed(place.job, job_id, commitment, now)?;
+            }
             Ok(())
         }
 
@@ -1679,10 +1761,24 @@ mod marketplace {
             reason: RefundReason,
             pay_workers: bool,
         ) -> Result<()> {
+            let owner_rejected = job.claims.iter().any(|c| c.kind == ClaimKind::Owner);
+            self.refund_as(job_id, job, reason, pay_workers, owner_rejected)
+        }
+
+        /// [`Self::refund`], told whether the owner's own rejection is why:
+        /// a sharded job ends this way when one of its shards did.
+        #[inline(never)]
+        fn refund_as(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            reason: RefundReason,
+            pay_workers: bool,
+            owner_rejected: bool,
+        ) -> Result<()> {
             // The owner is paid for the budget the job held, unless the
             // owner is why it failed (no release, a cohort it shrank, or a
             // rejection of its own that the jury could not decide).
-            let owner_rejected = job.claims.iter().any(|c| c.kind == ClaimKind::Owner);
             let owner_paid = match reason {
                 RefundReason::NoResult => reservation_fee(job.epsilon, job.price),
                 RefundReason::NoMajority if !owner_rejected => {
@@ -1702,6 +1798,147 @@ mod marketplace {
                 workers_paid,
                 owner_paid,
             });
+            if let Some(place) = job.shard {
+                // A shard without a result ends its job: the price and the
+                // epsilon go back; the other shards settle on their own.
+                let mut parent = self.job_info(place.job)?;
+                if parent.status == JobStatus::Sharded {
+                    self.refund_as(place.job, &mut parent, reason, false, owner_rejected)?;
+                    self.save_job(place.job, &parent);
+                }
+            }
+            Ok(())
+        }
+
+        // ------------------------------------------------------------------ shards
+
+        /// The ids of `job_id`'s shards (none for a job computed whole).
+        fn shard_ids(job_id: JobId, job: &JobInfo) -> Result<core::ops::RangeInclusive<JobId>> {
+            let first = job_id.checked_add(1).ok_or(Error::Overflow)?;
+            let last = job_id
+                .checked_add(u64::from(job.shards))
+                .ok_or(Error::Overflow)?;
+            Ok(first..=last)
+        }
+
+        /// Splits a new job into its shards: each a job of its own (ids
+        /// `job_id + 1 ..`) over a contiguous range of the submissions, with
+        /// the job's terms, `each` ([`shard_escrow`]: its fees, already taken
+        /// out of the job's escrow), and an input digest that binds its
+        /// range. The job keeps the price and the epsilon and waits,
+        /// `Sharded`.
+        #[inline(never)]
+        fn open_shards(
+            &mut self,
+            job_id: JobId,
+            job: &mut JobInfo,
+            shard_size: u64,
+            each: Balance,
+        ) -> Result<()> {
+            for (index, shard_id) in (0..job.shards).zip(Self::shard_ids(job_id, job)?) {
+                let place = ShardOf::nth(job_id, index, job.submission_count, shard_size);
+                let mut shard = job.clone();
+                shard.input_digest = hash::shard_input_digest_with::<ChainSha256>(
+                    job_id,
+                    &job.input_digest,
+                    index,
+                    place.first,
+                    place.end,
+                );
+                shard.epsilon = 0;
+                shard.price = 0;
+                shard.escrow = each;
+                shard.shard = Some(place);
+                shard.shards = 0;
+                self.save_job(shard_id, &shard);
+                self.env().emit_event(JobRequested {
+                    job_id: shard_id,
+                    dataset_id: job.dataset_id,
+                    researcher: job.researcher,
+                    pipeline: job.pipeline,
+                    params_hash: job.params_hash,
+                    input_digest: shard.input_digest,
+                    epsilon: 0,
+                    escrow: each,
+                    deadline: job.commit_deadline,
+                });
+            }
+            // Not timed: its shards are, and each ends with a result or
+            // without (which ends the job).
+            job.status = JobStatus::Sharded;
+            job.deadline = Timestamp::MAX;
+            Ok(())
+        }
+
+        /// Shard `shard_id` of `job_id` agreed on `commitment`. The last one
+        /// makes the job `Computed`: its commitment folds its shards' in
+        /// order ([`hash::shards_step_with`]) and its release window opens.
+        /// Nothing happens once the job ended (another shard failed).
+        #[inline(never)]
+        fn shard_agreed(
+            &mut self,
+            job_id: JobId,
+            shard_id: JobId,
+            commitment: Digest,
+            now: Timestamp,
+        ) -> Result<()> {
+            let mut job = self.job_info(job_id)?;
+            if job.status != JobStatus::Sharded {
+                return Ok(());
+            }
+            job.shards_computed = job
+                .shards_computed
+                .checked_add(1)
+                .ok_or(Error::Overflow)?;
+            if job.shards_computed == job.shards {
+                let mut digest = hash::EMPTY_DIGEST;
+                for id in Self::shard_ids(job_id, &job)? {
+                    // The agreeing shard is not saved yet.
+                    let agreed = if id == shard_id {
+                        Some(commitment)
+                    } else {
+                        self.job_info(id)?.commitment
+                    };
+                    let agreed = agreed.ok_or(Error::WrongStatus)?;
+                    digest = hash::shards_step_with::<ChainSha256>(&digest, &agreed);
+                }
+                job.commitment = Some(digest);
+                job.status = JobStatus::Computed;
+                job.deadline = later(now, job.terms.release_window)?;
+                self.env().emit_event(JobComputed {
+                    job_id,
+                    dataset_id: job.dataset_id,
+                    result_blob_hash: hash::EMPTY_DIGEST,
+                    commitment: digest,
+                    deadline: job.deadline,
+                });
+            }
+            self.save_job(job_id, &job);
+            Ok(())
+        }
+
+        /// The owner rejected an agreed shard of `job_id`: it no longer
+        /// counts, so the job waits for it again (its release window closes
+        /// until the last shard agrees anew). Refused once the job released
+        /// or ended, or its release window passed.
+        #[inline(never)]
+        fn shard_reopened(&mut self, job_id: JobId, now: Timestamp) -> Result<()> {
+            let mut job = self.job_info(job_id)?;
+            match job.status {
+                JobStatus::Sharded => {}
+                JobStatus::Computed if now < job.deadline => {
+                    job.status = JobStatus::Sharded;
+                    job.commitment = None;
+                    job.deadline = Timestamp::MAX;
+                }
+                JobStatus::Computed => return Err(Error::DeadlinePassed),
+                _ => return Err(Error::WrongStatus),
+            }
+            job.shards_computed = job
+                .shards_computed
+                .checked_sub(1)
+                .ok_or(Error::Overflow)?;
+            self.save_job(job_id, &job);
             Ok(())
         }
 
@@ -1799,3 +2036,6 @@ mod tests;
 
 #[cfg(test)]
 mod property_tests;
+
+#[cfg(test)]
+mod shard_tests;

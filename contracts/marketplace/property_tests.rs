@@ -37,12 +37,19 @@
 //!   jurors' votes: drawn claims of its rounds, never a party's;
 //! - every job past its deadline has a transition anyone can trigger.
 //!
+//! A third of the requests are sharded (shard sizes 0..4, some splitting
+//! into more than `MAX_SHARDS`): each shard plays the whole game above as a
+//! job of its own, and the sharded job, which holds the price, ends with
+//! them (released when all agreed, refunded when one fails). Agreed shards
+//! are finalized once their job released or ended.
+//!
 //! While a jury sits on an open job, a sequence runs up to 400 more random
 //! steps, so that juries decide in many sequences.
 //!
 //! At the end of each sequence (a random point of a random history) it moves
 //! time past every deadline and drives every job to its end using only
-//! `advance` and `finalize` (no cooperation from anyone), then everyone
+//! `advance` and `finalize` (no cooperation from anyone; a sharded job
+//! ends through its shards), then everyone
 //! withdraws and the contract must be empty.
 //!
 //! `MARKETPLACE_PROPTEST_SEQUENCES` overrides the number of sequences (10,000).
@@ -108,6 +115,9 @@ struct Stats {
     drawn_by_seed: u64,
     drain_calls: u64,
     challenge_windows: u64,
+    /// Sharded jobs, and those of them released and paid out.
+    sharded: u64,
+    sharded_finalized: u64,
     game: Game,
 }
 
@@ -414,13 +424,21 @@ impl World {
                 let pipeline = self.rng.pick(&PipelineId::ALL);
                 let epsilon = self.rng.below(4) * 300;
                 let deadline = now() + self.rng.below(70_000);
+                // A third of the requests are sharded (some into too many).
+                let shard_size = if self.rng.chance(33) {
+                    self.rng.below(4)
+                } else {
+                    0
+                };
                 let need = self
                     .m
                     .dataset(ds)
                     .ok()
                     .and_then(|d| {
                         let fee = self.m.params().expect("params").worker_fee;
-                        required_escrow(d.price, fee, d.policy.replication)
+                        let shards = ShardOf::count(d.submission_count, shard_size).unwrap_or(1);
+                        let shards = u32::try_from(shards).unwrap_or(u32::MAX);
+                        required_escrow(d.price, fee, d.policy.replication, shards)
                     })
                     .unwrap_or(1_000);
                 let value = match self.rng.below(10) {
@@ -437,12 +455,12 @@ impl World {
                     _ => {}
                 }
                 self.payable(who, value, |m| {
-                    m.request(ds, pipeline, [3; 32], epsilon, deadline, terms)
+                    m.request(ds, pipeline, [3; 32], epsilon, deadline, terms, shard_size)
                         .map(drop)
                 })
             }
             22 => {
-                let job = self.job_where(|j| j.status == JobStatus::Open);
+                let job = self.job_where(|j| matches!(j.status, JobStatus::Open | JobStatus::Sharded));
                 let who = match self.m.job(job) {
                     Ok(j) if self.rng.chance(80) => AccountId::from(j.researcher),
                     _ => self.anyone(),
@@ -568,7 +586,12 @@ impl World {
                 self.m.release(job, [4; 32])
             }
             82..=85 => {
-                let job = self.job_where(|j| j.status == JobStatus::Released);
+                // A released job, or an agreed shard (paid once its job
+                // released or ended).
+                let job = self.job_where(|j| {
+                    j.status == JobStatus::Released
+                        || (j.status == JobStatus::Computed && j.shard.is_some())
+                });
                 let who = self.anyone();
                 as_(who);
                 self.m.finalize(job)
@@ -827,8 +850,10 @@ impl World {
                     "job {job_id}: a challenger's result shows in the window"
                 );
             }
+            // A sharded job's result is its shards': its commitment folds
+            // theirs, and it has no blob of its own.
             JobStatus::Computed | JobStatus::Released => assert!(
-                job.result_blob_hash.is_some() && job.commitment.is_some(),
+                job.result_blob_hash.is_some() != job.is_sharded() && job.commitment.is_some(),
                 "job {job_id}: agreed without a commitment"
             ),
             _ => assert!(
@@ -913,20 +938,33 @@ impl World {
     /// `finalize` only; then everyone withdraws and the contract must be empty.
     fn drain(&mut self, stats: &mut Stats) {
         let jobs = self.m.job_count().expect("count");
-        for _round in 0..8 {
+        for _round in 0..12 {
             // Past every deadline, however long the contract was paused
             // (pauses extend deadlines by at most MAX_PAUSE in all).
             at(now() + MAX_PAUSE + 1_000_000);
             let mut open = 0;
             for job_id in 0..jobs {
-                let status = self.m.job(job_id).expect("job").status;
+                let job = self.m.job(job_id).expect("job");
+                let status = job.status;
                 if status.is_terminal() {
                     continue;
                 }
                 open += 1;
+                if status == JobStatus::Sharded {
+                    // Not timed: it ends with its shards.
+                    continue;
+                }
                 let before = (self.m.totals().expect("totals"), contract_balance());
                 as_(self.a.outsider);
-                let r = if status == JobStatus::Released {
+                let shard_agreed = job.shard.is_some() && status == JobStatus::Computed;
+                if let (true, Some(place)) = (shard_agreed, job.shard) {
+                    let parent = self.m.job(place.job).expect("job").status;
+                    if parent != JobStatus::Released && !parent.is_terminal() {
+                        // Paid once its job ends.
+                        continue;
+                    }
+                }
+                let r = if status == JobStatus::Released || shard_agreed {
                     self.m.finalize(job_id)
                 } else {
                     self.m.advance(job_id).map(drop)
@@ -946,6 +984,10 @@ impl World {
                 "job {job_id} stuck in {:?}",
                 job.status
             );
+            if job.is_sharded() {
+                stats.sharded += 1;
+                stats.sharded_finalized += u64::from(job.status == JobStatus::Finalized);
+            }
             match job.status {
                 JobStatus::Finalized => stats.finalized += 1,
                 JobStatus::Refunded => stats.refunded += 1,
@@ -1102,7 +1144,7 @@ fn random_operation_sequences_conserve_money_and_end() {
          challenges ({} lazy or junk), {} challenge rounds ({} contested, {} upheld), \
          {} lazy reveals refused ({} after a rejection), {} rejects ({} in the window), \
          {} challenge rounds forfeiting a bond to the researcher; juries: {} verdicts, \
-         {} refunds",
+         {} refunds; {} sharded jobs ({} finalized)",
         stats.sequences,
         started.elapsed(),
         stats.steps,
@@ -1128,7 +1170,9 @@ fn random_operation_sequences_conserve_money_and_end() {
         g.rejects_in_window,
         g.bonds_forfeited,
         g.jury_verdicts,
-        g.jury_refunds
+        g.jury_refunds,
+        stats.sharded,
+        stats.sharded_finalized
     );
     assert_eq!(stats.sequences, sequences);
     assert!(
@@ -1152,6 +1196,8 @@ fn random_operation_sequences_conserve_money_and_end() {
         ("bond forfeited in a challenge round", g.bonds_forfeited),
         ("jury verdict", g.jury_verdicts),
         ("jury refund", g.jury_refunds),
+        ("sharded job", stats.sharded),
+        ("sharded job finalized", stats.sharded_finalized),
     ];
     for (what, count) in played {
         assert!(stats.sequences < 10_000 || count > 0, "no {what} ever");

@@ -230,6 +230,7 @@ pub(crate) mod support {
             d.price,
             m.params().expect("params").worker_fee,
             d.policy.replication,
+            1,
         )
         .expect("escrow")
     }
@@ -241,7 +242,7 @@ pub(crate) mod support {
         pay(a.researcher, value);
         let e = expected(m, ds);
         let id = m
-            .request(ds, PipelineId::Histogram, [3; 32], 0, now() + 20_000, e)
+            .request(ds, PipelineId::Histogram, [3; 32], 0, now() + 20_000, e, 0)
             .expect("request");
         as_(a.researcher);
         id
@@ -624,7 +625,7 @@ fn deactivate_dataset_owner_only_and_once() {
             0,
             T0 + 20_000,
             expected(&m, ds)
-        ),
+        , 0),
         Err(Error::DatasetInactive)
     );
 }
@@ -788,6 +789,7 @@ fn request_escrows_and_snapshots() {
             1_000,
             T0 + 10_000,
             expected(&m, ds),
+            0,
         )
         .expect("request");
     assert_eq!(job_id, 0);
@@ -856,7 +858,7 @@ fn request_errors() {
     let try_request = |m: &mut Marketplace, ds, pipeline, eps, deadline, value| {
         pay(a.researcher, value);
         let e = expected(m, ds);
-        let r = m.request(ds, pipeline, [3; 32], eps, deadline, e);
+        let r = m.request(ds, pipeline, [3; 32], eps, deadline, e, 0);
         if r.is_err() {
             unpay(a.researcher, value);
         }
@@ -941,6 +943,7 @@ fn cancel_refunds_an_unclaimed_job() {
             700,
             T0 + 10_000,
             expected(&m, ds),
+            0,
         )
         .expect("request");
     as_(a.outsider);
@@ -1649,6 +1652,7 @@ fn happy_path_replication_two_pays_everyone_once() {
             0,
             T0 + 20_000,
             expected(&m, ds),
+            0,
         )
         .expect("request");
     let r = [7u8; 32];
@@ -3237,6 +3241,7 @@ fn advance_release_timeout_pays_workers_and_refunds_price() {
             300,
             T0 + 20_000,
             expected(&m, ds),
+            0,
         )
         .expect("request");
     work(
@@ -3406,6 +3411,7 @@ fn set_params_never_changes_a_running_job() {
             0,
             T0 + 100_000,
             expected(&m, ds),
+            0,
         )
         .expect("request");
     // The admin turns hostile: the shortest windows and a huge claim stake.
@@ -3476,7 +3482,7 @@ fn request_refuses_a_dataset_changed_under_it() {
     let value = escrow_for(&m, ds) * 10;
     let try_request = |m: &mut Marketplace| {
         pay(a.researcher, value);
-        let r = m.request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 10_000, seen);
+        let r = m.request(ds, PipelineId::Histogram, [3; 32], 0, T0 + 10_000, seen, 0);
         if r.is_err() {
             unpay(a.researcher, value);
         }
@@ -3499,7 +3505,7 @@ fn request_refuses_a_dataset_changed_under_it() {
     m.revoke_submission(ds2, 1).expect("revoke");
     pay(a.researcher, value);
     assert_eq!(
-        m.request(ds2, PipelineId::Histogram, [3; 32], 0, T0 + 10_000, seen2),
+        m.request(ds2, PipelineId::Histogram, [3; 32], 0, T0 + 10_000, seen2, 0),
         Err(Error::InputsChanged)
     );
     unpay(a.researcher, value);
@@ -3593,6 +3599,7 @@ fn pause_extends_running_deadlines() {
             0,
             T0 + 540_500,
             expected(&m, ds),
+            0,
         )
         .expect("request");
     let info = m.job(second).expect("job");
@@ -3703,6 +3710,7 @@ fn failed_reservations_of_epsilon_cost_the_griefer() {
             1_000,
             T0 + 20_000,
             expected(&m, ds),
+            0,
         )
         .expect("the whole budget");
     // A Sybil offers, is drawn and never commits.
@@ -3726,6 +3734,7 @@ fn failed_reservations_of_epsilon_cost_the_griefer() {
             1_000,
             T0 + 40_000,
             expected(&m, ds),
+            0,
         )
         .expect("again");
     work(&mut m, job, &[(a.workers[1], [7; 32])]);
@@ -3748,6 +3757,7 @@ fn failed_reservations_of_epsilon_cost_the_griefer() {
             1_000,
             T0 + 60_000,
             expected(&m, ds),
+            0,
         )
         .expect("once more");
     assert_eq!(m.cancel(job), Ok(()));
@@ -3769,6 +3779,7 @@ fn failed_reservations_of_epsilon_cost_the_griefer() {
             1_000,
             T0 + 80_000,
             expected(&m, ds),
+            0,
         )
         .expect("a fourth time");
     work(&mut m, job, &[(a.workers[2], [7; 32])]);

@@ -491,6 +491,9 @@ mod sample_tests {
                 result_blob_hash: None,
                 commitment: None,
                 released_hash: None,
+                shard: None,
+                shards: 0,
+                shards_computed: 0,
             },
             spec: JobSpec::new(
                 scheme,

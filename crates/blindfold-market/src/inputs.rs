@@ -156,6 +156,9 @@ mod tests {
             result_blob_hash: None,
             commitment: None,
             released_hash: None,
+            shard: None,
+            shards: 0,
+            shards_computed: 0,
         }
     }
 

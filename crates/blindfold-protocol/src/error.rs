@@ -122,6 +122,15 @@ pub enum Error {
     NotOfferer,
     /// The revealed secret does not open the offer's seed hash.
     SeedMismatch,
+    /// `request`: the shard size splits the dataset into more than
+    /// [`crate::MAX_SHARDS`] shards.
+    TooManyShards,
+    /// The job is a shard of a sharded job: release or cancel the sharded
+    /// job itself; a shard is paid out with `finalize` once its job released
+    /// or ended.
+    IsShard,
+    /// The shard's job has not released or ended yet.
+    JobNotReleased,
 }
 
 impl Error {
@@ -184,6 +193,9 @@ impl Error {
             Error::TooManyOffers => "this round of the job has the most offers it takes",
             Error::NotOfferer => "caller has no unrevealed offer in this round of the job",
             Error::SeedMismatch => "the secret does not open the offer's seed hash",
+            Error::TooManyShards => "the shard size splits the dataset into too many shards",
+            Error::IsShard => "the job is a shard: release or cancel its sharded job",
+            Error::JobNotReleased => "the shard's job has not released or ended yet",
         }
     }
 }

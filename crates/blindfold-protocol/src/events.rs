@@ -358,11 +358,13 @@ pub struct JobComputed {
     /// Its dataset (the data owner filters on it).
     #[ink(topic)]
     pub dataset_id: DatasetId,
-    /// The agreed result blob hash.
+    /// The agreed result blob hash; zero on a sharded job, whose result is
+    /// its shards' results.
     pub result_blob_hash: Hash,
-    /// The agreed commitment.
+    /// The agreed commitment; on a sharded job, its shards' agreed
+    /// commitments folded in shard order ([`crate::hash::shards_digest_with`]).
     pub commitment: Hash,
-    /// Release deadline.
+    /// Release deadline (on a shard, none of its own: its job's).
     pub deadline: Timestamp,
 }
 

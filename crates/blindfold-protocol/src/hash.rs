@@ -10,6 +10,10 @@
 //!   contract keeps per dataset (O(1) storage), and their folds
 //!   [`submissions_digest_with`] / [`revocations_digest_with`] for off-chain code.
 //! - [`input_digest_with`]: "submissions `0..n` minus these `r` revocations".
+//! - [`shard_input_digest_with`]: a shard's input digest, "submissions
+//!   `first..end` of that job's inputs", which its commitment binds in place
+//!   of the job's; [`shards_step_with`] folds the shards' agreed commitments,
+//!   in order, into the sharded job's result digest ([`shards_digest_with`]).
 //! - [`offer_seed_with`]: a worker's sealed draw secret, posted with its offer.
 //! - [`draw_start_with`], [`draw_step_with`], [`draw_pick_with`]: the draw's
 //!   seed from the revealed secrets, and each slot's random number from it
@@ -33,6 +37,10 @@ pub const SUBMISSION_DOMAIN: &[u8; 23] = b"blindfold/v1/submission";
 pub const REVOCATION_DOMAIN: &[u8; 23] = b"blindfold/v1/revocation";
 /// Domain tag of [`input_digest_with`].
 pub const INPUT_DOMAIN: &[u8; 18] = b"blindfold/v1/input";
+/// Domain tag of [`shard_input_digest_with`].
+pub const SHARD_DOMAIN: &[u8; 18] = b"blindfold/v1/shard";
+/// Domain tag of [`shards_step_with`].
+pub const SHARDS_DOMAIN: &[u8; 19] = b"blindfold/v1/shards";
 /// Domain tag of [`offer_seed_with`].
 pub const OFFER_DOMAIN: &[u8; 18] = b"blindfold/v1/offer";
 /// Domain tag of [`draw_start_with`].
@@ -51,6 +59,10 @@ pub const SUBMISSION_PREIMAGE_LEN: usize = 95;
 pub const REVOCATION_PREIMAGE_LEN: usize = 63;
 /// Length of [`input_digest_preimage`]: 18 + 4 + 32 + 8 + 32 + 8.
 pub const INPUT_PREIMAGE_LEN: usize = 102;
+/// Length of [`shard_input_preimage`]: 18 + 8 + 32 + 4 + 8 + 8.
+pub const SHARD_INPUT_PREIMAGE_LEN: usize = 78;
+/// Length of [`shards_step_preimage`]: 19 + 32 + 32.
+pub const SHARDS_STEP_PREIMAGE_LEN: usize = 83;
 /// Length of [`offer_seed_preimage`]: 18 + 8 + 1 + 32 + 32.
 pub const OFFER_PREIMAGE_LEN: usize = 91;
 /// Length of [`draw_start_preimage`]: 17 + 8 + 1.
@@ -261,6 +273,72 @@ pub fn input_digest_with<H: Sha256>(
     ))
 }
 
+/// The 78-byte shard input preimage: `"blindfold/v1/shard"` (18 bytes) ‖
+/// sharded job id u64 BE (8) ‖ the job's input digest (32) ‖ shard index u32
+/// BE (4) ‖ first submission index u64 BE (8) ‖ end (one past the last) u64
+/// BE (8).
+pub fn shard_input_preimage(
+    job_id: JobId,
+    job_input_digest: &Hash,
+    index: u32,
+    first: u64,
+    end: u64,
+) -> [u8; SHARD_INPUT_PREIMAGE_LEN] {
+    Writer::new()
+        .put(SHARD_DOMAIN)
+        .put(&job_id.to_be_bytes())
+        .put(job_input_digest)
+        .put(&index.to_be_bytes())
+        .put(&first.to_be_bytes())
+        .put(&end.to_be_bytes())
+        .finish()
+}
+
+/// What shard `index` of job `job_id` computes over: the live submissions
+/// `first..end` of the job's inputs (`job_input_digest`). A shard's
+/// commitment binds this in place of the job's input digest, so it binds
+/// the shard's range. Layout in [`shard_input_preimage`].
+pub fn shard_input_digest_with<H: Sha256>(
+    job_id: JobId,
+    job_input_digest: &Hash,
+    index: u32,
+    first: u64,
+    end: u64,
+) -> Hash {
+    H::sha256(&shard_input_preimage(
+        job_id,
+        job_input_digest,
+        index,
+        first,
+        end,
+    ))
+}
+
+/// The 83-byte shards step preimage: `"blindfold/v1/shards"` (19 bytes) ‖
+/// prev (32) ‖ the shard's agreed commitment (32).
+pub fn shards_step_preimage(prev: &Hash, commitment: &Hash) -> [u8; SHARDS_STEP_PREIMAGE_LEN] {
+    Writer::new()
+        .put(SHARDS_DOMAIN)
+        .put(prev)
+        .put(commitment)
+        .finish()
+}
+
+/// One step of a sharded job's result digest, folded over its shards'
+/// agreed commitments in shard order from [`EMPTY_DIGEST`]. Layout in
+/// [`shards_step_preimage`].
+pub fn shards_step_with<H: Sha256>(prev: &Hash, commitment: &Hash) -> Hash {
+    H::sha256(&shards_step_preimage(prev, commitment))
+}
+
+/// A sharded job's result digest: its shards' agreed commitments, in shard
+/// order, folded with [`shards_step_with`].
+pub fn shards_digest_with<H: Sha256>(commitments: &[Hash]) -> Hash {
+    commitments
+        .iter()
+        .fold(EMPTY_DIGEST, |prev, c| shards_step_with::<H>(&prev, c))
+}
+
 /// The running submission digest of `blob_hashes` (submission `i` = element `i`).
 pub fn submissions_digest_with<H: Sha256>(blob_hashes: &[Hash]) -> Hash {
     blob_hashes
@@ -347,6 +425,24 @@ pub fn input_digest(
 #[cfg(feature = "sha2")]
 pub fn submissions_digest(blob_hashes: &[Hash]) -> Hash {
     submissions_digest_with::<Sha2>(blob_hashes)
+}
+
+/// [`shard_input_digest_with`] using [`Sha2`].
+#[cfg(feature = "sha2")]
+pub fn shard_input_digest(
+    job_id: JobId,
+    job_input_digest: &Hash,
+    index: u32,
+    first: u64,
+    end: u64,
+) -> Hash {
+    shard_input_digest_with::<Sha2>(job_id, job_input_digest, index, first, end)
+}
+
+/// [`shards_digest_with`] using [`Sha2`].
+#[cfg(feature = "sha2")]
+pub fn shards_digest(commitments: &[Hash]) -> Hash {
+    shards_digest_with::<Sha2>(commitments)
 }
 
 /// [`revocations_digest_with`] using [`Sha2`].
@@ -447,6 +543,10 @@ mod tests {
     const DRAW_START_VECTOR: &str =
         "2dd49b2619c7c9a5497c4823fc6a63c92b50468713293ac0378bec010318d7ad";
     const DATASET: DatasetId = 0x0A0B_0C0D;
+    /// `shard_input_digest(JOB, [0x22; 32], 3, 16, 24)`, by Python's hashlib.
+    const SHARD_INPUT_VECTOR: &str = "b7c4cf9997c4563049c58a3b7d9ae6f48fbee84bfb63998e9cd369c40d1a2d7c";
+    /// `shards_digest([[1; 32], [2; 32]])`, by Python's hashlib.
+    const SHARDS_VECTOR: &str = "b0caf512b877b7df2daee57bd331f004ae4fac6d86278e462b3b87331a6376a4";
 
     fn vector_commitment() -> Hash {
         commitment(
@@ -564,6 +664,32 @@ mod tests {
             input_digest_preimage(1, &[1; 32], 2, &[3; 32], 4)[94..102],
             4u64.to_be_bytes()
         );
+    }
+
+    #[test]
+    fn shard_layouts() {
+        let pre = shard_input_preimage(JOB, &[0x22; 32], 3, 16, 24);
+        assert_eq!(&pre[..18], SHARD_DOMAIN);
+        assert_eq!(pre[18..26], [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(pre[26..58], [0x22; 32]);
+        assert_eq!(pre[58..62], 3u32.to_be_bytes());
+        assert_eq!(pre[62..70], 16u64.to_be_bytes());
+        assert_eq!(pre[70..78], 24u64.to_be_bytes());
+        let step = shards_step_preimage(&[1; 32], &[2; 32]);
+        assert_eq!(&step[..19], SHARDS_DOMAIN);
+        assert_eq!(step[19..51], [1; 32]);
+        assert_eq!(step[51..83], [2; 32]);
+        assert_eq!(
+            shard_input_digest(JOB, &[0x22; 32], 3, 16, 24),
+            hex32(SHARD_INPUT_VECTOR)
+        );
+        assert_eq!(shards_digest(&[[1; 32], [2; 32]]), hex32(SHARDS_VECTOR));
+        assert_ne!(
+            shards_digest(&[[1; 32], [2; 32]]),
+            shards_digest(&[[2; 32], [1; 32]]),
+            "order matters"
+        );
+        assert_eq!(shards_digest(&[]), EMPTY_DIGEST);
     }
 
     #[test]

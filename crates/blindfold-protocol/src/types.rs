@@ -28,6 +28,10 @@ pub const MAX_DISPUTE_ROUNDS: u8 = 3;
 /// a full round takes a heavier offer in place of its lightest. Also the
 /// most sealed challengers a result may have.
 pub const MAX_OFFERS: u8 = 16;
+/// Most shards one job may be split into (`request`'s shard size). A request
+/// writes one job record per shard, and a job's last agreeing shard reads them
+/// all to fold the job's result digest, so this bounds both calls' gas.
+pub const MAX_SHARDS: u32 = 64;
 /// Shortest window [`Params::validate`] accepts: one second (ms).
 pub const MIN_WINDOW: Timestamp = 1_000;
 /// Longest window [`Params::validate`] accepts: 30 days (ms).
@@ -173,6 +177,11 @@ pub enum JobStatus {
     Refunded,
     /// Cancelled by the researcher before any claim. Terminal.
     Cancelled,
+    /// A sharded job while its shards run (each is a job of its own, with
+    /// its own draw, commitments, challenges and disputes). It becomes
+    /// `Computed` when every shard has agreed, and ends `Refunded` as soon
+    /// as one shard ends without a result.
+    Sharded,
 }
 
 impl JobStatus {
@@ -365,12 +374,82 @@ pub struct JobInfo {
     pub commitment: Option<Hash>,
     /// SHA-256 of the released-result blob, once `Released`.
     pub released_hash: Option<Hash>,
+    /// On a shard: the sharded job it belongs to and the submissions it
+    /// computes. `None` on a job computed whole and on a sharded job.
+    pub shard: Option<ShardOf>,
+    /// On a sharded job: how many shards it has (jobs `id + 1 ..= id +
+    /// shards`, in submission order). 0 on a job computed whole and on a shard.
+    pub shards: u32,
+    /// On a sharded job: how many of its shards have agreed (`Computed`).
+    pub shards_computed: u32,
+}
+
+/// Where a shard sits in its sharded job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ink", ink::scale_derive(Encode, Decode, TypeInfo))]
+#[cfg_attr(
+    all(feature = "ink", feature = "std"),
+    derive(ink::storage::traits::StorageLayout)
+)]
+pub struct ShardOf {
+    /// The sharded job.
+    pub job: JobId,
+    /// The shard's place, `0..shards`.
+    pub index: u32,
+    /// The first submission index it covers.
+    pub first: u64,
+    /// One past the last submission index it covers.
+    pub end: u64,
+}
+
+impl ShardOf {
+    /// The shards of a job over `submissions` submissions (indices `0..n`) at
+    /// `shard_size` each: `None` when the job is computed whole (`shard_size`
+    /// 0, or at least `submissions`), else the shard count, which
+    /// `request` bounds by [`MAX_SHARDS`].
+    pub fn count(submissions: u64, shard_size: u64) -> Option<u64> {
+        if shard_size == 0 || shard_size >= submissions {
+            return None;
+        }
+        Some(submissions.div_ceil(shard_size))
+    }
+
+    /// Shard `index` of sharded job `job` over `submissions` submissions at
+    /// `shard_size` each (the last one may be shorter).
+    pub fn nth(job: JobId, index: u32, submissions: u64, shard_size: u64) -> ShardOf {
+        let first = u64::from(index).saturating_mul(shard_size).min(submissions);
+        ShardOf {
+            job,
+            index,
+            first,
+            end: first.saturating_add(shard_size).min(submissions),
+        }
+    }
 }
 
 impl JobInfo {
-    /// Live items the job covers.
+    /// Live items the job covers. On a shard, an upper bound (the revoked
+    /// submissions of its range are not known on chain).
     pub fn cohort(&self) -> u64 {
-        self.submission_count.saturating_sub(self.revocation_count)
+        match self.shard {
+            Some(s) => s.end.saturating_sub(s.first),
+            None => self.submission_count.saturating_sub(self.revocation_count),
+        }
+    }
+
+    /// The submission indices the job computes over (the revoked ones among
+    /// its first `revocation_count` revocations excluded): `0..submission_count`,
+    /// or a shard's range.
+    pub fn range(&self) -> core::ops::Range<u64> {
+        match self.shard {
+            Some(s) => s.first..s.end,
+            None => 0..self.submission_count,
+        }
+    }
+
+    /// Whether this is a sharded job (its shards compute; it releases).
+    pub fn is_sharded(&self) -> bool {
+        self.shards > 0
     }
 
     /// The commitment a worker computes for this job and `result_blob_hash`.
@@ -464,12 +543,24 @@ pub struct Expected {
     pub input_digest: Hash,
 }
 
-/// The escrow a job needs: `price + worker_fee × (replication + 1)`, i.e. one
-/// fee per replica plus one reserve fee for a tie-break worker. Unused fees
-/// are refunded to the researcher. `None` on overflow.
-pub fn required_escrow(price: Balance, worker_fee: Balance, replication: u8) -> Option<Balance> {
-    let fees = worker_fee.checked_mul(Balance::from(replication).checked_add(1)?)?;
+/// The escrow a job needs: `price + shards × worker_fee × (replication + 1)`,
+/// i.e. for each shard (1 for a job computed whole) one fee per replica plus
+/// one reserve fee for a tie-break worker. Unused fees are refunded to the
+/// researcher. `None` on overflow.
+pub fn required_escrow(
+    price: Balance,
+    worker_fee: Balance,
+    replication: u8,
+    shards: u32,
+) -> Option<Balance> {
+    let fees = shard_escrow(worker_fee, replication)?.checked_mul(Balance::from(shards.max(1)))?;
     price.checked_add(fees)
+}
+
+/// What one shard (or a job computed whole, less its price) holds for its
+/// workers: `worker_fee × (replication + 1)`. `None` on overflow.
+pub fn shard_escrow(worker_fee: Balance, replication: u8) -> Option<Balance> {
+    worker_fee.checked_mul(Balance::from(replication).checked_add(1)?)
 }
 
 /// What a job that reserved privacy budget (epsilon > 0) pays the data
@@ -665,10 +756,26 @@ mod tests {
 
     #[test]
     fn escrow_is_price_plus_replicas_and_reserve() {
-        assert_eq!(required_escrow(100, 7, 2), Some(121));
-        assert_eq!(required_escrow(100, 7, 1), Some(114));
-        assert_eq!(required_escrow(Balance::MAX, 1, 1), None);
-        assert_eq!(required_escrow(0, Balance::MAX, 3), None);
+        assert_eq!(required_escrow(100, 7, 2, 1), Some(121));
+        assert_eq!(required_escrow(100, 7, 1, 1), Some(114));
+        assert_eq!(required_escrow(100, 7, 1, 0), Some(114), "0 shards: whole");
+        assert_eq!(required_escrow(100, 7, 2, 4), Some(100 + 4 * 21));
+        assert_eq!(required_escrow(Balance::MAX, 1, 1, 1), None);
+        assert_eq!(required_escrow(0, Balance::MAX, 3, 1), None);
+    }
+
+    #[test]
+    fn shards_split_the_submissions_in_order() {
+        assert_eq!(ShardOf::count(10, 0), None, "0: whole");
+        assert_eq!(ShardOf::count(10, 10), None, "one shard is the whole job");
+        assert_eq!(ShardOf::count(10, 4), Some(3));
+        assert_eq!(ShardOf::count(8, 4), Some(2));
+        let ranges: Vec<(u64, u64)> = (0..3)
+            .map(|i| ShardOf::nth(7, i, 10, 4))
+            .map(|s| (s.first, s.end))
+            .collect();
+        assert_eq!(ranges, [(0, 4), (4, 8), (8, 10)]);
+        assert_eq!(ShardOf::nth(7, 2, 10, 4).job, 7);
     }
 
     #[test]
