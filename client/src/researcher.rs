@@ -28,7 +28,7 @@ use blindfold_fhe::{
 use blindfold_job::blobs::JSON_LIMIT;
 use blindfold_job::{DatasetMetadata, JobSpec, ReleasedResult};
 use blindfold_protocol::types::{
-    required_escrow, Balance, DatasetId, Hash, JobId, MilliEpsilon, Timestamp,
+    required_escrow, Balance, DatasetId, Hash, JobId, MilliEpsilon, ShardOf, Timestamp, MAX_SHARDS,
 };
 use blindfold_store::BlobStore;
 use serde::Serialize;
@@ -93,8 +93,13 @@ pub async fn list_datasets<C: Chain, S: BlobStore>(
             id,
             owner: info.owner,
             price: info.price,
-            escrow: required_escrow(info.price, state.params.worker_fee, info.policy.replication)
-                .unwrap_or(Balance::MAX),
+            escrow: required_escrow(
+                info.price,
+                state.params.worker_fee,
+                info.policy.replication,
+                1,
+            )
+            .unwrap_or(Balance::MAX),
             pipelines: info
                 .policy
                 .allowed_pipelines
@@ -253,6 +258,10 @@ pub struct RequestOptions {
     /// to. `None` asks for a release in the clear, which only a dataset
     /// with public releases allows.
     pub release_to: Option<String>,
+    /// Submissions per shard: more than 0 splits the job into shards that
+    /// different workers compute at once (at most `MAX_SHARDS`); 0 computes
+    /// it whole.
+    pub shard_size: u64,
 }
 
 /// A requested job.
@@ -338,7 +347,18 @@ pub async fn request_job<C: Chain, S: BlobStore>(
     }
     let state = client.market().state().await?;
     let p = state.params;
-    let escrow = required_escrow(info.price, p.worker_fee, info.policy.replication)
+    let shards = ShardOf::count(info.submission_count, options.shard_size).unwrap_or(1);
+    if shards > u64::from(MAX_SHARDS) {
+        return Err(ClientError::Usage(format!(
+            "--shard-size {} splits dataset {dataset}'s {} submissions into {shards} shards; \
+             the most is {MAX_SHARDS} (use --shard-size {} or more)",
+            options.shard_size,
+            info.submission_count,
+            info.submission_count.div_ceil(u64::from(MAX_SHARDS))
+        )));
+    }
+    let shards = u32::try_from(shards).unwrap_or(MAX_SHARDS);
+    let escrow = required_escrow(info.price, p.worker_fee, info.policy.replication, shards)
         .ok_or_else(|| ClientError::State("the escrow overflows".into()))?;
     // The offer window and a draw's reveal window come first: the shortest
     // window the contract takes leaves the minimum compute time after them.
@@ -382,6 +402,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
             options.epsilon_milli,
             now.saturating_add(window),
             expected,
+            options.shard_size,
             escrow,
         )
         .await?;
@@ -399,6 +420,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
             options.epsilon_milli,
             deadline,
             expected,
+            options.shard_size,
             escrow,
         )
         .await?;

@@ -233,6 +233,7 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
         epsilon_milli: 0,
         compute_window_ms: None,
         release_to: None,
+        shard_size: 0,
     };
     let err = researcher::request_job(&client, &charlie, ds, &clear)
         .await

@@ -537,6 +537,7 @@ async fn bad_inputs_refused(chain: &str) -> Result<()> {
             0,
             deadline,
             expected,
+            0,
             escrow,
         )
         .await?;

@@ -35,6 +35,10 @@ pub struct RequestArgs {
     /// Ask for a release in the clear (only datasets with public releases allow it)
     #[arg(long, conflicts_with = "release_to")]
     public: bool,
+    /// Split the job into shards of this many videos, computed by different
+    /// workers at once [default: 0, the job whole]
+    #[arg(long, default_value_t = 0, value_name = "VIDEOS")]
+    shard_size: u64,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +114,7 @@ pub async fn request(cfg: &Config, json: bool, a: RequestArgs) -> anyhow::Result
         epsilon_milli: parse_epsilon(&a.epsilon)?,
         compute_window_ms: Some(a.window.saturating_mul(60_000)),
         release_to,
+        shard_size: a.shard_size,
     };
     let r = researcher::request_job(&client, &signer, a.dataset, &options).await?;
     emit(json, &r, || r.summary());

@@ -563,8 +563,8 @@ impl<'a, C: Chain> Flow<'a, C> {
         self.measured("top-up", m.stake(charlie, 10 * UNIT)).await?;
 
         // A replicated job, request to finalize.
-        let escrow2 = required_escrow(price, params.worker_fee, 2).context("escrow")?;
-        let escrow1 = required_escrow(price, params.worker_fee, 1).context("escrow")?;
+        let escrow2 = required_escrow(price, params.worker_fee, 2, 1).context("escrow")?;
+        let escrow1 = required_escrow(price, params.worker_fee, 1, 1).context("escrow")?;
         let lifecycle_start = self.recorded();
         let job = self
             .request(bob, ds2, escrow2, REPLICATED_COMPUTE_MS, "replication 2")
@@ -780,6 +780,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             0,
             now + compute_ms,
             expected,
+            0,
             escrow,
         );
         self.measured(case, request).await

@@ -324,7 +324,9 @@ impl<C: Chain> Market<C> {
     }
 
     /// Requests a job, escrowing `escrow`; returns its id. `expected`: see
-    /// [`Market::expected`].
+    /// [`Market::expected`]. `shard_size` > 0 splits it into shards of that
+    /// many submissions (jobs `id + 1 ..`; see `JobInfo::shards`); 0 computes
+    /// it whole.
     #[allow(clippy::too_many_arguments)]
     pub async fn request(
         &self,
@@ -335,9 +337,18 @@ impl<C: Chain> Market<C> {
         epsilon: MilliEpsilon,
         deadline: Timestamp,
         expected: Expected,
+        shard_size: u64,
         escrow: Balance,
     ) -> Result<JobId> {
-        let args = (dataset, pipeline, params_hash, epsilon, deadline, expected);
+        let args = (
+            dataset,
+            pipeline,
+            params_hash,
+            epsilon,
+            deadline,
+            expected,
+            shard_size,
+        );
         self.tx("request", researcher, selectors::REQUEST, args, escrow)
             .await
     }
@@ -354,9 +365,18 @@ impl<C: Chain> Market<C> {
         epsilon: MilliEpsilon,
         deadline: Timestamp,
         expected: Expected,
+        shard_size: u64,
         escrow: Balance,
     ) -> Result<JobId> {
-        let args = (dataset, pipeline, params_hash, epsilon, deadline, expected);
+        let args = (
+            dataset,
+            pipeline,
+            params_hash,
+            epsilon,
+            deadline,
+            expected,
+            shard_size,
+        );
         self.dry_run("request", researcher, selectors::REQUEST, args, escrow)
             .await
     }

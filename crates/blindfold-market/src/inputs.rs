@@ -4,7 +4,9 @@
 //! rebuilds the lists from `SubmissionsAdded` and `SubmissionRevoked` events
 //! ([`DatasetInputs`]) and checks them against the digest a job bound
 //! ([`DatasetInputs::for_job`]): a job computes over submissions
-//! `0..submission_count` minus the first `revocation_count` revocations.
+//! `0..submission_count` minus the first `revocation_count` revocations; a
+//! shard of a sharded job over those of its range (`JobInfo::range`), which
+//! its own input digest binds ([`hash::shard_input_digest`]).
 
 use std::collections::BTreeSet;
 
@@ -58,7 +60,8 @@ impl DatasetInputs {
 
     /// The live inputs of `job`, after checking that the first
     /// `job.submission_count` submissions and `job.revocation_count`
-    /// revocations digest to `job.input_digest`.
+    /// revocations digest to `job.input_digest` (on a shard: that this
+    /// digest, with the shard's place and range, digests to it).
     pub fn for_job(&self, job_id: JobId, job: &JobInfo) -> Result<Vec<Input>, InputMismatch> {
         let mismatch = |reason: String| InputMismatch {
             job: job_id,
@@ -86,10 +89,15 @@ impl DatasetInputs {
             &hash::revocations_digest(&self.revoked[..r]),
             job.revocation_count,
         );
+        let digest = match job.shard {
+            Some(s) => hash::shard_input_digest(s.job, &digest, s.index, s.first, s.end),
+            None => digest,
+        };
         if digest != job.input_digest {
             return Err(mismatch("digest differs".into()));
         }
         let revoked: BTreeSet<u64> = self.revoked[..r].iter().copied().collect();
+        let range = job.range();
         Ok(self.blob_hashes[..n]
             .iter()
             .enumerate()
@@ -97,7 +105,7 @@ impl DatasetInputs {
                 index: i as u64,
                 blob_hash: *h,
             })
-            .filter(|input| !revoked.contains(&input.index))
+            .filter(|input| range.contains(&input.index) && !revoked.contains(&input.index))
             .collect())
     }
 }
@@ -188,6 +196,18 @@ mod tests {
         let mut forged = job(3, &[1], &hashes);
         forged.input_digest[0] ^= 1;
         let err = inputs.for_job(3, &forged).unwrap_err();
+        assert!(err.to_string().contains("digest differs"), "{err}");
+        // Shard 1 (submissions 2..3) of job 3 over the same inputs.
+        let mut shard = job(3, &[1], &hashes);
+        let place = blindfold_protocol::types::ShardOf::nth(3, 1, 3, 2);
+        shard.input_digest =
+            hash::shard_input_digest(3, &shard.input_digest, 1, place.first, place.end);
+        shard.shard = Some(place);
+        let live = inputs.for_job(5, &shard).unwrap();
+        assert_eq!(live.iter().map(|i| i.index).collect::<Vec<_>>(), vec![2]);
+        // A shard that claims another range than its digest binds.
+        shard.shard = Some(blindfold_protocol::types::ShardOf { first: 0, ..place });
+        let err = inputs.for_job(5, &shard).unwrap_err();
         assert!(err.to_string().contains("digest differs"), "{err}");
         // Other dataset's events show nothing.
         assert!(DatasetInputs::from_events(8, &events)

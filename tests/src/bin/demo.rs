@@ -180,6 +180,7 @@ async fn run(args: Args) -> Result<()> {
             epsilon_milli: 0,
             compute_window_ms: Some(3_600_000),
             release_to: Some(s.release_key.to_public().to_string()),
+            shard_size: 0,
         },
     )
     .await?;
