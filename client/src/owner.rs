@@ -681,6 +681,13 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     let mut job = client.job(job_id).await?;
     let (info, metadata) = client.dataset(job.dataset_id).await?;
     check_owner(&info.owner, owner, job.dataset_id)?;
+    if let Some(place) = job.shard {
+        return Err(ClientError::Usage(format!(
+            "job {job_id} is shard {} of job {}: release job {} (it releases once, when every \
+             shard agreed)",
+            place.index, place.job, place.job
+        )));
+    }
     let mut report = ReleaseReport {
         job_id,
         dataset_id: job.dataset_id,
@@ -698,10 +705,17 @@ pub async fn release_job<C: Chain, S: BlobStore>(
             publish_saved(client, keys, job_id, &released_hash).await?;
             report.outcome = ReleaseOutcome::AlreadyReleased { released_hash };
             if options.finalize {
-                client.market().finalize(owner, job_id).await?;
+                finalize_all(client, owner, job_id, &job).await?;
                 report.finalized = true;
             }
             return Ok(report);
+        }
+        JobStatus::Sharded => {
+            return Err(ClientError::State(format!(
+                "job {job_id} is sharded and {} of its {} shards agreed so far: it releases once \
+                 every shard has",
+                job.shards_computed, job.shards
+            )))
         }
         status => {
             return Err(ClientError::State(format!(
@@ -720,9 +734,10 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         return Ok(report);
     }
 
-    // 1. Verify before decrypt.
-    let ctx = client.job_context(job_id, job.clone()).await?;
-    match &ctx.spec.release_to {
+    // 1. Verify before decrypt: the job's result, or each of its shards'
+    // (each shard's own result, against its own commitment).
+    let spec = client.job_spec(job_id, &job).await?;
+    match &spec.release_to {
         Some(recipient) => {
             seal::parse_recipient(recipient)?;
         }
@@ -740,34 +755,60 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         Some(p) => p,
         None => Ledger::load(keys.dir(), &contract, job.dataset_id)?.verify_policy()?,
     };
-    let key = ctx.fetch_server_key(client.store()).await?;
-    let verification = ctx
-        .verify_result(
-            client.store(),
-            key,
-            policy,
-            &keys.sample_key(),
-            options.threads,
-            || {},
-        )
-        .await?;
-    let verified = match verification {
-        Verification::Verified(v) => v,
-        Verification::Mismatch(mismatch) => {
-            let disputed = dispute(client, owner, job_id, &mismatch).await;
-            return Err(ClientError::Unverified {
-                job: job_id,
-                mismatch,
-                disputed,
-            });
+    let parts = if job.is_sharded() {
+        let mut shards = Vec::new();
+        for id in job_id + 1..=job_id + u64::from(job.shards) {
+            shards.push((id, client.job(id).await?));
         }
+        shards
+    } else {
+        vec![(job_id, job.clone())]
     };
-    report.verified = Some(VerifiedSummary {
+    let mut key = None;
+    let mut verified_parts = Vec::with_capacity(parts.len());
+    let mut summary = VerifiedSummary {
         policy: policy.to_string(),
-        recomputed: verified.recomputed(),
-        pbs: verified.pbs(),
-        seconds: verified.seconds(),
-    });
+        recomputed: 0,
+        pbs: 0,
+        seconds: 0.0,
+    };
+    for (part_id, part) in parts {
+        let ctx = client.job_context(part_id, part).await?;
+        let key = match &key {
+            Some(k) => Arc::clone(k),
+            None => key
+                .insert(ctx.fetch_server_key(client.store()).await?)
+                .clone(),
+        };
+        let verification = ctx
+            .verify_result(
+                client.store(),
+                key,
+                policy,
+                &keys.sample_key(),
+                options.threads,
+                || {},
+            )
+            .await?;
+        let verified = match verification {
+            Verification::Verified(v) => v,
+            Verification::Mismatch(mismatch) => {
+                // A shard's result is disputed on the shard: its job waits
+                // for it again.
+                let disputed = dispute(client, owner, part_id, &mismatch).await;
+                return Err(ClientError::Unverified {
+                    job: part_id,
+                    mismatch,
+                    disputed,
+                });
+            }
+        };
+        summary.recomputed += verified.recomputed();
+        summary.pbs += verified.pbs();
+        summary.seconds += verified.seconds();
+        verified_parts.push(verified);
+    }
+    report.verified = Some(summary);
 
     // 2. The challenge window.
     if job.status == JobStatus::Challenge {
@@ -794,10 +835,19 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         .into_iter()
         .collect();
     let decrypting = keys.clone();
-    let params = ctx.spec.params.clone();
+    let params = spec.params.clone();
     let geometry = metadata.geometry;
     let decrypted = tokio::task::spawn_blocking(move || {
-        decrypting.decrypt_verified(&verified, &params, &geometry, |i| !revoked.contains(&i))
+        // The shards in order: the same outputs, in the same order, as the
+        // job computed whole.
+        let mut all = Vec::new();
+        for verified in &verified_parts {
+            all.extend(
+                decrypting
+                    .decrypt_verified(verified, &params, &geometry, |i| !revoked.contains(&i))?,
+            );
+        }
+        Ok::<_, ClientError>(all)
     })
     .await
     .map_err(|e| join_error("decryption", e))??;
@@ -815,7 +865,7 @@ pub async fn release_job<C: Chain, S: BlobStore>(
     };
     let released = match policy::decide(
         job_id,
-        &ctx.spec.params,
+        &spec.params,
         &metadata.geometry,
         &decrypted,
         &release_policy,
@@ -828,7 +878,7 @@ pub async fn release_job<C: Chain, S: BlobStore>(
             return Ok(report);
         }
     };
-    let bytes = match &ctx.spec.release_to {
+    let bytes = match &spec.release_to {
         Some(recipient) => seal::seal(&released.to_bytes(), &seal::parse_recipient(recipient)?)?,
         None if metadata.public_releases => released.to_bytes(),
         None => {
@@ -853,10 +903,27 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         dp: released.dp,
     };
     if options.finalize {
-        client.market().finalize(owner, job_id).await?;
+        finalize_all(client, owner, job_id, &job).await?;
         report.finalized = true;
     }
     Ok(report)
+}
+
+/// Finalises released job `job_id` (pays the owner and refunds the rest),
+/// then each of its shards (pays their workers) that is not paid yet.
+async fn finalize_all<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    owner: &Signer,
+    job_id: JobId,
+    job: &JobInfo,
+) -> Result<()> {
+    client.market().finalize(owner, job_id).await?;
+    for id in job_id + 1..=job_id + u64::from(job.shards) {
+        if client.job(id).await?.status == JobStatus::Computed {
+            client.market().finalize(owner, id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// How a release's verification went.
@@ -1043,7 +1110,10 @@ async fn challenge_over<C: Chain, S: BlobStore>(
 
 /// Jobs on datasets owned by `owner` that wait for a release: status
 /// `Computed`, or `Challenge` with the challenge window over. Skips ids in
-/// `done` (jobs known to be over, or on other owners' datasets).
+/// `done` (jobs known to be over, or on other owners' datasets). A shard
+/// is never listed (its job is): one whose challenge window is over is
+/// `advance`d to `Computed` here, which makes its job `Computed` once it
+/// is the last.
 pub async fn releasable_jobs<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     owner: &Signer,
@@ -1064,6 +1134,10 @@ pub async fn releasable_jobs<C: Chain, S: BlobStore>(
         if !matches!(job.status, JobStatus::Computed | JobStatus::Challenge) {
             continue;
         }
+        if job.shard.is_some() && job.status == JobStatus::Computed {
+            // Released with its job, and paid by `finalize_all`.
+            continue;
+        }
         let dataset_owner = match owners.get(&job.dataset_id) {
             Some(o) => *o,
             None => {
@@ -1074,6 +1148,12 @@ pub async fn releasable_jobs<C: Chain, S: BlobStore>(
         };
         if dataset_owner != owner.account() {
             done.insert(id);
+        } else if job.shard.is_some() {
+            // A shard whose challenge window is over is agreed now; its
+            // job is released, verifying every shard, once all are.
+            if challenge_over(client, owner, &job).await? {
+                client.market().advance(owner, id).await?;
+            }
         } else if job.status == JobStatus::Computed || challenge_over(client, owner, &job).await? {
             ready.push(id);
         }

@@ -10,7 +10,8 @@
 //! - [`request_job`]: publishes the [`JobSpec`] blob and calls `request`
 //!   with escrow `price + worker_fee × (replication + 1)`
 //!   ([`required_escrow`]).
-//! - [`job_status`]: where a job is in its lifecycle.
+//! - [`job_status`]: where a job is in its lifecycle; a sharded job with
+//!   each of its shards ([`shards_of`]), a shard with its sharded job and range.
 //! - [`fetch_result`]: the released result, hash-checked against the chain;
 //!   [`fetch_to_dir`] also saves it and draws its plots ([`Fetched`]).
 //! - [`result_table`]: the result as text tables.
@@ -28,7 +29,8 @@ use blindfold_fhe::{
 use blindfold_job::blobs::JSON_LIMIT;
 use blindfold_job::{DatasetMetadata, JobSpec, ReleasedResult};
 use blindfold_protocol::types::{
-    required_escrow, Balance, DatasetId, Hash, JobId, MilliEpsilon, ShardOf, Timestamp, MAX_SHARDS,
+    required_escrow, Balance, DatasetId, Hash, JobId, JobInfo, MilliEpsilon, ShardOf, Timestamp,
+    MAX_SHARDS,
 };
 use blindfold_store::BlobStore;
 use serde::Serialize;
@@ -465,75 +467,267 @@ pub struct JobReport {
     /// Escrow still held (base units).
     #[serde(with = "crate::units::units_str")]
     pub escrow: Balance,
-    /// Deadline of the current status (chain time, ms).
+    /// Deadline of the current status (chain time, ms; `u64::MAX` while a
+    /// sharded job waits for its shards and on an agreed shard).
     pub deadline: Timestamp,
     /// The chain's time now (ms).
     pub now: Timestamp,
-    /// The agreed result blob hash.
+    /// The agreed result blob hash (none on a sharded job: its shards have one each).
     #[serde(with = "crate::units::hex32::option")]
     pub result_blob_hash: Option<Hash>,
-    /// The agreed commitment.
+    /// The agreed commitment (on a sharded job, the fold of its shards'
+    /// commitments, once every shard agreed).
     #[serde(with = "crate::units::hex32::option")]
     pub commitment: Option<Hash>,
     /// The released-result hash.
     #[serde(with = "crate::units::hex32::option")]
     pub released_hash: Option<Hash>,
+    /// On a shard: the sharded job it belongs to and the submissions it covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_of: Option<ShardPlace>,
+    /// On a sharded job: how many of its shards have agreed (the chain's count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards_computed: Option<u32>,
+    /// On a sharded job: each shard, in order (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardReport>,
 }
 
-/// Where job `job_id` is.
+/// Where a shard sits in its sharded job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ShardPlace {
+    /// The sharded job.
+    pub job: JobId,
+    /// The shard's place, `0..shards`.
+    pub index: u32,
+    /// The first submission index it covers.
+    pub first: u64,
+    /// One past the last submission index it covers.
+    pub end: u64,
+}
+
+impl From<ShardOf> for ShardPlace {
+    fn from(s: ShardOf) -> Self {
+        ShardPlace {
+            job: s.job,
+            index: s.index,
+            first: s.first,
+            end: s.end,
+        }
+    }
+}
+
+/// One shard of a sharded job, as its [`JobReport`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShardReport {
+    /// The shard's own job id.
+    pub job_id: JobId,
+    /// Its place, `0..shards`.
+    pub index: u32,
+    /// The first submission index it covers.
+    pub first: u64,
+    /// One past the last submission index it covers.
+    pub end: u64,
+    /// Its lifecycle status.
+    pub status: String,
+    /// Its agreed commitment, once `Computed`.
+    #[serde(with = "crate::units::hex32::option")]
+    pub commitment: Option<Hash>,
+    /// Its agreed result blob hash, once `Computed`.
+    #[serde(with = "crate::units::hex32::option")]
+    pub result_blob_hash: Option<Hash>,
+}
+
+/// The shards of sharded job `job_id` (whose on-chain state is `job`), in
+/// order: jobs `job_id + 1 ..= job_id + job.shards` with their state, each
+/// checked to be the shard of `job_id` at its place. Empty for a job that
+/// is not sharded.
+pub async fn shards_of<C: Chain, S: BlobStore>(
+    client: &Client<C, S>,
+    job_id: JobId,
+    job: &JobInfo,
+) -> Result<Vec<(JobId, JobInfo)>> {
+    let ids = shard_ids(job_id, job)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (index, id) in (0u32..).zip(ids) {
+        let shard = client.job(id).await?;
+        check_shard(job_id, index, id, &shard)?;
+        out.push((id, shard));
+    }
+    Ok(out)
+}
+
+/// The job ids of sharded job `job_id`'s shards (`job_id + 1 ..= job_id +
+/// job.shards`; none for a job that is not sharded). Refuses a shard count
+/// above [`MAX_SHARDS`] or ids past the last job id, which no contract
+/// writes.
+pub fn shard_ids(job_id: JobId, job: &JobInfo) -> Result<Vec<JobId>> {
+    if job.shards > MAX_SHARDS {
+        return Err(ClientError::Integrity(format!(
+            "the chain says job {job_id} has {} shards; the contract allows at most {MAX_SHARDS}",
+            job.shards
+        )));
+    }
+    (1..=u64::from(job.shards))
+        .map(|k| {
+            job_id.checked_add(k).ok_or_else(|| {
+                ClientError::Integrity(format!(
+                    "the shards of job {job_id} ({} of them) run past the last job id",
+                    job.shards
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Checks that job `id` (state `shard`) is shard `index` of job `parent`.
+pub fn check_shard(parent: JobId, index: u32, id: JobId, shard: &JobInfo) -> Result<()> {
+    match shard.shard {
+        Some(s) if s.job == parent && s.index == index && s.first <= s.end => Ok(()),
+        Some(s) => Err(ClientError::Integrity(format!(
+            "job {id} should be shard {index} of job {parent}, but the chain has it as shard {} of job {} (submissions {}..{})",
+            s.index, s.job, s.first, s.end
+        ))),
+        None => Err(ClientError::Integrity(format!(
+            "job {id} should be shard {index} of job {parent}, but the chain has it as a job of its own"
+        ))),
+    }
+}
+
+/// Where job `job_id` is; on a sharded job, each of its shards too.
 pub async fn job_status<C: Chain, S: BlobStore>(
     client: &Client<C, S>,
     job_id: JobId,
 ) -> Result<JobReport> {
     let job = client.job(job_id).await?;
+    let shards = shards_of(client, job_id, &job).await?;
     let now = client.market().chain().now().await?;
-    Ok(JobReport {
-        job_id,
-        dataset_id: job.dataset_id,
-        pipeline: job.pipeline.as_str().into(),
-        status: status_name(job.status),
-        terminal: job.status.is_terminal(),
-        cohort: job.cohort(),
-        replication: job.replication,
-        offers: job.offers.len(),
-        claims: job.claims.len(),
-        committed: job.claims.iter().filter(|c| c.sealed.is_some()).count(),
-        revealed: job
-            .claims
-            .iter()
-            .filter(|c| c.result_blob_hash.is_some())
-            .count(),
-        epsilon_milli: job.epsilon,
-        escrow: job.escrow,
-        deadline: job.deadline,
-        now,
-        result_blob_hash: job.result_blob_hash,
-        commitment: job.commitment,
-        released_hash: job.released_hash,
-    })
+    Ok(JobReport::new(job_id, &job, now, &shards))
 }
 
 impl JobReport {
-    /// One line: `job 3 (lv-area on dataset 0, 20 videos): Open, 3 offers, 0/2 claimed ...`.
+    /// The report of job `job_id` in state `job` at chain time `now`, with
+    /// its `shards` (see [`shards_of`]; empty unless the job is sharded).
+    pub fn new(job_id: JobId, job: &JobInfo, now: Timestamp, shards: &[(JobId, JobInfo)]) -> Self {
+        JobReport {
+            job_id,
+            dataset_id: job.dataset_id,
+            pipeline: job.pipeline.as_str().into(),
+            status: status_name(job.status),
+            terminal: job.status.is_terminal(),
+            cohort: job.cohort(),
+            replication: job.replication,
+            offers: job.offers.len(),
+            claims: job.claims.len(),
+            committed: job.claims.iter().filter(|c| c.sealed.is_some()).count(),
+            revealed: job
+                .claims
+                .iter()
+                .filter(|c| c.result_blob_hash.is_some())
+                .count(),
+            epsilon_milli: job.epsilon,
+            escrow: job.escrow,
+            deadline: job.deadline,
+            now,
+            result_blob_hash: job.result_blob_hash,
+            commitment: job.commitment,
+            released_hash: job.released_hash,
+            shard_of: job.shard.map(ShardPlace::from),
+            shards_computed: job.is_sharded().then_some(job.shards_computed),
+            shards: shards
+                .iter()
+                .map(|(id, s)| {
+                    let range = s.range();
+                    ShardReport {
+                        job_id: *id,
+                        index: s.shard.map_or(0, |p| p.index),
+                        first: range.start,
+                        end: range.end,
+                        status: status_name(s.status),
+                        commitment: s.commitment,
+                        result_blob_hash: s.result_blob_hash,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// On a sharded job: (shards agreed, shards).
+    pub fn shard_progress(&self) -> Option<(u32, u32)> {
+        let total = u32::try_from(self.shards.len()).unwrap_or(u32::MAX);
+        self.shards_computed.map(|done| (done, total))
+    }
+
+    /// Whether following the job is over: it ended, or it was released, or
+    /// it is a shard that agreed (a shard is never released itself; its
+    /// sharded job is, once every shard agreed).
+    pub fn done(&self) -> bool {
+        self.terminal
+            || self.released_hash.is_some()
+            || (self.shard_of.is_some() && self.commitment.is_some())
+    }
+
+    /// For people: one line, `job 3 (lv-area on dataset 0, 20 videos): Open,
+    /// 3 offers, 0/2 claimed ...`; a shard names its sharded job and range;
+    /// a sharded job counts its agreed shards and lists them below, one per
+    /// line.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "job {} ({} on dataset {}, {} videos): {}",
-            self.job_id, self.pipeline, self.dataset_id, self.cohort, self.status
+            "job {} ({} on dataset {}, {} videos",
+            self.job_id, self.pipeline, self.dataset_id, self.cohort
         );
-        if !self.terminal {
-            if self.offers > 0 {
-                let _ = write!(s, ", {} offers", self.offers);
-            }
+        if let Some(p) = &self.shard_of {
             let _ = write!(
                 s,
-                ", {}/{} claimed, {} committed, {} revealed",
-                self.claims, self.replication, self.committed, self.revealed
+                ", shard {} of job {}, submissions {}..{}",
+                p.index, p.job, p.first, p.end
             );
-            let left = self.deadline.saturating_sub(self.now) / 1000;
-            let _ = write!(s, ", deadline in {left} s");
+        }
+        let _ = write!(s, "): {}", self.status);
+        if let Some((done, total)) = self.shard_progress() {
+            let _ = write!(s, ", {done}/{total} shards agreed");
+        }
+        if !self.terminal {
+            let agreed_shard = self.shard_of.zip(self.commitment);
+            if let Some((p, c)) = agreed_shard {
+                let _ = write!(
+                    s,
+                    ", agreed {}, paid when job {} is released or ends",
+                    short_hex(&c),
+                    p.job
+                );
+            } else if self.shards_computed.is_none() {
+                if self.offers > 0 {
+                    let _ = write!(s, ", {} offers", self.offers);
+                }
+                let _ = write!(
+                    s,
+                    ", {}/{} claimed, {} committed, {} revealed",
+                    self.claims, self.replication, self.committed, self.revealed
+                );
+            }
+            // A sharded job waiting for its shards, and an agreed shard,
+            // have no deadline of their own.
+            if self.deadline != Timestamp::MAX {
+                let left = self.deadline.saturating_sub(self.now) / 1000;
+                let _ = write!(s, ", deadline in {left} s");
+            }
         }
         if let Some(h) = &self.released_hash {
             let _ = write!(s, ", released {}", short_hex(h));
+        }
+        for shard in &self.shards {
+            let _ = write!(
+                s,
+                "\n  shard {} (job {}, submissions {}..{}): {}",
+                shard.index, shard.job_id, shard.first, shard.end, shard.status
+            );
+            if let Some(c) = &shard.commitment {
+                let _ = write!(s, ", commitment {}", short_hex(c));
+            }
+            if let Some(r) = &shard.result_blob_hash {
+                let _ = write!(s, ", result {}", short_hex(r));
+            }
         }
         s
     }
@@ -765,9 +959,189 @@ impl Table {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use blindfold_job::blobs::{ReleasedVideo, RELEASED_FORMAT};
+    use blindfold_protocol::types::{JobStatus, PipelineId, Terms};
+
+    use crate::units::hex32;
+
+    /// A job in `status` over 6 submissions, replication 2, with no claims.
+    pub(crate) fn job(status: JobStatus) -> JobInfo {
+        JobInfo {
+            dataset_id: 0,
+            researcher: [0; 32],
+            pipeline: PipelineId::LvArea,
+            params_hash: [0; 32],
+            input_digest: [0; 32],
+            server_key_hash: [0; 32],
+            submission_count: 6,
+            revocation_count: 0,
+            epsilon: 0,
+            price: 0,
+            terms: Terms::default(),
+            escrow: 0,
+            slashed: 0,
+            replication: 2,
+            slots: 2,
+            offers: vec![],
+            challenged: None,
+            jury_from: 0,
+            commit_deadline: 0,
+            round: 0,
+            status,
+            requested_at: 0,
+            deadline: 60_000,
+            claims: vec![],
+            result_blob_hash: None,
+            commitment: None,
+            released_hash: None,
+            shard: None,
+            shards: 0,
+            shards_computed: 0,
+        }
+    }
+
+    /// Sharded job 3 over 6 submissions in 3 shards of 2 (jobs 4, 5, 6),
+    /// shard 0 agreed, and its shards.
+    pub(crate) fn sharded() -> (JobInfo, Vec<(JobId, JobInfo)>) {
+        let mut parent = job(JobStatus::Sharded);
+        parent.shards = 3;
+        parent.shards_computed = 1;
+        parent.deadline = Timestamp::MAX;
+        let statuses = [JobStatus::Computed, JobStatus::Revealing, JobStatus::Open];
+        let shards = (0u32..)
+            .zip(statuses)
+            .map(|(index, status)| {
+                let mut shard = job(status);
+                shard.shard = Some(ShardOf::nth(3, index, 6, 2));
+                if status == JobStatus::Computed {
+                    shard.commitment = Some([1; 32]);
+                    shard.result_blob_hash = Some([2; 32]);
+                    shard.deadline = Timestamp::MAX;
+                }
+                (4 + u64::from(index), shard)
+            })
+            .collect();
+        (parent, shards)
+    }
+
+    #[test]
+    fn a_whole_job_reports_as_before() {
+        let report = JobReport::new(2, &job(JobStatus::Open), 20_000, &[]);
+        assert_eq!(
+            report.summary(),
+            "job 2 (lv-area on dataset 0, 6 videos): Open, 0/2 claimed, 0 committed, 0 revealed, deadline in 40 s"
+        );
+        assert_eq!(report.shard_progress(), None);
+        assert!(!report.done());
+        let json = serde_json::to_value(&report).unwrap();
+        for key in ["shards", "shard_of", "shards_computed"] {
+            assert!(json.get(key).is_none(), "{key} in {json}");
+        }
+    }
+
+    #[test]
+    fn a_sharded_job_lists_its_shards_and_progress() {
+        let (parent, shards) = sharded();
+        for (index, (id, shard)) in (0u32..).zip(&shards) {
+            check_shard(3, index, *id, shard).unwrap();
+        }
+        let report = JobReport::new(3, &parent, 20_000, &shards);
+        assert_eq!(report.shard_progress(), Some((1, 3)));
+        assert!(!report.done());
+        let text = report.summary();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "job 3 (lv-area on dataset 0, 6 videos): Sharded, 1/3 shards agreed",
+                "  shard 0 (job 4, submissions 0..2): Computed, commitment 0x0101010101010101…, result 0x0202020202020202…",
+                "  shard 1 (job 5, submissions 2..4): Revealing",
+                "  shard 2 (job 6, submissions 4..6): Open",
+            ],
+            "{text}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["shards_computed"], 1);
+        let listed = json["shards"].as_array().unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(listed[0]["job_id"], 4);
+        assert_eq!(listed[0]["index"], 0);
+        assert_eq!(listed[0]["first"], 0);
+        assert_eq!(listed[0]["end"], 2);
+        assert_eq!(listed[0]["status"], "Computed");
+        assert_eq!(listed[0]["commitment"], hex32(&[1; 32]));
+        assert_eq!(listed[0]["result_blob_hash"], hex32(&[2; 32]));
+        assert!(listed[2]["commitment"].is_null());
+        assert!(json.get("shard_of").is_none());
+
+        // Every shard agreed: Computed, with its release window.
+        let mut computed = parent.clone();
+        computed.status = JobStatus::Computed;
+        computed.shards_computed = 3;
+        computed.commitment = Some([9; 32]);
+        computed.deadline = 80_000;
+        let text = JobReport::new(3, &computed, 20_000, &shards).summary();
+        assert!(
+            text.starts_with("job 3 (lv-area on dataset 0, 6 videos): Computed, 3/3 shards agreed, deadline in 60 s\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_shard_names_its_job_and_range() {
+        let (_, shards) = sharded();
+        let (id, agreed) = &shards[0];
+        let report = JobReport::new(*id, agreed, 20_000, &[]);
+        assert_eq!(
+            report.summary(),
+            "job 4 (lv-area on dataset 0, 2 videos, shard 0 of job 3, submissions 0..2): Computed, \
+             agreed 0x0101010101010101…, paid when job 3 is released or ends"
+        );
+        assert!(report.done(), "an agreed shard is followed to the end");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["shard_of"],
+            serde_json::json!({"job": 3, "index": 0, "first": 0, "end": 2})
+        );
+        assert!(json.get("shards").is_none());
+        let (id, computing) = &shards[1];
+        let report = JobReport::new(*id, computing, 20_000, &[]);
+        assert_eq!(
+            report.summary(),
+            "job 5 (lv-area on dataset 0, 2 videos, shard 1 of job 3, submissions 2..4): Revealing, \
+             0/2 claimed, 0 committed, 0 revealed, deadline in 40 s"
+        );
+        assert!(!report.done());
+    }
+
+    #[test]
+    fn shard_ids_and_places_are_checked() {
+        let (mut parent, shards) = sharded();
+        assert_eq!(shard_ids(3, &parent).unwrap(), vec![4, 5, 6]);
+        assert!(shard_ids(3, &job(JobStatus::Open)).unwrap().is_empty());
+        parent.shards = MAX_SHARDS + 1;
+        let err = shard_ids(3, &parent).unwrap_err().to_string();
+        assert!(err.contains("at most 64"), "{err}");
+        parent.shards = 2;
+        let err = shard_ids(u64::MAX - 1, &parent).unwrap_err().to_string();
+        assert!(err.contains("past the last job id"), "{err}");
+
+        let err = check_shard(3, 1, 4, &shards[0].1).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "job 4 should be shard 1 of job 3, but the chain has it as shard 0 of job 3"
+            ),
+            "{err}"
+        );
+        let err = check_shard(2, 0, 4, &shards[0].1).unwrap_err().to_string();
+        assert!(err.contains("shard 0 of job 3"), "{err}");
+        let err = check_shard(3, 0, 4, &job(JobStatus::Open))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a job of its own"), "{err}");
+    }
 
     #[test]
     fn default_lv_area_params_fit_the_geometry() {

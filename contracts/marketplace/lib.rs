@@ -83,11 +83,11 @@ mod marketplace {
     };
     use blindfold_protocol::hash::{self, Sha256};
     use blindfold_protocol::{
-        draw, required_escrow, reservation_fee, shard_escrow, Account, Claim, ClaimKind,
-        DatasetId, DatasetInfo, Error, Expected, JobId, JobInfo, JobStatus, MarketState,
-        MilliEpsilon, Offer, Params, PendingUpgrade, PipelineId, Policy, RefundReason, ShardOf,
-        SlashReason, StakeState, Terms, Totals, WorkerInfo, MAX_BATCH, MAX_DISPUTE_ROUNDS,
-        MAX_OFFERS, MAX_PAUSE, MAX_SHARDS,
+        draw, required_escrow, reservation_fee, shard_escrow, Account, Claim, ClaimKind, DatasetId,
+        DatasetInfo, Error, Expected, JobId, JobInfo, JobStatus, MarketState, MilliEpsilon, Offer,
+        Params, PendingUpgrade, PipelineId, Policy, RefundReason, ShardOf, SlashReason, StakeState,
+        Terms, Totals, WorkerInfo, MAX_BATCH, MAX_DISPUTE_ROUNDS, MAX_OFFERS, MAX_PAUSE,
+        MAX_SHARDS,
     };
     use ink::prelude::vec::Vec;
     use ink::storage::Mapping;
@@ -539,36 +539,36 @@ mod marketplace {
             let terms = Terms::freeze(&self.params, minus_time(deadline, now)?);
             let researcher = acct(self.env().caller());
             let mut job = JobInfo {
-                    dataset_id,
-                    researcher,
-                    pipeline,
-                    params_hash,
-                    input_digest,
-                    server_key_hash: dataset.server_key_hash,
-                    submission_count: dataset.submission_count,
-                    revocation_count: dataset.revocation_count,
-                    epsilon,
-                    price: dataset.price,
-                    terms,
-                    escrow,
-                    slashed: 0,
-                    replication: policy.replication,
-                    slots: policy.replication,
-                    offers: Vec::new(),
-                    challenged: None,
-                    jury_from: 0,
-                    commit_deadline: deadline,
-                    round: 0,
-                    status: JobStatus::Open,
-                    requested_at: now,
-                    deadline: later(now, terms.offer_window)?,
-                    claims: Vec::new(),
-                    result_blob_hash: None,
-                    commitment: None,
-                    released_hash: None,
-                    shard: None,
-                    shards,
-                    shards_computed: 0,
+                dataset_id,
+                researcher,
+                pipeline,
+                params_hash,
+                input_digest,
+                server_key_hash: dataset.server_key_hash,
+                submission_count: dataset.submission_count,
+                revocation_count: dataset.revocation_count,
+                epsilon,
+                price: dataset.price,
+                terms,
+                escrow,
+                slashed: 0,
+                replication: policy.replication,
+                slots: policy.replication,
+                offers: Vec::new(),
+                challenged: None,
+                jury_from: 0,
+                commit_deadline: deadline,
+                round: 0,
+                status: JobStatus::Open,
+                requested_at: now,
+                deadline: later(now, terms.offer_window)?,
+                claims: Vec::new(),
+                result_blob_hash: None,
+                commitment: None,
+                released_hash: None,
+                shard: None,
+                shards,
+                shards_computed: 0,
             };
             // A sharded job keeps the price; each shard holds its fees.
             let each = shard_escrow(terms.worker_fee, policy.replication).ok_or(Error::Overflow)?;
@@ -1886,10 +1886,7 @@ mod marketplace {
             if job.status != JobStatus::Sharded {
                 return Ok(());
             }
-            job.shards_computed = job
-                .shards_computed
-                .checked_add(1)
-                .ok_or(Error::Overflow)?;
+            job.shards_computed = job.shards_computed.checked_add(1).ok_or(Error::Overflow)?;
             if job.shards_computed == job.shards {
                 let mut digest = hash::EMPTY_DIGEST;
                 for id in Self::shard_ids(job_id, &job)? {
@@ -1934,10 +1931,7 @@ mod marketplace {
                 JobStatus::Computed => return Err(Error::DeadlinePassed),
                 _ => return Err(Error::WrongStatus),
             }
-            job.shards_computed = job
-                .shards_computed
-                .checked_sub(1)
-                .ok_or(Error::Overflow)?;
+            job.shards_computed = job.shards_computed.checked_sub(1).ok_or(Error::Overflow)?;
             self.save_job(job_id, &job);
             Ok(())
         }

@@ -460,7 +460,8 @@ impl World {
                 })
             }
             22 => {
-                let job = self.job_where(|j| matches!(j.status, JobStatus::Open | JobStatus::Sharded));
+                let job =
+                    self.job_where(|j| matches!(j.status, JobStatus::Open | JobStatus::Sharded));
                 let who = match self.m.job(job) {
                     Ok(j) if self.rng.chance(80) => AccountId::from(j.researcher),
                     _ => self.anyone(),

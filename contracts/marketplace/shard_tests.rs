@@ -207,7 +207,10 @@ fn sharded_job_releases_once_every_shard_agreed() {
         .collect();
     for (i, c) in commitments.iter().enumerate() {
         let shard = m.job(job + 1 + i as u64).expect("shard");
-        assert_eq!(*c, shard.commitment_with::<Sha2>(job + 1 + i as u64, &results[i]));
+        assert_eq!(
+            *c,
+            shard.commitment_with::<Sha2>(job + 1 + i as u64, &results[i])
+        );
     }
     assert_eq!(parent.commitment, Some(hash::shards_digest(&commitments)));
     let computed: JobComputed = last();
@@ -269,7 +272,10 @@ fn a_shard_without_a_result_refunds_its_job_and_the_agreed_shards_still_pay() {
     let parent = m.job(job).expect("job");
     assert_eq!(parent.status, JobStatus::Refunded);
     let refunded = events::<JobRefunded>();
-    let ended = refunded.iter().find(|e| e.job_id == job).expect("job refunded");
+    let ended = refunded
+        .iter()
+        .find(|e| e.job_id == job)
+        .expect("job refunded");
     assert_eq!(ended.reason, RefundReason::NoResult);
     assert_eq!(ended.owner_paid, reservation_fee(400, PRICE));
     assert_eq!(m.dataset(ds).map(|d| d.epsilon_spent), Ok(0));

@@ -624,8 +624,9 @@ fn deactivate_dataset_owner_only_and_once() {
             [3; 32],
             0,
             T0 + 20_000,
-            expected(&m, ds)
-        , 0),
+            expected(&m, ds),
+            0
+        ),
         Err(Error::DatasetInactive)
     );
 }
@@ -3505,7 +3506,15 @@ fn request_refuses_a_dataset_changed_under_it() {
     m.revoke_submission(ds2, 1).expect("revoke");
     pay(a.researcher, value);
     assert_eq!(
-        m.request(ds2, PipelineId::Histogram, [3; 32], 0, T0 + 10_000, seen2, 0),
+        m.request(
+            ds2,
+            PipelineId::Histogram,
+            [3; 32],
+            0,
+            T0 + 10_000,
+            seen2,
+            0
+        ),
         Err(Error::InputsChanged)
     );
     unpay(a.researcher, value);

@@ -6,7 +6,8 @@
 //! 1. **Prepare** (no claim yet): fetch and check every input
 //!    ([`crate::inputs`]); a bad input refuses the job before anything is sent.
 //! 2. **Offer**, unless the chain already shows this worker's offer or
-//!    claim, and only if the job fits before its commit deadline: the
+//!    claim (an offer window that lapsed empty is reopened first, with
+//!    `advance`), and only if the job fits before its commit deadline: the
 //!    worker prices the job's operation count (known from its plan) at its
 //!    own measured throughput, or, with nothing measured yet, computes the
 //!    first unit, times it, and extrapolates; either with a safety
@@ -116,6 +117,14 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
                 return self.skip(job_id, why);
             }
             job = self.job_info(job_id).await?;
+            if job.offers.is_empty() && matches!(job.status, JobStatus::Open | JobStatus::Disputed)
+            {
+                // An offer window that closed with nobody in it reopens on
+                // `advance` while a round still fits before the commit
+                // deadline (shards wait for a free worker this way).
+                self.nudge(job_id, &job).await?;
+                job = self.job_info(job_id).await?;
+            }
             if self.my_claim(&job).is_none() && job.offer_of(&me).is_none() {
                 if let Err(why) = self.offer(job_id, &job).await? {
                     return self.skip(job_id, why);

@@ -46,27 +46,43 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
 
     /// Jobs worth a look after reading `new` events (those from `from_block`
     /// on count): new requests, disputes (a tie-break slot opened), and jobs
-    /// the state file left unfinished.
+    /// the state file left unfinished, these first.
+    ///
+    /// The new ones come in an order of this worker's own
+    /// (`SHA-256(account ‖ job id)`), the order its tasks take the job
+    /// permits in: a sharded request opens many shards at once, and
+    /// workers that each took them in id order would all offer for the
+    /// first and leave the rest waiting.
     fn candidates(&self, new: &[BlockEvent], from_block: u64) -> Vec<JobId> {
         let state = self.state.snapshot();
-        let mut out: Vec<JobId> = state
+        let mut unfinished: Vec<JobId> = state
             .jobs
             .iter()
             .filter(|(_, r)| !r.phase.is_final())
             .map(|(id, _)| *id)
             .collect();
+        unfinished.sort_unstable();
+        let mut new_jobs = Vec::new();
         for e in new.iter().filter(|e| e.block >= from_block) {
             match &e.event {
                 MarketEvent::JobRequested(r) if !state.jobs.contains_key(&r.job_id) => {
-                    out.push(r.job_id)
+                    new_jobs.push(r.job_id)
                 }
-                MarketEvent::JobDisputed(d) => out.push(d.job_id),
+                MarketEvent::JobDisputed(d) => new_jobs.push(d.job_id),
                 _ => {}
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
+        let me = self.signer.account();
+        let key = |job: &JobId| {
+            let mut bytes = me.to_vec();
+            bytes.extend_from_slice(&job.to_be_bytes());
+            blindfold_store::sha256(&bytes)
+        };
+        new_jobs.sort_by_cached_key(key);
+        new_jobs.retain(|j| !unfinished.contains(j));
+        new_jobs.dedup();
+        unfinished.extend(new_jobs);
+        unfinished
     }
 }
 

@@ -14,7 +14,7 @@
 //! - [`Balances`]: everyone's free balance and unpaid earnings, so cases can
 //!   assert how money moved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -375,6 +375,19 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         epsilon_milli: u64,
         window_ms: u64,
     ) -> Result<JobId> {
+        self.request_lv_area_sharded(dataset, epsilon_milli, window_ms, 0)
+            .await
+    }
+
+    /// [`Scenario::request_lv_area_within`], split into shards of
+    /// `shard_size` videos (0: whole).
+    pub async fn request_lv_area_sharded(
+        &self,
+        dataset: &Dataset,
+        epsilon_milli: u64,
+        window_ms: u64,
+        shard_size: u64,
+    ) -> Result<JobId> {
         let (_, metadata) = self.client.dataset(dataset.id).await?;
         let params = researcher::default_params("lv-area", &metadata.geometry)?;
         let options = RequestOptions {
@@ -382,7 +395,7 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             epsilon_milli,
             compute_window_ms: Some(window_ms),
             release_to: Some(self.release_key.to_public().to_string()),
-            shard_size: 0,
+            shard_size,
         };
         Ok(
             researcher::request_job(&self.client, &self.researcher, dataset.id, &options)
@@ -405,8 +418,11 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
     /// window passes as soon as every worker here has offered (or holds a
     /// claim), or 10 s after the first offer if one of them never does,
     /// and a challenge window passes at once (nobody here challenges): the
-    /// clock jumps to the window's end and the job is advanced. On a node
-    /// they pass in real time.
+    /// clock jumps to the window's end and the job is advanced. A sharded
+    /// job's shards get the same treatment, except that a shard's offer
+    /// window passes as soon as its offers fill its free slots (each worker
+    /// takes one shard at a time, so not everyone offers for each). On a
+    /// node they pass in real time.
     pub async fn run_workers_until<F, A, Fut>(
         &self,
         workers: &[ScenarioWorker<S>],
@@ -434,14 +450,14 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             }));
         }
         let started = Instant::now();
-        let mut first_offer: Option<Instant> = None;
+        let mut first_offer: HashMap<JobId, Instant> = HashMap::new();
         let outcome = loop {
             let info = self.client.job(job).await?;
             if done(&info) {
                 break Ok(info);
             }
             if let Err(e) = self
-                .pass_windows(workers, job, &info, &mut first_offer)
+                .pass_all_windows(workers, job, &info, &mut first_offer)
                 .await
             {
                 break Err(e);
@@ -474,13 +490,51 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         outcome
     }
 
+    /// [`Scenario::pass_windows`] for `job`, or for each of its shards.
+    async fn pass_all_windows(
+        &self,
+        workers: &[ScenarioWorker<S>],
+        job: JobId,
+        info: &JobInfo,
+        first_offer: &mut HashMap<JobId, Instant>,
+    ) -> Result<()> {
+        if !info.is_sharded() {
+            return self.pass_windows(workers, job, info, first_offer).await;
+        }
+        let mut shards = Vec::new();
+        for shard in job + 1..=job + u64::from(info.shards) {
+            shards.push((shard, self.client.job(shard).await?));
+        }
+        // A challenge window is as long as the compute window: passing one
+        // while another shard still computes would make that one miss its
+        // commit deadline.
+        let computing = shards.iter().any(|(_, s)| {
+            matches!(
+                s.status,
+                JobStatus::Open
+                    | JobStatus::Disputed
+                    | JobStatus::Drawing
+                    | JobStatus::Computing
+                    | JobStatus::Revealing
+            )
+        });
+        for (shard, shard_info) in shards {
+            if computing && shard_info.status == JobStatus::Challenge {
+                continue;
+            }
+            self.pass_windows(workers, shard, &shard_info, first_offer)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The embedded chain's window rules of [`Scenario::run_workers_until`].
     async fn pass_windows(
         &self,
         workers: &[ScenarioWorker<S>],
         job: JobId,
         info: &JobInfo,
-        first_offer: &mut Option<Instant>,
+        first_offer: &mut HashMap<JobId, Instant>,
     ) -> Result<()> {
         let Some(chain) = self.chain.inner().as_embedded() else {
             return Ok(());
@@ -492,14 +546,14 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             return Ok(());
         }
         if !matches!(info.status, JobStatus::Open | JobStatus::Disputed) || info.offers.is_empty() {
-            *first_offer = None;
+            first_offer.remove(&job);
             return Ok(());
         }
-        let since = *first_offer.get_or_insert_with(Instant::now);
+        let since = *first_offer.entry(job).or_insert_with(Instant::now);
         let everyone = workers.iter().all(|w| {
             let me = w.signer.account();
             info.claim_of(&me).is_some() || info.offer_of(&me).is_some()
-        });
+        }) || (info.shard.is_some() && info.offers.len() >= info.free_slots());
         let now = chain.now().await?;
         if (everyone || since.elapsed() > Duration::from_secs(10)) && now < info.deadline {
             chain.advance_time(info.deadline - now)?;

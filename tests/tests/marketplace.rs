@@ -162,6 +162,95 @@ async fn happy_path_under(chain: &str, scheme: Scheme) -> Result<()> {
     Ok(())
 }
 
+/// 1c. A sharded job: four videos in two shards of two, each a job of its
+///     own, computed by two worker processes (one FHE thread each); the
+///     owner verifies each shard before decrypting it and releases once,
+///     for the whole job. Each shard decrypts to the plaintext twin of its
+///     own range; the owner is paid the price once, each shard's worker its
+///     fee.
+async fn sharded_job(chain: &str) -> Result<()> {
+    let (_dir, s) = scenario(chain).await?;
+    let data = s
+        .dataset(&DatasetConfig {
+            replication: 1,
+            ..DatasetConfig::tiny(4)
+        })
+        .await?;
+    let (fee, _) = fees(&s).await?;
+    let before = s.balances().await?;
+    let job = s.request_lv_area_sharded(&data, 0, 600_000, 2).await?;
+    let parent = s.client.job(job).await?;
+    assert_eq!((parent.status, parent.shards), (JobStatus::Sharded, 2));
+    let shards = [job + 1, job + 2];
+    let mut escrow = parent.escrow;
+    for id in shards {
+        escrow += s.client.job(id).await?.escrow;
+    }
+    let info = two_workers_compute(&s, job).await?;
+
+    // Each shard agreed on its own range, and the job's commitment folds
+    // the shards' in order.
+    let params = s.params_of(job).await?;
+    let geometry = data.plain[0].geometry();
+    let mut commitments = Vec::new();
+    for (i, id) in shards.into_iter().enumerate() {
+        let shard = s.client.job(id).await?;
+        assert_eq!(shard.status, JobStatus::Computed);
+        assert_eq!(shard.range(), 2 * i as u64..2 * i as u64 + 2);
+        assert_eq!(shard.claims.len(), 1, "replication 1");
+        commitments.push(shard.commitment.expect("agreed"));
+        let bundle_hash = shard.result_blob_hash.expect("agreed result");
+        let bundle = ResultBundle::from_bytes(&s.client.store().get(&bundle_hash, 1 << 30).await?)?;
+        let ctx = s.client.job_context(id, shard.clone()).await?;
+        let units = ctx.units();
+        assert_eq!(units.len(), 2, "shard {i}: its two videos only");
+        for ((_, bytes), unit) in bundle.items.iter().zip(&units) {
+            let decrypted =
+                data.keys
+                    .client_key()
+                    .decrypt_unit(bytes, &params, &geometry, unit.len())?;
+            for (input, output) in unit.iter().zip(decrypted) {
+                assert!(shard.range().contains(&input.index));
+                assert_eq!(output, params.plaintext(&data.plain[input.index as usize])?);
+            }
+        }
+    }
+    assert_eq!(
+        info.commitment,
+        Some(blindfold_protocol::hash::shards_digest(&commitments))
+    );
+    // Anyone re-runs every shard and the fold.
+    let verified = verify_job(&s.client, job, Some(2), &ProgressBar::hidden()).await?;
+    assert!(verified.matches, "{verified:?}");
+    assert_eq!((verified.shards.len(), verified.inputs), (2, 4));
+
+    let report = release(&s, &data, job).await?;
+    assert!(
+        matches!(report.outcome, ReleaseOutcome::Released { cohort: 4, .. }),
+        "{report:?}"
+    );
+    assert_eq!(report.verified.as_ref().map(|v| v.recomputed), Some(4));
+    assert!(report.finalized);
+    for id in [job, job + 1, job + 2] {
+        assert_eq!(s.client.job(id).await?.status, JobStatus::Finalized);
+    }
+    let released = researcher::fetch_result(&s.client, job, Some(&s.release_key)).await?;
+    assert_eq!(released.videos.len(), 4);
+
+    let after = s.balances().await?;
+    assert_eq!(after.earned_since(&before, "owner"), 5 * UNIT as i128);
+    let workers_paid =
+        after.earned_since(&before, "worker-0") + after.earned_since(&before, "worker-1");
+    assert_eq!(workers_paid, 2 * fee as i128, "one fee per shard");
+    assert_eq!(
+        after.earned_since(&before, "researcher"),
+        (escrow - 5 * UNIT - 2 * fee) as i128,
+        "the reserve fee of each shard comes back"
+    );
+    after.check_conservation(&before)?;
+    Ok(())
+}
+
 /// 2. A worker that posts a wrong result is outvoted by a tie-break and
 ///    slashed; the honest workers are paid.
 async fn dishonest_worker(chain: &str) -> Result<()> {
@@ -1590,6 +1679,7 @@ macro_rules! on_both_chains {
 on_both_chains! {
     happy_path => embedded_happy_path, node_happy_path;
     bfv_happy_path => embedded_bfv_happy_path, node_bfv_happy_path;
+    sharded_job => embedded_sharded_job, node_sharded_job;
     dishonest_worker => embedded_dishonest_worker, node_dishonest_worker;
     claim_never_delivered => embedded_claim_never_delivered, node_claim_never_delivered;
     revoked_submission_excluded => embedded_revoked_submission_excluded, node_revoked_submission_excluded;

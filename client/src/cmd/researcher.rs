@@ -10,8 +10,9 @@ use blindfold_client::units::parse_epsilon;
 use blindfold_client::{plot, seal, ClientError};
 use blindfold_protocol::types::{DatasetId, JobId};
 use clap::Args;
+use indicatif::ProgressBar;
 
-use super::{emit, open, signer};
+use super::{bar, emit, open, signer};
 
 #[derive(Debug, Args)]
 pub struct RequestArgs {
@@ -45,7 +46,8 @@ pub struct RequestArgs {
 pub struct StatusArgs {
     /// The job
     job: JobId,
-    /// Keep polling until the job is released or over
+    /// Keep polling until the job is released or over (a shard: until it
+    /// agreed); a sharded job shows a bar of its agreed shards
     #[arg(long)]
     watch: bool,
     /// Seconds between polls with --watch
@@ -121,19 +123,32 @@ pub async fn request(cfg: &Config, json: bool, a: RequestArgs) -> anyhow::Result
     Ok(())
 }
 
-/// `status`: where a job is, optionally until it is over.
+/// `status`: where a job is, optionally until it is over. With `--watch`
+/// on a sharded job, a progress bar counts its agreed shards (not with
+/// `--json`).
 pub async fn status(cfg: &Config, json: bool, a: StatusArgs) -> anyhow::Result<()> {
     let client = open(cfg).await?;
     let mut last = String::new();
+    let mut shards_bar: Option<ProgressBar> = None;
     loop {
         let report = researcher::job_status(&client, a.job).await?;
+        if let (true, false, Some((agreed, total))) = (a.watch, json, report.shard_progress()) {
+            let bar = shards_bar.get_or_insert_with(|| bar(json, "shards agreed"));
+            bar.set_length(u64::from(total));
+            bar.set_position(u64::from(agreed));
+        }
         let line = report.summary();
         if line != last {
-            emit(json, &report, || line.clone());
+            match &shards_bar {
+                Some(bar) => bar.suspend(|| emit(json, &report, || line.clone())),
+                None => emit(json, &report, || line.clone()),
+            }
             last = line;
         }
-        let done = report.terminal || report.released_hash.is_some();
-        if !a.watch || done {
+        if !a.watch || report.done() {
+            if let Some(bar) = shards_bar {
+                bar.finish_and_clear();
+            }
             return Ok(());
         }
         tokio::time::sleep(Duration::from_secs(a.interval.max(1))).await;

@@ -16,17 +16,15 @@ pub struct VerifyArgs {
     threads: Option<usize>,
 }
 
-/// `verify`: re-run a job from public data and compare commitments.
+/// `verify`: re-run a job (a sharded job: each of its shards) from public
+/// data and compare commitments.
 pub async fn verify(cfg: &Config, json: bool, a: VerifyArgs) -> anyhow::Result<()> {
     let client = open(cfg).await?;
     let bar = bar(json, "inputs");
     let report = verifier::verify_job(&client, a.job, a.threads, &bar).await?;
     emit(json, &report, || report.summary());
-    if !report.matches {
-        anyhow::bail!(
-            "job {}: the re-run's commitment differs from the one on chain",
-            report.job_id
-        );
+    if let Some(why) = report.mismatch() {
+        anyhow::bail!("{why}");
     }
     Ok(())
 }

@@ -544,7 +544,8 @@ mod tests {
         "2dd49b2619c7c9a5497c4823fc6a63c92b50468713293ac0378bec010318d7ad";
     const DATASET: DatasetId = 0x0A0B_0C0D;
     /// `shard_input_digest(JOB, [0x22; 32], 3, 16, 24)`, by Python's hashlib.
-    const SHARD_INPUT_VECTOR: &str = "b7c4cf9997c4563049c58a3b7d9ae6f48fbee84bfb63998e9cd369c40d1a2d7c";
+    const SHARD_INPUT_VECTOR: &str =
+        "b7c4cf9997c4563049c58a3b7d9ae6f48fbee84bfb63998e9cd369c40d1a2d7c";
     /// `shards_digest([[1; 32], [2; 32]])`, by Python's hashlib.
     const SHARDS_VECTOR: &str = "b0caf512b877b7df2daee57bd331f004ae4fac6d86278e462b3b87331a6376a4";
 

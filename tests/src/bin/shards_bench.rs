@@ -1,0 +1,168 @@
+//! `blindfold-shards-bench`: the throughput of one sharded job as workers
+//! are added (a benchmark, not a test: it asserts nothing about time).
+//!
+//! For each worker count it starts a fresh embedded chain and store
+//! ([`Scenario`]), registers a TFHE dataset of synthetic videos (replication
+//! 1), requests one `lv-area` job split into shards, runs that many worker
+//! services (each its own account, state file and FHE thread pool, with an
+//! equal share of the cores: `cores / workers` threads, at least one) until
+//! every shard agreed, and reports the wall time from the request to the
+//! job's `Computed`, the throughput and the speed-up over one worker, which
+//! worker computed which shard, and the chain calls the run made.
+//!
+//! ```sh
+//! cargo run --release -p blindfold-e2e --bin blindfold-shards-bench -- \
+//!     --videos 16 --shard-size 2 --workers 1,2,4
+//! ```
+//!
+//! The worker services share one process (and the embedded chain, whose
+//! clock the driver moves past each offer and challenge window as soon as
+//! it can): what is measured is how the shards spread over the workers and
+//! how much of the work the coordination costs, with the FHE pools sized
+//! as separate processes' would be.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use blindfold_e2e::{DatasetConfig, Scenario};
+use blindfold_protocol::types::{JobInfo, JobStatus};
+use clap::Parser;
+
+/// Throughput of one sharded job with 1, 2 and 4 workers.
+#[derive(Debug, clap::Parser)]
+struct Args {
+    /// Synthetic videos in the dataset
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    videos: u64,
+    /// Videos per shard
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    shard_size: u64,
+    /// Worker counts to run, each on a fresh chain (1 to 4)
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4",
+          value_parser = clap::value_parser!(u64).range(1..=4))]
+    workers: Vec<u64>,
+    /// Cores the workers share equally [default: all of this machine's]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    cores: Option<u64>,
+    /// Side of the preprocessed frames (pixels)
+    #[arg(long, default_value_t = 8)]
+    side: u16,
+}
+
+/// One measured run.
+struct Run {
+    workers: usize,
+    threads: usize,
+    shards: u32,
+    seconds: f64,
+    /// Shards each worker computed.
+    per_worker: BTreeMap<String, usize>,
+    chain_calls: u64,
+    chain_seconds: f64,
+}
+
+async fn run(args: &Args, cores: usize, workers: usize) -> Result<Run> {
+    let dir = tempfile::tempdir()?;
+    let s = Scenario::start("embedded", dir.path()).await?;
+    let data = s
+        .dataset(&DatasetConfig {
+            replication: 1,
+            min_cohort: 1,
+            side: args.side,
+            ..DatasetConfig::tiny(args.videos as usize)
+        })
+        .await?;
+    let threads = (cores / workers).max(1);
+    // The three worker accounts, then the operator's as a fourth.
+    let mut services = Vec::new();
+    for i in 0..workers {
+        services.push(if i < s.workers.len() {
+            s.worker_with(i, threads, |c| c.max_jobs = 1)?
+        } else {
+            s.worker_as(s.operator.clone(), "worker-op", threads, |c| c.max_jobs = 1)?
+        });
+    }
+    let names: BTreeMap<_, _> = services
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.signer.account(), format!("worker-{i}")))
+        .collect();
+    let (calls0, spent0) = (s.chain.calls(), s.chain.spent());
+    let started = Instant::now();
+    let job = s
+        .request_lv_area_sharded(&data, 0, 3_600_000, args.shard_size)
+        .await?;
+    let info = s
+        .run_workers_until(
+            &services,
+            job,
+            Duration::from_secs(7_200),
+            |j: &JobInfo| j.status == JobStatus::Computed,
+            |_| async { Ok(()) },
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut per_worker: BTreeMap<String, usize> = names.values().map(|n| (n.clone(), 0)).collect();
+    for id in job + 1..=job + u64::from(info.shards) {
+        let shard = s.client.job(id).await?;
+        for c in shard.claims.iter().filter(|c| c.result_blob_hash.is_some()) {
+            let name = names
+                .get(&c.worker)
+                .cloned()
+                .unwrap_or_else(|| "other".into());
+            *per_worker.entry(name).or_default() += 1;
+        }
+    }
+    Ok(Run {
+        workers,
+        threads,
+        shards: info.shards,
+        seconds,
+        per_worker,
+        chain_calls: s.chain.calls() - calls0,
+        chain_seconds: (s.chain.spent() - spent0).as_secs_f64(),
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let cores = match args.cores {
+        Some(c) => c as usize,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    println!(
+        "one lv-area job (TFHE, {} synthetic {}x{} videos, ED+ES, replication 1) in shards of {}, \
+         on {cores} cores",
+        args.videos, args.side, args.side, args.shard_size
+    );
+    println!(
+        "| workers | threads each | shards | wall (s) | videos/s | speed-up | shards per worker | chain calls | chain wait (s, summed) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut base: Option<f64> = None;
+    for &n in &args.workers {
+        let r = run(&args, cores, n as usize).await?;
+        let rate = args.videos as f64 / r.seconds;
+        let base_rate = *base.get_or_insert(rate);
+        let spread: Vec<String> = r
+            .per_worker
+            .iter()
+            .map(|(w, k)| format!("{w}: {k}"))
+            .collect();
+        println!(
+            "| {} | {} | {} | {:.1} | {:.3} | {:.2}x | {} | {} | {:.1} |",
+            r.workers,
+            r.threads,
+            r.shards,
+            r.seconds,
+            rate,
+            rate / base_rate,
+            spread.join(", "),
+            r.chain_calls,
+            r.chain_seconds
+        );
+    }
+    Ok(())
+}
