@@ -4,15 +4,15 @@
 //! For each worker count it starts a fresh embedded chain and store
 //! ([`Scenario`]), registers a TFHE dataset of synthetic videos (replication
 //! 1), requests one `lv-area` job split into shards, runs that many worker
-//! services (each its own account, state file and FHE thread pool, with an
-//! equal share of the cores: `cores / workers` threads, at least one) until
-//! every shard agreed, and reports the wall time from the request to the
+//! services (each its own account, state file and FHE thread pool of
+//! `--threads` threads: one core's share each by default) until every
+//! shard agreed, and reports the wall time from the request to the
 //! job's `Computed`, the throughput and the speed-up over one worker, which
 //! worker computed which shard, and the chain calls the run made.
 //!
 //! ```sh
 //! cargo run --release -p blindfold-e2e --bin blindfold-shards-bench -- \
-//!     --videos 16 --shard-size 2 --workers 1,2,4
+//!     --videos 32 --shard-size 4 --workers 1,2,4 --threads 1
 //! ```
 //!
 //! The worker services share one process (and the embedded chain, whose
@@ -42,9 +42,17 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "1,2,4",
           value_parser = clap::value_parser!(u64).range(1..=4))]
     workers: Vec<u64>,
-    /// Cores the workers share equally [default: all of this machine's]
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    cores: Option<u64>,
+    /// FHE threads of each worker: each worker's share of the cores
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: u64,
+    /// Shards each worker takes at once (its tasks share its pool, so one
+    /// computes while another waits on the chain)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    max_jobs: u64,
+    /// How often each worker polls the chain (ms); the polls run the
+    /// embedded chain's contract in this process, on the same cores
+    #[arg(long, default_value_t = 500)]
+    poll_ms: u64,
     /// Side of the preprocessed frames (pixels)
     #[arg(long, default_value_t = 8)]
     side: u16,
@@ -62,7 +70,7 @@ struct Run {
     chain_seconds: f64,
 }
 
-async fn run(args: &Args, cores: usize, workers: usize) -> Result<Run> {
+async fn run(args: &Args, workers: usize) -> Result<Run> {
     let dir = tempfile::tempdir()?;
     let s = Scenario::start("embedded", dir.path()).await?;
     let data = s
@@ -73,14 +81,22 @@ async fn run(args: &Args, cores: usize, workers: usize) -> Result<Run> {
             ..DatasetConfig::tiny(args.videos as usize)
         })
         .await?;
-    let threads = (cores / workers).max(1);
+    let threads = args.threads as usize;
+    let max_jobs = args.max_jobs as usize;
+    let poll = Duration::from_millis(args.poll_ms);
     // The three worker accounts, then the operator's as a fourth.
     let mut services = Vec::new();
     for i in 0..workers {
         services.push(if i < s.workers.len() {
-            s.worker_with(i, threads, |c| c.max_jobs = 1)?
+            s.worker_with(i, threads, |c| {
+                c.max_jobs = max_jobs;
+                c.poll = poll;
+            })?
         } else {
-            s.worker_as(s.operator.clone(), "worker-op", threads, |c| c.max_jobs = 1)?
+            s.worker_as(s.operator.clone(), "worker-op", threads, |c| {
+                c.max_jobs = max_jobs;
+                c.poll = poll;
+            })?
         });
     }
     let names: BTreeMap<_, _> = services
@@ -128,14 +144,11 @@ async fn run(args: &Args, cores: usize, workers: usize) -> Result<Run> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let cores = match args.cores {
-        Some(c) => c as usize,
-        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
-    };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
         "one lv-area job (TFHE, {} synthetic {}x{} videos, ED+ES, replication 1) in shards of {}, \
-         on {cores} cores",
-        args.videos, args.side, args.side, args.shard_size
+         on {cores} cores; each worker {} FHE thread(s), {} shard(s) at once",
+        args.videos, args.side, args.side, args.shard_size, args.threads, args.max_jobs
     );
     println!(
         "| workers | threads each | shards | wall (s) | videos/s | speed-up | shards per worker | chain calls | chain wait (s, summed) |"
@@ -143,7 +156,7 @@ async fn main() -> Result<()> {
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut base: Option<f64> = None;
     for &n in &args.workers {
-        let r = run(&args, cores, n as usize).await?;
+        let r = run(&args, n as usize).await?;
         let rate = args.videos as f64 / r.seconds;
         let base_rate = *base.get_or_insert(rate);
         let spread: Vec<String> = r
