@@ -53,6 +53,19 @@
 //!    below the minimum, or no release in time refunds the researcher.
 //!    `cancel` refunds a job nobody offered for.
 //!
+//! ## Shards
+//! `request` with a shard size splits the job into shards (at most
+//! `MAX_SHARDS`): jobs of their own, with the next ids, each over a
+//! contiguous range of the submissions that its input digest binds
+//! (`hash::shard_input_digest_with`), holding one shard's fees. Each plays
+//! steps 4-6 alone; the job waits `Sharded`, holding the price and the
+//! epsilon. When the last shard agrees the job is `Computed`, its commitment
+//! the fold of the shards' (`hash::shards_step_with`), and it releases once
+//! (7); a shard is paid by `finalize` once its job released or ended. A
+//! shard without a result refunds the job; the owner's rejection of an
+//! agreed shard makes the job wait for it again. `docs/shards.md` has the
+//! state diagram.
+//!
 //! ## Money
 //! Pull payments: every payout is credited to `earnings` and leaves with
 //! `withdraw`; only `withdraw` and `withdraw_stake` transfer. The contract's
@@ -1901,7 +1914,8 @@ mod marketplace {
                 }
                 job.commitment = Some(digest);
                 job.status = JobStatus::Computed;
-                job.deadline = later(now, job.terms.release_window)?;
+                let release_window = job.terms.release_window;
+                job.deadline = later(now, release_window)?;
                 self.env().emit_event(JobComputed {
                     job_id,
                     dataset_id: job.dataset_id,
