@@ -1,4 +1,7 @@
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
+// ink! messages take their arguments flat, and `request` has eight (the
+// code ink! generates for it too), so the lint is off for the crate.
+#![allow(clippy::too_many_arguments)]
 //! # Blindfold marketplace contract (ink! 5.1.1)
 //!
 //! Escrows payment for homomorphic computation jobs on private datasets and
@@ -463,10 +466,13 @@ mod marketplace {
         // ------------------------------------------------------------------- jobs
 
         /// Requests a job on `dataset_id`, escrowing the transferred value, which
-        /// must cover `price + worker_fee × (replication + 1)`. `deadline` is
-        /// the commit deadline (chain time). `expected` is what the researcher
-        /// saw: a dataset whose price, replication or inputs differ refuses
-        /// the request. Returns the job id.
+        /// must cover `price + shards × worker_fee × (replication + 1)`.
+        /// `deadline` is the commit deadline (chain time). `expected` is what
+        /// the researcher saw: a dataset whose price, replication or inputs
+        /// differ refuses the request. `shard_size` > 0 splits the job into
+        /// shards of that many submissions (jobs `id + 1 ..`, at most
+        /// `MAX_SHARDS`); 0 (or at least the submission count) computes it
+        /// whole. Returns the job id.
         #[ink(message, payable, selector = 0xB1D00301)]
         pub fn request(
             &mut self,

@@ -224,6 +224,8 @@ mod tests {
         );
         assert_eq!(Error::UpgradeDelayLowered.encode(), [48]);
         assert_eq!(Error::SeedMismatch.encode(), [52]);
-        assert!(Error::decode(&mut &[53u8][..]).is_err());
+        assert_eq!(Error::TooManyShards.encode(), [53]);
+        assert_eq!(Error::JobNotReleased.encode(), [55]);
+        assert!(Error::decode(&mut &[56u8][..]).is_err());
     }
 }
