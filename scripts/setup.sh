@@ -29,6 +29,16 @@ esac
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
+# One setup at a time: a second one (scripts/node.sh build started beside
+# scripts/test.sh, say) waits, then finds everything present, instead of
+# compiling cargo-contract a second time into the same place.
+mkdir -p "$BF_CACHE"
+exec 9>"$BF_CACHE/setup.lock"
+if ! flock -n 9; then
+    say "another scripts/setup.sh is running: waiting for it"
+    flock 9
+fi
+
 # ---- 1. Debian packages ---------------------------------------------------
 want=()
 if ! $host_only; then
