@@ -756,11 +756,7 @@ pub async fn release_job<C: Chain, S: BlobStore>(
         None => Ledger::load(keys.dir(), &contract, job.dataset_id)?.verify_policy()?,
     };
     let parts = if job.is_sharded() {
-        let mut shards = Vec::new();
-        for id in job_id + 1..=job_id + u64::from(job.shards) {
-            shards.push((id, client.job(id).await?));
-        }
-        shards
+        crate::researcher::shards_of(client, job_id, &job).await?
     } else {
         vec![(job_id, job.clone())]
     };
@@ -918,7 +914,7 @@ async fn finalize_all<C: Chain, S: BlobStore>(
     job: &JobInfo,
 ) -> Result<()> {
     client.market().finalize(owner, job_id).await?;
-    for id in job_id + 1..=job_id + u64::from(job.shards) {
+    for id in crate::researcher::shard_ids(job_id, job)? {
         if client.job(id).await?.status == JobStatus::Computed {
             client.market().finalize(owner, id).await?;
         }
