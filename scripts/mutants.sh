@@ -51,7 +51,19 @@ PY
 }
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# A staged copy builds into the host's target dir under the same artifact
+# names as the host's own files (cargo hashes a path package relative to its
+# workspace root), and its newer dep-info makes cargo take the mutated build
+# as fresh for the host's unchanged source. Touching each mutated file's
+# original afterwards, however this script ends, makes the host rebuild it, so
+# no later test links a mutant.
+mutated=()
+restore() {
+    local f
+    for f in "${mutated[@]}"; do touch "$BF_ROOT/$f"; done
+    rm -rf "$work"
+}
+trap restore EXIT
 # The host target dir: the contract's dependencies are already built there.
 target="$CARGO_TARGET_DIR"
 survived=0
@@ -61,6 +73,7 @@ for m in "${MUTANTS[@]}"; do
     rm -rf "$src"
     contract_stage_source "$BF_ROOT" "$src"
     put_back "$src/$file" "$current" "$vulnerable"
+    mutated+=("$file")
     say "mutant: $name (expecting $test to fail)"
     if CARGO_TARGET_DIR="$target" cargo test -q --release \
         --manifest-path "$src/contracts/marketplace/Cargo.toml" "$test" >"$work/log" 2>&1; then
@@ -96,6 +109,7 @@ for m in "${OWNER_MUTANTS[@]}"; do
         [ -e "$f" ] && printf '%s\0' "$f"
     done | xargs -0 cp -p --parents -t "$src")
     put_back "$src/$file" "$current" "$vulnerable"
+    mutated+=("$file")
     say "owner mutant: $name (expecting each of $tests to fail)"
     # shellcheck disable=SC2086 # several test names, one filter each
     if (cd "$src" && CARGO_TARGET_DIR="$target" cargo test -q --release -p blindfold-e2e \
