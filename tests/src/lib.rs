@@ -12,7 +12,9 @@
 //! - [`Scenario::run_workers_until`]: run worker services until a job
 //!   reaches a state, then shut them down gracefully;
 //! - [`Balances`]: everyone's free balance and unpaid earnings, so cases can
-//!   assert how money moved.
+//!   assert how money moved;
+//! - [`process`]: the real `offchain-worker` binary as separate processes on
+//!   the same chain and store ([`Scenario::run_processes_until`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -29,11 +31,14 @@ use blindfold_echo::PhantomConfig;
 use blindfold_fhe::{PipelineParams, PlainVideo, Scheme};
 use blindfold_market::{Market, UNIT};
 use blindfold_protocol::types::{
-    Balance, DatasetId, Hash, JobId, JobInfo, JobStatus, Params, PipelineId, PipelineSet, Policy,
+    Account, Balance, DatasetId, Hash, JobId, JobInfo, JobStatus, Params, PipelineId, PipelineSet,
+    Policy,
 };
 use blindfold_store::{BlobStore, DirStore};
 use blindfold_worker::{service, Worker, WorkerConfig};
 use indicatif::ProgressBar;
+
+pub mod process;
 
 /// The chain type every scenario uses: either implementation, metered, shared.
 pub type SharedChain = Arc<Metered<AnyChain>>;
@@ -145,6 +150,12 @@ impl DatasetConfig {
 pub struct Scenario<S = DirStore> {
     /// The chain.
     pub chain: SharedChain,
+    /// How the chain was opened (`embedded:<file>` or a `ws://` URL): what a
+    /// worker process is given to reach the same chain.
+    pub chain_spec: String,
+    /// The secret URIs of the three workers, then the operator's (a fourth
+    /// worker where a case needs one): what a worker process signs with.
+    pub worker_uris: [String; 4],
     /// Files: the blob store, keys, generated data, worker state.
     pub dir: PathBuf,
     /// The client library, for the data owner, researcher and verifier.
@@ -177,13 +188,13 @@ fn dev(seed: &str) -> Signer {
 /// What `//Alice` gives each member of a scenario's cast on a node.
 const NODE_ENDOWMENT: Balance = 10_000 * UNIT;
 
-/// The cast: operator, owner, researcher and three workers.
+/// The cast's secret URIs: operator, owner, researcher and three workers.
 ///
 /// On the embedded chain (one chain per scenario) they are the dev accounts
 /// `//Alice` … `//Ferdie`. On a node, scenarios run side by side and each
 /// checks every member's balance, so each gets accounts of its own, derived
 /// from the dev seeds with the scenario's salt and funded by `//Alice`.
-async fn cast(chain: &AnyChain, salt: &[u8]) -> Result<[Signer; 6]> {
+async fn cast(chain: &AnyChain, salt: &[u8]) -> Result<[String; 6]> {
     const SEEDS: [&str; 6] = [
         "//Alice",
         "//Bob",
@@ -193,20 +204,20 @@ async fn cast(chain: &AnyChain, salt: &[u8]) -> Result<[Signer; 6]> {
         "//Ferdie",
     ];
     let Some(node) = chain.as_node() else {
-        return Ok(SEEDS.map(dev));
+        return Ok(SEEDS.map(String::from));
     };
     let tag = hex::encode(&blindfold_store::sha256(salt)[..6]);
     let alice = dev("//Alice");
     let mut cast = Vec::new();
     for seed in SEEDS {
-        let signer = dev(&format!("{seed}//scenario-{tag}"));
-        node.transfer(&alice, &signer.account(), NODE_ENDOWMENT)
+        let uri = format!("{seed}//scenario-{tag}");
+        node.transfer(&alice, &dev(&uri).account(), NODE_ENDOWMENT)
             .await?;
-        cast.push(signer);
+        cast.push(uri);
     }
     Ok(cast
         .try_into()
-        .unwrap_or_else(|_| unreachable!("six seeds make six signers")))
+        .unwrap_or_else(|_| unreachable!("six seeds make six URIs")))
 }
 
 impl Scenario {
@@ -234,7 +245,8 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         let params = params_for(chain.inner());
         // A fresh salt per scenario, so one node hosts many.
         let salt = format!("{:?}{}", Instant::now(), dir.display()).into_bytes();
-        let [operator, owner, researcher, w0, w1, w2] = cast(chain.inner(), &salt).await?;
+        let uris = cast(chain.inner(), &salt).await?;
+        let [operator, owner, researcher, w0, w1, w2] = uris.clone().map(|u| dev(&u));
         let market = Market::deploy(chain.clone(), &operator, &wasm, params, &salt).await?;
         std::fs::create_dir_all(dir)?;
         let researcher_keys = dir.join("researcher-keys");
@@ -242,6 +254,8 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         let release_key = seal::load_identity(&seal::identity_path(&researcher_keys))?;
         Ok(Scenario {
             chain,
+            chain_spec: chain_spec.to_string(),
+            worker_uris: [&uris[3], &uris[4], &uris[5], &uris[0]].map(String::clone),
             dir: dir.to_path_buf(),
             client: Client::new(market, store),
             operator,
@@ -449,34 +463,15 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
                 .await
             }));
         }
-        let started = Instant::now();
-        let mut first_offer: HashMap<JobId, Instant> = HashMap::new();
-        let outcome = loop {
-            let info = self.client.job(job).await?;
-            if done(&info) {
-                break Ok(info);
-            }
-            if let Err(e) = self
-                .pass_all_windows(workers, job, &info, &mut first_offer)
-                .await
-            {
-                break Err(e);
-            }
-            if let Err(e) = also(info.clone()).await {
-                break Err(e);
-            }
-            if started.elapsed() > timeout {
-                break Err(anyhow!(
-                    "job {job} still {:?} after {timeout:?}",
-                    info.status
-                ));
-            }
-            if let Some(h) = handles.iter().find(|h| h.is_finished()) {
-                let _ = h;
-                break Err(anyhow!("a worker service stopped early"));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let accounts: Vec<Account> = workers.iter().map(|w| w.signer.account()).collect();
+        let outcome = self
+            .drive_until(&accounts, job, timeout, done, &mut also, || {
+                match handles.iter().any(|h| h.is_finished()) {
+                    true => Err(anyhow!("a worker service stopped early")),
+                    false => Ok(()),
+                }
+            })
+            .await;
         for tx in stops {
             let _ = tx.send(());
         }
@@ -490,16 +485,52 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         outcome
     }
 
+    /// Polls `job` until `done(job)` holds, passing its windows (and its
+    /// shards') for the workers `accounts` by the rules of
+    /// [`Scenario::run_workers_until`]; `also` runs at every poll, and
+    /// `alive` checks the workers, wherever they run. Fails after `timeout`.
+    pub async fn drive_until<F, A, Fut>(
+        &self,
+        accounts: &[Account],
+        job: JobId,
+        timeout: Duration,
+        done: F,
+        mut also: A,
+        mut alive: impl FnMut() -> Result<()>,
+    ) -> Result<JobInfo>
+    where
+        F: Fn(&JobInfo) -> bool,
+        A: FnMut(JobInfo) -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
+        let started = Instant::now();
+        let mut first_offer: HashMap<JobId, Instant> = HashMap::new();
+        loop {
+            let info = self.client.job(job).await?;
+            if done(&info) {
+                return Ok(info);
+            }
+            self.pass_all_windows(accounts, job, &info, &mut first_offer)
+                .await?;
+            also(info.clone()).await?;
+            if started.elapsed() > timeout {
+                bail!("job {job} still {:?} after {timeout:?}", info.status);
+            }
+            alive()?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// [`Scenario::pass_windows`] for `job`, or for each of its shards.
     async fn pass_all_windows(
         &self,
-        workers: &[ScenarioWorker<S>],
+        accounts: &[Account],
         job: JobId,
         info: &JobInfo,
         first_offer: &mut HashMap<JobId, Instant>,
     ) -> Result<()> {
         if !info.is_sharded() {
-            return self.pass_windows(workers, job, info, first_offer).await;
+            return self.pass_windows(accounts, job, info, first_offer).await;
         }
         let mut shards = Vec::new();
         for shard in job + 1..=job + u64::from(info.shards) {
@@ -522,7 +553,7 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             if computing && shard_info.status == JobStatus::Challenge {
                 continue;
             }
-            self.pass_windows(workers, shard, &shard_info, first_offer)
+            self.pass_windows(accounts, shard, &shard_info, first_offer)
                 .await?;
         }
         Ok(())
@@ -531,7 +562,7 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
     /// The embedded chain's window rules of [`Scenario::run_workers_until`].
     async fn pass_windows(
         &self,
-        workers: &[ScenarioWorker<S>],
+        accounts: &[Account],
         job: JobId,
         info: &JobInfo,
         first_offer: &mut HashMap<JobId, Instant>,
@@ -550,10 +581,10 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             return Ok(());
         }
         let since = *first_offer.entry(job).or_insert_with(Instant::now);
-        let everyone = workers.iter().all(|w| {
-            let me = w.signer.account();
-            info.claim_of(&me).is_some() || info.offer_of(&me).is_some()
-        }) || (info.shard.is_some() && info.offers.len() >= info.free_slots());
+        let everyone = accounts
+            .iter()
+            .all(|me| info.claim_of(me).is_some() || info.offer_of(me).is_some())
+            || (info.shard.is_some() && info.offers.len() >= info.free_slots());
         let now = chain.now().await?;
         if (everyone || since.elapsed() > Duration::from_secs(10)) && now < info.deadline {
             chain.advance_time(info.deadline - now)?;

@@ -48,6 +48,11 @@ const SHORT_COMPUTE_MS: u64 = 35_000;
 const REPLICATED_COMPUTE_MS: u64 = 40_000;
 /// The bench market's offer window (the shortest allowed).
 const OFFER_MS: u64 = 1_000;
+/// Shards of the sharded job that goes from request to finalize.
+const SHARDS: u32 = 4;
+/// Shards of the sharded request that is cancelled: near `MAX_SHARDS`, as
+/// many as the bench dataset's submissions allow.
+const MANY_SHARDS: u32 = 64;
 
 /// One recorded message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -131,6 +136,37 @@ pub struct ChainRaw {
     /// Sum of the call latencies of one replicated job's chain traffic
     /// (request, 2 claims, 2 commits, 2 reveals, release, finalize), ms.
     pub job_lifecycle_ms: f64,
+    /// What a shard of a sharded job costs on chain (absent from reports
+    /// written before shards).
+    #[serde(default)]
+    pub sharded: Option<ShardCost>,
+}
+
+/// The chain traffic of a sharded job, per shard and for the job itself.
+///
+/// A shard's own traffic is the whole verification game at replication 2:
+/// two offers, the `advance` that draws both, two commits, two reveals, the
+/// `advance` after its challenge window, and its `finalize`. The job's own
+/// traffic is its `request` (which opens every shard), one `release` and
+/// its `finalize`; it is shared by all the shards.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ShardCost {
+    /// Shards of the measured job.
+    pub shards: u32,
+    /// Submissions per shard.
+    pub shard_size: u64,
+    /// Replication of each shard.
+    pub replication: u8,
+    /// Transactions of one shard's own traffic.
+    pub txs_per_shard: usize,
+    /// Their summed call latency, ms (the mean over the job's shards).
+    pub ms_per_shard: f64,
+    /// Their summed gas (ref_time; the mean over the job's shards).
+    pub ref_time_per_shard: u64,
+    /// The job's own transactions: request, release, finalize.
+    pub job_txs: usize,
+    /// Their summed call latency, ms.
+    pub job_ms: f64,
 }
 
 impl ChainRaw {
@@ -148,6 +184,7 @@ impl ChainRaw {
             messages: Vec::new(),
             latency: Vec::new(),
             job_lifecycle_ms: 0.0,
+            sharded: None,
         }
     }
 }
@@ -361,6 +398,8 @@ struct Flow<'a, C: Chain> {
     market: Option<Market<Recorder<'a, C>>>,
     /// Every measured message, in the order sent.
     messages: Mutex<Vec<Message>>,
+    /// What the sharded job cost, once measured.
+    sharded: Mutex<Option<ShardCost>>,
     raw: ChainRaw,
 }
 
@@ -377,6 +416,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             embedded,
             market: None,
             messages: Mutex::new(Vec::new()),
+            sharded: Mutex::new(None),
             raw: ChainRaw {
                 meta,
                 kind: kind.into(),
@@ -387,6 +427,7 @@ impl<'a, C: Chain> Flow<'a, C> {
                 messages: Vec::new(),
                 latency: Vec::new(),
                 job_lifecycle_ms: 0.0,
+                sharded: None,
             },
         }
     }
@@ -494,6 +535,11 @@ impl<'a, C: Chain> Flow<'a, C> {
         self.raw.latency.extend(latency);
         self.raw.messages =
             std::mem::take(&mut *self.messages.lock().unwrap_or_else(|p| p.into_inner()));
+        self.raw.sharded = self
+            .sharded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         Ok(())
     }
 
@@ -603,6 +649,14 @@ impl<'a, C: Chain> Flow<'a, C> {
         if status != JobStatus::Finalized {
             bail!("job {job} ended {status:?}, expected Finalized");
         }
+
+        // The same job in shards, then a request for as many shards as a
+        // bench dataset allows, cancelled: how request and cancel grow.
+        let sharded = self
+            .sharded_job(alice, bob, charlie, dave, ferdie, ds2, price, params)
+            .await
+            .context("sharded job")?;
+        self.raw_sharded(sharded);
 
         // A cancelled job.
         let job = self
@@ -730,6 +784,160 @@ impl<'a, C: Chain> Flow<'a, C> {
         Ok(lifecycle_ms)
     }
 
+    /// Records what [`Flow::sharded_job`] measured.
+    fn raw_sharded(&self, cost: ShardCost) {
+        *self.sharded.lock().unwrap_or_else(|p| p.into_inner()) = Some(cost);
+    }
+
+    /// A job on `ds` (replication 2) in [`SHARDS`] shards, each through the
+    /// whole game at once (so the windows are waited out once), released
+    /// and finalized; then a request at [`MANY_SHARDS`] shards, cancelled.
+    #[allow(clippy::too_many_arguments)]
+    async fn sharded_job(
+        &self,
+        alice: &Signer,
+        bob: &Signer,
+        charlie: &Signer,
+        dave: &Signer,
+        ferdie: &Signer,
+        ds: u32,
+        price: u128,
+        params: Params,
+    ) -> Result<ShardCost> {
+        let m = self.market()?;
+        let submissions = m.dataset(ds).await?.submission_count;
+        let shard_size = submissions.div_ceil(u64::from(SHARDS));
+        let escrow = required_escrow(price, params.worker_fee, 2, SHARDS).context("escrow")?;
+        let first = self.recorded();
+        let job = self
+            .request_sharded(
+                bob,
+                ds,
+                escrow,
+                REPLICATED_COMPUTE_MS,
+                shard_size,
+                &format!("{SHARDS} shards of {shard_size}"),
+            )
+            .await?;
+        let job_calls: Vec<usize> = vec![first];
+        let shards: Vec<u64> = (job + 1..=job + u64::from(SHARDS)).collect();
+        let mut of_shard: Vec<Vec<usize>> = vec![Vec::new(); shards.len()];
+        let mut mark = |k: usize, at: usize| of_shard[k].push(at);
+        for (k, &shard) in shards.iter().enumerate() {
+            mark(k, self.recorded());
+            self.offer(charlie, shard, "shard, 1st replica").await?;
+            mark(k, self.recorded());
+            self.offer(dave, shard, "shard, 2nd replica").await?;
+        }
+        self.pass_time(OFFER_MS, ferdie).await?;
+        for (k, &shard) in shards.iter().enumerate() {
+            mark(k, self.recorded());
+            self.measured(
+                "shard: offer window over (both drawn)",
+                m.advance(ferdie, shard),
+            )
+            .await?;
+        }
+        for (k, &shard) in shards.iter().enumerate() {
+            let result = hash_of("shard result", shard);
+            mark(k, self.recorded());
+            self.commit(charlie, shard, result, "shard, 1st replica")
+                .await?;
+            mark(k, self.recorded());
+            self.commit(dave, shard, result, "shard, 2nd replica (closes commits)")
+                .await?;
+            mark(k, self.recorded());
+            self.measured("shard, 1st replica", m.reveal(charlie, shard, result))
+                .await?;
+            mark(k, self.recorded());
+            self.measured(
+                "shard, 2nd replica (tally: agreed, opens challenge)",
+                m.reveal(dave, shard, result),
+            )
+            .await?;
+        }
+        self.pass_time(REPLICATED_COMPUTE_MS, ferdie).await?;
+        for (k, &shard) in shards.iter().enumerate() {
+            mark(k, self.recorded());
+            let case = if k + 1 == shards.len() {
+                "shard: challenge window over (the last: job computed)"
+            } else {
+                "shard: challenge window over (agreed)"
+            };
+            self.measured(case, m.advance(ferdie, shard)).await?;
+        }
+        let status = m.job(job).await?.status;
+        if status != JobStatus::Computed {
+            bail!("sharded job {job} is {status:?} after every shard agreed, expected Computed");
+        }
+        let mut job_calls = job_calls;
+        job_calls.push(self.recorded());
+        self.measured(
+            &format!("sharded job ({SHARDS} shards)"),
+            m.release(alice, job, hash_of("released", job)),
+        )
+        .await?;
+        job_calls.push(self.recorded());
+        self.measured(
+            &format!("sharded job: pays the owner, {SHARDS} shards unpaid"),
+            m.finalize(bob, job),
+        )
+        .await?;
+        for (k, &shard) in shards.iter().enumerate() {
+            mark(k, self.recorded());
+            self.measured("shard: pays 2 workers", m.finalize(bob, shard))
+                .await?;
+        }
+        let messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        let sum = |calls: &[usize]| {
+            calls.iter().fold((0.0, 0u64), |(ms, gas), &i| {
+                let msg = &messages[i];
+                (ms + msg.tx_ms.unwrap_or(0.0), gas + msg.ref_time)
+            })
+        };
+        let per_shard: Vec<(f64, u64)> = of_shard.iter().map(|c| sum(c)).collect();
+        let n = per_shard.len().max(1);
+        let (job_ms, _) = sum(&job_calls);
+        let cost = ShardCost {
+            shards: SHARDS,
+            shard_size,
+            replication: 2,
+            txs_per_shard: of_shard.first().map_or(0, Vec::len),
+            ms_per_shard: per_shard.iter().map(|p| p.0).sum::<f64>() / n as f64,
+            ref_time_per_shard: per_shard.iter().map(|p| p.1).sum::<u64>() / n as u64,
+            job_txs: job_calls.len(),
+            job_ms,
+        };
+        drop(messages);
+        for (k, &shard) in shards.iter().enumerate() {
+            let status = m.job(shard).await?.status;
+            if status != JobStatus::Finalized {
+                bail!("shard {k} (job {shard}) ended {status:?}, expected Finalized");
+            }
+        }
+
+        // How request and cancel grow with the shard count.
+        let many = submissions.div_ceil(u64::from(MANY_SHARDS));
+        let shards = u32::try_from(submissions.div_ceil(many)).context("shard count")?;
+        let escrow = required_escrow(price, params.worker_fee, 2, shards).context("escrow")?;
+        let job = self
+            .request_sharded(
+                bob,
+                ds,
+                escrow,
+                3_600_000,
+                many,
+                &format!("{shards} shards of {many}"),
+            )
+            .await?;
+        self.measured(
+            &format!("unclaimed job of {shards} shards"),
+            m.cancel(bob, job),
+        )
+        .await?;
+        Ok(cost)
+    }
+
     /// The same small transaction and query, repeated.
     async fn latency(&self, ferdie: &Signer, repeats: usize) -> Result<[Latency; 2]> {
         let m = self.market()?;
@@ -760,6 +968,20 @@ impl<'a, C: Chain> Flow<'a, C> {
         compute_ms: u64,
         case: &str,
     ) -> Result<u64> {
+        self.request_sharded(bob, ds, escrow, compute_ms, 0, case)
+            .await
+    }
+
+    /// [`Flow::request`] in shards of `shard_size` submissions (0: whole).
+    async fn request_sharded(
+        &self,
+        bob: &Signer,
+        ds: u32,
+        escrow: u128,
+        compute_ms: u64,
+        shard_size: u64,
+        case: &str,
+    ) -> Result<u64> {
         let m = self.market()?;
         // The embedded clock stands still; a node's next block takes the wall
         // clock, which may be ahead of its last block's timestamp.
@@ -780,7 +1002,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             0,
             now + compute_ms,
             expected,
-            0,
+            shard_size,
             escrow,
         );
         self.measured(case, request).await

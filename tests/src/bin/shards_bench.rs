@@ -3,30 +3,34 @@
 //!
 //! For each worker count it starts a fresh embedded chain and store
 //! ([`Scenario`]), registers a TFHE dataset of synthetic videos (replication
-//! 1), requests one `lv-area` job split into shards, runs that many worker
-//! services (each its own account, state file and FHE thread pool of
-//! `--threads` threads: one core's share each by default) until every
-//! shard agreed, and reports the wall time from the request to the
-//! job's `Computed`, the throughput and the speed-up over one worker, which
-//! worker computed which shard, and the chain calls the run made.
+//! 1), requests one `lv-area` job split into shards, runs that many workers
+//! (each its own account, state file and FHE thread pool of `--threads`
+//! threads: one core's share each by default) until every shard agreed, and
+//! reports the wall time from the request to the job's `Computed`, the
+//! throughput and the speed-up over one worker, which worker computed which
+//! shard, and the chain calls the driver made.
 //!
 //! ```sh
+//! cargo build --release -p blindfold-worker   # the worker processes
 //! cargo run --release -p blindfold-e2e --bin blindfold-shards-bench -- \
-//!     --videos 32 --shard-size 4 --workers 1,2,4 --threads 1
+//!     --videos 32 --shard-size 8 --workers 1,2,4 --threads 1
 //! ```
 //!
-//! The worker services share one process (and the embedded chain, whose
-//! clock the driver moves past each offer and challenge window as soon as
-//! it can): what is measured is how the shards spread over the workers and
-//! how much of the work the coordination costs, with the FHE pools sized
-//! as separate processes' would be.
+//! By default (`--mode processes`) each worker is a separate
+//! `offchain-worker run` process, as an operator runs it, sharing the
+//! embedded chain with the driver through its state file; `--mode tasks`
+//! runs them as services inside this process instead. Either way the driver
+//! moves the embedded chain's clock past each offer and challenge window as
+//! soon as it can, so what is measured is the compute, how the shards
+//! spread over the workers, and what the coordination costs.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use blindfold_e2e::process::ProcessConfig;
 use blindfold_e2e::{DatasetConfig, Scenario};
-use blindfold_protocol::types::{JobInfo, JobStatus};
+use blindfold_protocol::types::{Account, JobInfo, JobStatus};
 use clap::Parser;
 
 /// Throughput of one sharded job with 1, 2 and 4 workers.
@@ -56,6 +60,18 @@ struct Args {
     /// Side of the preprocessed frames (pixels)
     #[arg(long, default_value_t = 8)]
     side: u16,
+    /// Where the workers run
+    #[arg(long, value_enum, default_value_t = Mode::Processes)]
+    mode: Mode,
+}
+
+/// Where the workers run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    /// Separate `offchain-worker` processes
+    Processes,
+    /// Worker services in this process
+    Tasks,
 }
 
 /// One measured run.
@@ -72,7 +88,11 @@ struct Run {
 
 async fn run(args: &Args, workers: usize) -> Result<Run> {
     let dir = tempfile::tempdir()?;
-    let s = Scenario::start("embedded", dir.path()).await?;
+    let chain = match args.mode {
+        Mode::Processes => format!("embedded:{}", dir.path().join("chain.state").display()),
+        Mode::Tasks => "embedded".to_string(),
+    };
+    let s = Scenario::start(&chain, dir.path()).await?;
     let data = s
         .dataset(&DatasetConfig {
             replication: 1,
@@ -84,41 +104,68 @@ async fn run(args: &Args, workers: usize) -> Result<Run> {
     let threads = args.threads as usize;
     let max_jobs = args.max_jobs as usize;
     let poll = Duration::from_millis(args.poll_ms);
+    let computed = |j: &JobInfo| j.status == JobStatus::Computed;
+    let timeout = Duration::from_secs(7_200);
     // The three worker accounts, then the operator's as a fourth.
-    let mut services = Vec::new();
-    for i in 0..workers {
-        services.push(if i < s.workers.len() {
-            s.worker_with(i, threads, |c| {
-                c.max_jobs = max_jobs;
-                c.poll = poll;
-            })?
-        } else {
-            s.worker_as(s.operator.clone(), "worker-op", threads, |c| {
-                c.max_jobs = max_jobs;
-                c.poll = poll;
-            })?
-        });
-    }
-    let names: BTreeMap<_, _> = services
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.signer.account(), format!("worker-{i}")))
-        .collect();
-    let (calls0, spent0) = (s.chain.calls(), s.chain.spent());
-    let started = Instant::now();
-    let job = s
-        .request_lv_area_sharded(&data, 0, 3_600_000, args.shard_size)
-        .await?;
-    let info = s
-        .run_workers_until(
-            &services,
-            job,
-            Duration::from_secs(7_200),
-            |j: &JobInfo| j.status == JobStatus::Computed,
-            |_| async { Ok(()) },
-        )
-        .await?;
-    let seconds = started.elapsed().as_secs_f64();
+    let (names, info, seconds, calls, spent) = match args.mode {
+        Mode::Processes => {
+            let config = ProcessConfig {
+                threads,
+                max_jobs,
+                poll_ms: args.poll_ms,
+            };
+            let procs = (0..workers)
+                .map(|i| s.spawn_worker(i, &format!("worker-{i}"), &config))
+                .collect::<Result<Vec<_>>>()?;
+            let names = named(procs.iter().map(|p| p.account));
+            let (calls0, spent0) = (s.chain.calls(), s.chain.spent());
+            let started = Instant::now();
+            let job = s
+                .request_lv_area_sharded(&data, 0, 3_600_000, args.shard_size)
+                .await?;
+            let info = s.run_processes_until(procs, job, timeout, computed).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            (
+                names,
+                (job, info),
+                seconds,
+                s.chain.calls() - calls0,
+                s.chain.spent() - spent0,
+            )
+        }
+        Mode::Tasks => {
+            let mut services = Vec::new();
+            for i in 0..workers {
+                let tune = |c: &mut blindfold_worker::WorkerConfig| {
+                    c.max_jobs = max_jobs;
+                    c.poll = poll;
+                };
+                services.push(if i < s.workers.len() {
+                    s.worker_with(i, threads, tune)?
+                } else {
+                    s.worker_as(s.operator.clone(), "worker-op", threads, tune)?
+                });
+            }
+            let names = named(services.iter().map(|w| w.signer.account()));
+            let (calls0, spent0) = (s.chain.calls(), s.chain.spent());
+            let started = Instant::now();
+            let job = s
+                .request_lv_area_sharded(&data, 0, 3_600_000, args.shard_size)
+                .await?;
+            let info = s
+                .run_workers_until(&services, job, timeout, computed, |_| async { Ok(()) })
+                .await?;
+            let seconds = started.elapsed().as_secs_f64();
+            (
+                names,
+                (job, info),
+                seconds,
+                s.chain.calls() - calls0,
+                s.chain.spent() - spent0,
+            )
+        }
+    };
+    let (job, info) = info;
     let mut per_worker: BTreeMap<String, usize> = names.values().map(|n| (n.clone(), 0)).collect();
     for id in job + 1..=job + u64::from(info.shards) {
         let shard = s.client.job(id).await?;
@@ -136,9 +183,17 @@ async fn run(args: &Args, workers: usize) -> Result<Run> {
         shards: info.shards,
         seconds,
         per_worker,
-        chain_calls: s.chain.calls() - calls0,
-        chain_seconds: (s.chain.spent() - spent0).as_secs_f64(),
+        chain_calls: calls,
+        chain_seconds: spent.as_secs_f64(),
     })
+}
+
+/// Names the workers `worker-0`, `worker-1`, … by account.
+fn named(accounts: impl Iterator<Item = Account>) -> BTreeMap<Account, String> {
+    accounts
+        .enumerate()
+        .map(|(i, a)| (a, format!("worker-{i}")))
+        .collect()
 }
 
 #[tokio::main]
@@ -147,11 +202,20 @@ async fn main() -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
         "one lv-area job (TFHE, {} synthetic {}x{} videos, ED+ES, replication 1) in shards of {}, \
-         on {cores} cores; each worker {} FHE thread(s), {} shard(s) at once",
-        args.videos, args.side, args.side, args.shard_size, args.threads, args.max_jobs
+         on {cores} cores; each worker ({}) {} FHE thread(s), {} shard(s) at once",
+        args.videos,
+        args.side,
+        args.side,
+        args.shard_size,
+        match args.mode {
+            Mode::Processes => "a process of its own",
+            Mode::Tasks => "a service in this process",
+        },
+        args.threads,
+        args.max_jobs
     );
     println!(
-        "| workers | threads each | shards | wall (s) | videos/s | speed-up | shards per worker | chain calls | chain wait (s, summed) |"
+        "| workers | threads each | shards | wall (s) | videos/s | speed-up | shards per worker | driver's chain calls | driver's chain wait (s, summed) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut base: Option<f64> = None;

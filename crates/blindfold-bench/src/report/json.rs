@@ -149,6 +149,7 @@ fn chain_json(c: &ChainRaw) -> Value {
             "wasm_bytes": c.wasm_bytes,
             "deploy_ms": c.deploy_ms,
             "job_lifecycle_ms": c.job_lifecycle_ms,
+            "sharded": c.sharded,
             "messages": c.messages.iter().map(|m| json!({
                 "name": m.name,
                 "case": m.case,

@@ -8,7 +8,7 @@ use super::figures::figures;
 use super::json::summary;
 use super::markdown::markdown;
 use super::*;
-use crate::chain::{Latency, Message};
+use crate::chain::{Latency, Message, ShardCost};
 use crate::fhe::{Axis, Keys, Plan, Point, Stage};
 use crate::meta::{Machine, Meta};
 
@@ -154,6 +154,16 @@ fn chain() -> ChainRaw {
             mean_ms: 2.2,
         }],
         job_lifecycle_ms: 20.0,
+        sharded: Some(ShardCost {
+            shards: 4,
+            shard_size: 36,
+            replication: 2,
+            txs_per_shard: 9,
+            ms_per_shard: 18.5,
+            ref_time_per_shard: 12_345_678,
+            job_txs: 3,
+            job_ms: 6.0,
+        }),
     }
 }
 

@@ -73,6 +73,23 @@ fn measured(md: &mut String, c: &ChainRaw) {
          finalize; excluding dataset setup and the workers' own queries): {:.1} ms of calls.\n",
         c.job_lifecycle_ms
     );
+    if let Some(sh) = &c.sharded {
+        let _ = writeln!(
+            md,
+            "A job in {} shards of {} submissions (replication {}): each shard's own traffic (offers, \
+             draw, commits, reveals, the challenge window's advance, finalize) is {} transactions, \
+             {:.1} ms of calls and {} ref_time of gas (means over its shards); the job's own (request, \
+             release, finalize) {} transactions, {:.1} ms.\n",
+            sh.shards,
+            fmt_int(sh.shard_size),
+            sh.replication,
+            sh.txs_per_shard,
+            sh.ms_per_shard,
+            fmt_int(sh.ref_time_per_shard),
+            sh.job_txs,
+            sh.job_ms
+        );
+    }
     registration(md, c);
 }
 
