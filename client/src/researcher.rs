@@ -260,10 +260,69 @@ pub struct RequestOptions {
     /// to. `None` asks for a release in the clear, which only a dataset
     /// with public releases allows.
     pub release_to: Option<String>,
-    /// Submissions per shard: more than 0 splits the job into shards that
-    /// different workers compute at once (at most `MAX_SHARDS`); 0 computes
-    /// it whole.
-    pub shard_size: u64,
+    /// How the job is split into shards that different workers compute at
+    /// once.
+    pub shard_size: ShardSize,
+}
+
+/// How a job is split into shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardSize {
+    /// Shards big enough that the chain traffic of each costs under 1 % of
+    /// its compute, and at most `MAX_SHARDS` of them; see
+    /// [`ShardSize::resolve`].
+    Auto,
+    /// Shards of this many submissions (at most `MAX_SHARDS` of them); 0
+    /// computes the job whole.
+    Fixed(u64),
+}
+
+/// The programmable bootstraps a TFHE shard computes at least when its size
+/// is chosen for the researcher ([`ShardSize::Auto`]): about 18 minutes on a
+/// 2-core machine at 14 ms per PBS per core (the fastest measured), so a
+/// shard's own chain traffic (six to nine transactions, each about a second
+/// on a node: `docs/shards.md`) stays under 1 % of its compute.
+pub const AUTO_SHARD_PBS: u64 = 150_000;
+
+impl ShardSize {
+    /// The shard size to request for a job of `submissions` videos under
+    /// `scheme`, each `pbs_per_video` bootstraps (TFHE).
+    ///
+    /// `Auto` splits a TFHE job into shards of at least [`AUTO_SHARD_PBS`]
+    /// and at most `MAX_SHARDS` shards, and computes it whole when one
+    /// shard would hold it all. A BFV job is always whole: packed BFV
+    /// computes EchoNet-Dynamic's 10,030 videos in minutes on one machine,
+    /// so a shard's chain traffic would cost more than the split saves.
+    pub fn resolve(self, scheme: Scheme, pbs_per_video: u64, submissions: u64) -> u64 {
+        match (self, scheme) {
+            (ShardSize::Fixed(n), _) => n,
+            (ShardSize::Auto, Scheme::Bfv(_)) => 0,
+            (ShardSize::Auto, Scheme::Tfhe(_)) => {
+                let by_work = AUTO_SHARD_PBS.div_ceil(pbs_per_video.max(1));
+                let by_count = submissions.div_ceil(u64::from(MAX_SHARDS));
+                let size = by_work.max(by_count);
+                if size >= submissions {
+                    0
+                } else {
+                    size
+                }
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for ShardSize {
+    type Err = String;
+
+    /// `auto`, or a number of videos (0: whole).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "auto" => Ok(ShardSize::Auto),
+            n => n.parse().map(ShardSize::Fixed).map_err(|_| {
+                format!("'{s}' is not a shard size: give 'auto' or a number of videos (0: whole)")
+            }),
+        }
+    }
 }
 
 /// A requested job.
@@ -285,13 +344,21 @@ pub struct Requested {
     pub deadline: Timestamp,
     /// Programmable bootstraps per video the workers will run.
     pub pbs_per_video: u64,
+    /// Submissions per shard (0: the job whole).
+    pub shard_size: u64,
+    /// Its shards (1: the job whole).
+    pub shards: u32,
 }
 
 impl Requested {
     /// The new job and how to follow it, for people.
     pub fn summary(&self) -> String {
+        let split = match self.shards {
+            0 | 1 => "whole".to_string(),
+            n => format!("in {n} shards of up to {} videos", self.shard_size),
+        };
         format!(
-            "requested job {} ({} on dataset {}), escrow {} paid, {} PBS per video\n\
+            "requested job {} ({} on dataset {}, {split}), escrow {} paid, {} PBS per video\n\
              follow it with: blindfold status {} --watch",
             self.job_id,
             self.pipeline,
@@ -349,12 +416,15 @@ pub async fn request_job<C: Chain, S: BlobStore>(
     }
     let state = client.market().state().await?;
     let p = state.params;
-    let shards = ShardOf::count(info.submission_count, options.shard_size).unwrap_or(1);
+    let shard_size = options
+        .shard_size
+        .resolve(scheme, pbs_per_video, info.submission_count);
+    let shards = ShardOf::count(info.submission_count, shard_size).unwrap_or(1);
     if shards > u64::from(MAX_SHARDS) {
         return Err(ClientError::Usage(format!(
             "--shard-size {} splits dataset {dataset}'s {} submissions into {shards} shards; \
              the most is {MAX_SHARDS} (use --shard-size {} or more)",
-            options.shard_size,
+            shard_size,
             info.submission_count,
             info.submission_count.div_ceil(u64::from(MAX_SHARDS))
         )));
@@ -404,7 +474,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
             options.epsilon_milli,
             now.saturating_add(window),
             expected,
-            options.shard_size,
+            shard_size,
             escrow,
         )
         .await?;
@@ -422,7 +492,7 @@ pub async fn request_job<C: Chain, S: BlobStore>(
             options.epsilon_milli,
             deadline,
             expected,
-            options.shard_size,
+            shard_size,
             escrow,
         )
         .await?;
@@ -434,6 +504,8 @@ pub async fn request_job<C: Chain, S: BlobStore>(
         escrow,
         deadline,
         pbs_per_video,
+        shard_size,
+        shards,
     })
 }
 
@@ -965,6 +1037,29 @@ pub(crate) mod tests {
     use blindfold_protocol::types::{JobStatus, PipelineId, Terms};
 
     use crate::units::hex32;
+
+    #[test]
+    fn auto_shards_a_tfhe_job_by_work_and_count_and_keeps_bfv_whole() {
+        // TFHE lv-area on 32x32 ED+ES: 1,616 PBS per video, so a shard's
+        // worth of work (150,000 PBS) is 93 videos.
+        let auto = |scheme, n| ShardSize::Auto.resolve(scheme, 1_616, n);
+        assert_eq!(auto(Scheme::TFHE, 10_030), 157, "64 shards at most");
+        assert_eq!(auto(Scheme::TFHE, 1_000), 93, "a shard's worth of work");
+        assert_eq!(auto(Scheme::TFHE, 93), 0, "one shard's worth: whole");
+        assert_eq!(auto(Scheme::TFHE, 8), 0);
+        assert_eq!(auto(Scheme::BFV, 10_030), 0, "BFV computes whole");
+        assert_eq!(ShardSize::Fixed(8).resolve(Scheme::BFV, 0, 100), 8);
+        assert_eq!(ShardSize::Auto.resolve(Scheme::TFHE, 0, 10), 0);
+        for n in [1u64, 2, 63, 64, 65, 1_000, 10_030, 1 << 40] {
+            let size = auto(Scheme::TFHE, n);
+            let shards = ShardOf::count(n, size).unwrap_or(1);
+            assert!((1..=u64::from(MAX_SHARDS)).contains(&shards), "{n}: {shards}");
+        }
+        assert_eq!("auto".parse(), Ok(ShardSize::Auto));
+        assert_eq!(" 12 ".parse(), Ok(ShardSize::Fixed(12)));
+        let err = "12 videos".parse::<ShardSize>().unwrap_err();
+        assert!(err.contains("'12 videos' is not a shard size"), "{err}");
+    }
 
     /// A job in `status` over 6 submissions, replication 2, with no claims.
     pub(crate) fn job(status: JobStatus) -> JobInfo {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use blindfold_chain::embedded::EmbeddedChain;
 use blindfold_chain::{Chain, Signer};
 use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, ReleaseOutcome, SubmitOptions};
-use blindfold_client::researcher::{self, RequestOptions};
+use blindfold_client::researcher::{self, RequestOptions, ShardSize};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
 use blindfold_client::{operator, plot, seal, verify, Client, OwnerKeys};
 use blindfold_echo::PhantomConfig;
@@ -233,7 +233,7 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
         epsilon_milli: 0,
         compute_window_ms: None,
         release_to: None,
-        shard_size: 0,
+        shard_size: ShardSize::Auto,
     };
     let err = researcher::request_job(&client, &charlie, ds, &clear)
         .await
@@ -248,7 +248,10 @@ async fn owner_researcher_worker_verifier_on_the_embedded_chain() {
         .await
         .unwrap();
     let job_id = requested.job_id;
-    // price + worker_fee x (replication + 1) = 5 + 1 x 3 units.
+    // price + worker_fee x (replication + 1) = 5 + 1 x 3 units: two
+    // videos are far below a shard's worth of work, so `auto` keeps the job
+    // whole.
+    assert_eq!((requested.shards, requested.shard_size), (1, 0));
     assert_eq!(requested.escrow, 8 * UNIT);
     let after = client.market().balance(&charlie.account()).await.unwrap();
     assert!(before - after >= 8 * UNIT);

@@ -409,7 +409,7 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             epsilon_milli,
             compute_window_ms: Some(window_ms),
             release_to: Some(self.release_key.to_public().to_string()),
-            shard_size,
+            shard_size: researcher::ShardSize::Fixed(shard_size),
         };
         Ok(
             researcher::request_job(&self.client, &self.researcher, dataset.id, &options)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use blindfold_client::config::Config;
-use blindfold_client::researcher::{self, RequestOptions};
+use blindfold_client::researcher::{self, RequestOptions, ShardSize};
 use blindfold_client::units::parse_epsilon;
 use blindfold_client::{plot, seal, ClientError};
 use blindfold_protocol::types::{DatasetId, JobId};
@@ -37,9 +37,10 @@ pub struct RequestArgs {
     #[arg(long, conflicts_with = "release_to")]
     public: bool,
     /// Split the job into shards of this many videos, computed by different
-    /// workers at once [default: 0, the job whole]
-    #[arg(long, default_value_t = 0, value_name = "VIDEOS")]
-    shard_size: u64,
+    /// workers at once (0: the job whole). `auto`: a TFHE job in shards of
+    /// at least 150,000 PBS, at most 64 of them; a BFV job whole
+    #[arg(long, default_value = "auto", value_name = "VIDEOS|auto")]
+    shard_size: ShardSize,
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use blindfold_chain::Chain;
 use blindfold_client::owner::{self, DatasetSpec, ReleaseOptions, ReleaseOutcome, SubmitOptions};
-use blindfold_client::researcher::{self, RequestOptions};
+use blindfold_client::researcher::{self, RequestOptions, ShardSize};
 use blindfold_client::sources::{FrameSpec, PrepSpec, Source};
 use blindfold_e2e::{Balances, Scenario};
 use blindfold_echo::{EchoNetDataset, PhantomConfig};
@@ -180,7 +180,7 @@ async fn run(args: Args) -> Result<()> {
             epsilon_milli: 0,
             compute_window_ms: Some(3_600_000),
             release_to: Some(s.release_key.to_public().to_string()),
-            shard_size: 0,
+            shard_size: ShardSize::Fixed(0),
         },
     )
     .await?;
