@@ -1053,7 +1053,10 @@ pub(crate) mod tests {
         for n in [1u64, 2, 63, 64, 65, 1_000, 10_030, 1 << 40] {
             let size = auto(Scheme::TFHE, n);
             let shards = ShardOf::count(n, size).unwrap_or(1);
-            assert!((1..=u64::from(MAX_SHARDS)).contains(&shards), "{n}: {shards}");
+            assert!(
+                (1..=u64::from(MAX_SHARDS)).contains(&shards),
+                "{n}: {shards}"
+            );
         }
         assert_eq!("auto".parse(), Ok(ShardSize::Auto));
         assert_eq!(" 12 ".parse(), Ok(ShardSize::Fixed(12)));

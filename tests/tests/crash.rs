@@ -6,11 +6,12 @@
 //! The test and the worker process share one embedded chain through its
 //! state file (`--chain embedded:<file>`), as the CLI and a daemon do.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use blindfold_chain::Chain;
 use blindfold_e2e::process::{worker_state, ProcessConfig};
-use blindfold_e2e::{DatasetConfig, Scenario};
+use blindfold_e2e::{Dataset, DatasetConfig, Scenario};
 use blindfold_protocol::events::MarketEvent;
 use blindfold_protocol::types::{JobId, JobStatus};
 
@@ -23,16 +24,22 @@ fn config() -> ProcessConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_mid_job_resumes_without_claiming_twice() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+/// A scenario whose chain is shared through `dir/chain.state`, with a
+/// dataset of `videos` 16x16 videos at replication 1.
+async fn scenario(dir: &Path, videos: usize) -> (Scenario, Dataset) {
     let chain = format!("embedded:{}", dir.join("chain.state").display());
     let s = Scenario::start(&chain, dir).await.unwrap();
-    let mut cfg = DatasetConfig::tiny(3);
+    let mut cfg = DatasetConfig::tiny(videos);
     cfg.side = 16;
     cfg.replication = 1;
     let data = s.dataset(&cfg).await.unwrap();
+    (s, data)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_job_resumes_without_claiming_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, data) = scenario(tmp.path(), 3).await;
     let job = s.request_lv_area(&data, 0).await.unwrap();
 
     // First run: kill it as soon as two videos' results are saved (the
@@ -136,13 +143,7 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_shard_resumes_its_shard_while_another_process_computes() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let chain = format!("embedded:{}", dir.join("chain.state").display());
-    let s = Scenario::start(&chain, dir).await.unwrap();
-    let mut cfg = DatasetConfig::tiny(8);
-    cfg.side = 16;
-    cfg.replication = 1;
-    let data = s.dataset(&cfg).await.unwrap();
+    let (s, data) = scenario(tmp.path(), 8).await;
     let job = s
         .request_lv_area_sharded(&data, 0, 3_600_000, 4)
         .await

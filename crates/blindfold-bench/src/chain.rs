@@ -46,8 +46,15 @@ const SHORT_COMPUTE_MS: u64 = 35_000;
 /// The replicated job's compute window: also its challenge window, which
 /// the bench waits out (on a node, in real time).
 const REPLICATED_COMPUTE_MS: u64 = 40_000;
-/// The bench market's offer window (the shortest allowed).
-const OFFER_MS: u64 = 1_000;
+/// The bench market's offer and reveal windows (ms): on the embedded chain,
+/// whose clock stands still between calls, the shortest allowed; on a node,
+/// where each call takes about a block, long enough for the offers of four
+/// shards to land in one offer window and two reveals in one reveal window.
+const EMBEDDED_WINDOWS: (u64, u64) = (1_000, 30_000);
+const NODE_WINDOWS: (u64, u64) = (15_000, 10_000);
+/// The sharded job's compute window (also its shards' challenge window): on
+/// a node its shards' 4 × 9 calls take about a block each.
+const SHARDED_COMPUTE_MS: u64 = 80_000;
 /// Shards of the sharded job that goes from request to finalize.
 const SHARDS: u32 = 4;
 /// Shards of the sharded request that is cancelled: near `MAX_SHARDS`, as
@@ -502,8 +509,8 @@ impl<'a, C: Chain> Flow<'a, C> {
             claim_stake: 10 * UNIT,
             min_compute_window: 1_000,
             max_compute_window: 86_400_000,
-            offer_window: OFFER_MS,
-            reveal_window: 30_000,
+            offer_window: self.offer_ms(),
+            reveal_window: self.windows().1,
             challenge_window: 1_000,
             tiebreak_window: 600_000,
             release_window: 600_000,
@@ -618,7 +625,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             .context("request")?;
         self.offer(charlie, job, "1st replica").await?;
         self.offer(dave, job, "2nd replica").await?;
-        self.pass_time(OFFER_MS, ferdie).await?;
+        self.pass_time(self.offer_ms(), ferdie).await?;
         self.measured("offer window over (both drawn)", m.advance(ferdie, job))
             .await?;
         let result = hash_of("result", job);
@@ -671,7 +678,7 @@ impl<'a, C: Chain> Flow<'a, C> {
         // Two offers for one slot: a draw.
         self.offer(charlie, job, "one of two for one slot").await?;
         self.offer(dave, job, "two of two for one slot").await?;
-        self.pass_time(OFFER_MS, ferdie).await?;
+        self.pass_time(self.offer_ms(), ferdie).await?;
         self.measured("offer window over (opens the draw)", m.advance(ferdie, job))
             .await?;
         self.measured(
@@ -715,7 +722,7 @@ impl<'a, C: Chain> Flow<'a, C> {
         // window (a job's challenge window is at least its compute window).
         let short = Params {
             challenge_window: 1_000,
-            reveal_window: 1_000,
+            reveal_window: self.windows().1.min(5_000),
             ..params
         };
         self.measured("1 s challenge window", m.set_params(alice, short))
@@ -724,7 +731,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             .request(bob, ds1, escrow1, SHORT_COMPUTE_MS, "replication 1")
             .await?;
         self.offer(dave, job, "single replica").await?;
-        self.pass_time(OFFER_MS, ferdie).await?;
+        self.pass_time(self.offer_ms(), ferdie).await?;
         self.measured("offer window over (drawn alone)", m.advance(ferdie, job))
             .await?;
         let result = hash_of("result", job);
@@ -784,6 +791,18 @@ impl<'a, C: Chain> Flow<'a, C> {
         Ok(lifecycle_ms)
     }
 
+    /// The market's offer and reveal windows on this chain (ms).
+    fn windows(&self) -> (u64, u64) {
+        match self.embedded {
+            Some(_) => EMBEDDED_WINDOWS,
+            None => NODE_WINDOWS,
+        }
+    }
+
+    fn offer_ms(&self) -> u64 {
+        self.windows().0
+    }
+
     /// Records what [`Flow::sharded_job`] measured.
     fn raw_sharded(&self, cost: ShardCost) {
         *self.sharded.lock().unwrap_or_else(|p| p.into_inner()) = Some(cost);
@@ -814,7 +833,7 @@ impl<'a, C: Chain> Flow<'a, C> {
                 bob,
                 ds,
                 escrow,
-                REPLICATED_COMPUTE_MS,
+                SHARDED_COMPUTE_MS,
                 shard_size,
                 &format!("{SHARDS} shards of {shard_size}"),
             )
@@ -829,7 +848,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             mark(k, self.recorded());
             self.offer(dave, shard, "shard, 2nd replica").await?;
         }
-        self.pass_time(OFFER_MS, ferdie).await?;
+        self.pass_time(self.offer_ms(), ferdie).await?;
         for (k, &shard) in shards.iter().enumerate() {
             mark(k, self.recorded());
             self.measured(
@@ -856,7 +875,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             )
             .await?;
         }
-        self.pass_time(REPLICATED_COMPUTE_MS, ferdie).await?;
+        self.pass_time(SHARDED_COMPUTE_MS, ferdie).await?;
         for (k, &shard) in shards.iter().enumerate() {
             mark(k, self.recorded());
             let case = if k + 1 == shards.len() {
@@ -888,27 +907,28 @@ impl<'a, C: Chain> Flow<'a, C> {
             self.measured("shard: pays 2 workers", m.finalize(bob, shard))
                 .await?;
         }
-        let messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-        let sum = |calls: &[usize]| {
-            calls.iter().fold((0.0, 0u64), |(ms, gas), &i| {
-                let msg = &messages[i];
-                (ms + msg.tx_ms.unwrap_or(0.0), gas + msg.ref_time)
-            })
+        let cost = {
+            let messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+            let sum = |calls: &[usize]| {
+                calls.iter().fold((0.0, 0u64), |(ms, gas), &i| {
+                    let msg = &messages[i];
+                    (ms + msg.tx_ms.unwrap_or(0.0), gas + msg.ref_time)
+                })
+            };
+            let per_shard: Vec<(f64, u64)> = of_shard.iter().map(|c| sum(c)).collect();
+            let n = per_shard.len().max(1);
+            let (job_ms, _) = sum(&job_calls);
+            ShardCost {
+                shards: SHARDS,
+                shard_size,
+                replication: 2,
+                txs_per_shard: of_shard.first().map_or(0, Vec::len),
+                ms_per_shard: per_shard.iter().map(|p| p.0).sum::<f64>() / n as f64,
+                ref_time_per_shard: per_shard.iter().map(|p| p.1).sum::<u64>() / n as u64,
+                job_txs: job_calls.len(),
+                job_ms,
+            }
         };
-        let per_shard: Vec<(f64, u64)> = of_shard.iter().map(|c| sum(c)).collect();
-        let n = per_shard.len().max(1);
-        let (job_ms, _) = sum(&job_calls);
-        let cost = ShardCost {
-            shards: SHARDS,
-            shard_size,
-            replication: 2,
-            txs_per_shard: of_shard.first().map_or(0, Vec::len),
-            ms_per_shard: per_shard.iter().map(|p| p.0).sum::<f64>() / n as f64,
-            ref_time_per_shard: per_shard.iter().map(|p| p.1).sum::<u64>() / n as u64,
-            job_txs: job_calls.len(),
-            job_ms,
-        };
-        drop(messages);
         for (k, &shard) in shards.iter().enumerate() {
             let status = m.job(shard).await?.status;
             if status != JobStatus::Finalized {

@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use blindfold_e2e::process::ProcessConfig;
-use blindfold_e2e::{DatasetConfig, Scenario};
+use blindfold_e2e::process::{ProcessConfig, WorkerProcess};
+use blindfold_e2e::{DatasetConfig, Scenario, ScenarioWorker};
 use blindfold_protocol::types::{Account, JobInfo, JobStatus};
 use clap::Parser;
 
@@ -107,30 +107,17 @@ async fn run(args: &Args, workers: usize) -> Result<Run> {
     let computed = |j: &JobInfo| j.status == JobStatus::Computed;
     let timeout = Duration::from_secs(7_200);
     // The three worker accounts, then the operator's as a fourth.
-    let (names, info, seconds, calls, spent) = match args.mode {
+    let team = match args.mode {
         Mode::Processes => {
             let config = ProcessConfig {
                 threads,
                 max_jobs,
                 poll_ms: args.poll_ms,
             };
-            let procs = (0..workers)
-                .map(|i| s.spawn_worker(i, &format!("worker-{i}"), &config))
-                .collect::<Result<Vec<_>>>()?;
-            let names = named(procs.iter().map(|p| p.account));
-            let (calls0, spent0) = (s.chain.calls(), s.chain.spent());
-            let started = Instant::now();
-            let job = s
-                .request_lv_area_sharded(&data, 0, 3_600_000, args.shard_size)
-                .await?;
-            let info = s.run_processes_until(procs, job, timeout, computed).await?;
-            let seconds = started.elapsed().as_secs_f64();
-            (
-                names,
-                (job, info),
-                seconds,
-                s.chain.calls() - calls0,
-                s.chain.spent() - spent0,
+            Team::Processes(
+                (0..workers)
+                    .map(|i| s.spawn_worker(i, &format!("worker-{i}"), &config))
+                    .collect::<Result<Vec<_>>>()?,
             )
         }
         Mode::Tasks => {
@@ -146,26 +133,29 @@ async fn run(args: &Args, workers: usize) -> Result<Run> {
                     s.worker_as(s.operator.clone(), "worker-op", threads, tune)?
                 });
             }
-            let names = named(services.iter().map(|w| w.signer.account()));
-            let (calls0, spent0) = (s.chain.calls(), s.chain.spent());
-            let started = Instant::now();
-            let job = s
-                .request_lv_area_sharded(&data, 0, 3_600_000, args.shard_size)
-                .await?;
-            let info = s
-                .run_workers_until(&services, job, timeout, computed, |_| async { Ok(()) })
-                .await?;
-            let seconds = started.elapsed().as_secs_f64();
-            (
-                names,
-                (job, info),
-                seconds,
-                s.chain.calls() - calls0,
-                s.chain.spent() - spent0,
-            )
+            Team::Tasks(services)
         }
     };
-    let (job, info) = info;
+    let names: BTreeMap<Account, String> = team
+        .accounts()
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| (a, format!("worker-{i}")))
+        .collect();
+    let (calls0, spent0) = (s.chain.calls(), s.chain.spent());
+    let started = Instant::now();
+    let job = s
+        .request_lv_area_sharded(&data, 0, 3_600_000, args.shard_size)
+        .await?;
+    let info = match team {
+        Team::Processes(procs) => s.run_processes_until(procs, job, timeout, computed).await?,
+        Team::Tasks(services) => {
+            s.run_workers_until(&services, job, timeout, computed, |_| async { Ok(()) })
+                .await?
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let (calls, spent) = (s.chain.calls() - calls0, s.chain.spent() - spent0);
     let mut per_worker: BTreeMap<String, usize> = names.values().map(|n| (n.clone(), 0)).collect();
     for id in job + 1..=job + u64::from(info.shards) {
         let shard = s.client.job(id).await?;
@@ -188,12 +178,19 @@ async fn run(args: &Args, workers: usize) -> Result<Run> {
     })
 }
 
-/// Names the workers `worker-0`, `worker-1`, … by account.
-fn named(accounts: impl Iterator<Item = Account>) -> BTreeMap<Account, String> {
-    accounts
-        .enumerate()
-        .map(|(i, a)| (a, format!("worker-{i}")))
-        .collect()
+/// The workers of one run.
+enum Team {
+    Processes(Vec<WorkerProcess>),
+    Tasks(Vec<ScenarioWorker>),
+}
+
+impl Team {
+    fn accounts(&self) -> Vec<Account> {
+        match self {
+            Team::Processes(procs) => procs.iter().map(|p| p.account).collect(),
+            Team::Tasks(services) => services.iter().map(|w| w.signer.account()).collect(),
+        }
+    }
 }
 
 #[tokio::main]
