@@ -55,6 +55,8 @@ pub struct ProcessConfig {
 }
 
 impl Default for ProcessConfig {
+    /// One FHE thread, one job at a time, a 100 ms poll: what the crash
+    /// tests run with.
     fn default() -> Self {
         ProcessConfig {
             threads: 1,
@@ -80,11 +82,6 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// The process's operating-system id.
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Fails if the process has exited.
     pub fn check_running(&mut self) -> Result<()> {
         match self.child.try_wait()? {
@@ -120,11 +117,6 @@ impl WorkerProcess {
             );
         }
         Ok(status)
-    }
-
-    /// Its log so far.
-    pub fn log_text(&self) -> Result<String> {
-        std::fs::read_to_string(&self.log).with_context(|| self.log.display().to_string())
     }
 }
 

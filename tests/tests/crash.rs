@@ -15,15 +15,6 @@ use blindfold_e2e::{Dataset, DatasetConfig, Scenario};
 use blindfold_protocol::events::MarketEvent;
 use blindfold_protocol::types::{JobId, JobStatus};
 
-/// What the crash tests' workers run with: one FHE thread, a quick poll.
-fn config() -> ProcessConfig {
-    ProcessConfig {
-        threads: 1,
-        max_jobs: 1,
-        poll_ms: 100,
-    }
-}
-
 /// A scenario whose chain is shared through `dir/chain.state`, with a
 /// dataset of `videos` 16x16 videos at replication 1.
 async fn scenario(dir: &Path, videos: usize) -> (Scenario, Dataset) {
@@ -46,7 +37,9 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
     // first it computes before offering, to time itself; the second after
     // it was drawn). The embedded clock moves only when told: the offer
     // window passes once the worker offered.
-    let mut first = s.spawn_worker(0, "dave", &config()).unwrap();
+    let mut first = s
+        .spawn_worker(0, "dave", &ProcessConfig::default())
+        .unwrap();
     let started = Instant::now();
     let partial = loop {
         let info = s.client.job(job).await.unwrap();
@@ -76,7 +69,9 @@ async fn killed_mid_job_resumes_without_claiming_twice() {
     assert!(partial.len() < 3, "killed mid-job, not after it");
 
     // Second run: resumes and reveals.
-    let mut second = s.spawn_worker(0, "dave", &config()).unwrap();
+    let mut second = s
+        .spawn_worker(0, "dave", &ProcessConfig::default())
+        .unwrap();
     let started = Instant::now();
     loop {
         let info = s.client.job(job).await.unwrap();
@@ -153,8 +148,10 @@ async fn killed_mid_shard_resumes_its_shard_while_another_process_computes() {
 
     // First run: kill Dave once two videos of a shard it was drawn for are
     // saved (its state file names the shard).
-    let mut dave = s.spawn_worker(0, "dave", &config()).unwrap();
-    let mut eve = s.spawn_worker(1, "eve", &config()).unwrap();
+    let mut dave = s
+        .spawn_worker(0, "dave", &ProcessConfig::default())
+        .unwrap();
+    let mut eve = s.spawn_worker(1, "eve", &ProcessConfig::default()).unwrap();
     let accounts = [dave.account, eve.account];
     let dave_state = dave.state.clone();
     let mid_shard = || {
@@ -186,7 +183,9 @@ async fn killed_mid_shard_resumes_its_shard_while_another_process_computes() {
     assert!(partial.len() < 4, "killed mid-shard, not after it");
 
     // Second run: Dave resumes its shard; both run until the job agreed.
-    let dave = s.spawn_worker(0, "dave", &config()).unwrap();
+    let dave = s
+        .spawn_worker(0, "dave", &ProcessConfig::default())
+        .unwrap();
     let dave_log = dave.log.clone();
     let info = s
         .run_processes_until(vec![dave, eve], job, Duration::from_secs(600), |j| {

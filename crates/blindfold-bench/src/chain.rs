@@ -405,8 +405,6 @@ struct Flow<'a, C: Chain> {
     market: Option<Market<Recorder<'a, C>>>,
     /// Every measured message, in the order sent.
     messages: Mutex<Vec<Message>>,
-    /// What the sharded job cost, once measured.
-    sharded: Mutex<Option<ShardCost>>,
     raw: ChainRaw,
 }
 
@@ -423,7 +421,6 @@ impl<'a, C: Chain> Flow<'a, C> {
             embedded,
             market: None,
             messages: Mutex::new(Vec::new()),
-            sharded: Mutex::new(None),
             raw: ChainRaw {
                 meta,
                 kind: kind.into(),
@@ -535,23 +532,21 @@ impl<'a, C: Chain> Flow<'a, C> {
             "chain: deployed on {} in {:.0} ms",
             self.raw.chain, self.raw.deploy_ms
         ));
-        self.raw.job_lifecycle_ms = self
+        let (lifecycle_ms, sharded) = self
             .messages_of_a_market(&alice, &bob, &charlie, &dave, &eve, &ferdie, params, code)
             .await?;
+        self.raw.job_lifecycle_ms = lifecycle_ms;
+        self.raw.sharded = Some(sharded);
         let latency = self.latency(&ferdie, repeats).await?;
         self.raw.latency.extend(latency);
         self.raw.messages =
             std::mem::take(&mut *self.messages.lock().unwrap_or_else(|p| p.into_inner()));
-        self.raw.sharded = self
-            .sharded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
         Ok(())
     }
 
     /// One of each message, in the paths a job takes. Returns the summed
-    /// call latency of the replicated job's traffic (ms).
+    /// call latency of the replicated job's traffic (ms) and what the
+    /// sharded job cost ([`Flow::sharded_job`]).
     #[allow(clippy::too_many_arguments)]
     async fn messages_of_a_market(
         &self,
@@ -563,7 +558,7 @@ impl<'a, C: Chain> Flow<'a, C> {
         ferdie: &Signer,
         params: Params,
         code: &[u8],
-    ) -> Result<f64> {
+    ) -> Result<(f64, ShardCost)> {
         let m = self.market()?;
         // Datasets and submissions.
         let price = 5 * UNIT;
@@ -663,7 +658,6 @@ impl<'a, C: Chain> Flow<'a, C> {
             .sharded_job(alice, bob, charlie, dave, ferdie, ds2, price, params)
             .await
             .context("sharded job")?;
-        self.raw_sharded(sharded);
 
         // A cancelled job.
         let job = self
@@ -788,7 +782,7 @@ impl<'a, C: Chain> Flow<'a, C> {
             .await?;
         self.measured("global state", m.state()).await?;
         self.measured("revoked item", m.is_revoked(ds2, 0)).await?;
-        Ok(lifecycle_ms)
+        Ok((lifecycle_ms, sharded))
     }
 
     /// The market's offer and reveal windows on this chain (ms).
@@ -801,11 +795,6 @@ impl<'a, C: Chain> Flow<'a, C> {
 
     fn offer_ms(&self) -> u64 {
         self.windows().0
-    }
-
-    /// Records what [`Flow::sharded_job`] measured.
-    fn raw_sharded(&self, cost: ShardCost) {
-        *self.sharded.lock().unwrap_or_else(|p| p.into_inner()) = Some(cost);
     }
 
     /// A job on `ds` (replication 2) in [`SHARDS`] shards, each through the
@@ -838,7 +827,7 @@ impl<'a, C: Chain> Flow<'a, C> {
                 &format!("{SHARDS} shards of {shard_size}"),
             )
             .await?;
-        let job_calls: Vec<usize> = vec![first];
+        let mut job_calls = vec![first];
         let shards: Vec<u64> = (job + 1..=job + u64::from(SHARDS)).collect();
         let mut of_shard: Vec<Vec<usize>> = vec![Vec::new(); shards.len()];
         let mut mark = |k: usize, at: usize| of_shard[k].push(at);
@@ -889,7 +878,6 @@ impl<'a, C: Chain> Flow<'a, C> {
         if status != JobStatus::Computed {
             bail!("sharded job {job} is {status:?} after every shard agreed, expected Computed");
         }
-        let mut job_calls = job_calls;
         job_calls.push(self.recorded());
         self.measured(
             &format!("sharded job ({SHARDS} shards)"),
