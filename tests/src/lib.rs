@@ -61,6 +61,11 @@ pub fn wasm_path() -> PathBuf {
     crate_dir.join("../artifacts/marketplace.wasm")
 }
 
+/// The compute window of a case's job on a node (ms): the tiny datasets of
+/// the cases compute in seconds, and the job's challenge window, as long as
+/// this, passes in real time there.
+pub const NODE_COMPUTE_WINDOW_MS: u64 = 60_000;
+
 /// Contract settings for a chain: the demo defaults on the embedded chain
 /// (whose clock only moves when told), windows of seconds on a real node
 /// (a job's challenge and tie-break windows still grow to its compute
@@ -374,10 +379,21 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         })
     }
 
+    /// The compute window a case's job asks for: 10 minutes on the embedded
+    /// chain, whose clock jumps over it; [`NODE_COMPUTE_WINDOW_MS`] on a
+    /// node, where a job's challenge window (at least its compute window)
+    /// passes in real time.
+    pub fn compute_window_ms(&self) -> u64 {
+        match self.chain.inner().as_embedded() {
+            Some(_) => 600_000,
+            None => NODE_COMPUTE_WINDOW_MS,
+        }
+    }
+
     /// Requests an `lv-area` job with the researcher's default parameters
-    /// and a 10-minute compute window.
+    /// and the chain's [`Scenario::compute_window_ms`].
     pub async fn request_lv_area(&self, dataset: &Dataset, epsilon_milli: u64) -> Result<JobId> {
-        self.request_lv_area_within(dataset, epsilon_milli, 600_000)
+        self.request_lv_area_within(dataset, epsilon_milli, self.compute_window_ms())
             .await
     }
 
@@ -559,7 +575,8 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         Ok(())
     }
 
-    /// The embedded chain's window rules of [`Scenario::run_workers_until`].
+    /// The embedded chain's window rules of [`Scenario::run_workers_until`];
+    /// on a node, [`Scenario::push_passed_deadline`].
     async fn pass_windows(
         &self,
         accounts: &[Account],
@@ -568,7 +585,7 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
         first_offer: &mut HashMap<JobId, Instant>,
     ) -> Result<()> {
         let Some(chain) = self.chain.inner().as_embedded() else {
-            return Ok(());
+            return self.push_passed_deadline(job, info).await;
         };
         if info.status == JobStatus::Challenge {
             let now = chain.now().await?;
@@ -590,6 +607,38 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             chain.advance_time(info.deadline - now)?;
         }
         Ok(())
+    }
+
+    /// On a node, windows pass in real time, but a contract moves only when
+    /// called: once `job`'s current deadline has passed, the operator calls
+    /// `advance`, as anyone may. Workers push the phases they wait in
+    /// themselves; this covers the rest (the challenge window after every
+    /// worker has gone, a reveal phase a dishonest claimant leaves open). An
+    /// open round with no offers is left to the workers, as on the embedded
+    /// chain, and so is a computed job's release window.
+    async fn push_passed_deadline(&self, job: JobId, info: &JobInfo) -> Result<()> {
+        let pushable = match info.status {
+            JobStatus::Challenge
+            | JobStatus::Drawing
+            | JobStatus::Computing
+            | JobStatus::Revealing => true,
+            JobStatus::Open | JobStatus::Disputed => !info.offers.is_empty(),
+            _ => false,
+        };
+        if !pushable
+            || !self
+                .market()
+                .deadline_passed(&self.operator, info.deadline)
+                .await?
+        {
+            return Ok(());
+        }
+        match self.market().advance(&self.operator, job).await {
+            Ok(_) => Ok(()),
+            // A worker advanced it first.
+            Err(e) if e.contract_error().is_some() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// `account` offers for the current round of `job`, with the seed hash

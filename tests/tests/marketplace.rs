@@ -178,7 +178,9 @@ async fn sharded_job(chain: &str) -> Result<()> {
         .await?;
     let (fee, _) = fees(&s).await?;
     let before = s.balances().await?;
-    let job = s.request_lv_area_sharded(&data, 0, 600_000, 2).await?;
+    let job = s
+        .request_lv_area_sharded(&data, 0, s.compute_window_ms(), 2)
+        .await?;
     let parent = s.client.job(job).await?;
     assert_eq!((parent.status, parent.shards), (JobStatus::Sharded, 2));
     let shards = [job + 1, job + 2];
@@ -614,7 +616,7 @@ async fn bad_inputs_refused(chain: &str) -> Result<()> {
     // The compute window must also hold the offer window and a draw.
     let p = s.market().state().await?.params;
     let window = p.min_compute_window + p.offer_window + p.reveal_window;
-    let deadline = s.market().chain().now().await? + window.max(600_000);
+    let deadline = s.market().chain().now().await? + window.max(s.compute_window_ms());
     let expected = s.market().expected(ds2).await?;
     let job_bad_key = s
         .market()
