@@ -76,8 +76,11 @@ if ! ensure_contract_artifact; then
     say "WARNING: the contract did not build; the chain section measures artifacts/marketplace.wasm if present, else says it was not measured"
 fi
 
-say "building blindfold-bench (release)"
-cargo build --release -p blindfold-bench
+# The workspace's binaries, not `-p blindfold-bench` alone: built alone its
+# features unify differently and cargo rebuilds tfhe and most of the tree
+# (11 min 40 s inside a first scripts/test.sh, which has just built these).
+say "building the workspace's binaries, blindfold-bench among them (release)"
+cargo build --release --workspace --bins
 bin="$CARGO_TARGET_DIR/release/blindfold-bench"
 
 say "FHE measurements${quick:+ (quick)}"
