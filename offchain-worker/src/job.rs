@@ -317,16 +317,12 @@ impl<C: Chain + 'static, S: BlobStore + 'static> Worker<C, S> {
     /// Calls `advance` when the job's current deadline has passed (on an
     /// idle instant-seal node, after making the chain's clock catch up).
     async fn nudge(&self, job_id: JobId, job: &JobInfo) -> Result<(), WorkerError> {
-        let passed = self
+        let advanced = self
             .market
-            .deadline_passed(&self.signer, job.deadline)
+            .advance_if_passed(&self.signer, job_id, job.deadline)
             .await?;
-        if passed {
-            match self.market.advance(&self.signer, job_id).await {
-                Ok(status) => tracing::info!(job = job_id, ?status, "deadline passed: advanced"),
-                Err(e) if e.contract_error().is_some() => {}
-                Err(e) => return Err(e.into()),
-            }
+        if let Some(status) = advanced {
+            tracing::info!(job = job_id, ?status, "deadline passed: advanced");
         }
         Ok(())
     }

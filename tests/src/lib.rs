@@ -625,20 +625,12 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             JobStatus::Open | JobStatus::Disputed => !info.offers.is_empty(),
             _ => false,
         };
-        if !pushable
-            || !self
-                .market()
-                .deadline_passed(&self.operator, info.deadline)
-                .await?
-        {
-            return Ok(());
+        if pushable {
+            self.market()
+                .advance_if_passed(&self.operator, job, info.deadline)
+                .await?;
         }
-        match self.market().advance(&self.operator, job).await {
-            Ok(_) => Ok(()),
-            // A worker advanced it first.
-            Err(e) if e.contract_error().is_some() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        Ok(())
     }
 
     /// `account` offers for the current round of `job`, with the seed hash

@@ -531,6 +531,26 @@ impl<C: Chain> Market<C> {
         Ok(blindfold_chain::deadline_passed(&self.chain, signer, at).await?)
     }
 
+    /// Calls `advance` on `job` once its current `deadline` has passed
+    /// ([`Market::deadline_passed`]), as anyone may: the job's new status,
+    /// or `None` when the deadline has not passed or the contract refused
+    /// (someone advanced it first).
+    pub async fn advance_if_passed(
+        &self,
+        anyone: &Signer,
+        job: JobId,
+        deadline: Timestamp,
+    ) -> Result<Option<JobStatus>> {
+        if !self.deadline_passed(anyone, deadline).await? {
+            return Ok(None);
+        }
+        match self.advance(anyone, job).await {
+            Ok(status) => Ok(Some(status)),
+            Err(e) if e.contract_error().is_some() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     // ---- queries ------------------------------------------------------------------
 
     /// A dataset.
