@@ -5,8 +5,7 @@
 #   2. scripts/build-contract.sh --verify  (rebuilds the contract reproducibly and fails
 #      unless the bytes equal the committed artifacts/ and artifacts/manifest.json is current)
 #   3. scripts/fetch-test-data.sh  (real ultrasound DICOM files from pydicom's wheels)
-#   4. cargo fmt --check, the contract's own tests, scripts/mutants.sh (each attack
-#      test of the verification game fails on the vulnerable code), every binary built, the host
+#   4. cargo fmt --check, the contract's own tests, every binary built, the host
 #      workspace's tests, then cargo clippy -D warnings on the workspace and the
 #      contract (all targets)
 #   5. scripts/bench.sh --quick into a temporary directory (keeps the benchmarks
@@ -18,6 +17,8 @@
 #   7. the S3 suite (the store's `s3_` cases and one end-to-end case with every blob in
 #      S3), against a real S3-compatible server: scripts/s3.sh installs s3s-fs once
 #      (cached) and starts it on 127.0.0.1 over a temporary directory; stopped on exit
+#   8. scripts/mutants.sh: each attack test of the verification game fails on the
+#      vulnerable code (last, so the owner's mutant reuses the workspace build)
 # The last line sums the runners' results: "summary: N passed, N failed".
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -37,7 +38,6 @@ step() { say "== $*"; "$@" 2>&1 | tee -a "$log"; }
 
 step cargo fmt --all -- --check
 step cargo test --manifest-path contracts/marketplace/Cargo.toml --release
-step "$BF_ROOT/scripts/mutants.sh"
 step cargo build --workspace --release --bins
 step cargo test --workspace --release --no-fail-fast
 # BFV's golden hashes once more, from a build of blindfold-bfv alone. In the
@@ -83,6 +83,11 @@ s3_env=$("$BF_ROOT/scripts/s3.sh" start --port "$s3_port" --dir "$s3_dir")
 # The workspace's test build from above (`-p blindfold-store -p blindfold-e2e`
 # alone unifies features differently and rebuilt for 2 min 47 s on a cold run).
 (eval "$s3_env"; step cargo test --workspace --release --tests -- --ignored s3_)
+
+# Last: the owner's mutant reuses everything built above and rebuilds only the
+# crates that depend on the file it mutates; it leaves those to be rebuilt by
+# the next build, so nothing after it builds the workspace.
+step "$BF_ROOT/scripts/mutants.sh"
 
 read -r passed failed < <(awk '/^test result:/ {
         for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
