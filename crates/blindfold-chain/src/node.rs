@@ -8,6 +8,10 @@
 //!   (the dev node seals and finalizes each transaction at once). One lock
 //!   per signing account, shared by every connection in the process, keeps
 //!   nonces apart; a nonce taken by another process is retried.
+//! - **Refusals** come back as the contract's own error either way: from the
+//!   dry run, or, when another transaction changed the state between the dry
+//!   run and inclusion and the call reverted in its block, from a dry run
+//!   repeated at that block (the block keeps no revert data).
 //! - **Events** are read block by block from the cursor up to the finalized
 //!   head: `Contracts::ContractEmitted` of the chosen contract, with topics.
 //!   Events are block state, so following a contract from its deployment
@@ -30,6 +34,18 @@ use crate::{
 };
 
 type Config = SubstrateConfig;
+type BlockHash = <Config as subxt::Config>::Hash;
+type Payload = subxt::tx::DefaultPayload<subxt::ext::scale_value::Composite<()>>;
+type InBlock = subxt::tx::TxInBlock<Config, OnlineClient<Config>>;
+/// A finalized transaction's events, block number and fee.
+type Included = (subxt::blocks::ExtrinsicEvents<Config>, u64, Balance);
+/// The block of a transaction the contract reverted, if it did.
+type Reverted = Option<BlockHash>;
+
+/// An error that is not the contract reverting.
+fn not_reverted<T>(r: Result<T, ChainError>) -> Result<T, (ChainError, Reverted)> {
+    r.map_err(|e| (e, None))
+}
 
 /// Upper bound of gas any one call may use (the dev node's block limit is far above).
 const MAX_REF_TIME: u64 = 500_000_000_000;
@@ -73,8 +89,17 @@ impl NodeChain {
         })
     }
 
-    async fn runtime_call(&self, function: &str, args: Vec<u8>) -> Result<Vec<u8>, ChainError> {
-        let api = self.api.runtime_api().at_latest().await.map_err(rpc_err)?;
+    /// Calls a runtime API on the state after block `at`, or the latest.
+    async fn runtime_call(
+        &self,
+        function: &str,
+        args: Vec<u8>,
+        at: Option<BlockHash>,
+    ) -> Result<Vec<u8>, ChainError> {
+        let api = match at {
+            Some(hash) => self.api.runtime_api().at(hash),
+            None => self.api.runtime_api().at_latest().await.map_err(rpc_err)?,
+        };
         let RawBytes(bytes) = api
             .call_raw::<RawBytes>(function, Some(&args))
             .await
@@ -94,11 +119,13 @@ impl NodeChain {
 
     /// Signs, submits and waits for finalization; returns the events, the
     /// block number and the fee paid.
-    async fn submit(
-        &self,
-        signer: &Signer,
-        call: subxt::tx::DefaultPayload<subxt::ext::scale_value::Composite<()>>,
-    ) -> Result<(subxt::blocks::ExtrinsicEvents<Config>, u64, Balance), ChainError> {
+    async fn submit(&self, signer: &Signer, call: Payload) -> Result<Included, ChainError> {
+        let in_block = self.finalized(signer, call).await?;
+        self.included(in_block).await.map_err(|(e, _)| e)
+    }
+
+    /// Signs and submits `call`, and waits until its block is finalized.
+    async fn finalized(&self, signer: &Signer, call: Payload) -> Result<InBlock, ChainError> {
         let account = signer.account();
         let lock = account_lock(&account);
         let _guard = lock.lock().await;
@@ -123,27 +150,49 @@ impl NodeChain {
                 Err(e) => return Err(rpc_err(e)),
             }
         };
-        let in_block = progress.wait_for_finalized().await.map_err(rpc_err)?;
+        progress.wait_for_finalized().await.map_err(rpc_err)
+    }
+
+    /// The outcome of a finalized transaction: its events, block number and
+    /// fee, or why it failed, with whether the contract reverted.
+    async fn included(&self, in_block: InBlock) -> Result<Included, (ChainError, Reverted)> {
         let block_hash = in_block.block_hash();
         let events = in_block.wait_for_success().await.map_err(|e| match e {
-            subxt::Error::Runtime(d) => ChainError::Dispatch(d.to_string()),
-            other => rpc_err(other),
+            subxt::Error::Runtime(d) => {
+                let reverted = match &d {
+                    subxt::error::DispatchError::Module(m) => m.details().is_ok_and(|d| {
+                        d.pallet.name() == "Contracts" && d.variant.name == "ContractReverted"
+                    }),
+                    _ => false,
+                };
+                (
+                    ChainError::Dispatch(d.to_string()),
+                    reverted.then_some(block_hash),
+                )
+            }
+            other => (rpc_err(other), None),
         })?;
-        let header = self
-            .rpc
-            .chain_get_header(Some(block_hash))
-            .await
-            .map_err(rpc_err)?
-            .ok_or_else(|| ChainError::Rpc("finalized block has no header".into()))?;
+        let header = not_reverted(
+            self.rpc
+                .chain_get_header(Some(block_hash))
+                .await
+                .map_err(rpc_err),
+        )?
+        .ok_or_else(|| {
+            (
+                ChainError::Rpc("finalized block has no header".into()),
+                None,
+            )
+        })?;
         let mut fee = 0;
         for ev in events.iter() {
-            let ev = ev.map_err(rpc_err)?;
+            let ev = not_reverted(ev.map_err(rpc_err))?;
             if ev.pallet_name() == "TransactionPayment" && ev.variant_name() == "TransactionFeePaid"
             {
                 // { who: AccountId32, actual_fee: u128, tip: u128 }
                 let mut bytes = ev.field_bytes();
-                let _who = Account::decode(&mut bytes).map_err(rpc_err)?;
-                fee = u128::decode(&mut bytes).map_err(rpc_err)?;
+                let _who = not_reverted(Account::decode(&mut bytes).map_err(rpc_err))?;
+                fee = not_reverted(u128::decode(&mut bytes).map_err(rpc_err))?;
             }
         }
         Ok((events, u64::from(header.number), fee))
@@ -174,6 +223,7 @@ impl NodeChain {
         contract: &Account,
         data: &[u8],
         value: Balance,
+        at: Option<BlockHash>,
     ) -> Result<DryRun, ChainError> {
         // ContractsApi_call(origin, dest, value, gas_limit: Option<Weight>,
         //                   storage_deposit_limit: Option<Balance>, input_data)
@@ -184,7 +234,7 @@ impl NodeChain {
         Option::<(Compact<u64>, Compact<u64>)>::None.encode_to(&mut args);
         Option::<Balance>::None.encode_to(&mut args);
         data.encode_to(&mut args);
-        let bytes = self.runtime_call("ContractsApi_call", args).await?;
+        let bytes = self.runtime_call("ContractsApi_call", args, at).await?;
         let mut input = &bytes[..];
         let head = ResultHead::decode(&mut input)
             .map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
@@ -313,7 +363,9 @@ impl Chain for NodeChain {
         wasm.encode_to(&mut args);
         data.encode_to(&mut args);
         salt.encode_to(&mut args);
-        let bytes = self.runtime_call("ContractsApi_instantiate", args).await?;
+        let bytes = self
+            .runtime_call("ContractsApi_instantiate", args, None)
+            .await?;
         let mut input = &bytes[..];
         let head = ResultHead::decode(&mut input)
             .map_err(|e| ChainError::Rpc(format!("bad dry-run result: {e}")))?;
@@ -364,7 +416,7 @@ impl Chain for NodeChain {
         value: Balance,
     ) -> Result<CallReceipt, ChainError> {
         let dry = self
-            .dry_run_call(&signer.account(), contract, &data, value)
+            .dry_run_call(&signer.account(), contract, &data, value, None)
             .await?;
         if dry.reverted {
             return Err(ChainError::Reverted { data: dry.data });
@@ -380,7 +432,26 @@ impl Chain for NodeChain {
                 Value::from_bytes(&data),
             ],
         );
-        let (_, block, fee) = self.submit(signer, call).await?;
+        let in_block = self.finalized(signer, call).await?;
+        let (_, block, fee) = match self.included(in_block).await {
+            Ok(included) => included,
+            // The dry run passed, but a transaction before this one changed
+            // the contract's state and the call reverted in its block. The
+            // block keeps no revert data; the call changed nothing, so the
+            // same dry run on the state after that block gives the
+            // contract's own error, as a refused dry run would have.
+            Err((e, Some(block_hash))) => {
+                let again = self
+                    .dry_run_call(&signer.account(), contract, &data, value, Some(block_hash))
+                    .await?;
+                return Err(if again.reverted {
+                    ChainError::Reverted { data: again.data }
+                } else {
+                    e
+                });
+            }
+            Err((e, None)) => return Err(e),
+        };
         Ok(CallReceipt {
             data: dry.data,
             block,
@@ -397,7 +468,8 @@ impl Chain for NodeChain {
         data: Vec<u8>,
         value: Balance,
     ) -> Result<DryRun, ChainError> {
-        self.dry_run_call(origin, contract, &data, value).await
+        self.dry_run_call(origin, contract, &data, value, None)
+            .await
     }
 
     async fn events(

@@ -154,6 +154,36 @@ async fn suite(chain: &impl Chain, salt: &[u8]) {
         .expect("worker");
     let info: WorkerInfo = decode_result(&info.data).expect("worker info");
     assert_eq!(info.stake, 25 * UNIT, "a refused call changes nothing");
+
+    // Two withdrawals of 20 from a stake of 25, sent together: on a node both
+    // dry runs pass and the second reverts in its block. Either way the
+    // refusal is the contract's own error, as from a dry run.
+    let withdraw = || call_data(selectors::WITHDRAW_STAKE, 20 * UNIT);
+    let (first, second) = tokio::join!(
+        chain.call(&bob, &contract, withdraw(), 0),
+        chain.call(&bob, &contract, withdraw(), 0)
+    );
+    let (ok, refused) = match (first, second) {
+        (Ok(ok), Err(e)) | (Err(e), Ok(ok)) => (ok, e),
+        (a, b) => panic!("expected one withdrawal to land and one refused: {a:?}, {b:?}"),
+    };
+    decode_result::<()>(&ok.data).expect("the first withdrawal");
+    let ChainError::Reverted { data } = refused else {
+        panic!("expected the contract's refusal, got {refused}")
+    };
+    let err = decode_result::<()>(&data).expect_err("contract error");
+    assert_eq!(err, MarketError::InvalidAmount, "only 5 left to withdraw");
+    let info = chain
+        .query(
+            &bob.account(),
+            &contract,
+            call_data(selectors::WORKER, bob.account()),
+            0,
+        )
+        .await
+        .expect("worker");
+    let info: WorkerInfo = decode_result(&info.data).expect("worker info");
+    assert_eq!(info.stake, 5 * UNIT, "one withdrawal landed");
 }
 
 #[tokio::test]
