@@ -143,17 +143,11 @@ async fn suite(chain: &impl Chain, salt: &[u8]) {
     };
     let err = decode_result::<()>(&data).expect_err("contract error");
     assert_eq!(err, MarketError::InvalidAmount, "more than the stake");
-    let info = chain
-        .query(
-            &bob.account(),
-            &contract,
-            call_data(selectors::WORKER, bob.account()),
-            0,
-        )
-        .await
-        .expect("worker");
-    let info: WorkerInfo = decode_result(&info.data).expect("worker info");
-    assert_eq!(info.stake, 25 * UNIT, "a refused call changes nothing");
+    assert_eq!(
+        stake_of(chain, &contract, &bob).await,
+        25 * UNIT,
+        "a refused call changes nothing"
+    );
 
     // Two withdrawals of 20 from a stake of 25, sent together: on a node both
     // dry runs pass and the second reverts in its block. Either way the
@@ -173,17 +167,26 @@ async fn suite(chain: &impl Chain, salt: &[u8]) {
     };
     let err = decode_result::<()>(&data).expect_err("contract error");
     assert_eq!(err, MarketError::InvalidAmount, "only 5 left to withdraw");
+    assert_eq!(
+        stake_of(chain, &contract, &bob).await,
+        5 * UNIT,
+        "one withdrawal landed"
+    );
+}
+
+/// `worker`'s stake, as the contract reports it.
+async fn stake_of(chain: &impl Chain, contract: &Account, worker: &Signer) -> u128 {
     let info = chain
         .query(
-            &bob.account(),
-            &contract,
-            call_data(selectors::WORKER, bob.account()),
+            &worker.account(),
+            contract,
+            call_data(selectors::WORKER, worker.account()),
             0,
         )
         .await
         .expect("worker");
     let info: WorkerInfo = decode_result(&info.data).expect("worker info");
-    assert_eq!(info.stake, 5 * UNIT, "one withdrawal landed");
+    info.stake
 }
 
 #[tokio::test]
