@@ -37,14 +37,24 @@ type Config = SubstrateConfig;
 type BlockHash = <Config as subxt::Config>::Hash;
 type Payload = subxt::tx::DefaultPayload<subxt::ext::scale_value::Composite<()>>;
 type InBlock = subxt::tx::TxInBlock<Config, OnlineClient<Config>>;
-/// A finalized transaction's events, block number and fee.
-type Included = (subxt::blocks::ExtrinsicEvents<Config>, u64, Balance);
-/// The block of a transaction the contract reverted, if it did.
-type Reverted = Option<BlockHash>;
+type Events = subxt::blocks::ExtrinsicEvents<Config>;
 
-/// An error that is not the contract reverting.
-fn not_reverted<T>(r: Result<T, ChainError>) -> Result<T, (ChainError, Reverted)> {
-    r.map_err(|e| (e, None))
+/// Why a finalized transaction failed, as a [`ChainError`].
+fn failed(e: subxt::Error) -> ChainError {
+    match e {
+        subxt::Error::Runtime(d) => ChainError::Dispatch(d.to_string()),
+        other => rpc_err(other),
+    }
+}
+
+/// Whether the transaction failed because the contract reverted.
+fn contract_reverted(e: &subxt::Error) -> bool {
+    match e {
+        subxt::Error::Runtime(subxt::error::DispatchError::Module(m)) => m
+            .details()
+            .is_ok_and(|d| d.pallet.name() == "Contracts" && d.variant.name == "ContractReverted"),
+        _ => false,
+    }
 }
 
 /// Upper bound of gas any one call may use (the dev node's block limit is far above).
@@ -119,9 +129,16 @@ impl NodeChain {
 
     /// Signs, submits and waits for finalization; returns the events, the
     /// block number and the fee paid.
-    async fn submit(&self, signer: &Signer, call: Payload) -> Result<Included, ChainError> {
+    async fn submit(
+        &self,
+        signer: &Signer,
+        call: Payload,
+    ) -> Result<(Events, u64, Balance), ChainError> {
         let in_block = self.finalized(signer, call).await?;
-        self.included(in_block).await.map_err(|(e, _)| e)
+        let block_hash = in_block.block_hash();
+        let events = in_block.wait_for_success().await.map_err(failed)?;
+        let (block, fee) = self.included(block_hash, &events).await?;
+        Ok((events, block, fee))
     }
 
     /// Signs and submits `call`, and waits until its block is finalized.
@@ -153,49 +170,31 @@ impl NodeChain {
         progress.wait_for_finalized().await.map_err(rpc_err)
     }
 
-    /// The outcome of a finalized transaction: its events, block number and
-    /// fee, or why it failed, with whether the contract reverted.
-    async fn included(&self, in_block: InBlock) -> Result<Included, (ChainError, Reverted)> {
-        let block_hash = in_block.block_hash();
-        let events = in_block.wait_for_success().await.map_err(|e| match e {
-            subxt::Error::Runtime(d) => {
-                let reverted = match &d {
-                    subxt::error::DispatchError::Module(m) => m.details().is_ok_and(|d| {
-                        d.pallet.name() == "Contracts" && d.variant.name == "ContractReverted"
-                    }),
-                    _ => false,
-                };
-                (
-                    ChainError::Dispatch(d.to_string()),
-                    reverted.then_some(block_hash),
-                )
-            }
-            other => (rpc_err(other), None),
-        })?;
-        let header = not_reverted(
-            self.rpc
-                .chain_get_header(Some(block_hash))
-                .await
-                .map_err(rpc_err),
-        )?
-        .ok_or_else(|| {
-            (
-                ChainError::Rpc("finalized block has no header".into()),
-                None,
-            )
-        })?;
+    /// The block number and the fee paid of a successful transaction,
+    /// included in block `block_hash` with `events`.
+    async fn included(
+        &self,
+        block_hash: BlockHash,
+        events: &Events,
+    ) -> Result<(u64, Balance), ChainError> {
+        let header = self
+            .rpc
+            .chain_get_header(Some(block_hash))
+            .await
+            .map_err(rpc_err)?
+            .ok_or_else(|| ChainError::Rpc("finalized block has no header".into()))?;
         let mut fee = 0;
         for ev in events.iter() {
-            let ev = not_reverted(ev.map_err(rpc_err))?;
+            let ev = ev.map_err(rpc_err)?;
             if ev.pallet_name() == "TransactionPayment" && ev.variant_name() == "TransactionFeePaid"
             {
                 // { who: AccountId32, actual_fee: u128, tip: u128 }
                 let mut bytes = ev.field_bytes();
-                let _who = not_reverted(Account::decode(&mut bytes).map_err(rpc_err))?;
-                fee = not_reverted(u128::decode(&mut bytes).map_err(rpc_err))?;
+                let _who = Account::decode(&mut bytes).map_err(rpc_err)?;
+                fee = u128::decode(&mut bytes).map_err(rpc_err)?;
             }
         }
-        Ok((events, u64::from(header.number), fee))
+        Ok((u64::from(header.number), fee))
     }
 
     /// Transfers `amount` from `from` to `to` (`Balances::transfer_keep_alive`),
@@ -433,25 +432,27 @@ impl Chain for NodeChain {
             ],
         );
         let in_block = self.finalized(signer, call).await?;
-        let (_, block, fee) = match self.included(in_block).await {
-            Ok(included) => included,
+        let block_hash = in_block.block_hash();
+        let events = match in_block.wait_for_success().await {
+            Ok(events) => events,
             // The dry run passed, but a transaction before this one changed
             // the contract's state and the call reverted in its block. The
             // block keeps no revert data; the call changed nothing, so the
             // same dry run on the state after that block gives the
             // contract's own error, as a refused dry run would have.
-            Err((e, Some(block_hash))) => {
+            Err(e) if contract_reverted(&e) => {
                 let again = self
                     .dry_run_call(&signer.account(), contract, &data, value, Some(block_hash))
                     .await?;
                 return Err(if again.reverted {
                     ChainError::Reverted { data: again.data }
                 } else {
-                    e
+                    failed(e)
                 });
             }
-            Err((e, None)) => return Err(e),
+            Err(e) => return Err(failed(e)),
         };
+        let (block, fee) = self.included(block_hash, &events).await?;
         Ok(CallReceipt {
             data: dry.data,
             block,
