@@ -74,7 +74,10 @@ pub fn params_for(chain: &AnyChain) -> Params {
     let mut p = blindfold_market::default_params();
     if chain.as_embedded().is_none() {
         p.min_compute_window = 1_000;
-        p.offer_window = 5_000;
+        // Long enough for a cold worker (stake, fetch the keys, time its
+        // first input) to join a round another worker has already offered
+        // in: at 5 s, one that started after that offer missed the draw.
+        p.offer_window = 15_000;
         p.reveal_window = 30_000;
         p.challenge_window = 5_000;
         p.tiebreak_window = 120_000;
@@ -503,7 +506,18 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
                 Err(e) => bail!("worker task panicked: {e}"),
             }
         }
-        outcome
+        // A job stuck in the wrong state is explained by what each worker
+        // recorded for it (a skipped round says why).
+        outcome.with_context(|| {
+            let records: Vec<String> = workers
+                .iter()
+                .map(|w| match w.state.job(job) {
+                    Some(r) => format!("{:?} ({})", r.phase, r.note.unwrap_or_default()),
+                    None => "no record".into(),
+                })
+                .collect();
+            format!("workers' records of job {job}: {}", records.join("; "))
+        })
     }
 
     /// Polls `job` until `done(job)` holds, passing its windows (and its

@@ -341,7 +341,7 @@ async fn claim_never_delivered(chain: &str) -> Result<()> {
     s.market().stake(&idle, 20 * UNIT).await?;
     let before = s.balances().await?;
     // On a node the test waits the window out: the shortest the node's
-    // params allow (offer 5 s + draw reveal 30 s + minimum 1 s) plus slack,
+    // params allow (offer 15 s + draw reveal 30 s + minimum 1 s) plus slack,
     // which NODE_COMPUTE_WINDOW_MS is. (It asked for 20 s, which the node
     // refused as DeadlineTooSoon.)
     let job = s.request_lv_area(&data, 0).await?;
@@ -829,8 +829,8 @@ async fn offer_and_commit(
 }
 
 /// `accounts` offer for `job`. A case whose colluders first compute their
-/// forgery offers before it: on a node the offer window is 5 s, shorter than
-/// a recompute on shared cores, and a second offer after it is refused.
+/// forgery offers before it: on a node the offer window is 15 s, shorter
+/// than a recompute on shared cores, and a second offer after it is refused.
 async fn offer_all(s: &Scenario, accounts: &[&Signer], job: JobId) -> Result<()> {
     for account in accounts {
         s.offer(account, job).await?;
@@ -1493,10 +1493,15 @@ fn node_url() -> Option<String> {
 async fn results_private_until_commits_close(chain: &str) -> Result<()> {
     let (_dir, s) = scenario(chain).await?;
     let data = s.dataset(&DatasetConfig::tiny(2)).await?;
+    // Both stake first, so that worker 0 has the rest of the offer window
+    // (on a node it passes in real time) to fetch the keys and time its
+    // first input before it offers.
+    for w in &s.workers[..2] {
+        s.market().stake(w, 20 * UNIT).await?;
+    }
     let job = s.request_lv_area(&data, 0).await?;
     // The second replica (worker 1) offers now and computes later: both
     // offers fit the two slots, so both are drawn.
-    s.market().stake(&s.workers[1], 20 * UNIT).await?;
     s.offer(&s.workers[1], job).await?;
     let first = s.worker(0, 2)?;
     let me = s.workers[0].account();
