@@ -51,19 +51,38 @@ PY
 }
 
 work="$(mktemp -d)"
-# A staged copy builds into the host's target dir under the same artifact
-# names as the host's own files (cargo hashes a path package relative to its
-# workspace root), and its newer dep-info makes cargo take the mutated build
-# as fresh for the host's unchanged source. Touching each mutated file's
-# original afterwards, however this script ends, makes the host rebuild it, so
-# no later test links a mutant.
-mutated=()
-restore() {
-    local f
-    for f in "${mutated[@]}"; do touch "$BF_ROOT/$f"; done
-    rm -rf "$work"
+trap 'rm -rf "$work"' EXIT
+
+# apart MANIFEST FILE: gives the package that owns FILE (a staged copy) its own
+# artifact names, by a release-profile setting for it in MANIFEST (the staged
+# build's root manifest). A staged copy builds into the host's target dir, and
+# cargo names a path package's artifacts by its path relative to its workspace
+# root: without this, a mutant's build has the same names as every checkout's
+# own build, and a checkout whose source is older than the mutant's dep-info
+# (another clone sharing ~/.cache/blindfold/target, or a cache carried to a
+# new machine) takes the mutant as fresh and links it. It happened: a
+# checkout's key-probe tests failed because its owner verified nothing, as a
+# `blindfold` binary built there would have. A package's profile goes into the
+# metadata hash of the package and of everything that depends on it, so those
+# get names of their own and nothing else is rebuilt. (Touching the mutated
+# file afterwards, as this script did before, protected only its own checkout.)
+apart() {
+    python3 - "$1" "$2" <<'PY'
+import os, sys, tomllib
+manifest, file = sys.argv[1:3]
+d = os.path.dirname(file)
+while not os.path.exists(os.path.join(d, "Cargo.toml")):
+    d = os.path.dirname(d)
+package = tomllib.load(open(os.path.join(d, "Cargo.toml"), "rb"))["package"]["name"]
+release = tomllib.load(open(manifest, "rb")).get("profile", {}).get("release", {})
+if package in release.get("package", {}) or release.get("codegen-units") == 13:
+    sys.exit(f"mutants.sh: {manifest} already sets what apart() would: pick another setting")
+with open(manifest, "a") as f:
+    f.write(f'\n# mutants.sh: artifacts of their own for the mutant\n'
+            f'[profile.release.package.{package}]\ncodegen-units = 13\n')
+PY
 }
-trap restore EXIT
+
 # The host target dir: the contract's dependencies are already built there.
 target="$CARGO_TARGET_DIR"
 survived=0
@@ -73,7 +92,7 @@ for m in "${MUTANTS[@]}"; do
     rm -rf "$src"
     contract_stage_source "$BF_ROOT" "$src"
     put_back "$src/$file" "$current" "$vulnerable"
-    mutated+=("$file")
+    apart "$src/contracts/marketplace/Cargo.toml" "$src/$file"
     say "mutant: $name (expecting $test to fail)"
     if CARGO_TARGET_DIR="$target" cargo test -q --release \
         --manifest-path "$src/contracts/marketplace/Cargo.toml" "$test" >"$work/log" 2>&1; then
@@ -109,7 +128,7 @@ for m in "${OWNER_MUTANTS[@]}"; do
         [ -e "$f" ] && printf '%s\0' "$f"
     done | xargs -0 cp -p --parents -t "$src")
     put_back "$src/$file" "$current" "$vulnerable"
-    mutated+=("$file")
+    apart "$src/Cargo.toml" "$src/$file"
     say "owner mutant: $name (expecting each of $tests to fail)"
     # shellcheck disable=SC2086 # several test names, one filter each
     # --workspace, not -p blindfold-e2e: the workspace's feature set, so every
