@@ -507,16 +507,26 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             }
         }
         // A job stuck in the wrong state is explained by what each worker
-        // recorded for it (a skipped round says why).
+        // recorded for it and its shards (a skipped round says why).
         outcome.with_context(|| {
             let records: Vec<String> = workers
                 .iter()
-                .map(|w| match w.state.job(job) {
-                    Some(r) => format!("{:?} ({})", r.phase, r.note.unwrap_or_default()),
-                    None => "no record".into(),
+                .map(|w| {
+                    let jobs = w.state.snapshot().jobs;
+                    let seen: Vec<String> = jobs
+                        .iter()
+                        .map(|(id, r)| {
+                            format!(
+                                "job {id} {:?} ({})",
+                                r.phase,
+                                r.note.as_deref().unwrap_or("")
+                            )
+                        })
+                        .collect();
+                    format!("{}: {}", w.signer.name(), seen.join(", "))
                 })
                 .collect();
-            format!("workers' records of job {job}: {}", records.join("; "))
+            format!("workers' records: {}", records.join("; "))
         })
     }
 
@@ -548,6 +558,15 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             self.pass_all_windows(accounts, job, &info, &mut first_offer)
                 .await?;
             also(info.clone()).await?;
+            if matches!(
+                info.status,
+                JobStatus::Refunded | JobStatus::Finalized | JobStatus::Cancelled
+            ) {
+                bail!(
+                    "job {job} ended {:?} without reaching what the case waits for",
+                    info.status
+                );
+            }
             if started.elapsed() > timeout {
                 bail!("job {job} still {:?} after {timeout:?}", info.status);
             }

@@ -178,8 +178,13 @@ async fn sharded_job(chain: &str) -> Result<()> {
         .await?;
     let (fee, _) = fees(&s).await?;
     let before = s.balances().await?;
+    // Twice a case's compute window: on a node, a shard whose 15 s offer
+    // window closes before a cold worker offers (it stakes, fetches the keys
+    // and times its first input first) reopens only while an offer window
+    // and a draw still fit before the commit deadline; at 60 s the shard
+    // often closed empty and the job refunded.
     let job = s
-        .request_lv_area_sharded(&data, 0, s.compute_window_ms(), 2)
+        .request_lv_area_sharded(&data, 0, 2 * s.compute_window_ms(), 2)
         .await?;
     let parent = s.client.job(job).await?;
     assert_eq!((parent.status, parent.shards), (JobStatus::Sharded, 2));
