@@ -555,18 +555,15 @@ impl<S: BlobStore + Clone + 'static> Scenario<S> {
             if done(&info) {
                 return Ok(info);
             }
-            self.pass_all_windows(accounts, job, &info, &mut first_offer)
-                .await?;
-            also(info.clone()).await?;
-            if matches!(
-                info.status,
-                JobStatus::Refunded | JobStatus::Finalized | JobStatus::Cancelled
-            ) {
+            if info.status.is_terminal() {
                 bail!(
                     "job {job} ended {:?} without reaching what the case waits for",
                     info.status
                 );
             }
+            self.pass_all_windows(accounts, job, &info, &mut first_offer)
+                .await?;
+            also(info.clone()).await?;
             if started.elapsed() > timeout {
                 bail!("job {job} still {:?} after {timeout:?}", info.status);
             }
